@@ -1,0 +1,29 @@
+import json
+
+from odoo import http
+from odoo.http import request
+
+
+class FinanceHubWebhookController(http.Controller):
+    @http.route(
+        "/finance_hub/webhook/<string:backend_code>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def receive_webhook(self, backend_code, **_query):
+        httprequest = request.httprequest
+        result = request.env["fih.webhook.intake"]._receive(
+            backend_code,
+            {key.lower(): value for key, value in httprequest.headers.items()},
+            httprequest.stream.read,
+            httprequest.headers.get("Content-Type"),
+            httprequest.content_length,
+        )
+        return request.make_response(
+            json.dumps(result.payload),
+            headers=[("Content-Type", "application/json"), *result.headers.items()],
+            status=result.status,
+        )

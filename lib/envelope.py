@@ -1,0 +1,132 @@
+"""Parsing and validation of the inbound webhook envelope.
+
+A request body is either one event or ``{"events": [...]}``. An event is
+``{"id": str, "type": str, "occurred_at": str?, "data": object}``. Errors are
+returned as a list of ``{"path", "reason"}`` so senders can fix their payload.
+"""
+
+import json
+import re
+
+EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+MAX_ID_LENGTH = 200
+
+
+class EnvelopeError(Exception):
+    def __init__(self, errors, code="invalid_envelope"):
+        super().__init__("; ".join(f"{e['path']}: {e['reason']}" for e in errors))
+        self.errors = errors
+        self.code = code
+
+    def as_response(self):
+        return {"error": self.code, "details": self.errors}
+
+
+def _reject_constant(value):
+    raise ValueError(f"{value} is not valid JSON")
+
+
+def parse_json(body):
+    """Decode a UTF-8 JSON body; NaN/Infinity are refused (not JSON)."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(
+            [{"path": "$", "reason": f"body is not UTF-8 ({exc.reason})"}],
+            code="malformed_json",
+        ) from exc
+    except RecursionError as exc:
+        raise EnvelopeError(
+            [{"path": "$", "reason": "JSON nesting is too deep"}], code="malformed_json"
+        ) from exc
+    except ValueError as exc:
+        raise EnvelopeError(
+            [{"path": "$", "reason": f"malformed JSON: {exc}"}], code="malformed_json"
+        ) from exc
+
+
+def _event_errors(event, path, id_required):
+    if not isinstance(event, dict):
+        return [{"path": path, "reason": "an event must be a JSON object"}]
+    errors = []
+    event_id = event.get("id")
+    if event_id is None:
+        if id_required:
+            errors.append({"path": f"{path}.id", "reason": "required in a batch"})
+    elif not isinstance(event_id, str) or not event_id.strip():
+        errors.append({"path": f"{path}.id", "reason": "must be a non-empty string"})
+    elif len(event_id) > MAX_ID_LENGTH:
+        errors.append(
+            {"path": f"{path}.id", "reason": f"longer than {MAX_ID_LENGTH} characters"}
+        )
+    event_type = event.get("type")
+    if not isinstance(event_type, str) or not EVENT_TYPE_PATTERN.match(event_type):
+        errors.append(
+            {
+                "path": f"{path}.type",
+                "reason": "required, dotted lower-case name such as 'supplier.upsert'",
+            }
+        )
+    if not isinstance(event.get("data"), dict):
+        errors.append({"path": f"{path}.data", "reason": "required, a JSON object"})
+    occurred_at = event.get("occurred_at")
+    if occurred_at is not None and not isinstance(occurred_at, str):
+        errors.append({"path": f"{path}.occurred_at", "reason": "must be a string"})
+    return errors
+
+
+def split_events(document, max_events, known_types=None):
+    """Return ``(events, is_batch)`` or raise :class:`EnvelopeError`."""
+    if not isinstance(document, dict):
+        raise EnvelopeError([{"path": "$", "reason": "body must be a JSON object"}])
+    is_batch = "events" in document
+    if is_batch:
+        events = document["events"]
+        if not isinstance(events, list) or not events:
+            raise EnvelopeError(
+                [{"path": "$.events", "reason": "must be a non-empty list"}]
+            )
+        if len(events) > max_events:
+            raise EnvelopeError(
+                [
+                    {
+                        "path": "$.events",
+                        "reason": f"{len(events)} events, at most {max_events} allowed",
+                    }
+                ],
+                code="batch_too_large",
+            )
+        paths = [f"$.events[{i}]" for i in range(len(events))]
+    else:
+        events, paths = [document], ["$"]
+    errors = []
+    seen = {}
+    for index, (event, path) in enumerate(zip(events, paths, strict=True)):
+        event_errors = _event_errors(event, path, id_required=is_batch)
+        if (
+            not event_errors
+            and known_types is not None
+            and event["type"] not in known_types
+        ):
+            event_errors.append(
+                {
+                    "path": f"{path}.type",
+                    "reason": f"unknown event type {event['type']!r}; "
+                    f"accepted: {', '.join(sorted(known_types))}",
+                }
+            )
+        errors.extend(event_errors)
+        event_id = isinstance(event, dict) and event.get("id")
+        if is_batch and isinstance(event_id, str):
+            if event_id in seen:
+                errors.append(
+                    {
+                        "path": f"{path}.id",
+                        "reason": f"repeats the id of $.events[{seen[event_id]}]",
+                    }
+                )
+            seen.setdefault(event_id, index)
+    if errors:
+        raise EnvelopeError(errors)
+    return events, is_batch

@@ -1,0 +1,532 @@
+import logging
+import os
+import re
+from datetime import timedelta
+from functools import lru_cache
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config
+
+from ..lib import standard_webhooks
+from ..lib.retry_policy import RetryPolicy
+from ..lib.secret_box import MasterKeyError, SecretBox
+
+_logger = logging.getLogger(__name__)
+
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+# name of the secret input field -> column holding its ciphertext
+SECRET_FIELDS = {
+    "webhook_secret": "webhook_secret_encrypted",
+    "api_key": "api_key_encrypted",
+    "oauth_client_secret": "oauth_client_secret_encrypted",
+}
+
+
+@lru_cache(maxsize=4)
+def _secret_box_for(keys):
+    return SecretBox(keys)
+
+
+def secret_box():
+    """The encryption box of this server; raises :class:`UserError` if unset."""
+    keys = config.get("fih_master_key") or os.environ.get("FIH_MASTER_KEY") or ""
+    try:
+        return _secret_box_for(keys)
+    except MasterKeyError as exc:
+        raise UserError(str(exc)) from exc
+
+
+class FihBackend(models.Model):
+    _name = "fih.backend"
+    _description = "Integration Backend"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "name, id"
+
+    name = fields.Char(
+        required=True,
+        tracking=True,
+        help="Name of the external system as finance users know it, "
+        "e.g. 'Coupa procurement (EU)'.",
+    )
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        copy=False,
+        help="Short technical identifier (lower case letters, digits, '-' and "
+        "'_'). It is part of the webhook address given to the external system, "
+        "so changing it breaks their configuration.",
+    )
+    active = fields.Boolean(
+        default=True,
+        tracking=True,
+        help="An archived backend refuses its webhooks (404) and sends nothing.",
+    )
+    kind = fields.Selection(
+        [
+            ("procurement", "Procurement platform"),
+            ("ap_automation", "AP automation"),
+            ("bi", "BI / reporting"),
+            ("bank", "Bank"),
+            ("tax", "Tax engine"),
+            ("other", "Other"),
+        ],
+        required=True,
+        default="procurement",
+        tracking=True,
+        help="What the external system does; decides which flows it can use.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+        help="Company whose records this backend reads and writes.",
+    )
+    environment = fields.Selection(
+        [("dev", "Development"), ("test", "Test"), ("prod", "Production")],
+        required=True,
+        default="test",
+        tracking=True,
+        help="Which instance of the external system this is. A database that is "
+        "not production never calls a production backend.",
+    )
+    base_url = fields.Char(
+        string="Base URL",
+        tracking=True,
+        help="Root address of the external system's API, used for outbound calls.",
+    )
+    owner_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Person accountable for this integration; receives its alerts and, "
+        "unless an exception handler is set, its exceptions.",
+    )
+    service_user_id = fields.Many2one(
+        "res.users",
+        string="Service User",
+        required=True,
+        default=lambda self: self.env.ref(
+            "finance_integration_hub.user_fih_service", raise_if_not_found=False
+        ),
+        tracking=True,
+        help="Technical user under which this backend's messages are processed. "
+        "Give it only the rights its flows need; it never logs in.",
+    )
+    exception_user_id = fields.Many2one(
+        "res.users",
+        string="Exception Handler",
+        tracking=True,
+        help="Finance user who gets an activity when a message needs a decision "
+        "(e.g. a supplier whose VAT number already exists). Defaults to the owner.",
+    )
+    data_classification = fields.Selection(
+        [
+            ("public", "Public"),
+            ("internal", "Internal"),
+            ("confidential", "Confidential"),
+            ("restricted", "Restricted (bank, tax or personal data)"),
+        ],
+        required=True,
+        default="confidential",
+        tracking=True,
+        help="Sensitivity of the data exchanged; drives masking and retention.",
+    )
+    connect_timeout = fields.Float(
+        default=5.0,
+        tracking=True,
+        help="Seconds to wait for the external system to accept a connection.",
+    )
+    read_timeout = fields.Float(
+        default=30.0,
+        tracking=True,
+        help="Seconds to wait for the external system's answer.",
+    )
+    rate_limit_per_minute = fields.Integer(
+        default=1200,
+        tracking=True,
+        help="Most webhook requests accepted per minute from this system, across "
+        "all Odoo workers; more are answered 429 with Retry-After. 0 = no limit.",
+    )
+    max_batch_events = fields.Integer(
+        default=500,
+        tracking=True,
+        help="Most events accepted in one batch webhook request.",
+    )
+    max_body_kb = fields.Integer(
+        string="Max Body Size (KB)",
+        default=5120,
+        tracking=True,
+        help="Largest webhook body accepted; larger requests are answered 413.",
+    )
+    processing_batch_size = fields.Integer(
+        default=200,
+        tracking=True,
+        help="How many received messages one background job processes together.",
+    )
+    retry_base_seconds = fields.Integer(
+        default=30,
+        tracking=True,
+        help="First retry delay after a temporary failure; it doubles each time "
+        "(with random jitter) up to six hours.",
+    )
+    retry_max_attempts = fields.Integer(
+        default=8,
+        tracking=True,
+        help="After this many failed attempts a message goes to the dead letters.",
+    )
+    retry_max_age_hours = fields.Integer(
+        default=72,
+        tracking=True,
+        help="A message still failing this many hours after receipt goes to the "
+        "dead letters.",
+    )
+    supplier_duplicate_policy = fields.Selection(
+        [
+            ("exception", "Ask a finance user"),
+            ("link", "Link to the existing supplier"),
+        ],
+        default="exception",
+        required=True,
+        tracking=True,
+        help="What to do when an incoming supplier's VAT number or IBAN already "
+        "belongs to another partner. Suppliers are never merged silently.",
+    )
+    # Secrets: ciphertext only in the database; the *_input fields are write-only.
+    webhook_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
+    webhook_secret_previous_encrypted = fields.Char(
+        copy=False, groups="base.group_system"
+    )
+    webhook_secret_previous_valid_until = fields.Datetime(
+        string="Previous Secret Accepted Until",
+        copy=False,
+        readonly=True,
+        help="After a rotation the previous signing secret is still accepted "
+        "until this time, so the external system can switch without losing "
+        "webhooks.",
+    )
+    webhook_secret_rotated_at = fields.Datetime(copy=False, readonly=True)
+    secret_grace_hours = fields.Integer(
+        string="Rotation Grace (hours)",
+        default=24,
+        tracking=True,
+        help="How long the previous signing secret stays valid after a new one "
+        "is set.",
+    )
+    api_key_encrypted = fields.Char(copy=False, groups="base.group_system")
+    oauth_client_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
+    oauth_client_id = fields.Char(
+        string="OAuth2 Client ID",
+        tracking=True,
+        help="Client identifier for OAuth2 client-credentials authentication.",
+    )
+    oauth_token_url = fields.Char(
+        string="OAuth2 Token URL",
+        tracking=True,
+        help="Address where access tokens are requested.",
+    )
+    webhook_secret = fields.Char(
+        string="Webhook Signing Secret",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_webhook_secret",
+        help="Shared secret (whsec_...) with which the external system signs its "
+        "webhooks. Stored encrypted and never shown again; setting a new one "
+        "keeps the previous one valid for the grace period.",
+    )
+    api_key = fields.Char(
+        string="API Key",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_api_key",
+        help="Key sent to the external system on outbound calls. Stored encrypted "
+        "and never shown again.",
+    )
+    oauth_client_secret = fields.Char(
+        string="OAuth2 Client Secret",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_oauth_client_secret",
+        help="Stored encrypted and never shown again.",
+    )
+    has_webhook_secret = fields.Boolean(compute="_compute_has_secrets")
+    has_api_key = fields.Boolean(compute="_compute_has_secrets")
+    has_oauth_client_secret = fields.Boolean(compute="_compute_has_secrets")
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        compute="_compute_webhook_url",
+        help="Address to give the external system for its webhooks.",
+    )
+    channel_id = fields.Many2one(
+        "queue.job.channel",
+        string="Job Channel",
+        readonly=True,
+        copy=False,
+        help="Background-job channel of this backend, so one busy system does "
+        "not delay the others.",
+    )
+    message_ids_count = fields.Integer(compute="_compute_message_counts")
+    message_failed_count = fields.Integer(compute="_compute_message_counts")
+    binding_count = fields.Integer(compute="_compute_binding_count")
+
+    _sql_constraints = [
+        ("code_uniq", "unique(code)", "Another backend already uses this code."),
+        (
+            "limits_positive",
+            "CHECK(max_batch_events > 0 AND max_body_kb > 0 "
+            "AND processing_batch_size > 0 AND retry_max_attempts > 0 "
+            "AND rate_limit_per_minute >= 0)",
+            "Batch sizes, body size and attempts must be positive.",
+        ),
+    ]
+
+    @api.constrains("code")
+    def _check_code(self):
+        for backend in self:
+            if not CODE_PATTERN.match(backend.code or ""):
+                raise ValidationError(
+                    _(
+                        "The code '%(code)s' is not valid: use 2 to 64 lower-case "
+                        "letters, digits, '-' or '_'.",
+                        code=backend.code,
+                    )
+                )
+
+    def _compute_secret_inputs(self):
+        for backend in self:
+            backend.webhook_secret = False
+            backend.api_key = False
+            backend.oauth_client_secret = False
+
+    def _compute_has_secrets(self):
+        for backend in self.sudo():
+            backend.has_webhook_secret = bool(backend.webhook_secret_encrypted)
+            backend.has_api_key = bool(backend.api_key_encrypted)
+            backend.has_oauth_client_secret = bool(
+                backend.oauth_client_secret_encrypted
+            )
+
+    @api.depends("code")
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for backend in self:
+            backend.webhook_url = (
+                f"{base_url}/finance_hub/webhook/{backend.code}" if backend.code else ""
+            )
+
+    def _compute_message_counts(self):
+        groups = self.env["fih.message"]._read_group(
+            [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+        )
+        totals, failed = {}, {}
+        for backend, state, count in groups:
+            totals[backend.id] = totals.get(backend.id, 0) + count
+            if state in ("failed", "dead"):
+                failed[backend.id] = failed.get(backend.id, 0) + count
+        for backend in self:
+            backend.message_ids_count = totals.get(backend.id, 0)
+            backend.message_failed_count = failed.get(backend.id, 0)
+
+    def _compute_binding_count(self):
+        counts = dict(
+            self.env["fih.binding"]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+            )
+        )
+        for backend in self:
+            backend.binding_count = counts.get(backend, 0)
+
+    # -- secrets ---------------------------------------------------------
+
+    def _set_secret(self, field_name, plaintext):
+        column = SECRET_FIELDS[field_name]
+        box = secret_box()
+        for backend in self.sudo():
+            if field_name == "webhook_secret":
+                standard_webhooks.decode_secret(plaintext)  # refuse unusable secrets
+                values = {
+                    "webhook_secret_encrypted": box.encrypt(plaintext),
+                    "webhook_secret_rotated_at": fields.Datetime.now(),
+                }
+                if backend.webhook_secret_encrypted:
+                    values.update(
+                        webhook_secret_previous_encrypted=backend.webhook_secret_encrypted,
+                        webhook_secret_previous_valid_until=fields.Datetime.now()
+                        + timedelta(hours=backend.secret_grace_hours),
+                    )
+                backend.write(values)
+            else:
+                backend.write({column: box.encrypt(plaintext)})
+            backend.message_post(
+                body=_("%(label)s was changed.", label=self._fields[field_name].string)
+            )
+
+    def _inverse_secret(self, field_name):
+        for backend in self:
+            plaintext = backend[field_name]
+            if plaintext:
+                try:
+                    backend._set_secret(field_name, plaintext.strip())
+                except ValueError as exc:
+                    raise ValidationError(
+                        _("The webhook signing secret is not usable: %s", exc)
+                    ) from exc
+
+    def _inverse_webhook_secret(self):
+        self._inverse_secret("webhook_secret")
+
+    def _inverse_api_key(self):
+        self._inverse_secret("api_key")
+
+    def _inverse_oauth_client_secret(self):
+        self._inverse_secret("oauth_client_secret")
+
+    def _get_secret(self, field_name):
+        """Decrypted secret, for the flows only; never log or display it."""
+        self.ensure_one()
+        token = self.sudo()[SECRET_FIELDS[field_name]]
+        return secret_box().decrypt(token) if token else None
+
+    def _webhook_verification_secrets(self, now=None):
+        """Current secret, plus the previous one during its grace period."""
+        self.ensure_one()
+        backend = self.sudo()
+        box = secret_box()
+        secrets = []
+        if backend.webhook_secret_encrypted:
+            secrets.append(box.decrypt(backend.webhook_secret_encrypted))
+        now = now or fields.Datetime.now()
+        if (
+            backend.webhook_secret_previous_encrypted
+            and backend.webhook_secret_previous_valid_until
+            and backend.webhook_secret_previous_valid_until > now
+        ):
+            secrets.append(box.decrypt(backend.webhook_secret_previous_encrypted))
+        return secrets
+
+    def action_generate_webhook_secret(self):
+        """Create a new signing secret and show it once, in a notification only."""
+        self.ensure_one()
+        secret = standard_webhooks.generate_secret()
+        self._set_secret("webhook_secret", secret)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("New webhook signing secret for %s", self.name),
+                "message": _(
+                    "Copy it now into %(system)s; it will not be shown again. "
+                    "The previous secret stays valid for %(hours)s hours.\n%(secret)s",
+                    system=self.name,
+                    hours=self.secret_grace_hours,
+                    secret=secret,
+                ),
+                "sticky": True,
+                "type": "warning",
+            },
+        }
+
+    def action_end_secret_grace(self):
+        """Stop accepting the previous signing secret now."""
+        self.sudo().write(
+            {
+                "webhook_secret_previous_encrypted": False,
+                "webhook_secret_previous_valid_until": False,
+            }
+        )
+        for backend in self:
+            backend.message_post(body=_("The previous signing secret was revoked."))
+
+    # -- channels and policy --------------------------------------------
+
+    def _ensure_channel(self):
+        parent = self.env.ref("finance_integration_hub.channel_finance_hub")
+        Channel = self.env["queue.job.channel"].sudo()
+        for backend in self:
+            name = backend.code.replace(".", "_")
+            channel = Channel.search(
+                [("name", "=", name), ("parent_id", "=", parent.id)], limit=1
+            ) or Channel.create({"name": name, "parent_id": parent.id})
+            backend.sudo().channel_id = channel
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends._ensure_channel()
+        return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "code" in vals:
+            self._ensure_channel()
+        return result
+
+    def _channel_name(self):
+        self.ensure_one()
+        return self.channel_id.complete_name or "root.finance_hub"
+
+    def _retry_policy(self):
+        self.ensure_one()
+        return RetryPolicy(
+            base_seconds=self.retry_base_seconds,
+            max_attempts=self.retry_max_attempts,
+            max_age_seconds=self.retry_max_age_hours * 3600,
+        )
+
+    def _exception_user(self):
+        self.ensure_one()
+        return self.exception_user_id or self.owner_id or self.env.ref("base.user_admin")
+
+    # -- processing -----------------------------------------------------
+
+    def _enqueue_processing(self, eta=None):
+        """Queue one drain job per backend; queue_job folds duplicates pending.
+
+        The job runs as the backend's service user, in the backend's company.
+        """
+        for backend in self:
+            backend.with_user(backend.service_user_id).with_company(
+                backend.company_id
+            ).with_delay(
+                channel=backend._channel_name(),
+                identity_key=f"fih-inbound-{backend.id}-{eta or 'now'}",
+                eta=eta,
+                description=_("Process inbound messages of %s", backend.name),
+            )._process_inbound_messages()
+
+    def _process_inbound_messages(self):
+        """Job: process received messages in micro-batches until none is left."""
+        self.ensure_one()
+        Message = self.env["fih.message"]
+        processed = 0
+        while True:
+            messages = Message._claim_inbound(self, self.processing_batch_size)
+            if not messages:
+                break
+            messages._process()
+            processed += len(messages)
+        return _("%s messages processed", processed)
+
+    # -- actions --------------------------------------------------------
+
+    def _action_open_messages(self, domain):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_message_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id), *domain]
+        action["context"] = {"default_backend_id": self.id}
+        return action
+
+    def action_open_messages(self):
+        return self._action_open_messages([])
+
+    def action_open_failed_messages(self):
+        return self._action_open_messages([("state", "in", ("failed", "dead"))])
+
+    def action_open_bindings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_binding_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        return action

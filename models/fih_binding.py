@@ -1,0 +1,66 @@
+from odoo import api, fields, models
+
+OBJECT_TYPES = [("supplier", "Supplier")]
+
+
+class FihBinding(models.Model):
+    _name = "fih.binding"
+    _description = "External ID Binding"
+    _order = "backend_id, object_type, external_id"
+    _rec_name = "external_id"
+
+    backend_id = fields.Many2one(
+        "fih.backend", required=True, ondelete="restrict", index=True, readonly=True
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True
+    )
+    object_type = fields.Selection(
+        OBJECT_TYPES,
+        required=True,
+        readonly=True,
+        help="Kind of business object the external id designates.",
+    )
+    external_id = fields.Char(
+        string="External ID",
+        required=True,
+        readonly=True,
+        help="Identifier of the object in the external system.",
+    )
+    res_model = fields.Char(required=True, readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Odoo Record ID", model_field="res_model", required=True, readonly=True
+    )
+    record_name = fields.Char(compute="_compute_record_name")
+    last_sync_at = fields.Datetime(
+        readonly=True, help="When the external system last changed this record."
+    )
+    last_message_id = fields.Many2one("fih.message", readonly=True)
+
+    _sql_constraints = [
+        (
+            "external_uniq",
+            "unique(backend_id, object_type, external_id)",
+            "This external id is already bound to a record for this backend.",
+        ),
+        (
+            "record_uniq",
+            "unique(backend_id, object_type, res_id)",
+            "This record already has an external id for this backend.",
+        ),
+    ]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for binding in self:
+            record = self.env[binding.res_model].browse(binding.res_id).exists()
+            binding.record_name = record.display_name if record else False
+
+    def action_open_record(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,614 @@
+import hashlib
+import json
+import logging
+import traceback
+from datetime import timedelta
+
+import psycopg2
+from psycopg2.extras import execute_values
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..lib.supplier_payload import PayloadError
+
+_logger = logging.getLogger(__name__)
+
+# How long a claimed message may stay "processing" before the sweeper assumes
+# its worker died and hands it back.
+PROCESSING_LEASE = timedelta(minutes=15)
+MESSAGE_STATES = [
+    ("received", "Received"),
+    ("processing", "Processing"),
+    ("done", "Done"),
+    ("failed", "Needs attention"),
+    ("dead", "Dead letter"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class FihPermanentError(Exception):
+    """Retrying cannot help: the payload or the configuration must change."""
+
+    def __init__(self, message, detail=None, kind="permanent"):
+        super().__init__(message)
+        self.detail = detail
+        self.kind = kind
+
+
+class FihBusinessException(FihPermanentError):
+    """A finance user must decide; the message carries an activity."""
+
+    def __init__(self, message, detail=None):
+        super().__init__(message, detail=detail, kind="business")
+
+
+class FihTransientError(Exception):
+    """Worth retrying later (the other side or a lock was not available)."""
+
+
+TRANSIENT_DB_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.OperationalError,
+)
+
+
+class FihMessage(models.Model):
+    _name = "fih.message"
+    _description = "Integration Message"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _rec_name = "display_name"
+
+    backend_id = fields.Many2one(
+        "fih.backend",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        readonly=True,
+        help="External system the message came from or goes to.",
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True, readonly=True
+    )
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        readonly=True,
+        default="inbound",
+    )
+    event_type = fields.Char(
+        required=True,
+        readonly=True,
+        index=True,
+        help="What happened, e.g. supplier.upsert.",
+    )
+    idempotency_key = fields.Char(
+        required=True,
+        readonly=True,
+        help="Identifier of the event at the source. The same key from the same "
+        "backend is stored once, however often it is delivered.",
+    )
+    delivery_id = fields.Char(
+        readonly=True,
+        help="webhook-id of the HTTP delivery that carried the event.",
+    )
+    correlation_id = fields.Char(
+        readonly=True,
+        index=True,
+        help="Shared by all messages of one request or business transaction.",
+    )
+    state = fields.Selection(
+        MESSAGE_STATES,
+        required=True,
+        default="received",
+        readonly=True,
+        index=True,
+        help="Received: waiting to be processed. Needs attention: a person must "
+        "fix the data or decide. Dead letter: retried until the limit, then "
+        "parked; retry it once the cause is fixed.",
+    )
+    attempts = fields.Integer(readonly=True, help="Processing attempts so far.")
+    received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
+    started_at = fields.Datetime(readonly=True, help="Start of the last attempt.")
+    done_at = fields.Datetime(readonly=True)
+    lease_until = fields.Datetime(readonly=True)
+    next_attempt_at = fields.Datetime(
+        readonly=True, help="Earliest time of the next automatic retry."
+    )
+    latency_ms = fields.Integer(
+        string="Latency (ms)",
+        readonly=True,
+        help="Time from receipt to the last processing result.",
+    )
+    payload = fields.Text(
+        readonly=True,
+        help="The event exactly as received; replays start from it.",
+    )
+    payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    error_kind = fields.Selection(
+        [
+            ("permanent", "Data or configuration"),
+            ("business", "Decision needed"),
+            ("transient", "Temporary"),
+        ],
+        readonly=True,
+    )
+    error_message = fields.Text(
+        string="Problem",
+        readonly=True,
+        help="What went wrong, in business words.",
+    )
+    error_detail = fields.Text(
+        string="Technical Detail",
+        readonly=True,
+        groups="finance_integration_hub.group_fih_manager",
+    )
+    resolution_partner_id = fields.Many2one(
+        "res.partner",
+        string="Link to Supplier",
+        help="Set by a finance user to link the incoming supplier to this "
+        "existing partner on the next attempt.",
+    )
+    replay_of_id = fields.Many2one(
+        "fih.message",
+        readonly=True,
+        index="btree_not_null",
+        help="Original message this one replays.",
+    )
+    link_ids = fields.One2many(
+        "fih.message.link", "message_id", string="Records", readonly=True
+    )
+    operator_action_ids = fields.One2many(
+        "fih.operator.action", "message_id", string="Operator Actions", readonly=True
+    )
+
+    _sql_constraints = [
+        (
+            "idempotency_uniq",
+            "unique(backend_id, direction, idempotency_key)",
+            "This event was already received from this backend.",
+        ),
+    ]
+
+    def init(self):
+        # claim query: oldest due messages of one backend
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS fih_message_due_idx
+                ON fih_message (backend_id, id)
+             WHERE state = 'received'
+            """
+        )
+
+    @api.depends("event_type", "idempotency_key")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = f"{message.event_type} {message.idempotency_key}"
+
+    # -- intake -----------------------------------------------------------
+
+    @api.model
+    def _store_inbound_events(self, backend, events, delivery_id, correlation_id):
+        """Store events once each; return one dict per event, in order.
+
+        Deduplication is the unique constraint: INSERT .. ON CONFLICT DO
+        NOTHING, which also holds under concurrent redelivery.
+        """
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = []
+        for event in events:
+            raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+            rows.append(
+                (
+                    backend.id,
+                    backend.company_id.id,
+                    "inbound",
+                    event["type"],
+                    event.get("id") or delivery_id,
+                    delivery_id,
+                    correlation_id,
+                    "received",
+                    0,
+                    now,
+                    raw,
+                    hashlib.sha256(raw.encode()).hexdigest(),
+                    uid,
+                    now,
+                    uid,
+                    now,
+                )
+            )
+        inserted = execute_values(
+            self.env.cr,
+            """
+            INSERT INTO fih_message (
+                backend_id, company_id, direction, event_type, idempotency_key,
+                delivery_id, correlation_id, state, attempts, received_at,
+                payload, payload_sha256, create_uid, create_date, write_uid,
+                write_date)
+            VALUES %s
+            ON CONFLICT (backend_id, direction, idempotency_key) DO NOTHING
+            RETURNING idempotency_key, id
+            """,
+            rows,
+            fetch=True,
+        )
+        new_ids = dict(inserted)
+        keys = [row[4] for row in rows]
+        existing = {}
+        if len(new_ids) < len(keys):
+            self.env.cr.execute(
+                """
+                SELECT idempotency_key, id FROM fih_message
+                 WHERE backend_id = %s AND direction = 'inbound'
+                   AND idempotency_key IN %s
+                """,
+                (backend.id, tuple(set(keys) - set(new_ids))),
+            )
+            existing = dict(self.env.cr.fetchall())
+        self.invalidate_model()
+        return [
+            {
+                "event_id": key,
+                "message_id": new_ids.get(key) or existing.get(key),
+                "duplicate": key not in new_ids,
+            }
+            for key in keys
+        ]
+
+    # -- claiming and processing -------------------------------------------
+
+    @api.model
+    def _claim_inbound(self, backend, limit):
+        """Mark up to ``limit`` due messages as processing and commit that.
+
+        The claim is committed on its own cursor so that a worker killed
+        mid-batch leaves "processing" messages with an expiring lease (the
+        sweeper hands them back) and the attempt is counted.
+        """
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """
+                UPDATE fih_message
+                   SET state = 'processing',
+                       attempts = attempts + 1,
+                       started_at = now() AT TIME ZONE 'UTC',
+                       lease_until = now() AT TIME ZONE 'UTC' + %s,
+                       next_attempt_at = NULL
+                 WHERE id IN (
+                        SELECT id FROM fih_message
+                         WHERE backend_id = %s AND direction = 'inbound'
+                           AND state = 'received'
+                           AND (next_attempt_at IS NULL
+                                OR next_attempt_at <= now() AT TIME ZONE 'UTC')
+                         ORDER BY id
+                         LIMIT %s
+                           FOR UPDATE SKIP LOCKED)
+             RETURNING id
+                """,
+                (PROCESSING_LEASE, backend.id, limit),
+            )
+            ids = sorted(row[0] for row in cr.fetchall())
+        return self.browse(ids)
+
+    def _process(self):
+        """Process claimed messages in a fresh transaction, committed at the end.
+
+        Business changes and the "done" state commit together, so a crash
+        can never apply a message twice.
+        """
+        if not self:
+            return
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr)
+            env["fih.message"].browse(self.ids)._process_in_transaction()
+        self.invalidate_recordset()
+
+    def _handler_models(self):
+        """Event type -> model implementing ``_fih_process(messages)``."""
+        return {"supplier.upsert": "fih.supplier.handler"}
+
+    def _process_in_transaction(self):
+        handlers = self._handler_models()
+        outcomes = {}
+        by_type = {}
+        for message in self:
+            if message.event_type in handlers:
+                by_type.setdefault(message.event_type, self.browse())
+                by_type[message.event_type] |= message
+            else:
+                outcomes[message.id] = FihPermanentError(
+                    _(
+                        "No flow handles events of type '%(type)s'. Known types: "
+                        "%(known)s.",
+                        type=message.event_type,
+                        known=", ".join(sorted(handlers)),
+                    )
+                )
+        for event_type, messages in by_type.items():
+            handler = self.env[handlers[event_type]]
+            outcomes.update(self._run_handler(handler, messages))
+        self._record_outcomes(outcomes)
+
+    def _run_handler(self, handler, messages):
+        """Try the batch in one savepoint; on failure isolate each message."""
+        if len(messages) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    outcomes = handler._fih_process(messages)
+                    if not any(isinstance(o, Exception) for o in outcomes.values()):
+                        return outcomes
+                    # errors detected: redo alone so good messages are not lost
+                    raise _RetryAlone()
+            except _RetryAlone:
+                pass
+            except Exception:  # noqa: BLE001 - isolated per message below
+                _logger.debug("batch failed, isolating messages", exc_info=True)
+        outcomes = {}
+        for message in messages:
+            try:
+                with self.env.cr.savepoint():
+                    result = handler._fih_process(message)[message.id]
+                    if isinstance(result, Exception):
+                        raise result
+                    outcomes[message.id] = result
+            except Exception as exc:  # noqa: BLE001 - classified in _record_outcomes
+                exc.fih_trace = traceback.format_exc()
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _record_outcomes(self, outcomes):
+        now = fields.Datetime.now()
+        links = []
+        done_ids = []
+        for message in self:
+            outcome = outcomes[message.id]
+            if isinstance(outcome, Exception):
+                latency = int((now - message.received_at).total_seconds() * 1000)
+                message._record_failure(outcome, now, latency)
+                continue
+            done_ids.append(message.id)
+            links.extend(
+                {
+                    "message_id": message.id,
+                    "res_model": model_name,
+                    "res_id": record_id,
+                    "operation": operation,
+                }
+                for model_name, record_id, operation in outcome
+            )
+        if done_ids:
+            # one statement for the whole batch; latency differs per row
+            self.env.cr.execute(
+                """
+                UPDATE fih_message
+                   SET state = 'done', done_at = %(now)s, lease_until = NULL,
+                       error_kind = NULL, error_message = NULL, error_detail = NULL,
+                       latency_ms = (EXTRACT(EPOCH FROM %(now)s - received_at)
+                                     * 1000)::int,
+                       write_date = %(now)s, write_uid = %(uid)s
+                 WHERE id IN %(ids)s
+                """,
+                {"now": now, "uid": self.env.uid, "ids": tuple(done_ids)},
+            )
+            done = self.browse(done_ids)
+            done.invalidate_recordset()
+            if done.filtered("activity_ids"):
+                done._close_exception_activities()
+        if links:
+            self.env["fih.message.link"].create(links)
+
+    def _record_failure(self, exc, now, latency):
+        self.ensure_one()
+        detail = getattr(exc, "fih_trace", None) or "".join(
+            traceback.format_exception(exc)
+        )
+        values = {"lease_until": False, "latency_ms": latency, "error_detail": detail}
+        if isinstance(exc, PayloadError):
+            exc = FihPermanentError(
+                _("The payload is invalid: %s", exc), detail=json.dumps(exc.errors)
+            )
+        if isinstance(exc, (FihPermanentError, UserError, ValidationError)):
+            kind = getattr(exc, "kind", "permanent")
+            message_text = exc.args[0] if exc.args else str(exc)
+            if isinstance(exc, AccessError):
+                message_text = _(
+                    "The integration is not allowed to do this: %s", message_text
+                )
+            values.update(state="failed", error_kind=kind, error_message=message_text)
+            self.write(values)
+            self._schedule_exception_activity(message_text)
+            return
+        policy = self.backend_id._retry_policy()
+        age = (now - self.received_at).total_seconds()
+        reason = self._transient_reason(exc)
+        if policy.gives_up(self.attempts, age):
+            values.update(
+                state="dead",
+                error_kind="transient",
+                error_message=_(
+                    "Gave up after %(attempts)s attempts: %(reason)s",
+                    attempts=self.attempts,
+                    reason=reason,
+                ),
+            )
+            self.write(values)
+            self._schedule_exception_activity(values["error_message"])
+            return
+        next_attempt = now + timedelta(seconds=policy.delay(self.attempts))
+        values.update(
+            state="received",
+            error_kind="transient",
+            error_message=reason,
+            next_attempt_at=next_attempt,
+        )
+        self.write(values)
+        self.backend_id._enqueue_processing(eta=next_attempt)
+
+    @staticmethod
+    def _transient_reason(exc):
+        if isinstance(exc, TRANSIENT_DB_ERRORS):
+            return _(
+                "The database was busy with a concurrent change; it will be "
+                "retried automatically."
+            )
+        if isinstance(exc, FihTransientError):
+            return str(exc)
+        return _(
+            "Unexpected error (%s); it will be retried automatically. If it "
+            "persists, give the technical detail to your integration team.",
+            type(exc).__name__,
+        )
+
+    # -- exceptions for finance users ------------------------------------------
+
+    def _schedule_exception_activity(self, summary_text):
+        activity_type = self.env.ref(
+            "finance_integration_hub.mail_activity_type_integration_exception"
+        )
+        for message in self:
+            if message.activity_ids.filtered(
+                lambda a, t=activity_type: a.activity_type_id == t
+            ):
+                continue
+            message.sudo().activity_schedule(
+                activity_type_id=activity_type.id,
+                summary=_("Integration exception: %s", message.event_type),
+                note=summary_text,
+                user_id=message.backend_id._exception_user().id,
+            )
+
+    def _close_exception_activities(self):
+        activity_type = self.env.ref(
+            "finance_integration_hub.mail_activity_type_integration_exception"
+        )
+        activities = self.sudo().activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type
+        )
+        if activities:
+            activities.action_feedback(feedback=_("Resolved by the integration."))
+
+    # -- sweeper -----------------------------------------------------------
+
+    @api.model
+    def _cron_recover(self):
+        """Hand back messages of dead workers and restart idle backends."""
+        self.env.cr.execute(
+            """
+            SELECT m.id FROM fih_message m
+             WHERE m.state = 'processing'
+               AND m.lease_until < now() AT TIME ZONE 'UTC'
+            """
+        )
+        stale = self.browse([row[0] for row in self.env.cr.fetchall()])
+        for message in stale:
+            policy = message.backend_id._retry_policy()
+            if message.attempts >= policy.max_attempts:
+                reason = _(
+                    "Processing was interrupted %s times (worker stopped or "
+                    "timed out); parked as a dead letter.",
+                    message.attempts,
+                )
+                message.write(
+                    {
+                        "state": "dead",
+                        "lease_until": False,
+                        "error_kind": "transient",
+                        "error_message": reason,
+                    }
+                )
+                message._schedule_exception_activity(reason)
+            else:
+                message.write({"state": "received", "lease_until": False})
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT backend_id FROM fih_message
+             WHERE state = 'received' AND direction = 'inbound'
+               AND (next_attempt_at IS NULL
+                    OR next_attempt_at <= now() AT TIME ZONE 'UTC')
+            """
+        )
+        backends = self.env["fih.backend"].browse(
+            [row[0] for row in self.env.cr.fetchall()]
+        )
+        backends.filtered("active")._enqueue_processing()
+        return len(stale)
+
+    # -- operator actions ----------------------------------------------------
+
+    def _log_operator_action(self, action, reason):
+        self.env["fih.operator.action"].sudo().create(
+            [
+                {"message_id": message.id, "action": action, "reason": reason or False}
+                for message in self
+            ]
+        )
+
+    def action_retry(self, reason=None):
+        """Process failed, dead or waiting messages again now."""
+        retryable = self.filtered(lambda m: m.state in ("failed", "dead", "received"))
+        if not retryable:
+            raise UserError(
+                _("Only messages that need attention or are dead letters can be retried.")
+            )
+        retryable._log_operator_action("retry", reason)
+        retryable.write(
+            {"state": "received", "next_attempt_at": False, "attempts": 0}
+        )
+        retryable.backend_id._enqueue_processing()
+        return True
+
+    def action_replay(self, reason=None):
+        """Process the stored payload again as a new message."""
+        if any(m.state not in ("done", "cancelled") for m in self):
+            raise UserError(
+                _("Only processed or cancelled messages can be replayed; retry the others.")
+            )
+        self._log_operator_action("replay", reason)
+        replays = self.browse()
+        for message in self:
+            count = self.search_count([("replay_of_id", "=", message.id)])
+            replays |= self.create(
+                {
+                    "backend_id": message.backend_id.id,
+                    "direction": message.direction,
+                    "event_type": message.event_type,
+                    "idempotency_key": f"{message.idempotency_key}:replay:{count + 1}",
+                    "delivery_id": message.delivery_id,
+                    "correlation_id": message.correlation_id,
+                    "payload": message.payload,
+                    "payload_sha256": message.payload_sha256,
+                    "replay_of_id": message.id,
+                }
+            )
+        replays.backend_id._enqueue_processing()
+        return replays
+
+    def action_cancel(self, reason=None):
+        """Give up on messages on purpose; they are kept for audit."""
+        if any(m.state in ("done", "processing") for m in self):
+            raise UserError(_("Processed or running messages cannot be cancelled."))
+        if not reason:
+            raise UserError(_("Say why the messages are cancelled."))
+        self._log_operator_action("cancel", reason)
+        self.write({"state": "cancelled", "next_attempt_at": False})
+        self._close_exception_activities()
+        return True
+
+    def action_open_wizard(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_message_action_wizard_action"
+        )
+        action["context"] = {
+            "default_message_ids": self.ids,
+            "default_action": self.env.context.get("fih_action", "retry"),
+        }
+        return action
+
+
+class _RetryAlone(Exception):
+    """Internal signal: roll the batch back and process messages one by one."""

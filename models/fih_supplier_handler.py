@@ -1,0 +1,424 @@
+import json
+
+from odoo import _, api, fields, models
+
+from ..lib import supplier_payload
+from .fih_message import FihBusinessException, FihPermanentError
+
+PARTNER = "res.partner"
+# compacted VAT, the same normalisation as supplier_payload.compact()
+VAT_COMPACT_SQL = r"upper(regexp_replace(coalesce(vat, ''), '[\s.\-]', '', 'g'))"
+
+
+class FihSupplierHandler(models.AbstractModel):
+    """``supplier.upsert``: create or update suppliers through their bindings."""
+
+    _name = "fih.supplier.handler"
+    _description = "Supplier Flow"
+
+    @api.model
+    def _fih_process(self, messages):
+        """Return ``{message_id: [(model, id, operation)] | Exception}``."""
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes = {}
+        parsed = []
+        for message in messages:
+            try:
+                data = json.loads(message.payload)["data"]
+                supplier = supplier_payload.normalize(data)
+            except supplier_payload.PayloadError as exc:
+                outcomes[message.id] = exc
+                continue
+            if message.resolution_partner_id:
+                supplier["resolution_partner_id"] = message.resolution_partner_id.id
+            parsed.append((message, supplier))
+        if not parsed:
+            return outcomes
+        context = self._load_context(backend, [s for _m, s in parsed])
+        creates = []  # (message, supplier), created together at the end
+        pending_external = {}
+        for message, supplier in parsed:
+            external_id = supplier["external_id"]
+            try:
+                partner_id = context["bindings"].get(external_id)
+                if partner_id:
+                    outcomes[message.id] = self._update(
+                        backend, message, supplier, partner_id, context
+                    )
+                elif external_id in pending_external:
+                    # same supplier twice in one batch: apply in arrival order
+                    pending_external[external_id].append((message, supplier))
+                else:
+                    partner_id = self._find_existing(backend, supplier, context)
+                    if partner_id:
+                        outcomes[message.id] = self._link(
+                            backend, message, supplier, partner_id, context
+                        )
+                    else:
+                        self._reserve_identifiers(supplier, context)
+                        pending_external[external_id] = []
+                        creates.append((message, supplier))
+            except (FihPermanentError, supplier_payload.PayloadError) as exc:
+                outcomes[message.id] = exc
+        if creates:
+            outcomes.update(self._create(backend, creates, context))
+            for message, supplier in creates:
+                for later_message, later_supplier in pending_external.get(
+                    supplier["external_id"], []
+                ):
+                    partner_id = context["bindings"][supplier["external_id"]]
+                    outcomes[later_message.id] = self._update(
+                        backend, later_message, later_supplier, partner_id, context
+                    )
+        return outcomes
+
+    # -- look-ups, one query each for the whole batch -----------------------
+
+    def _load_context(self, backend, suppliers):
+        cr = self.env.cr
+        external_ids = tuple({s["external_id"] for s in suppliers})
+        cr.execute(
+            """
+            SELECT external_id, res_id FROM fih_binding
+             WHERE backend_id = %s AND object_type = 'supplier'
+               AND external_id IN %s
+            """,
+            (backend.id, external_ids),
+        )
+        bindings = dict(cr.fetchall())
+        vats = tuple({s["vat"] for s in suppliers if s["vat"]}) or ("",)
+        cr.execute(
+            f"""
+            SELECT {VAT_COMPACT_SQL}, id FROM res_partner
+             WHERE active AND parent_id IS NULL AND {VAT_COMPACT_SQL} IN %s
+             ORDER BY id
+            """,  # noqa: S608 - constant SQL fragment, values are parameters
+            (vats,),
+        )
+        partners_by_vat = {}
+        for vat, partner_id in cr.fetchall():
+            partners_by_vat.setdefault(vat, partner_id)
+        ibans = tuple(
+            {a["iban"] for s in suppliers for a in s["bank_accounts"]}
+        ) or ("",)
+        cr.execute(
+            """
+            SELECT b.sanitized_acc_number, b.partner_id
+              FROM res_partner_bank b
+              JOIN res_partner p ON p.id = b.partner_id
+             WHERE b.active AND p.active AND b.sanitized_acc_number IN %s
+             ORDER BY b.id
+            """,
+            (ibans,),
+        )
+        partners_by_iban = {}
+        for iban, partner_id in cr.fetchall():
+            partners_by_iban.setdefault(iban, partner_id)
+        return {
+            "bindings": bindings,
+            "vat": partners_by_vat,
+            "iban": partners_by_iban,
+            "countries": {},
+            "currencies": {},
+            "payment_terms": {},
+        }
+
+    def _reserve_identifiers(self, supplier, context):
+        # a later supplier of the same batch must see this one's VAT and IBANs
+        if supplier["vat"]:
+            context["vat"].setdefault(supplier["vat"], ("pending", supplier))
+        for account in supplier["bank_accounts"]:
+            context["iban"].setdefault(account["iban"], ("pending", supplier))
+
+    def _find_existing(self, backend, supplier, context):
+        """Partner already holding this VAT or IBAN: link it or raise."""
+        if supplier.get("resolution_partner_id"):
+            partner_id = supplier["resolution_partner_id"]
+            if self._is_bound_elsewhere(backend, partner_id):
+                raise FihBusinessException(
+                    _(
+                        "Supplier '%(name)s' (%(ext)s) cannot be linked to "
+                        "'%(partner)s': that partner is already linked to another "
+                        "supplier of %(backend)s.",
+                        name=supplier["name"],
+                        ext=supplier["external_id"],
+                        partner=self.env[PARTNER].browse(partner_id).display_name,
+                        backend=backend.name,
+                    )
+                )
+            return partner_id
+        matches = []
+        if supplier["vat"] and supplier["vat"] in context["vat"]:
+            matches.append(
+                (_("VAT number %s", supplier["vat"]), context["vat"][supplier["vat"]])
+            )
+        for account in supplier["bank_accounts"]:
+            if account["iban"] in context["iban"]:
+                matches.append(
+                    (_("IBAN %s", account["iban"]), context["iban"][account["iban"]])
+                )
+        if not matches:
+            return False
+        what, owner = matches[0]
+        if isinstance(owner, tuple):
+            raise FihBusinessException(
+                _(
+                    "Supplier '%(name)s' (%(ext)s) has the same %(what)s as supplier "
+                    "'%(other)s' (%(other_ext)s) received in the same batch. One of "
+                    "them is probably a duplicate in %(backend)s; correct it there, "
+                    "or link this one to the right supplier and retry.",
+                    name=supplier["name"],
+                    ext=supplier["external_id"],
+                    what=what,
+                    other=owner[1]["name"],
+                    other_ext=owner[1]["external_id"],
+                    backend=backend.name,
+                )
+            )
+        owners = {owner for _what, owner in matches if not isinstance(owner, tuple)}
+        partner = self.env[PARTNER].browse(owner)
+        if backend.supplier_duplicate_policy == "link" and len(owners) == 1:
+            if self._is_bound_elsewhere(backend, owner):
+                raise FihBusinessException(
+                    _(
+                        "Supplier '%(name)s' (%(ext)s) has the same %(what)s as "
+                        "'%(partner)s', which is already linked to another supplier "
+                        "of %(backend)s. Check for a duplicate in %(backend)s.",
+                        name=supplier["name"],
+                        ext=supplier["external_id"],
+                        what=what,
+                        partner=partner.display_name,
+                        backend=backend.name,
+                    )
+                )
+            return owner
+        raise FihBusinessException(
+            _(
+                "Supplier '%(name)s' (%(ext)s) from %(backend)s was not created: its "
+                "%(what)s already belongs to '%(partner)s' (partner #%(id)s). Link it "
+                "to that partner (field 'Link to Supplier', then Retry), or correct "
+                "the supplier in %(backend)s.",
+                name=supplier["name"],
+                ext=supplier["external_id"],
+                backend=backend.name,
+                what=what,
+                partner=partner.display_name,
+                id=owner,
+            )
+        )
+
+    def _is_bound_elsewhere(self, backend, partner_id):
+        return bool(
+            self.env["fih.binding"].search_count(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("object_type", "=", "supplier"),
+                    ("res_id", "=", partner_id),
+                ],
+                limit=1,
+            )
+        )
+
+    # -- values --------------------------------------------------------------
+
+    def _country_id(self, code, context):
+        if not code:
+            return False
+        if code not in context["countries"]:
+            country = self.env["res.country"].search([("code", "=", code)], limit=1)
+            if not country:
+                raise FihPermanentError(
+                    _("The country code '%s' does not exist in Odoo.", code)
+                )
+            context["countries"][code] = country.id
+        return context["countries"][code]
+
+    def _state_id(self, country_id, code):
+        if not (country_id and code):
+            return False
+        state = self.env["res.country.state"].search(
+            [("country_id", "=", country_id), ("code", "=", code)], limit=1
+        )
+        return state.id
+
+    def _currency_id(self, code, context):
+        if not code:
+            return False
+        if code not in context["currencies"]:
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", code)], limit=1)
+            )
+            if not currency:
+                raise FihPermanentError(
+                    _("The currency '%s' does not exist in Odoo.", code)
+                )
+            context["currencies"][code] = currency.id
+        return context["currencies"][code]
+
+    def _payment_term_id(self, name, backend, context):
+        if not name:
+            return False
+        if name not in context["payment_terms"]:
+            term = self.env["account.payment.term"].search(
+                [
+                    ("name", "=ilike", name),
+                    ("company_id", "in", (False, backend.company_id.id)),
+                ],
+                limit=1,
+            )
+            if not term:
+                raise FihPermanentError(
+                    _(
+                        "The payment term '%s' does not exist in Odoo. Create it or "
+                        "correct the supplier at the source, then retry.",
+                        name,
+                    )
+                )
+            context["payment_terms"][name] = term.id
+        return context["payment_terms"][name]
+
+    def _partner_values(self, backend, supplier, context):
+        address = supplier["address"]
+        country_id = self._country_id(address.get("country_code"), context)
+        values = {
+            "name": supplier["name"],
+            "is_company": True,
+            "vat": supplier["vat"] or False,
+            "company_registry": supplier["company_registry"] or False,
+            "email": supplier["email"] or False,
+            "phone": supplier["phone"] or False,
+            "street": address.get("street") or False,
+            "street2": address.get("street2") or False,
+            "zip": address.get("zip") or False,
+            "city": address.get("city") or False,
+            "country_id": country_id,
+            "state_id": self._state_id(country_id, address.get("state_code")),
+        }
+        if supplier["currency"]:
+            values["property_purchase_currency_id"] = self._currency_id(
+                supplier["currency"], context
+            )
+        if supplier["payment_terms"]:
+            values["property_supplier_payment_term_id"] = self._payment_term_id(
+                supplier["payment_terms"], backend, context
+            )
+        return values
+
+    def _binding_values(self, backend, message, supplier, partner_id):
+        return {
+            "backend_id": backend.id,
+            "object_type": "supplier",
+            "external_id": supplier["external_id"],
+            "res_model": PARTNER,
+            "res_id": partner_id,
+            "last_sync_at": fields.Datetime.now(),
+            "last_message_id": message.id,
+        }
+
+    # -- writes --------------------------------------------------------------
+
+    def _create(self, backend, creates, context):
+        Partner = self.env[PARTNER].with_company(backend.company_id)
+        vals_list = []
+        outcomes = {}
+        valid = []
+        for message, supplier in creates:
+            try:
+                values = self._partner_values(backend, supplier, context)
+            except FihPermanentError as exc:
+                outcomes[message.id] = exc
+                continue
+            values["supplier_rank"] = 1
+            values["bank_ids"] = [
+                (
+                    0,
+                    0,
+                    {
+                        "acc_number": account["iban"],
+                        "acc_holder_name": account["holder"] or False,
+                    },
+                )
+                for account in supplier["bank_accounts"]
+            ]
+            vals_list.append(values)
+            valid.append((message, supplier))
+        partners = Partner.create(vals_list)
+        bindings = []
+        for (message, supplier), partner in zip(valid, partners, strict=True):
+            context["bindings"][supplier["external_id"]] = partner.id
+            bindings.append(
+                self._binding_values(backend, message, supplier, partner.id)
+            )
+            outcomes[message.id] = [(PARTNER, partner.id, "created")]
+        self.env["fih.binding"].create(bindings)
+        return outcomes
+
+    def _link(self, backend, message, supplier, partner_id, context):
+        self.env["fih.binding"].create(
+            self._binding_values(backend, message, supplier, partner_id)
+        )
+        context["bindings"][supplier["external_id"]] = partner_id
+        self._update(backend, message, supplier, partner_id, context)
+        return [(PARTNER, partner_id, "linked")]
+
+    def _update(self, backend, message, supplier, partner_id, context):
+        partner = self.env[PARTNER].with_company(backend.company_id).browse(partner_id)
+        values = self._partner_values(backend, supplier, context)
+        if partner.supplier_rank < 1:
+            values["supplier_rank"] = 1
+        changed = {
+            name: value
+            for name, value in values.items()
+            if self._differs(partner[name], value)
+        }
+        existing_ibans = set(partner.bank_ids.mapped("sanitized_acc_number"))
+        new_accounts = []
+        for account in supplier["bank_accounts"]:
+            if account["iban"] in existing_ibans:
+                continue
+            owner = context["iban"].get(account["iban"])
+            if owner and not isinstance(owner, tuple) and owner != partner_id:
+                raise FihBusinessException(
+                    _(
+                        "The update of supplier '%(name)s' (%(ext)s) adds IBAN "
+                        "%(iban)s, which belongs to another partner (#%(owner)s). "
+                        "Bank details were not changed; check the supplier in "
+                        "%(backend)s.",
+                        name=supplier["name"],
+                        ext=supplier["external_id"],
+                        iban=account["iban"],
+                        owner=owner,
+                        backend=backend.name,
+                    )
+                )
+            new_accounts.append(
+                (
+                    0,
+                    0,
+                    {
+                        "acc_number": account["iban"],
+                        "acc_holder_name": account["holder"] or False,
+                    },
+                )
+            )
+        if new_accounts:
+            changed["bank_ids"] = new_accounts
+        if changed:
+            partner.write(changed)
+        self.env["fih.binding"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("object_type", "=", "supplier"),
+                ("external_id", "=", supplier["external_id"]),
+            ]
+        ).write({"last_sync_at": fields.Datetime.now(), "last_message_id": message.id})
+        return [(PARTNER, partner_id, "updated")]
+
+    @staticmethod
+    def _differs(current, value):
+        if isinstance(current, models.BaseModel):
+            return current.id != (value or False)
+        return (current or False) != (value or False)

@@ -1,0 +1,58 @@
+from odoo import fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    fih_binding_ids = fields.One2many(
+        "fih.binding",
+        "res_id",
+        string="External IDs",
+        domain=[("res_model", "=", "res.partner")],
+        readonly=True,
+        help="Identifiers of this partner in the connected external systems.",
+    )
+    fih_binding_count = fields.Integer(
+        string="Integrations", compute="_compute_fih_binding_count"
+    )
+
+    def init(self):
+        # duplicate-supplier checks compare compacted VAT numbers
+        self.env.cr.execute(
+            r"""
+            CREATE INDEX IF NOT EXISTS res_partner_fih_vat_compact_idx
+                ON res_partner (upper(regexp_replace(coalesce(vat, ''),
+                                                      '[\s.\-]', '', 'g')))
+            """
+        )
+
+    def _compute_fih_binding_count(self):
+        counts = dict(
+            self.env["fih.binding"]._read_group(
+                [("res_model", "=", "res.partner"), ("res_id", "in", self.ids)],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.fih_binding_count = counts.get(partner.id, 0)
+
+    def action_open_fih_bindings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_binding_action"
+        )
+        action["domain"] = [("res_model", "=", "res.partner"), ("res_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_open_fih_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_message_action"
+        )
+        action["domain"] = [
+            ("link_ids.res_model", "=", "res.partner"),
+            ("link_ids.res_id", "=", self.id),
+        ]
+        return action

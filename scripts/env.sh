@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Shared set-up for the run and test commands: PostgreSQL, the Odoo source
+# tree and the project's virtualenv. Sourced, not executed.
+set -euo pipefail
+
+FIH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ODOO_SRC=${ODOO_SRC:-/opt/odoo-18.0}
+ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
+FIH_HOME=${FIH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/finance-integration-hub}
+FIH_VENV=${FIH_VENV:-$FIH_HOME/venv}
+FIH_ADDONS=$FIH_HOME/addons
+PY=$FIH_VENV/bin/python
+export FIH_ROOT ODOO_SRC FIH_HOME FIH_VENV FIH_ADDONS PY
+
+log() { printf '[fih] %s\n' "$*" >&2; }
+die() { printf '[fih] ERROR: %s\n' "$*" >&2; exit 2; }
+
+ensure_postgres() {
+    if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+        log "installing PostgreSQL (Debian package)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq postgresql libpq-dev >/dev/null
+    fi
+    if ! pg_lsclusters -h | grep -q online; then
+        local cluster
+        cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+        [ -n "$cluster" ] || die "no PostgreSQL cluster found (pg_lsclusters is empty)"
+        log "starting PostgreSQL cluster $cluster"
+        # shellcheck disable=SC2086
+        pg_ctlcluster $cluster start
+    fi
+    local me
+    me=$(id -un)
+    if ! su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$me'\"" | grep -q 1; then
+        su postgres -c "createuser -s '$me'"
+    fi
+}
+
+ensure_odoo_src() {
+    if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
+        log "no Odoo source at $ODOO_SRC, trying a shallow clone of Odoo 18.0"
+        if ! git clone -q --depth 1 --branch 18.0 "$ODOO_GIT_URL" "$ODOO_SRC" 2>/dev/null; then
+            die "Odoo 18.0 source not found. Put an Odoo 18.0 source tree (odoo/, addons/, setup.py) at /opt/odoo-18.0 or set ODOO_SRC=/path/to/odoo-18.0 and run again."
+        fi
+    fi
+    grep -q "^version_info = (18, 0" "$ODOO_SRC/odoo/release.py" \
+        || die "$ODOO_SRC is not Odoo 18.0 (see odoo/release.py); set ODOO_SRC to an Odoo 18.0 tree."
+}
+
+ensure_venv() {
+    ensure_odoo_src
+    local stamp want
+    want=$(cat "$ODOO_SRC/requirements.txt" "$FIH_ROOT/requirements.txt" "$FIH_ROOT/requirements-dev.txt" \
+        "$FIH_ROOT/scripts/constraints.txt" | sha256sum | cut -c1-16)-$ODOO_SRC
+    stamp=$FIH_VENV/.fih-stamp
+    if [ ! -x "$PY" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        log "building the virtualenv at $FIH_VENV (first run takes a few minutes)"
+        if ! dpkg -s libpq-dev libldap2-dev libsasl2-dev >/dev/null 2>&1; then
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq >/dev/null
+            apt-get install -y -qq libpq-dev libldap2-dev libsasl2-dev >/dev/null
+        fi
+        mkdir -p "$FIH_HOME"
+        python3 -m venv "$FIH_VENV"
+        # PIP_CONSTRAINT (unlike -c) also reaches isolated build environments.
+        local constraints=$FIH_ROOT/scripts/constraints.txt
+        [ -f /etc/xdg/pip/constraints.txt ] && constraints="$constraints /etc/xdg/pip/constraints.txt"
+        local pip=(env PIP_CONSTRAINT="$constraints" "$PY" -m pip install -q)
+        "${pip[@]}" "setuptools<70" wheel
+        "${pip[@]}" -r "$ODOO_SRC/requirements.txt"
+        "${pip[@]}" --no-build-isolation --config-settings editable_mode=compat -e "$ODOO_SRC"
+        "${pip[@]}" -r "$FIH_ROOT/requirements.txt" -r "$FIH_ROOT/requirements-dev.txt"
+        echo "$want" > "$stamp"
+    fi
+    # Odoo needs a folder named after the module; the repository root is the module.
+    mkdir -p "$FIH_ADDONS"
+    ln -sfn "$FIH_ROOT" "$FIH_ADDONS/finance_integration_hub"
+    QUEUE_JOB_ADDONS=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/odoo/addons
+    [ -f "$QUEUE_JOB_ADDONS/queue_job/__manifest__.py" ] || die "queue_job is not installed in $FIH_VENV"
+    ADDONS_PATH="$ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$QUEUE_JOB_ADDONS,$FIH_ADDONS"
+    export ADDONS_PATH
+}

@@ -1,0 +1,41 @@
+"""Loopback simulator of the external systems around finance_integration_hub.
+
+Standalone (stdlib only, not loaded by Odoo): a receiver that records and
+misbehaves on demand, a Standard Webhooks sender and deterministic data.
+"""
+
+from .control import SimulatorClient, SimulatorError
+from .generators import (
+    belgian_enterprise_number,
+    belgian_iban,
+    is_valid_belgian_vat,
+    is_valid_iban,
+    supplier_event,
+    supplier_events,
+    supplier_update_event,
+)
+from .loopback import NonLoopbackError, ensure_loopback_host, ensure_loopback_url
+from .sender import WebhookSender, batch_body, new_webhook_id, shuffled
+from .server import FaultRule, RecordedRequest, SimulatorServer
+
+__all__ = [
+    "FaultRule",
+    "NonLoopbackError",
+    "RecordedRequest",
+    "SimulatorClient",
+    "SimulatorError",
+    "SimulatorServer",
+    "WebhookSender",
+    "batch_body",
+    "belgian_enterprise_number",
+    "belgian_iban",
+    "ensure_loopback_host",
+    "ensure_loopback_url",
+    "is_valid_belgian_vat",
+    "is_valid_iban",
+    "new_webhook_id",
+    "shuffled",
+    "supplier_event",
+    "supplier_events",
+    "supplier_update_event",
+]

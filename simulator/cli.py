@@ -1,0 +1,149 @@
+"""Command line: ``python -m simulator {serve,send,demo}`` (see README.md)."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from .generators import supplier_event, supplier_events
+from .loopback import NonLoopbackError
+from .sender import WebhookSender
+from .server import SimulatorServer
+
+SECRET_ENV = "SIMULATOR_WEBHOOK_SECRET"
+
+
+def _print_request(record):
+    fault = f" fault={record.fault['kind']}" if record.fault else ""
+    print(
+        f"#{record.seq} {record.method} {record.path}"
+        f"{'?' + record.query if record.query else ''} "
+        f"{len(record.raw_body)}B{fault}",
+        flush=True,
+    )
+
+
+def _raise_interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def cmd_serve(args):
+    server = SimulatorServer(
+        host=args.host,
+        port=args.port,
+        on_request=None if args.quiet else _print_request,
+    )
+    server.start()
+    print(f"simulator listening on {server.url} (control API under /_sim/)", flush=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("simulator stopped", flush=True)
+    return 0
+
+
+def _all_ok(statuses):
+    return all(200 <= status < 300 for status in statuses)
+
+
+def cmd_send(args):
+    events = supplier_events(args.count, start=args.start)
+    with WebhookSender(args.url, args.secret, timeout=args.timeout) as sender:
+        summary = sender.send_many(
+            events,
+            batch_size=args.batch,
+            concurrency=args.concurrency,
+            duplicate_ratio=args.duplicates,
+            shuffle=args.shuffle,
+            seed=args.seed,
+        )
+    if not args.latencies:
+        summary.pop("latencies_ms")
+    print(json.dumps(summary, indent=2))
+    statuses = [int(status) for status in summary["status_counts"]]
+    return 0 if _all_ok(statuses) and not summary["errors"] else 1
+
+
+def cmd_demo(args):
+    statuses = []
+    with WebhookSender(args.url, args.secret, timeout=args.timeout) as sender:
+
+        def show(label, response):
+            status, body, _headers = response
+            statuses.append(status)
+            text = body if isinstance(body, str) else json.dumps(body)
+            print(f"{label}: {status} {text}", flush=True)
+
+        for n in range(1, 6):
+            event = supplier_event(n)
+            show(f"event {event['id']}", sender.send_event(event))
+        first_webhook_id = sender.sent_webhook_ids[0]
+        batch = supplier_events(5, start=6)
+        show(f"batch {batch[0]['id']}..{batch[-1]['id']}", sender.send_batch(batch))
+        show(
+            f"duplicate of {first_webhook_id}", sender.send_duplicate(first_webhook_id)
+        )
+    return 0 if _all_ok(statuses) else 1
+
+
+def _add_target_arguments(parser):
+    parser.add_argument("--url", required=True, help="loopback webhook URL of Odoo")
+    parser.add_argument(
+        "--secret",
+        default=os.environ.get(SECRET_ENV),
+        required=SECRET_ENV not in os.environ,
+        help=f"whsec_... signing secret (default: ${SECRET_ENV})",
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Loopback stand-in for the external systems around the hub.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the receiver in the foreground")
+    serve.add_argument("--host", default="127.0.0.1", help="loopback address")
+    serve.add_argument("--port", type=int, default=8071)
+    serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    serve.set_defaults(handler=cmd_serve)
+
+    send = commands.add_parser("send", help="push signed supplier events")
+    _add_target_arguments(send)
+    send.add_argument("--count", type=int, default=10)
+    send.add_argument("--batch", type=int, default=1, help="events per request")
+    send.add_argument("--concurrency", type=int, default=1, help="sending threads")
+    send.add_argument(
+        "--duplicates", type=float, default=0.0, help="share of requests re-sent"
+    )
+    send.add_argument("--shuffle", action="store_true", help="out-of-order delivery")
+    send.add_argument("--seed", type=int, default=0, help="seed for shuffle/duplicates")
+    send.add_argument("--start", type=int, default=1, help="first supplier number")
+    send.add_argument(
+        "--latencies", action="store_true", help="include every latency in the output"
+    )
+    send.set_defaults(handler=cmd_send)
+
+    demo = commands.add_parser("demo", help="5 suppliers, a batch of 5, a duplicate")
+    _add_target_arguments(demo)
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (NonLoopbackError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot reach the target: {exc}", file=sys.stderr)
+        return 1

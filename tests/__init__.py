@@ -1,0 +1,5 @@
+from . import test_backend_secrets
+from . import test_concurrent_redelivery
+from . import test_processing_engine
+from . import test_supplier_flow
+from . import test_webhook_contract

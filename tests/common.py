@@ -1,0 +1,132 @@
+import json
+import os
+from contextlib import contextmanager
+
+from cryptography.fernet import Fernet
+
+from odoo.tests.common import TransactionCase
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..lib import standard_webhooks
+
+
+def supplier_data(n, **overrides):
+    """Canonical supplier number ``n`` with a valid, unique IBAN and VAT."""
+    bban = f"{n:012d}"
+    check = 98 - int(f"{bban}111400") % 97  # 'BE' -> 1114, '00' placeholder
+    data = {
+        "external_id": f"SUP-{n:06d}",
+        "name": f"Supplier {n:06d} Ltd",
+        "vat": f"BE0{n:09d}",
+        "company_registry": f"0{n:09d}",
+        "email": f"ap+{n}@supplier.example",
+        "phone": f"+32 2 555 {n:04d}",
+        "address": {
+            "street": "1 Industry Road",
+            "zip": "1000",
+            "city": "Brussels",
+            "country_code": "BE",
+        },
+        "currency": "EUR",
+        "bank_accounts": [{"iban": f"BE{check:02d}{bban}", "holder": "Supplier"}],
+    }
+    data.update(overrides)
+    return data
+
+
+def supplier_event(n, version=1, **overrides):
+    return {
+        "id": f"evt-sup-{n:06d}-v{version}",
+        "type": "supplier.upsert",
+        "occurred_at": "2026-11-26T06:00:00Z",
+        "data": supplier_data(n, **overrides),
+    }
+
+
+class MasterKeyMixin:
+    """Give the test run a master key unless the environment has one."""
+
+    @classmethod
+    def _setup_master_key(cls):
+        if not os.environ.get("FIH_MASTER_KEY"):
+            os.environ["FIH_MASTER_KEY"] = Fernet.generate_key().decode()
+            cls.addClassCleanup(os.environ.pop, "FIH_MASTER_KEY", None)
+
+
+class BackendMixin(MasterKeyMixin):
+    @classmethod
+    def _setup_backend(cls, code="test-procurement", **values):
+        cls._setup_master_key()
+        cls.secret = standard_webhooks.generate_secret()
+        backend = cls.env["fih.backend"].create(
+            {
+                "name": "Test procurement platform",
+                "code": code,
+                "kind": "procurement",
+                "retry_base_seconds": 10,
+                "retry_max_attempts": 3,
+                **values,
+            }
+        )
+        backend.webhook_secret = cls.secret
+        return backend
+
+    def signed(self, payload, secret=None, webhook_id=None, timestamp=None):
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = standard_webhooks.sign(
+            secret or self.secret,
+            webhook_id or f"msg_{abs(hash(body))}",
+            body,
+            timestamp=timestamp,
+        )
+        headers["content-type"] = "application/json"
+        return body, headers
+
+
+class FihTransactionCase(BackendMixin, TransactionCase):
+    """Engine tests: ``registry.cursor()`` must join the test transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.backend = cls._setup_backend()
+        cls.Message = cls.env["fih.message"]
+        cls.Partner = cls.env["res.partner"]
+
+    def receive(self, payload, **sign_kwargs):
+        body, headers = self.signed(payload, **sign_kwargs)
+        result = self.env["fih.webhook.intake"]._receive(
+            self.backend.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+        )
+        self.env.invalidate_all()
+        return result
+
+    def process(self):
+        """Run the drain job the way the queue would."""
+        self.backend._process_inbound_messages()
+        self.env.invalidate_all()
+
+    def messages(self, **domain):
+        return self.Message.search(
+            [("backend_id", "=", self.backend.id)]
+            + [(key, "=", value) for key, value in domain.items()]
+        )
+
+    def partners_by_external_id(self, external_id):
+        binding = self.env["fih.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", external_id)]
+        )
+        return self.Partner.browse(binding.res_id) if binding else self.Partner
+
+    @contextmanager
+    def trapped_jobs(self):
+        with trap_jobs() as trap:
+            yield trap

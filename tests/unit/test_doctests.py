@@ -1,0 +1,17 @@
+import doctest
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+MODULES = ["envelope", "retry_policy", "secret_box", "standard_webhooks", "supplier_payload"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_examples_hold(name):
+    module = importlib.import_module(f"lib.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

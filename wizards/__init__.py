@@ -1,0 +1,1 @@
+from . import fih_message_action_wizard
