@@ -12,13 +12,16 @@ class FinanceHubWebhookController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def receive_webhook(self, backend_code, **_query):
         httprequest = request.httprequest
         result = request.env["fih.webhook.intake"]._receive(
             backend_code,
             {key.lower(): value for key, value in httprequest.headers.items()},
-            httprequest.stream.read,
+            # Content-Length is checked before this reads the body; Odoo caps
+            # bodies without one at its max_content_length
+            lambda _limit: httprequest.get_data(cache=False),
             httprequest.headers.get("Content-Type"),
             httprequest.content_length,
         )

@@ -22,7 +22,7 @@ import hmac
 import secrets as _secrets
 import time
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 DEFAULT_TOLERANCE = 5 * 60
 MAX_WEBHOOK_ID_LENGTH = 256
 
@@ -54,7 +54,11 @@ def compute_signature(secret, webhook_id, timestamp, body):
     """Return the base64 HMAC-SHA256 of ``id.timestamp.body``."""
     if isinstance(body, str):
         body = body.encode()
-    signed = b"%s.%s.%s" % (str(webhook_id).encode(), str(int(timestamp)).encode(), body)
+    signed = b"%s.%s.%s" % (
+        str(webhook_id).encode(),
+        str(int(timestamp)).encode(),
+        body,
+    )
     digest = hmac.new(decode_secret(secret), signed, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 

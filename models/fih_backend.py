@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
@@ -33,6 +33,14 @@ def secret_box():
     keys = config.get("fih_master_key") or os.environ.get("FIH_MASTER_KEY") or ""
     try:
         return _secret_box_for(keys)
+    except MasterKeyError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def decrypt(token):
+    """Plaintext of a stored secret; a wrong key is a :class:`UserError`."""
+    try:
+        return secret_box().decrypt(token)
     except MasterKeyError as exc:
         raise UserError(str(exc)) from exc
 
@@ -98,7 +106,6 @@ class FihBackend(models.Model):
     )
     owner_id = fields.Many2one(
         "res.users",
-        string="Owner",
         default=lambda self: self.env.user,
         tracking=True,
         help="Person accountable for this integration; receives its alerts and, "
@@ -106,7 +113,6 @@ class FihBackend(models.Model):
     )
     service_user_id = fields.Many2one(
         "res.users",
-        string="Service User",
         required=True,
         default=lambda self: self.env.ref(
             "finance_integration_hub.user_fih_service", raise_if_not_found=False
@@ -284,7 +290,7 @@ class FihBackend(models.Model):
         for backend in self:
             if not CODE_PATTERN.match(backend.code or ""):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The code '%(code)s' is not valid: use 2 to 64 lower-case "
                         "letters, digits, '-' or '_'.",
                         code=backend.code,
@@ -357,7 +363,9 @@ class FihBackend(models.Model):
             else:
                 backend.write({column: box.encrypt(plaintext)})
             backend.message_post(
-                body=_("%(label)s was changed.", label=self._fields[field_name].string)
+                body=self.env._(
+                    "%(label)s was changed.", label=self._fields[field_name].string
+                )
             )
 
     def _inverse_secret(self, field_name):
@@ -368,8 +376,10 @@ class FihBackend(models.Model):
                     backend._set_secret(field_name, plaintext.strip())
                 except ValueError as exc:
                     raise ValidationError(
-                        _("The webhook signing secret is not usable: %s", exc)
+                        self.env._("The webhook signing secret is not usable: %s", exc)
                     ) from exc
+        # the plaintext must not linger in the cache once it is encrypted
+        self.invalidate_recordset([field_name])
 
     def _inverse_webhook_secret(self):
         self._inverse_secret("webhook_secret")
@@ -384,23 +394,22 @@ class FihBackend(models.Model):
         """Decrypted secret, for the flows only; never log or display it."""
         self.ensure_one()
         token = self.sudo()[SECRET_FIELDS[field_name]]
-        return secret_box().decrypt(token) if token else None
+        return decrypt(token) if token else None
 
     def _webhook_verification_secrets(self, now=None):
         """Current secret, plus the previous one during its grace period."""
         self.ensure_one()
         backend = self.sudo()
-        box = secret_box()
         secrets = []
         if backend.webhook_secret_encrypted:
-            secrets.append(box.decrypt(backend.webhook_secret_encrypted))
+            secrets.append(decrypt(backend.webhook_secret_encrypted))
         now = now or fields.Datetime.now()
         if (
             backend.webhook_secret_previous_encrypted
             and backend.webhook_secret_previous_valid_until
             and backend.webhook_secret_previous_valid_until > now
         ):
-            secrets.append(box.decrypt(backend.webhook_secret_previous_encrypted))
+            secrets.append(decrypt(backend.webhook_secret_previous_encrypted))
         return secrets
 
     def action_generate_webhook_secret(self):
@@ -412,8 +421,8 @@ class FihBackend(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("New webhook signing secret for %s", self.name),
-                "message": _(
+                "title": self.env._("New webhook signing secret for %s", self.name),
+                "message": self.env._(
                     "Copy it now into %(system)s; it will not be shown again. "
                     "The previous secret stays valid for %(hours)s hours.\n%(secret)s",
                     system=self.name,
@@ -434,7 +443,9 @@ class FihBackend(models.Model):
             }
         )
         for backend in self:
-            backend.message_post(body=_("The previous signing secret was revoked."))
+            backend.message_post(
+                body=self.env._("The previous signing secret was revoked.")
+            )
 
     # -- channels and policy --------------------------------------------
 
@@ -474,7 +485,9 @@ class FihBackend(models.Model):
 
     def _exception_user(self):
         self.ensure_one()
-        return self.exception_user_id or self.owner_id or self.env.ref("base.user_admin")
+        return (
+            self.exception_user_id or self.owner_id or self.env.ref("base.user_admin")
+        )
 
     # -- processing -----------------------------------------------------
 
@@ -490,7 +503,7 @@ class FihBackend(models.Model):
                 channel=backend._channel_name(),
                 identity_key=f"fih-inbound-{backend.id}-{eta or 'now'}",
                 eta=eta,
-                description=_("Process inbound messages of %s", backend.name),
+                description=self.env._("Process inbound messages of %s", backend.name),
             )._process_inbound_messages()
 
     def _process_inbound_messages(self):
@@ -504,7 +517,7 @@ class FihBackend(models.Model):
                 break
             messages._process()
             processed += len(messages)
-        return _("%s messages processed", processed)
+        return self.env._("%s messages processed", processed)
 
     # -- actions --------------------------------------------------------
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import psycopg2
 from psycopg2.extras import execute_values
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.supplier_payload import PayloadError
@@ -270,6 +270,7 @@ class FihMessage(models.Model):
         mid-batch leaves "processing" messages with an expiring lease (the
         sweeper hands them back) and the attempt is counted.
         """
+        self.flush_model()
         with self.env.registry.cursor() as cr:
             cr.execute(
                 """
@@ -303,6 +304,7 @@ class FihMessage(models.Model):
         """
         if not self:
             return
+        self.env.flush_all()
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr)
             env["fih.message"].browse(self.ids)._process_in_transaction()
@@ -322,7 +324,7 @@ class FihMessage(models.Model):
                 by_type[message.event_type] |= message
             else:
                 outcomes[message.id] = FihPermanentError(
-                    _(
+                    self.env._(
                         "No flow handles events of type '%(type)s'. Known types: "
                         "%(known)s.",
                         type=message.event_type,
@@ -344,10 +346,8 @@ class FihMessage(models.Model):
                         return outcomes
                     # errors detected: redo alone so good messages are not lost
                     raise _RetryAlone()
-            except _RetryAlone:
-                pass
             except Exception:  # noqa: BLE001 - isolated per message below
-                _logger.debug("batch failed, isolating messages", exc_info=True)
+                _logger.debug("batch not applied as a whole, isolating messages")
         outcomes = {}
         for message in messages:
             try:
@@ -410,13 +410,14 @@ class FihMessage(models.Model):
         values = {"lease_until": False, "latency_ms": latency, "error_detail": detail}
         if isinstance(exc, PayloadError):
             exc = FihPermanentError(
-                _("The payload is invalid: %s", exc), detail=json.dumps(exc.errors)
+                self.env._("The payload is invalid: %s", exc),
+                detail=json.dumps(exc.errors),
             )
-        if isinstance(exc, (FihPermanentError, UserError, ValidationError)):
+        if isinstance(exc, FihPermanentError | UserError | ValidationError):
             kind = getattr(exc, "kind", "permanent")
             message_text = exc.args[0] if exc.args else str(exc)
             if isinstance(exc, AccessError):
-                message_text = _(
+                message_text = self.env._(
                     "The integration is not allowed to do this: %s", message_text
                 )
             values.update(state="failed", error_kind=kind, error_message=message_text)
@@ -430,7 +431,7 @@ class FihMessage(models.Model):
             values.update(
                 state="dead",
                 error_kind="transient",
-                error_message=_(
+                error_message=self.env._(
                     "Gave up after %(attempts)s attempts: %(reason)s",
                     attempts=self.attempts,
                     reason=reason,
@@ -449,16 +450,15 @@ class FihMessage(models.Model):
         self.write(values)
         self.backend_id._enqueue_processing(eta=next_attempt)
 
-    @staticmethod
-    def _transient_reason(exc):
+    def _transient_reason(self, exc):
         if isinstance(exc, TRANSIENT_DB_ERRORS):
-            return _(
+            return self.env._(
                 "The database was busy with a concurrent change; it will be "
                 "retried automatically."
             )
         if isinstance(exc, FihTransientError):
             return str(exc)
-        return _(
+        return self.env._(
             "Unexpected error (%s); it will be retried automatically. If it "
             "persists, give the technical detail to your integration team.",
             type(exc).__name__,
@@ -477,7 +477,7 @@ class FihMessage(models.Model):
                 continue
             message.sudo().activity_schedule(
                 activity_type_id=activity_type.id,
-                summary=_("Integration exception: %s", message.event_type),
+                summary=self.env._("Integration exception: %s", message.event_type),
                 note=summary_text,
                 user_id=message.backend_id._exception_user().id,
             )
@@ -490,13 +490,16 @@ class FihMessage(models.Model):
             lambda a: a.activity_type_id == activity_type
         )
         if activities:
-            activities.action_feedback(feedback=_("Resolved by the integration."))
+            activities.action_feedback(
+                feedback=self.env._("Resolved by the integration.")
+            )
 
     # -- sweeper -----------------------------------------------------------
 
     @api.model
     def _cron_recover(self):
         """Hand back messages of dead workers and restart idle backends."""
+        self.flush_model()
         self.env.cr.execute(
             """
             SELECT m.id FROM fih_message m
@@ -508,7 +511,7 @@ class FihMessage(models.Model):
         for message in stale:
             policy = message.backend_id._retry_policy()
             if message.attempts >= policy.max_attempts:
-                reason = _(
+                reason = self.env._(
                     "Processing was interrupted %s times (worker stopped or "
                     "timed out); parked as a dead letter.",
                     message.attempts,
@@ -524,6 +527,7 @@ class FihMessage(models.Model):
                 message._schedule_exception_activity(reason)
             else:
                 message.write({"state": "received", "lease_until": False})
+        self.flush_model()
         self.env.cr.execute(
             """
             SELECT DISTINCT backend_id FROM fih_message
@@ -553,12 +557,13 @@ class FihMessage(models.Model):
         retryable = self.filtered(lambda m: m.state in ("failed", "dead", "received"))
         if not retryable:
             raise UserError(
-                _("Only messages that need attention or are dead letters can be retried.")
+                self.env._(
+                    "Only messages that need attention or are dead letters can be "
+                    "retried."
+                )
             )
         retryable._log_operator_action("retry", reason)
-        retryable.write(
-            {"state": "received", "next_attempt_at": False, "attempts": 0}
-        )
+        retryable.write({"state": "received", "next_attempt_at": False, "attempts": 0})
         retryable.backend_id._enqueue_processing()
         return True
 
@@ -566,7 +571,10 @@ class FihMessage(models.Model):
         """Process the stored payload again as a new message."""
         if any(m.state not in ("done", "cancelled") for m in self):
             raise UserError(
-                _("Only processed or cancelled messages can be replayed; retry the others.")
+                self.env._(
+                    "Only processed or cancelled messages can be replayed; retry "
+                    "the others."
+                )
             )
         self._log_operator_action("replay", reason)
         replays = self.browse()
@@ -591,9 +599,11 @@ class FihMessage(models.Model):
     def action_cancel(self, reason=None):
         """Give up on messages on purpose; they are kept for audit."""
         if any(m.state in ("done", "processing") for m in self):
-            raise UserError(_("Processed or running messages cannot be cancelled."))
+            raise UserError(
+                self.env._("Processed or running messages cannot be cancelled.")
+            )
         if not reason:
-            raise UserError(_("Say why the messages are cancelled."))
+            raise UserError(self.env._("Say why the messages are cancelled."))
         self._log_operator_action("cancel", reason)
         self.write({"state": "cancelled", "next_attempt_at": False})
         self._close_exception_activities()

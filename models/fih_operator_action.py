@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -31,8 +31,12 @@ class FihOperatorAction(models.Model):
             vals["user_id"] = self.env.uid
         return super().create(vals_list)
 
-    def write(self, vals):
-        raise UserError(_("The audit trail of operator actions cannot be changed."))
+    def write(self, vals):  # pylint: disable=method-required-super
+        raise UserError(
+            self.env._("The audit trail of operator actions cannot be changed.")
+        )
 
-    def unlink(self):
-        raise UserError(_("The audit trail of operator actions cannot be deleted."))
+    def unlink(self):  # pylint: disable=method-required-super
+        raise UserError(
+            self.env._("The audit trail of operator actions cannot be deleted.")
+        )

@@ -3,6 +3,10 @@ import time
 from odoo import api, fields, models
 
 
+def _now():
+    return time.time()
+
+
 class FihRateCounter(models.Model):
     """Requests per backend and minute, shared by every Odoo worker."""
 
@@ -22,7 +26,7 @@ class FihRateCounter(models.Model):
         """Count one request; return seconds to wait when over the limit, else 0."""
         if not limit_per_minute:
             return 0
-        now = time.time()
+        now = _now()
         window = int(now // 60)
         self.env.cr.execute(
             """
@@ -43,5 +47,5 @@ class FihRateCounter(models.Model):
     def _gc_windows(self):
         self.env.cr.execute(
             "DELETE FROM fih_rate_counter WHERE window_start < %s",
-            (int(time.time() // 60) - 60,),
+            (int(_now() // 60) - 60,),
         )

@@ -1,6 +1,6 @@
 import json
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..lib import supplier_payload
 from .fih_message import FihBusinessException, FihPermanentError
@@ -63,14 +63,20 @@ class FihSupplierHandler(models.AbstractModel):
                 outcomes[message.id] = exc
         if creates:
             outcomes.update(self._create(backend, creates, context))
-            for message, supplier in creates:
+            for created_message, supplier in creates:
+                partner_id = context["bindings"].get(supplier["external_id"])
                 for later_message, later_supplier in pending_external.get(
                     supplier["external_id"], []
                 ):
-                    partner_id = context["bindings"][supplier["external_id"]]
-                    outcomes[later_message.id] = self._update(
-                        backend, later_message, later_supplier, partner_id, context
-                    )
+                    if not partner_id:  # its creation failed: the same cause
+                        outcomes[later_message.id] = outcomes[created_message.id]
+                        continue
+                    try:
+                        outcomes[later_message.id] = self._update(
+                            backend, later_message, later_supplier, partner_id, context
+                        )
+                    except FihPermanentError as exc:
+                        outcomes[later_message.id] = exc
         return outcomes
 
     # -- look-ups, one query each for the whole batch -----------------------
@@ -99,9 +105,9 @@ class FihSupplierHandler(models.AbstractModel):
         partners_by_vat = {}
         for vat, partner_id in cr.fetchall():
             partners_by_vat.setdefault(vat, partner_id)
-        ibans = tuple(
-            {a["iban"] for s in suppliers for a in s["bank_accounts"]}
-        ) or ("",)
+        ibans = tuple({a["iban"] for s in suppliers for a in s["bank_accounts"]}) or (
+            "",
+        )
         cr.execute(
             """
             SELECT b.sanitized_acc_number, b.partner_id
@@ -137,7 +143,7 @@ class FihSupplierHandler(models.AbstractModel):
             partner_id = supplier["resolution_partner_id"]
             if self._is_bound_elsewhere(backend, partner_id):
                 raise FihBusinessException(
-                    _(
+                    self.env._(
                         "Supplier '%(name)s' (%(ext)s) cannot be linked to "
                         "'%(partner)s': that partner is already linked to another "
                         "supplier of %(backend)s.",
@@ -151,19 +157,25 @@ class FihSupplierHandler(models.AbstractModel):
         matches = []
         if supplier["vat"] and supplier["vat"] in context["vat"]:
             matches.append(
-                (_("VAT number %s", supplier["vat"]), context["vat"][supplier["vat"]])
+                (
+                    self.env._("VAT number %s", supplier["vat"]),
+                    context["vat"][supplier["vat"]],
+                )
             )
         for account in supplier["bank_accounts"]:
             if account["iban"] in context["iban"]:
                 matches.append(
-                    (_("IBAN %s", account["iban"]), context["iban"][account["iban"]])
+                    (
+                        self.env._("IBAN %s", account["iban"]),
+                        context["iban"][account["iban"]],
+                    )
                 )
         if not matches:
             return False
         what, owner = matches[0]
         if isinstance(owner, tuple):
             raise FihBusinessException(
-                _(
+                self.env._(
                     "Supplier '%(name)s' (%(ext)s) has the same %(what)s as supplier "
                     "'%(other)s' (%(other_ext)s) received in the same batch. One of "
                     "them is probably a duplicate in %(backend)s; correct it there, "
@@ -181,7 +193,7 @@ class FihSupplierHandler(models.AbstractModel):
         if backend.supplier_duplicate_policy == "link" and len(owners) == 1:
             if self._is_bound_elsewhere(backend, owner):
                 raise FihBusinessException(
-                    _(
+                    self.env._(
                         "Supplier '%(name)s' (%(ext)s) has the same %(what)s as "
                         "'%(partner)s', which is already linked to another supplier "
                         "of %(backend)s. Check for a duplicate in %(backend)s.",
@@ -194,7 +206,7 @@ class FihSupplierHandler(models.AbstractModel):
                 )
             return owner
         raise FihBusinessException(
-            _(
+            self.env._(
                 "Supplier '%(name)s' (%(ext)s) from %(backend)s was not created: its "
                 "%(what)s already belongs to '%(partner)s' (partner #%(id)s). Link it "
                 "to that partner (field 'Link to Supplier', then Retry), or correct "
@@ -229,7 +241,7 @@ class FihSupplierHandler(models.AbstractModel):
             country = self.env["res.country"].search([("code", "=", code)], limit=1)
             if not country:
                 raise FihPermanentError(
-                    _("The country code '%s' does not exist in Odoo.", code)
+                    self.env._("The country code '%s' does not exist in Odoo.", code)
                 )
             context["countries"][code] = country.id
         return context["countries"][code]
@@ -253,7 +265,7 @@ class FihSupplierHandler(models.AbstractModel):
             )
             if not currency:
                 raise FihPermanentError(
-                    _("The currency '%s' does not exist in Odoo.", code)
+                    self.env._("The currency '%s' does not exist in Odoo.", code)
                 )
             context["currencies"][code] = currency.id
         return context["currencies"][code]
@@ -271,7 +283,7 @@ class FihSupplierHandler(models.AbstractModel):
             )
             if not term:
                 raise FihPermanentError(
-                    _(
+                    self.env._(
                         "The payment term '%s' does not exist in Odoo. Create it or "
                         "correct the supplier at the source, then retry.",
                         name,
@@ -382,7 +394,7 @@ class FihSupplierHandler(models.AbstractModel):
             owner = context["iban"].get(account["iban"])
             if owner and not isinstance(owner, tuple) and owner != partner_id:
                 raise FihBusinessException(
-                    _(
+                    self.env._(
                         "The update of supplier '%(name)s' (%(ext)s) adds IBAN "
                         "%(iban)s, which belongs to another partner (#%(owner)s). "
                         "Bank details were not changed; check the supplier in "

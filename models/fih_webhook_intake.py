@@ -85,6 +85,7 @@ class FihWebhookIntake(models.AbstractModel):
         a serialization error; the 202 is only answered after the commit.
         """
         registry = self.env.registry
+        self.env.flush_all()
         with registry.cursor() as cr:
             if not registry.in_test_mode():
                 cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -11,7 +11,7 @@ from .loopback import NonLoopbackError
 from .sender import WebhookSender
 from .server import SimulatorServer
 
-SECRET_ENV = "SIMULATOR_WEBHOOK_SECRET"
+SECRET_ENV = "SIMULATOR_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
 
 def _print_request(record):

@@ -308,7 +308,7 @@ class WebhookSender:
                     body, request_headers
                 )
                 return str(status), None, elapsed_ms
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - counted as a failed send
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 return None, type(exc).__name__, elapsed_ms
 

@@ -472,7 +472,7 @@ class SimulatorServer:
             return 200, {}, {"status": "ok", "received": record.seq}
         try:
             return route.handler(record)
-        except Exception as exc:  # a broken test handler must not kill the server
+        except Exception as exc:  # noqa: BLE001 - a broken handler must not kill the server
             return 500, {}, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
 
     def _control(self, method, path, query, raw_body):

@@ -130,3 +130,17 @@ class FihTransactionCase(BackendMixin, TransactionCase):
     def trapped_jobs(self):
         with trap_jobs() as trap:
             yield trap
+
+    def perform_jobs(self, trap):
+        """Run trapped jobs on the test cursor.
+
+        Jobs enqueued during intake keep the environment of the intake's own
+        (now closed) cursor; the job runner would load them afresh instead.
+        """
+        for job in trap.enqueued_jobs:
+            env = job.recordset.env
+            job.recordset = job.recordset.with_env(
+                self.env(user=env.uid, context=env.context)
+            )
+        trap.perform_enqueued_jobs()
+        self.env.invalidate_all()

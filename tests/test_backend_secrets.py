@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from ..lib import standard_webhooks
@@ -49,13 +49,17 @@ class TestBackendSecrets(BackendMixin, TransactionCase):
                 "name": "Integration manager",
                 "login": "fih_manager_test",
                 "groups_id": [
-                    (6, 0, [self.env.ref("finance_integration_hub.group_fih_manager").id])
+                    (
+                        6,
+                        0,
+                        [self.env.ref("finance_integration_hub.group_fih_manager").id],
+                    )
                 ],
             }
         )
         backend = self.backend.with_user(user)
         self.assertTrue(backend.has_webhook_secret)
-        with self.assertRaises(Exception):  # AccessError on a groups= field
+        with self.assertRaises(AccessError):
             backend.read(["webhook_secret_encrypted"])
 
     def test_rotation_keeps_the_previous_secret_for_the_grace_period(self):
@@ -83,15 +87,17 @@ class TestBackendSecrets(BackendMixin, TransactionCase):
             self.backend.webhook_secret = "whsec_c2hvcnQ="
 
     def test_missing_master_key_is_a_clear_error(self):
-        with patch.dict(os.environ, {"FIH_MASTER_KEY": ""}), self.assertRaisesRegex(
-            UserError, "No master key"
+        with (
+            patch.dict(os.environ, {"FIH_MASTER_KEY": ""}),
+            self.assertRaisesRegex(UserError, "No master key"),
         ):
             self.backend._webhook_verification_secrets()
 
     def test_wrong_master_key_is_a_clear_error(self):
-        with patch.dict(
-            os.environ, {"FIH_MASTER_KEY": Fernet.generate_key().decode()}
-        ), self.assertRaisesRegex(UserError, "cannot be decrypted"):
+        with (
+            patch.dict(os.environ, {"FIH_MASTER_KEY": Fernet.generate_key().decode()}),
+            self.assertRaisesRegex(UserError, "cannot be decrypted"),
+        ):
             self.backend._webhook_verification_secrets()
 
     def test_each_backend_gets_its_own_job_channel(self):
@@ -99,7 +105,9 @@ class TestBackendSecrets(BackendMixin, TransactionCase):
             self.backend.channel_id.complete_name, "root.finance_hub.test-procurement"
         )
         self.backend.code = "renamed"
-        self.assertEqual(self.backend.channel_id.complete_name, "root.finance_hub.renamed")
+        self.assertEqual(
+            self.backend.channel_id.complete_name, "root.finance_hub.renamed"
+        )
 
     def test_code_must_be_url_safe_and_unique(self):
         with self.assertRaises(ValidationError):

@@ -51,25 +51,34 @@ class TestConcurrentRedelivery(MasterKeyMixin, BaseCase):
             cr.execute("DELETE FROM fih_backend WHERE id = %s", backend)
             cr.execute("DELETE FROM queue_job_channel WHERE id = %s", (cls.channel_id,))
 
-    def _store_in_own_transaction(self, barrier, results, index):
-        with self.db.cursor() as cr:
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            backend = env["fih.backend"].browse(self.backend_id)
-            barrier.wait()
-            results[index] = env["fih.message"]._store_inbound_events(
-                backend, [supplier_event(1)], f"msg_race_{index}", "race"
-            )[0]
+    @staticmethod
+    def _store_in_own_transaction(env, barrier, results, index):
+        backend = env["fih.backend"].browse(env.context["backend_id"])
+        barrier.wait()
+        results[index] = env["fih.message"]._store_inbound_events(
+            backend, [supplier_event(1)], f"msg_race_{index}", "race"
+        )[0]
+        env.cr.commit()
 
     def test_concurrent_redeliveries_store_one_message(self):
         senders = 6
         barrier = threading.Barrier(senders)
         results = [None] * senders
+        # Environments are made here: making them in a thread would wait for
+        # the registry lock that the test runner holds.
+        envs = []
+        for _index in range(senders):
+            cr = self.db.cursor()
+            self.addCleanup(cr.close)
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            envs.append(
+                api.Environment(cr, SUPERUSER_ID, {"backend_id": self.backend_id})
+            )
         threads = [
             threading.Thread(
-                target=self._store_in_own_transaction, args=(barrier, results, i)
+                target=self._store_in_own_transaction, args=(env, barrier, results, i)
             )
-            for i in range(senders)
+            for i, env in enumerate(envs)
         ]
         for thread in threads:
             thread.start()
@@ -84,4 +93,3 @@ class TestConcurrentRedelivery(MasterKeyMixin, BaseCase):
         self.assertEqual(sum(1 for r in results if r and not r["duplicate"]), 1)
         self.assertEqual(sum(1 for r in results if r and r["duplicate"]), senders - 1)
         self.assertEqual(len({r["message_id"] for r in results}), 1)
-

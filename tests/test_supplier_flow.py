@@ -21,7 +21,9 @@ class TestSupplierFlow(FihTransactionCase):
             supplier_data(1)["bank_accounts"][0]["iban"],
         )
         self.assertEqual(
-            partner.with_company(self.backend.company_id).property_supplier_payment_term_id,
+            partner.with_company(
+                self.backend.company_id
+            ).property_supplier_payment_term_id,
             term,
         )
         self.assertEqual(partner.property_purchase_currency_id.name, "EUR")
@@ -55,12 +57,17 @@ class TestSupplierFlow(FihTransactionCase):
         message = self.messages()
         self.assertEqual(message.state, "failed")
         self.assertEqual(message.error_kind, "business")
-        self.assertIn("VAT number BE0000000001 already belongs to 'Acme NV'", message.error_message)
+        self.assertIn(
+            "VAT number BE0000000001 already belongs to 'Acme NV'",
+            message.error_message,
+        )
         activity = message.activity_ids
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.backend._exception_user())
         self.assertFalse(self.partners_by_external_id("SUP-000001"))
-        self.assertEqual(self.Partner.search_count([("name", "=", "Supplier 000001 Ltd")]), 0)
+        self.assertEqual(
+            self.Partner.search_count([("name", "=", "Supplier 000001 Ltd")]), 0
+        )
         # the finance user links it to the existing partner and retries
         message.resolution_partner_id = existing
         message.action_retry(reason="same company")

@@ -36,7 +36,9 @@ class TestWebhookContract(BackendMixin, HttpCase):
         message = self.env["fih.message"].browse(answer["message_id"])
         self.assertEqual(message.state, "received")
         self.assertEqual(message.idempotency_key, "evt-sup-000001-v1")
-        self.assertEqual(json.loads(message.payload)["data"]["name"], "Supplier 000001 Ltd")
+        self.assertEqual(
+            json.loads(message.payload)["data"]["name"], "Supplier 000001 Ltd"
+        )
         self.assertFalse(answer["duplicate"])
 
     def test_batch_is_accepted_event_by_event(self):
@@ -141,7 +143,7 @@ class TestWebhookContract(BackendMixin, HttpCase):
         self.backend.rate_limit_per_minute = 2
         # a fixed clock: the test must not straddle a minute boundary
         frozen = patch(
-            "odoo.addons.finance_integration_hub.models.fih_rate_counter.time.time",
+            "odoo.addons.finance_integration_hub.models.fih_rate_counter._now",
             return_value=1_800_000_000.0,
         )
         self.startPatcher(frozen)

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -28,7 +28,7 @@ class FihMessageActionWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         if self.action == "cancel" and not (self.reason or "").strip():
-            raise UserError(_("Say why these messages are cancelled."))
+            raise UserError(self.env._("Say why these messages are cancelled."))
         messages = self.message_ids
         if self.action == "retry":
             messages.action_retry(reason=self.reason)

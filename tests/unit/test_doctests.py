@@ -1,13 +1,15 @@
 import doctest
 import importlib
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-MODULES = ["envelope", "retry_policy", "secret_box", "standard_webhooks", "supplier_payload"]
+MODULES = [
+    "envelope",
+    "retry_policy",
+    "secret_box",
+    "standard_webhooks",
+    "supplier_payload",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

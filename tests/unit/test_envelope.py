@@ -1,13 +1,8 @@
-import sys
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from lib import envelope  # noqa: E402
+from lib import envelope
 
 EVENT = {"id": "e1", "type": "supplier.upsert", "data": {}}
 
@@ -51,13 +46,21 @@ def test_malformed_bodies_are_refused_cleanly(body):
     assert info.value.code == "malformed_json"
 
 
-@pytest.mark.parametrize("document", [[], "text", 3, None, {"events": []}, {"events": {}}])
+@pytest.mark.parametrize(
+    "document", [[], "text", 3, None, {"events": []}, {"events": {}}]
+)
 def test_wrong_shapes_are_refused(document):
     with pytest.raises(envelope.EnvelopeError):
         envelope.split_events(document, 5)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c), max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+        max_leaves=20,
+    )
+)
 def test_any_json_value_is_accepted_or_refused_never_crashes(document):
     try:
         envelope.split_events(document, 5)

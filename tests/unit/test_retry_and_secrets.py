@@ -1,13 +1,8 @@
-import sys
-from pathlib import Path
-
 import pytest
 from cryptography.fernet import Fernet
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from lib.retry_policy import RetryPolicy  # noqa: E402
-from lib.secret_box import MasterKeyError, SecretBox  # noqa: E402
+from lib.retry_policy import RetryPolicy
+from lib.secret_box import MasterKeyError, SecretBox
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter():

@@ -1,14 +1,10 @@
 import base64
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from lib import standard_webhooks as sw  # noqa: E402
+from lib import standard_webhooks as sw
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 NOW = 1_800_000_000
@@ -18,7 +14,9 @@ def test_signature_matches_the_specification_example():
     # example from the Standard Webhooks specification
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = b'{"test": 2432232314}'
-    signature = sw.compute_signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+    signature = sw.compute_signature(
+        secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body
+    )
     assert signature == "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 

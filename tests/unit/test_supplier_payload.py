@@ -1,11 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from lib import supplier_payload as sp  # noqa: E402
+from lib import supplier_payload as sp
 
 BASE = {"external_id": "S1", "name": "Acme"}
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The run command: PostgreSQL, the virtualenv, a demo database with the
+# module, the external-system simulator and Odoo with the queue_job runner.
+source "$(dirname "$0")/env.sh"
+
+DB=${FIH_DB:-fih_demo}
+HTTP_PORT=${FIH_HTTP_PORT:-8069}
+SIM_PORT=${FIH_SIM_PORT:-8071}
+WORKERS=${FIH_WORKERS:-2}
+
+ensure_postgres
+ensure_venv
+mkdir -p "$FIH_HOME"
+umask 077
+
+key_file=$FIH_HOME/master.key
+[ -s "$key_file" ] || "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$key_file"
+conf=$FIH_HOME/odoo-$DB.conf
+cat > "$conf" <<CONF
+[options]
+addons_path = $ADDONS_PATH
+db_name = $DB
+dbfilter = ^$DB\$
+list_db = False
+http_interface = 127.0.0.1
+http_port = $HTTP_PORT
+gevent_port = $((HTTP_PORT + 3))
+workers = $WORKERS
+max_cron_threads = 1
+limit_time_cpu = 600
+limit_time_real = 1200
+server_wide_modules = web,queue_job
+fih_master_key = $(cat "$key_file")
+logfile = $FIH_HOME/odoo-$DB.log
+log_level = info
+
+[queue_job]
+channels = root:$WORKERS
+CONF
+
+if ! psql -lqt | cut -d'|' -f1 | grep -qw "$DB"; then
+    log "creating database $DB with demo data (about a minute)"
+    "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DB" -i finance_integration_hub \
+        --stop-after-init --logfile= --log-level=warn >/dev/null
+else
+    log "updating finance_integration_hub in $DB"
+    "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DB" -u finance_integration_hub \
+        --stop-after-init --logfile= --log-level=warn >/dev/null
+fi
+
+secret_file=$FIH_HOME/demo-webhook-secret
+[ -s "$secret_file" ] || "$PY" -c "import sys; sys.path.insert(0, '$FIH_ROOT'); from lib.standard_webhooks import generate_secret; print(generate_secret())" > "$secret_file"
+FIH_DEMO_SECRET=$(cat "$secret_file") "$PY" "$ODOO_SRC/odoo-bin" shell -c "$conf" -d "$DB" \
+    --logfile= --log-level=warn --no-http >/dev/null <<'PYSHELL'
+import os
+backend = env.ref("finance_integration_hub.demo_backend_procurement")
+secret = os.environ["FIH_DEMO_SECRET"]
+if secret not in backend._webhook_verification_secrets():
+    backend.webhook_secret = secret
+env.cr.commit()
+PYSHELL
+
+cd "$FIH_ROOT"
+"$PY" -m simulator serve --port "$SIM_PORT" --quiet &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null || true' EXIT INT TERM
+
+webhook_url="http://127.0.0.1:$HTTP_PORT/finance_hub/webhook/demo-procurement"
+cat <<INFO
+
+  Finance Integration Hub is starting
+  -----------------------------------
+  Odoo:            http://127.0.0.1:$HTTP_PORT   (login: admin, password: admin)
+  Database:        $DB   (log: $FIH_HOME/odoo-$DB.log)
+  Simulator:       http://127.0.0.1:$SIM_PORT   (receives outbound calls)
+  Demo webhook:    $webhook_url
+  Webhook secret:  $(cat "$secret_file")
+
+  Send demo suppliers from the simulator:
+    cd $FIH_ROOT && $PY -m simulator demo --url $webhook_url --secret $(cat "$secret_file")
+
+INFO
+"$PY" "$ODOO_SRC/odoo-bin" -c "$conf"

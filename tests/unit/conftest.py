@@ -1,0 +1,8 @@
+"""Plain-Python tests: the repository root goes on sys.path so that ``lib``
+and ``simulator`` import without Odoo. Run with ``--rootdir=tests/unit`` so
+pytest does not import the addon package above this folder."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
