@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Benchmarks on one running Odoo (fresh database, prefork workers and the
+# queue_job runner), all traffic on 127.0.0.1. Usage: scripts/bench.sh [args
+# passed to bench/bench_supplier_intake.py]
+source "$(dirname "$0")/env.sh"
+
+DB=${FIH_BENCH_DB:-fih_bench}
+PORT=${FIH_BENCH_PORT:-8269}
+WORKERS=${FIH_BENCH_WORKERS:-4}
+
+ensure_postgres
+ensure_venv
+mkdir -p "$FIH_HOME"
+key=$("$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+conf=$FIH_HOME/odoo-$DB.conf
+cat > "$conf" <<CONF
+[options]
+addons_path = $ADDONS_PATH
+db_name = $DB
+dbfilter = ^$DB\$
+http_interface = 127.0.0.1
+http_port = $PORT
+gevent_port = $((PORT + 3))
+workers = $WORKERS
+max_cron_threads = 1
+limit_time_cpu = 600
+limit_time_real = 1200
+limit_request = 100000
+server_wide_modules = web,queue_job
+fih_master_key = $key
+logfile = $FIH_HOME/odoo-$DB.log
+log_level = warn
+
+[queue_job]
+channels = root:2
+CONF
+
+dropdb --if-exists "$DB"
+log "installing the module in a fresh database $DB"
+"$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DB" -i finance_integration_hub,base_automation \
+    --without-demo=all --stop-after-init --logfile= --log-level=warn >/dev/null
+
+"$PY" "$ODOO_SRC/odoo-bin" -c "$conf" &
+odoo_pid=$!
+trap 'kill $odoo_pid 2>/dev/null || true; wait $odoo_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+    curl -sf -o /dev/null "http://127.0.0.1:$PORT/web/login" && break
+    sleep 0.5
+done
+cd "$FIH_ROOT"
+mkdir -p bench/results
+"$PY" bench/bench_supplier_intake.py --url "http://127.0.0.1:$PORT" --db "$DB" \
+    --output bench/results/supplier_intake.json "$@"
