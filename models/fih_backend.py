@@ -3,8 +3,9 @@ import os
 import re
 from datetime import timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
@@ -21,6 +22,19 @@ SECRET_FIELDS = {
     "api_key": "api_key_encrypted",
     "oauth_client_secret": "oauth_client_secret_encrypted",
 }
+
+
+class WebhookConfig(NamedTuple):
+    """What the webhook intake needs of a backend; immutable, so cacheable."""
+
+    id: int
+    company_id: int
+    max_body_kb: int
+    max_batch_events: int
+    rate_limit_per_minute: int
+    webhook_secret_encrypted: str | None
+    webhook_secret_previous_encrypted: str | None
+    webhook_secret_previous_valid_until: object
 
 
 @lru_cache(maxsize=4)
@@ -43,6 +57,24 @@ def decrypt(token):
         return secret_box().decrypt(token)
     except MasterKeyError as exc:
         raise UserError(str(exc)) from exc
+
+
+def webhook_secrets(webhook_config, now=None):
+    """Secrets that may sign a webhook: current, then previous while in grace.
+
+    ``webhook_config`` is a :class:`WebhookConfig` or a backend record.
+    """
+    secrets = []
+    if webhook_config.webhook_secret_encrypted:
+        secrets.append(decrypt(webhook_config.webhook_secret_encrypted))
+    valid_until = webhook_config.webhook_secret_previous_valid_until
+    if (
+        webhook_config.webhook_secret_previous_encrypted
+        and valid_until
+        and valid_until > (now or fields.Datetime.now())
+    ):
+        secrets.append(decrypt(webhook_config.webhook_secret_previous_encrypted))
+    return secrets
 
 
 class FihBackend(models.Model):
@@ -399,18 +431,7 @@ class FihBackend(models.Model):
     def _webhook_verification_secrets(self, now=None):
         """Current secret, plus the previous one during its grace period."""
         self.ensure_one()
-        backend = self.sudo()
-        secrets = []
-        if backend.webhook_secret_encrypted:
-            secrets.append(decrypt(backend.webhook_secret_encrypted))
-        now = now or fields.Datetime.now()
-        if (
-            backend.webhook_secret_previous_encrypted
-            and backend.webhook_secret_previous_valid_until
-            and backend.webhook_secret_previous_valid_until > now
-        ):
-            secrets.append(decrypt(backend.webhook_secret_previous_encrypted))
-        return secrets
+        return webhook_secrets(self.sudo(), now=now)
 
     def action_generate_webhook_secret(self):
         """Create a new signing secret and show it once, in a notification only."""
@@ -463,13 +484,42 @@ class FihBackend(models.Model):
     def create(self, vals_list):
         backends = super().create(vals_list)
         backends._ensure_channel()
+        self.env.registry.clear_cache()  # _webhook_config
         return backends
 
     def write(self, vals):
         result = super().write(vals)
         if "code" in vals:
             self._ensure_channel()
+        self.env.registry.clear_cache()  # _webhook_config, in every worker
         return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @tools.ormcache("code")
+    def _webhook_config(self, code):
+        """Intake settings of the active backend ``code`` (None if unknown).
+
+        Cached per worker so that a webhook costs no query to authenticate;
+        any change to a backend clears the cache in all workers.
+        """
+        self.env.cr.execute(
+            """
+            SELECT id, company_id, max_body_kb, max_batch_events,
+                   rate_limit_per_minute, webhook_secret_encrypted,
+                   webhook_secret_previous_encrypted,
+                   webhook_secret_previous_valid_until
+              FROM fih_backend
+             WHERE code = %s AND active
+            """,
+            (code,),
+        )
+        row = self.env.cr.fetchone()
+        return WebhookConfig(*row) if row else None
 
     def _channel_name(self):
         self.ensure_one()
@@ -497,14 +547,31 @@ class FihBackend(models.Model):
         The job runs as the backend's service user, in the backend's company.
         """
         for backend in self:
+            identity_key = f"fih-inbound-{backend.id}-{eta or 'now'}"
+            if self._drain_job_waiting(identity_key):
+                continue
             backend.with_user(backend.service_user_id).with_company(
                 backend.company_id
             ).with_delay(
                 channel=backend._channel_name(),
-                identity_key=f"fih-inbound-{backend.id}-{eta or 'now'}",
+                identity_key=identity_key,
                 eta=eta,
                 description=self.env._("Process inbound messages of %s", backend.name),
             )._process_inbound_messages()
+
+    @api.model
+    def _drain_job_waiting(self, identity_key):
+        """Cheap probe before queue_job's own identity check (hot path)."""
+        self.env["queue.job"].flush_model(["identity_key", "state"])
+        self.env.cr.execute(
+            """
+            SELECT 1 FROM queue_job
+             WHERE identity_key = %s AND state IN ('pending', 'enqueued')
+             LIMIT 1
+            """,
+            (identity_key,),
+        )
+        return bool(self.env.cr.fetchone())
 
     def _process_inbound_messages(self):
         """Job: process received messages in micro-batches until none is left."""

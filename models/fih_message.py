@@ -2,6 +2,7 @@ import hashlib
 import json
 import logging
 import traceback
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg2
@@ -45,6 +46,21 @@ class FihBusinessException(FihPermanentError):
 
 class FihTransientError(Exception):
     """Worth retrying later (the other side or a lock was not available)."""
+
+
+@contextmanager
+def read_committed_cursor(registry):
+    """A new cursor whose transaction runs at READ COMMITTED, committed on exit.
+
+    Odoo's REPEATABLE READ turns a row changed by a concurrent, committed
+    transaction into a serialization error; for the queue-like statements of
+    the hub (INSERT .. ON CONFLICT, UPDATE .. SKIP LOCKED) waiting for or
+    skipping that row is the intended behaviour.
+    """
+    with registry.cursor() as cr:
+        if not registry.in_test_mode():  # the test cursor is already in use
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        yield cr
 
 
 TRANSIENT_DB_ERRORS = (
@@ -191,7 +207,9 @@ class FihMessage(models.Model):
     # -- intake -----------------------------------------------------------
 
     @api.model
-    def _store_inbound_events(self, backend, events, delivery_id, correlation_id):
+    def _store_inbound_events(
+        self, backend_id, company_id, events, delivery_id, correlation_id
+    ):
         """Store events once each; return one dict per event, in order.
 
         Deduplication is the unique constraint: INSERT .. ON CONFLICT DO
@@ -204,8 +222,8 @@ class FihMessage(models.Model):
             raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
             rows.append(
                 (
-                    backend.id,
-                    backend.company_id.id,
+                    backend_id,
+                    company_id,
                     "inbound",
                     event["type"],
                     event.get("id") or delivery_id,
@@ -247,7 +265,7 @@ class FihMessage(models.Model):
                  WHERE backend_id = %s AND direction = 'inbound'
                    AND idempotency_key IN %s
                 """,
-                (backend.id, tuple(set(keys) - set(new_ids))),
+                (backend_id, tuple(set(keys) - set(new_ids))),
             )
             existing = dict(self.env.cr.fetchall())
         self.invalidate_model()
@@ -271,7 +289,7 @@ class FihMessage(models.Model):
         sweeper hands them back) and the attempt is counted.
         """
         self.flush_model()
-        with self.env.registry.cursor() as cr:
+        with read_committed_cursor(self.env.registry) as cr:
             cr.execute(
                 """
                 UPDATE fih_message

@@ -6,6 +6,8 @@ from odoo import api, models
 from odoo.exceptions import UserError
 
 from ..lib import envelope, standard_webhooks
+from .fih_backend import webhook_secrets
+from .fih_message import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -35,33 +37,32 @@ class FihWebhookIntake(models.AbstractModel):
     def _receive(self, backend_code, headers, read_body, content_type, content_length):
         """Return an :class:`IntakeResult` for one webhook request.
 
-        ``read_body(limit)`` returns at most ``limit`` bytes of the body.
+        ``read_body(limit)`` returns the body (at least ``limit`` bytes of it
+        when it is longer).
         """
         # The sender is authenticated by its signature, not as an Odoo user:
-        # reading the backend needs sudo. Only the exchange log is written here.
-        Backend = self.env["fih.backend"].sudo()
-        backend = Backend.search([("code", "=", backend_code)], limit=1)
-        if not backend:
+        # the backend's settings are read as superuser, from a per-worker cache.
+        config = self.env["fih.backend"].sudo()._webhook_config(backend_code)
+        if not config:
             return _error(404, "unknown_backend", "No active backend has this code.")
-        limit = backend.max_body_kb * 1024
+        limit = config.max_body_kb * 1024
+        too_large = _error(
+            413, "body_too_large", f"The body exceeds {config.max_body_kb} KB."
+        )
         if content_length and content_length > limit:
-            return _error(
-                413, "body_too_large", f"The body exceeds {backend.max_body_kb} KB."
-            )
+            return too_large
         body = read_body(limit + 1)
         if len(body) > limit:
-            return _error(
-                413, "body_too_large", f"The body exceeds {backend.max_body_kb} KB."
-            )
+            return too_large
         media_type = (content_type or "").split(";")[0].strip().lower()
         if media_type not in JSON_CONTENT_TYPES:
             return _error(
                 415, "unsupported_media_type", "Send the events as application/json."
             )
         try:
-            secrets = backend._webhook_verification_secrets()
+            secrets = webhook_secrets(config)
         except UserError as exc:
-            _logger.error("Webhook for backend %s refused: %s", backend.code, exc)
+            _logger.error("Webhook for backend %s refused: %s", backend_code, exc)
             return _error(
                 503,
                 "not_configured",
@@ -69,35 +70,32 @@ class FihWebhookIntake(models.AbstractModel):
                 headers={"Retry-After": "300"},
             )
         if not secrets:
-            _logger.warning("Backend %s has no webhook signing secret", backend.code)
+            _logger.warning("Backend %s has no webhook signing secret", backend_code)
             return _error(401, "invalid_signature", "No signing secret is configured.")
         try:
             standard_webhooks.verify(secrets, headers, body)
         except standard_webhooks.SignatureError as exc:
             return _error(401, "invalid_signature", str(exc))
-        return self._store(backend, headers, body)
+        return self._store(config, headers, body)
 
-    def _store(self, backend, headers, body):
-        """Rate-count, validate and store in a committed READ COMMITTED transaction.
+    def _store(self, config, headers, body):
+        """Rate-count, validate and store in a transaction of its own.
 
-        READ COMMITTED lets concurrent redeliveries of one event meet at the
+        At READ COMMITTED, concurrent redeliveries of one event meet at the
         unique constraint (the later one does nothing) instead of failing with
-        a serialization error; the 202 is only answered after the commit.
+        a serialization error. The 202 is only answered after the commit.
         """
-        registry = self.env.registry
         self.env.flush_all()
-        with registry.cursor() as cr:
-            if not registry.in_test_mode():
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        with read_committed_cursor(self.env.registry) as cr:
             env = self.env(cr=cr, su=True)
             retry_after = env["fih.rate.counter"]._hit(
-                backend.id, backend.rate_limit_per_minute
+                config.id, config.rate_limit_per_minute
             )
             if retry_after:
                 return _error(
                     429,
                     "rate_limited",
-                    f"More than {backend.rate_limit_per_minute} requests per minute.",
+                    f"More than {config.rate_limit_per_minute} requests per minute.",
                     headers={"Retry-After": str(retry_after)},
                 )
             Message = env["fih.message"]
@@ -105,21 +103,20 @@ class FihWebhookIntake(models.AbstractModel):
                 document = envelope.parse_json(body)
                 events, is_batch = envelope.split_events(
                     document,
-                    backend.max_batch_events,
+                    config.max_batch_events,
                     known_types=set(Message._handler_models()),
                 )
             except envelope.EnvelopeError as exc:
                 return IntakeResult(400, {**exc.as_response(), "message": str(exc)})
             delivery_id = headers.get("webhook-id")
-            correlation_id = headers.get("x-correlation-id") or str(uuid.uuid4())
+            correlation_id = (headers.get("x-correlation-id") or str(uuid.uuid4()))[
+                :128
+            ]
             results = Message._store_inbound_events(
-                env["fih.backend"].browse(backend.id),
-                events,
-                delivery_id,
-                correlation_id[:128],
+                config.id, config.company_id, events, delivery_id, correlation_id
             )
             if any(not result["duplicate"] for result in results):
-                env["fih.backend"].browse(backend.id)._enqueue_processing()
+                env["fih.backend"].browse(config.id)._enqueue_processing()
         payload = {
             "status": "accepted",
             "correlation_id": correlation_id,

@@ -17,7 +17,6 @@ cat > "$conf" <<CONF
 [options]
 addons_path = $ADDONS_PATH
 db_name = $DB
-dbfilter = ^$DB\$
 http_interface = 127.0.0.1
 http_port = $PORT
 gevent_port = $((PORT + 3))

@@ -20,7 +20,6 @@ cat > "$conf" <<CONF
 [options]
 addons_path = $ADDONS_PATH
 db_name = $DB
-dbfilter = ^$DB\$
 list_db = False
 http_interface = 127.0.0.1
 http_port = $HTTP_PORT

@@ -11,6 +11,7 @@ failed_steps=()
 log "lint: ruff"
 "$FIH_VENV/bin/ruff" check . || failed_steps+=(ruff)
 "$FIH_VENV/bin/ruff" format --check . || failed_steps+=(ruff-format)
+"$PY" scripts/render_readme.py --check || failed_steps+=(readme)
 log "lint: pylint-odoo"
 "$PY" -m pylint --rcfile=.pylintrc "$FIH_ADDONS/finance_integration_hub" \
     --ignore=simulator,bench,scripts,unit || failed_steps+=(pylint-odoo)

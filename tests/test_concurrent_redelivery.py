@@ -54,9 +54,10 @@ class TestConcurrentRedelivery(MasterKeyMixin, BaseCase):
     @staticmethod
     def _store_in_own_transaction(env, barrier, results, index):
         backend = env["fih.backend"].browse(env.context["backend_id"])
+        company_id = backend.company_id.id
         barrier.wait()
         results[index] = env["fih.message"]._store_inbound_events(
-            backend, [supplier_event(1)], f"msg_race_{index}", "race"
+            backend.id, company_id, [supplier_event(1)], f"msg_race_{index}", "race"
         )[0]
         env.cr.commit()
 

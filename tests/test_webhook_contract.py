@@ -1,4 +1,5 @@
 import json
+import os
 import time
 from unittest.mock import patch
 
@@ -153,6 +154,14 @@ class TestWebhookContract(BackendMixin, HttpCase):
         self.assertEqual(response.status_code, 429)
         self.assertGreaterEqual(int(response.headers["Retry-After"]), 1)
         self.assertEqual(self.message_count(), 2)
+
+    def test_missing_master_key_is_503_and_stores_nothing(self):
+        with patch.dict(os.environ, {"FIH_MASTER_KEY": ""}):
+            response = self.post(supplier_event(1))
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["error"], "not_configured")
+        self.assertEqual(response.headers["Retry-After"], "300")
+        self.assertEqual(self.message_count(), 0)
 
     def test_get_is_not_allowed(self):
         response = self.url_open(self.url)
