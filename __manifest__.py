@@ -9,7 +9,9 @@
     "license": "LGPL-3",
     "application": True,
     "depends": ["account", "purchase_stock", "queue_job"],
-    "external_dependencies": {"python": ["cryptography", "lxml", "requests"]},
+    "external_dependencies": {
+        "python": ["cryptography", "jsonschema", "lxml", "requests"]
+    },
     "data": [
         "security/fih_security.xml",
         "security/ir.model.access.csv",
@@ -17,10 +19,15 @@
         "data/queue_job_channel_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/fih_mapping_data.xml",
         "wizards/fih_message_action_wizard_views.xml",
+        "wizards/fih_mapping_try_wizard_views.xml",
         "views/fih_backend_views.xml",
         "views/fih_message_views.xml",
         "views/fih_binding_views.xml",
+        "views/fih_mapping_views.xml",
+        "views/fih_value_map_views.xml",
+        "views/fih_sor_rule_views.xml",
         "views/fih_operator_action_views.xml",
         "views/res_partner_views.xml",
         "views/fih_menus.xml",

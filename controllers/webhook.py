@@ -19,8 +19,7 @@ class FinanceHubWebhookController(http.Controller):
         result = request.env["fih.webhook.intake"]._receive(
             backend_code,
             {key.lower(): value for key, value in httprequest.headers.items()},
-            # Content-Length is checked before this reads the body; Odoo caps
-            # bodies without one at its max_content_length
+            # only called once Content-Length is known to be within the limit
             lambda _limit: httprequest.get_data(cache=False),
             httprequest.headers.get("Content-Type"),
             httprequest.content_length,

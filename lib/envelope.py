@@ -3,6 +3,15 @@
 A request body is either one event or ``{"events": [...]}``. An event is
 ``{"id": str, "type": str, "occurred_at": str?, "data": object}``. Errors are
 returned as a list of ``{"path", "reason"}`` so senders can fix their payload.
+
+>>> body = b'{"events": [{"id": "e1", "type": "supplier.upsert", "data": {}}]}'
+>>> split_events(parse_json(body), 10)[1]
+True
+>>> try:
+...     split_events({"id": "e1", "type": "Supplier", "data": {}}, 10)
+... except EnvelopeError as exc:
+...     exc.errors[0]["path"]
+'$.type'
 """
 
 import json

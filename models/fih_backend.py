@@ -1,6 +1,7 @@
 import logging
 import os
 import re
+import time
 from datetime import timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -15,6 +16,8 @@ from ..lib.secret_box import MasterKeyError, SecretBox
 
 _logger = logging.getLogger(__name__)
 
+# seconds a drain job works before handing over (worker time limits are ~120 s)
+DRAIN_TIME_BUDGET = 60
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 # name of the secret input field -> column holding its ciphertext
 SECRET_FIELDS = {
@@ -130,6 +133,12 @@ class FihBackend(models.Model):
         tracking=True,
         help="Which instance of the external system this is. A database that is "
         "not production never calls a production backend.",
+    )
+    api_version = fields.Char(
+        string="API Version",
+        tracking=True,
+        help="Version of the external system's API this backend speaks; only "
+        "mappings written for it (or for no version) are used.",
     )
     base_url = fields.Char(
         string="Base URL",
@@ -305,6 +314,8 @@ class FihBackend(models.Model):
     message_ids_count = fields.Integer(compute="_compute_message_counts")
     message_failed_count = fields.Integer(compute="_compute_message_counts")
     binding_count = fields.Integer(compute="_compute_binding_count")
+    mapping_ids = fields.One2many("fih.mapping", "backend_id", string="Mappings")
+    mapping_count = fields.Integer(compute="_compute_mapping_count")
 
     _sql_constraints = [
         ("code_uniq", "unique(code)", "Another backend already uses this code."),
@@ -364,6 +375,21 @@ class FihBackend(models.Model):
             backend.message_ids_count = totals.get(backend.id, 0)
             backend.message_failed_count = failed.get(backend.id, 0)
 
+    def _compute_mapping_count(self):
+        for backend in self:
+            backend.mapping_count = len(
+                backend.mapping_ids.filtered(lambda m: m.state != "superseded")
+            )
+
+    def action_open_mappings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_mapping_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"default_backend_id": self.id, "fih_backend_id": self.id}
+        return action
+
     def _compute_binding_count(self):
         counts = dict(
             self.env["fih.binding"]._read_group(
@@ -376,6 +402,9 @@ class FihBackend(models.Model):
     # -- secrets ---------------------------------------------------------
 
     def _set_secret(self, field_name, plaintext):
+        # the writes below are sudo (ciphertext fields are admin-only): the
+        # caller must be allowed to change the backend itself
+        self.check_access("write")
         column = SECRET_FIELDS[field_name]
         box = secret_box()
         for backend in self.sudo():
@@ -457,6 +486,7 @@ class FihBackend(models.Model):
 
     def action_end_secret_grace(self):
         """Stop accepting the previous signing secret now."""
+        self.check_access("write")
         self.sudo().write(
             {
                 "webhook_secret_previous_encrypted": False,
@@ -480,10 +510,18 @@ class FihBackend(models.Model):
             ) or Channel.create({"name": name, "parent_id": parent.id})
             backend.sudo().channel_id = channel
 
+    def _ensure_service_user_company(self):
+        """The service user must be allowed in the company it processes for."""
+        for backend in self.sudo():
+            user = backend.service_user_id
+            if user and backend.company_id not in user.company_ids:
+                user.company_ids = [(4, backend.company_id.id)]
+
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
         backends._ensure_channel()
+        backends._ensure_service_user_company()
         self.env.registry.clear_cache()  # _webhook_config
         return backends
 
@@ -491,6 +529,8 @@ class FihBackend(models.Model):
         result = super().write(vals)
         if "code" in vals:
             self._ensure_channel()
+        if {"company_id", "service_user_id"} & set(vals):
+            self._ensure_service_user_company()
         self.env.registry.clear_cache()  # _webhook_config, in every worker
         return result
 
@@ -523,7 +563,8 @@ class FihBackend(models.Model):
 
     def _channel_name(self):
         self.ensure_one()
-        return self.channel_id.complete_name or "root.finance_hub"
+        # service users have no access to job channels, and need none
+        return self.sudo().channel_id.complete_name or "root.finance_hub"
 
     def _retry_policy(self):
         self.ensure_one()
@@ -566,19 +607,28 @@ class FihBackend(models.Model):
         self.env.cr.execute(
             """
             SELECT 1 FROM queue_job
-             WHERE identity_key = %s AND state IN ('pending', 'enqueued')
+             WHERE identity_key = %s
+               AND state IN ('pending', 'enqueued', 'wait_dependencies')
              LIMIT 1
             """,
             (identity_key,),
         )
         return bool(self.env.cr.fetchone())
 
-    def _process_inbound_messages(self):
-        """Job: process received messages in micro-batches until none is left."""
+    def _process_inbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
+        """Job: process received messages in micro-batches until none is left.
+
+        After ``time_budget`` seconds the job hands over to a new one, so that
+        a large backlog never runs into the worker's time limit.
+        """
         self.ensure_one()
         Message = self.env["fih.message"]
         processed = 0
+        deadline = time.monotonic() + time_budget
         while True:
+            if time.monotonic() > deadline:
+                self._enqueue_processing()
+                break
             messages = Message._claim_inbound(self, self.processing_batch_size)
             if not messages:
                 break

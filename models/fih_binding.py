@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-OBJECT_TYPES = [("supplier", "Supplier")]
+from .fih_sor_rule import OBJECT_TYPES
 
 
 class FihBinding(models.Model):
@@ -33,9 +33,19 @@ class FihBinding(models.Model):
     )
     record_name = fields.Char(compute="_compute_record_name")
     last_sync_at = fields.Datetime(
-        readonly=True, help="When the external system last changed this record."
+        readonly=True, help="When a change from the external system was last applied."
     )
     last_message_id = fields.Many2one("fih.message", readonly=True)
+    source_version = fields.Integer(
+        readonly=True,
+        help="Version of the last change applied, as numbered by the external "
+        "system; older versions arriving later are skipped.",
+    )
+    source_updated_at = fields.Datetime(
+        readonly=True,
+        help="Change time of the last change applied, according to the external "
+        "system; older changes arriving later are skipped.",
+    )
 
     _sql_constraints = [
         (

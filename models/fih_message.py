@@ -4,6 +4,7 @@ import logging
 import traceback
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import NamedTuple
 
 import psycopg2
 from psycopg2.extras import execute_values
@@ -11,6 +12,7 @@ from psycopg2.extras import execute_values
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..lib import canonical, mapping_engine
 from ..lib.supplier_payload import PayloadError
 
 _logger = logging.getLogger(__name__)
@@ -18,12 +20,15 @@ _logger = logging.getLogger(__name__)
 # How long a claimed message may stay "processing" before the sweeper assumes
 # its worker died and hands it back.
 PROCESSING_LEASE = timedelta(minutes=15)
+# what a finance user may change on a message (the rest is the hub's)
+USER_WRITABLE_FIELDS = {"resolution_partner_id"}
 MESSAGE_STATES = [
     ("received", "Received"),
     ("processing", "Processing"),
     ("done", "Done"),
     ("failed", "Needs attention"),
     ("dead", "Dead letter"),
+    ("skipped", "Skipped (outdated)"),
     ("cancelled", "Cancelled"),
 ]
 
@@ -42,6 +47,10 @@ class FihBusinessException(FihPermanentError):
 
     def __init__(self, message, detail=None):
         super().__init__(message, detail=detail, kind="business")
+
+
+class FihSkipped(Exception):
+    """Nothing to apply (e.g. older than what Odoo already has); not an error."""
 
 
 class FihTransientError(Exception):
@@ -76,7 +85,7 @@ class FihMessage(models.Model):
     _description = "Integration Message"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
-    _rec_name = "display_name"
+    _rec_names_search = ["idempotency_key", "event_type"]
 
     backend_id = fields.Many2one(
         "fih.backend",
@@ -162,6 +171,19 @@ class FihMessage(models.Model):
         readonly=True,
         groups="finance_integration_hub.group_fih_manager",
     )
+    object_type = fields.Char(
+        readonly=True, help="Canonical object the event is about, e.g. supplier."
+    )
+    mapping_id = fields.Many2one(
+        "fih.mapping",
+        readonly=True,
+        index="btree_not_null",
+        help="Mapping version that turned the payload into the canonical document; "
+        "empty when the backend sends the canonical shape.",
+    )
+    canonical_payload = fields.Text(
+        readonly=True, help="The canonical document the mapping produced."
+    )
     resolution_partner_id = fields.Many2one(
         "res.partner",
         string="Link to Supplier",
@@ -197,6 +219,36 @@ class FihMessage(models.Model):
                 ON fih_message (backend_id, id)
              WHERE state = 'received'
             """
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_hub_write()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        protected = {
+            name
+            for name in vals
+            if name not in USER_WRITABLE_FIELDS
+            and not name.startswith(("message_", "activity_"))
+        }
+        if protected:
+            self._check_hub_write()
+        return super().write(vals)
+
+    def _check_hub_write(self):
+        """Only the hub (its service users, or code running as superuser) writes
+        the log: a person editing a payload would bypass the signature check."""
+        if self.env.su or self.env.user.has_group(
+            "finance_integration_hub.group_fih_service"
+        ):
+            return
+        raise AccessError(
+            self.env._(
+                "Integration messages are written by the integration only; use "
+                "Retry, Replay or Cancel."
+            )
         )
 
     @api.depends("event_type", "idempotency_key")
@@ -351,26 +403,126 @@ class FihMessage(models.Model):
                 )
         for event_type, messages in by_type.items():
             handler = self.env[handlers[event_type]]
-            outcomes.update(self._run_handler(handler, messages))
+            documents, refused = messages._prepare_documents(handler._fih_object_type)
+            outcomes.update(refused)
+            ready = messages.filtered(lambda m, d=documents: m.id in d)
+            if ready:
+                outcomes.update(self._run_handler(handler, ready, documents))
         self._record_outcomes(outcomes)
 
-    def _run_handler(self, handler, messages):
-        """Try the batch in one savepoint; on failure isolate each message."""
-        if len(messages) > 1:
+    def _prepare_documents(self, object_type):
+        """Map each payload to the canonical model, validate it, route it.
+
+        Returns ``({message_id: Document}, {message_id: exception})``.
+        """
+        documents, refused = {}, {}
+        backend = self.backend_id
+        mapping = self.env["fih.mapping"]._find_active(backend, object_type)
+        mapped = []
+        for message in self:
+            try:
+                if hashlib.sha256(message.payload.encode()).hexdigest() != (
+                    message.payload_sha256
+                ):
+                    raise FihPermanentError(
+                        self.env._(
+                            "The stored payload no longer matches what was received "
+                            "(its fingerprint differs); it is not processed."
+                        )
+                    )
+                data = json.loads(message.payload)["data"]
+                document = mapping._apply(data) if mapping else data
+                errors = canonical.validate(object_type, document)
+                if errors:
+                    raise PayloadError(errors)
+                company = self._route_company(backend, document)
+                refusal = self.env["fih.sor.rule"]._owner_refusal(
+                    company, object_type, backend
+                )
+                if refusal:
+                    raise FihBusinessException(refusal)
+            except mapping_engine.MappingError as exc:
+                refused[message.id] = PayloadError(exc.errors)
+                continue
+            except (PayloadError, FihPermanentError) as exc:
+                refused[message.id] = exc
+                continue
+            documents[message.id] = Document(document, company)
+            if mapping:
+                mapped.append(
+                    (message.id, json.dumps(document, ensure_ascii=False, default=str))
+                )
+        self._record_mapping(object_type, mapping, mapped)
+        return documents, refused
+
+    def _route_company(self, backend, document):
+        """Company of an entity code (multi-entity routing), else the backend's."""
+        code = document.get("company_code")
+        if not code:
+            return backend.company_id
+        company = self.env["fih.value.map"]._record_for("companies", code, backend)
+        if not company or company._name != "res.company":
+            raise FihPermanentError(
+                self.env._(
+                    "The entity code '%(code)s' has no company in the "
+                    "cross-reference table 'companies' of %(backend)s.",
+                    code=code,
+                    backend=backend.name,
+                )
+            )
+        return company
+
+    def _record_mapping(self, object_type, mapping, mapped):
+        """Which mapping version produced what, in one statement per batch."""
+        self.env.cr.execute(
+            "UPDATE fih_message SET object_type = %s, mapping_id = %s WHERE id IN %s",
+            (object_type, mapping.id or None, tuple(self.ids)),
+        )
+        if mapped:
+            execute_values(
+                self.env.cr,
+                """
+                UPDATE fih_message m SET canonical_payload = v.document
+                  FROM (VALUES %s) AS v(id, document) WHERE m.id = v.id
+                """,
+                mapped,
+            )
+        self.invalidate_recordset(["object_type", "mapping_id", "canonical_payload"])
+
+    def _run_handler(self, handler, messages, documents):
+        """Apply a batch in one savepoint; set aside what fails, then isolate.
+
+        Messages the handler refuses are rolled back with the batch, which is
+        tried once more without them; an unexpected error processes each
+        message alone so that good ones are never lost.
+        """
+        refused = {}
+        batch = messages
+        while len(batch) > 1:
             try:
                 with self.env.cr.savepoint():
-                    outcomes = handler._fih_process(messages)
-                    if not any(isinstance(o, Exception) for o in outcomes.values()):
-                        return outcomes
-                    # errors detected: redo alone so good messages are not lost
-                    raise _RetryAlone()
+                    outcomes = handler._fih_process(batch, documents)
+                    errors = {
+                        key: value
+                        for key, value in outcomes.items()
+                        if isinstance(value, Exception)
+                    }
+                    if not errors:
+                        return {**refused, **outcomes}
+                    raise _RetryWithout(errors)
+            except _RetryWithout as retry:
+                if set(retry.errors) & set(refused):
+                    break  # no progress: isolate
+                refused.update(retry.errors)
+                batch = batch.filtered(lambda m: m.id not in refused)
             except Exception:  # noqa: BLE001 - isolated per message below
                 _logger.debug("batch not applied as a whole, isolating messages")
-        outcomes = {}
-        for message in messages:
+                break
+        outcomes = dict(refused)
+        for message in batch:
             try:
                 with self.env.cr.savepoint():
-                    result = handler._fih_process(message)[message.id]
+                    result = handler._fih_process(message, documents)[message.id]
                     if isinstance(result, Exception):
                         raise result
                     outcomes[message.id] = result
@@ -385,6 +537,18 @@ class FihMessage(models.Model):
         done_ids = []
         for message in self:
             outcome = outcomes[message.id]
+            if isinstance(outcome, FihSkipped):
+                message.sudo().write(
+                    {
+                        "state": "skipped",
+                        "done_at": now,
+                        "lease_until": False,
+                        "error_kind": False,
+                        "error_message": str(outcome),
+                    }
+                )
+                message._close_exception_activities()
+                continue
             if isinstance(outcome, Exception):
                 latency = int((now - message.received_at).total_seconds() * 1000)
                 message._record_failure(outcome, now, latency)
@@ -439,7 +603,7 @@ class FihMessage(models.Model):
                     "The integration is not allowed to do this: %s", message_text
                 )
             values.update(state="failed", error_kind=kind, error_message=message_text)
-            self.write(values)
+            self.sudo().write(values)
             self._schedule_exception_activity(message_text)
             return
         policy = self.backend_id._retry_policy()
@@ -455,18 +619,20 @@ class FihMessage(models.Model):
                     reason=reason,
                 ),
             )
-            self.write(values)
+            self.sudo().write(values)
             self._schedule_exception_activity(values["error_message"])
             return
         next_attempt = now + timedelta(seconds=policy.delay(self.attempts))
+        # one delayed job per backend and minute, however many messages wait
+        wake_up = next_attempt.replace(second=0, microsecond=0) + timedelta(minutes=1)
         values.update(
             state="received",
             error_kind="transient",
             error_message=reason,
             next_attempt_at=next_attempt,
         )
-        self.write(values)
-        self.backend_id._enqueue_processing(eta=next_attempt)
+        self.sudo().write(values)
+        self.backend_id._enqueue_processing(eta=wake_up)
 
     def _transient_reason(self, exc):
         if isinstance(exc, TRANSIENT_DB_ERRORS):
@@ -517,6 +683,7 @@ class FihMessage(models.Model):
     @api.model
     def _cron_recover(self):
         """Hand back messages of dead workers and restart idle backends."""
+        self = self.sudo()  # a system task: it writes the log as the hub
         self.flush_model()
         self.env.cr.execute(
             """
@@ -571,8 +738,8 @@ class FihMessage(models.Model):
         )
 
     def action_retry(self, reason=None):
-        """Process failed, dead or waiting messages again now."""
-        retryable = self.filtered(lambda m: m.state in ("failed", "dead", "received"))
+        """Process messages that need attention or are dead letters again now."""
+        retryable = self.filtered(lambda m: m.state in ("failed", "dead"))
         if not retryable:
             raise UserError(
                 self.env._(
@@ -580,8 +747,11 @@ class FihMessage(models.Model):
                     "retried."
                 )
             )
+        retryable.check_access("write")
         retryable._log_operator_action("retry", reason)
-        retryable.write({"state": "received", "next_attempt_at": False, "attempts": 0})
+        retryable.sudo().write(
+            {"state": "received", "next_attempt_at": False, "attempts": 0}
+        )
         retryable.backend_id._enqueue_processing()
         return True
 
@@ -594,11 +764,12 @@ class FihMessage(models.Model):
                     "the others."
                 )
             )
+        self.check_access("write")
         self._log_operator_action("replay", reason)
         replays = self.browse()
         for message in self:
             count = self.search_count([("replay_of_id", "=", message.id)])
-            replays |= self.create(
+            replays |= self.sudo().create(
                 {
                     "backend_id": message.backend_id.id,
                     "direction": message.direction,
@@ -612,7 +783,7 @@ class FihMessage(models.Model):
                 }
             )
         replays.backend_id._enqueue_processing()
-        return replays
+        return replays.sudo(False)
 
     def action_cancel(self, reason=None):
         """Give up on messages on purpose; they are kept for audit."""
@@ -622,8 +793,9 @@ class FihMessage(models.Model):
             )
         if not reason:
             raise UserError(self.env._("Say why the messages are cancelled."))
+        self.check_access("write")
         self._log_operator_action("cancel", reason)
-        self.write({"state": "cancelled", "next_attempt_at": False})
+        self.sudo().write({"state": "cancelled", "next_attempt_at": False})
         self._close_exception_activities()
         return True
 
@@ -638,5 +810,16 @@ class FihMessage(models.Model):
         return action
 
 
-class _RetryAlone(Exception):
-    """Internal signal: roll the batch back and process messages one by one."""
+class _RetryWithout(Exception):
+    """Internal signal: roll the batch back and retry it without these messages."""
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+
+class Document(NamedTuple):
+    """A canonical document ready for a flow, with the company it lands in."""
+
+    data: dict
+    company: models.BaseModel

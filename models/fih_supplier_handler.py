@@ -1,9 +1,8 @@
-import json
-
 from odoo import api, fields, models
 
 from ..lib import supplier_payload
-from .fih_message import FihBusinessException, FihPermanentError
+from ..lib.ordering import parse_timestamp, stale_reason
+from .fih_message import FihBusinessException, FihPermanentError, FihSkipped
 
 PARTNER = "res.partner"
 # compacted VAT, the same normalisation as supplier_payload.compact()
@@ -15,21 +14,28 @@ class FihSupplierHandler(models.AbstractModel):
 
     _name = "fih.supplier.handler"
     _description = "Supplier Flow"
+    _fih_object_type = "supplier"
 
     @api.model
-    def _fih_process(self, messages):
-        """Return ``{message_id: [(model, id, operation)] | Exception}``."""
+    def _fih_process(self, messages, documents):
+        """Apply canonical suppliers; ``documents`` maps message ids to them.
+
+        Returns ``{message_id: [(model, id, operation)] | Exception}``.
+        """
         backend = messages.backend_id
         backend.ensure_one()
         outcomes = {}
         parsed = []
         for message in messages:
+            document = documents[message.id]
             try:
-                data = json.loads(message.payload)["data"]
-                supplier = supplier_payload.normalize(data)
+                supplier = supplier_payload.normalize(document.data)
             except supplier_payload.PayloadError as exc:
                 outcomes[message.id] = exc
                 continue
+            supplier["company"] = document.company
+            supplier["source_version"] = document.data.get("source_version")
+            supplier["forced"] = bool(message.replay_of_id)
             if message.resolution_partner_id:
                 supplier["resolution_partner_id"] = message.resolution_partner_id.id
             parsed.append((message, supplier))
@@ -59,7 +65,11 @@ class FihSupplierHandler(models.AbstractModel):
                         self._reserve_identifiers(supplier, context)
                         pending_external[external_id] = []
                         creates.append((message, supplier))
-            except (FihPermanentError, supplier_payload.PayloadError) as exc:
+            except (
+                FihPermanentError,
+                FihSkipped,
+                supplier_payload.PayloadError,
+            ) as exc:
                 outcomes[message.id] = exc
         if creates:
             outcomes.update(self._create(backend, creates, context))
@@ -75,9 +85,60 @@ class FihSupplierHandler(models.AbstractModel):
                         outcomes[later_message.id] = self._update(
                             backend, later_message, later_supplier, partner_id, context
                         )
-                    except FihPermanentError as exc:
+                    except (FihPermanentError, FihSkipped) as exc:
                         outcomes[later_message.id] = exc
         return outcomes
+
+    @api.model
+    def _fih_preview(self, backend, document, company):
+        """What applying ``document`` would do, in words; writes nothing."""
+        supplier = supplier_payload.normalize(document)
+        supplier.update(
+            company=company, source_version=document.get("source_version"), forced=False
+        )
+        context = self._load_context(backend, [supplier])
+        values = self._partner_values(backend, supplier, context)
+        partner_id = context["bindings"].get(supplier["external_id"])
+        if partner_id:
+            stored = context["versions"].get(supplier["external_id"])
+            reason = stale_reason(
+                stored,
+                supplier["source_version"],
+                parse_timestamp(supplier["updated_at"]),
+            )
+            partner = self.env[PARTNER].with_company(company).browse(partner_id)
+            if reason:
+                return [self.env._("Skip: %s", reason)]
+            lines = [self.env._("Update supplier '%s':", partner.display_name)]
+            for name, value in values.items():
+                if self._differs(partner[name], value):
+                    field = partner._fields[name]
+                    lines.append(
+                        f"  {field.string}: {_shown(partner[name])} → "
+                        f"{_shown(value, field, self.env)}"
+                    )
+            return lines if len(lines) > 1 else [*lines, self.env._("  no change")]
+        try:
+            existing = self._find_existing(backend, supplier, context)
+        except FihBusinessException as exc:
+            return [self.env._("Exception for a finance user: %s", exc)]
+        if existing:
+            partner = self.env[PARTNER].browse(existing)
+            return [self.env._("Link to existing partner '%s'", partner.display_name)]
+        lines = [
+            self.env._(
+                "Create supplier '%(name)s' in %(company)s:",
+                name=supplier["name"],
+                company=company.name,
+            )
+        ]
+        for name, value in values.items():
+            if value:
+                field = self.env[PARTNER]._fields[name]
+                lines.append(f"  {field.string}: {_shown(value, field, self.env)}")
+        for account in supplier["bank_accounts"]:
+            lines.append(self.env._("  Bank account: %s", account["iban"]))
+        return lines
 
     # -- look-ups, one query each for the whole batch -----------------------
 
@@ -86,21 +147,26 @@ class FihSupplierHandler(models.AbstractModel):
         external_ids = tuple({s["external_id"] for s in suppliers})
         cr.execute(
             """
-            SELECT external_id, res_id FROM fih_binding
+            SELECT external_id, res_id, source_version, source_updated_at
+              FROM fih_binding
              WHERE backend_id = %s AND object_type = 'supplier'
                AND external_id IN %s
             """,
             (backend.id, external_ids),
         )
-        bindings = dict(cr.fetchall())
+        bindings, versions = {}, {}
+        for external_id, res_id, source_version, source_updated_at in cr.fetchall():
+            bindings[external_id] = res_id
+            versions[external_id] = (source_version, source_updated_at)
         vats = tuple({s["vat"] for s in suppliers if s["vat"]}) or ("",)
         cr.execute(
             f"""
             SELECT {VAT_COMPACT_SQL}, id FROM res_partner
              WHERE active AND parent_id IS NULL AND {VAT_COMPACT_SQL} IN %s
+               AND (company_id IS NULL OR company_id = %s)
              ORDER BY id
             """,  # noqa: S608 - constant SQL fragment, values are parameters
-            (vats,),
+            (vats, backend.company_id.id),
         )
         partners_by_vat = {}
         for vat, partner_id in cr.fetchall():
@@ -114,15 +180,17 @@ class FihSupplierHandler(models.AbstractModel):
               FROM res_partner_bank b
               JOIN res_partner p ON p.id = b.partner_id
              WHERE b.active AND p.active AND b.sanitized_acc_number IN %s
+               AND (p.company_id IS NULL OR p.company_id = %s)
              ORDER BY b.id
             """,
-            (ibans,),
+            (ibans, backend.company_id.id),
         )
         partners_by_iban = {}
         for iban, partner_id in cr.fetchall():
             partners_by_iban.setdefault(iban, partner_id)
         return {
             "bindings": bindings,
+            "versions": versions,
             "vat": partners_by_vat,
             "iban": partners_by_iban,
             "countries": {},
@@ -270,14 +338,15 @@ class FihSupplierHandler(models.AbstractModel):
             context["currencies"][code] = currency.id
         return context["currencies"][code]
 
-    def _payment_term_id(self, name, backend, context):
+    def _payment_term_id(self, name, company, context):
         if not name:
             return False
-        if name not in context["payment_terms"]:
+        key = (name, company.id)
+        if key not in context["payment_terms"]:
             term = self.env["account.payment.term"].search(
                 [
                     ("name", "=ilike", name),
-                    ("company_id", "in", (False, backend.company_id.id)),
+                    ("company_id", "in", (False, company.id)),
                 ],
                 limit=1,
             )
@@ -289,10 +358,12 @@ class FihSupplierHandler(models.AbstractModel):
                         name,
                     )
                 )
-            context["payment_terms"][name] = term.id
-        return context["payment_terms"][name]
+            context["payment_terms"][key] = term.id
+        return context["payment_terms"][key]
 
     def _partner_values(self, backend, supplier, context):
+        # look-ups (payment terms...) in the company the supplier is routed to
+        self = self.with_company(supplier["company"])  # noqa: PLW0642
         address = supplier["address"]
         country_id = self._country_id(address.get("country_code"), context)
         values = {
@@ -315,9 +386,17 @@ class FihSupplierHandler(models.AbstractModel):
             )
         if supplier["payment_terms"]:
             values["property_supplier_payment_term_id"] = self._payment_term_id(
-                supplier["payment_terms"], backend, context
+                supplier["payment_terms"], supplier["company"], context
             )
         return values
+
+    def _version_values(self, message, supplier):
+        return {
+            "last_sync_at": fields.Datetime.now(),
+            "last_message_id": message.id,
+            "source_version": supplier["source_version"],
+            "source_updated_at": parse_timestamp(supplier["updated_at"]),
+        }
 
     def _binding_values(self, backend, message, supplier, partner_id):
         return {
@@ -326,14 +405,24 @@ class FihSupplierHandler(models.AbstractModel):
             "external_id": supplier["external_id"],
             "res_model": PARTNER,
             "res_id": partner_id,
-            "last_sync_at": fields.Datetime.now(),
-            "last_message_id": message.id,
+            **self._version_values(message, supplier),
         }
 
     # -- writes --------------------------------------------------------------
 
     def _create(self, backend, creates, context):
-        Partner = self.env[PARTNER].with_company(backend.company_id)
+        outcomes = {}
+        by_company = {}
+        for message, supplier in creates:
+            by_company.setdefault(supplier["company"], []).append((message, supplier))
+        for company, company_creates in by_company.items():
+            outcomes.update(
+                self._create_in_company(backend, company, company_creates, context)
+            )
+        return outcomes
+
+    def _create_in_company(self, backend, company, creates, context):
+        Partner = self.env[PARTNER].with_company(company)
         vals_list = []
         outcomes = {}
         valid = []
@@ -361,9 +450,12 @@ class FihSupplierHandler(models.AbstractModel):
         bindings = []
         for (message, supplier), partner in zip(valid, partners, strict=True):
             context["bindings"][supplier["external_id"]] = partner.id
-            bindings.append(
-                self._binding_values(backend, message, supplier, partner.id)
+            values = self._binding_values(backend, message, supplier, partner.id)
+            context["versions"][supplier["external_id"]] = (
+                values["source_version"],
+                values["source_updated_at"],
             )
+            bindings.append(values)
             outcomes[message.id] = [(PARTNER, partner.id, "created")]
         self.env["fih.binding"].create(bindings)
         return outcomes
@@ -377,7 +469,26 @@ class FihSupplierHandler(models.AbstractModel):
         return [(PARTNER, partner_id, "linked")]
 
     def _update(self, backend, message, supplier, partner_id, context):
-        partner = self.env[PARTNER].with_company(backend.company_id).browse(partner_id)
+        stored = context["versions"].get(supplier["external_id"])
+        reason = (
+            stale_reason(
+                stored,
+                supplier["source_version"],
+                parse_timestamp(supplier["updated_at"]),
+            )
+            if stored and not supplier["forced"]
+            else None
+        )
+        if reason:
+            raise FihSkipped(
+                self.env._(
+                    "Supplier '%(name)s' (%(ext)s) was not updated: %(reason)s",
+                    name=supplier["name"],
+                    ext=supplier["external_id"],
+                    reason=reason,
+                )
+            )
+        partner = self.env[PARTNER].with_company(supplier["company"]).browse(partner_id)
         values = self._partner_values(backend, supplier, context)
         if partner.supplier_rank < 1:
             values["supplier_rank"] = 1
@@ -420,13 +531,18 @@ class FihSupplierHandler(models.AbstractModel):
             changed["bank_ids"] = new_accounts
         if changed:
             partner.write(changed)
+        version_values = self._version_values(message, supplier)
         self.env["fih.binding"].search(
             [
                 ("backend_id", "=", backend.id),
                 ("object_type", "=", "supplier"),
                 ("external_id", "=", supplier["external_id"]),
             ]
-        ).write({"last_sync_at": fields.Datetime.now(), "last_message_id": message.id})
+        ).write(version_values)
+        context["versions"][supplier["external_id"]] = (
+            version_values["source_version"],
+            version_values["source_updated_at"],
+        )
         return [(PARTNER, partner_id, "updated")]
 
     @staticmethod
@@ -434,3 +550,12 @@ class FihSupplierHandler(models.AbstractModel):
         if isinstance(current, models.BaseModel):
             return current.id != (value or False)
         return (current or False) != (value or False)
+
+
+def _shown(value, field=None, env=None):
+    """A value as a finance user reads it (record names, not ids)."""
+    if isinstance(value, models.BaseModel):
+        return value.display_name or "-"
+    if field is not None and field.type == "many2one" and value:
+        return env[field.comodel_name].browse(value).display_name
+    return "-" if value in (False, None, "") else str(value)

@@ -49,7 +49,10 @@ class FihWebhookIntake(models.AbstractModel):
         too_large = _error(
             413, "body_too_large", f"The body exceeds {config.max_body_kb} KB."
         )
-        if content_length and content_length > limit:
+        if content_length is None:
+            # without it the size is only known after buffering the whole body
+            return _error(411, "length_required", "Send a Content-Length header.")
+        if content_length > limit:
             return too_large
         body = read_body(limit + 1)
         if len(body) > limit:
@@ -76,10 +79,28 @@ class FihWebhookIntake(models.AbstractModel):
             standard_webhooks.verify(secrets, headers, body)
         except standard_webhooks.SignatureError as exc:
             return _error(401, "invalid_signature", str(exc))
+        retry_after = self._count_request(config)
+        if retry_after:
+            return _error(
+                429,
+                "rate_limited",
+                f"More than {config.rate_limit_per_minute} requests per minute.",
+                headers={"Retry-After": str(retry_after)},
+            )
         return self._store(config, headers, body)
 
+    def _count_request(self, config):
+        """Count against the rate limit in a short transaction of its own, so
+        the shared counter row is not locked while the events are stored."""
+        if not config.rate_limit_per_minute:
+            return 0
+        with read_committed_cursor(self.env.registry) as cr:
+            return self.env(cr=cr, su=True)["fih.rate.counter"]._hit(
+                config.id, config.rate_limit_per_minute
+            )
+
     def _store(self, config, headers, body):
-        """Rate-count, validate and store in a transaction of its own.
+        """Validate and store in a transaction of its own.
 
         At READ COMMITTED, concurrent redeliveries of one event meet at the
         unique constraint (the later one does nothing) instead of failing with
@@ -88,16 +109,6 @@ class FihWebhookIntake(models.AbstractModel):
         self.env.flush_all()
         with read_committed_cursor(self.env.registry) as cr:
             env = self.env(cr=cr, su=True)
-            retry_after = env["fih.rate.counter"]._hit(
-                config.id, config.rate_limit_per_minute
-            )
-            if retry_after:
-                return _error(
-                    429,
-                    "rate_limited",
-                    f"More than {config.rate_limit_per_minute} requests per minute.",
-                    headers={"Retry-After": str(retry_after)},
-                )
             Message = env["fih.message"]
             try:
                 document = envelope.parse_json(body)

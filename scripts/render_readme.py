@@ -16,7 +16,7 @@ SECTIONS = [
     ("CONFIGURE", "Configuration"),
     ("USAGE", "Usage"),
     ("WEBHOOKS", "Webhook contract and processing"),
-    ("CANONICAL", "Canonical supplier"),
+    ("CANONICAL", "Canonical model"),
     ("BENCHMARKS", "Benchmarks"),
     ("ROADMAP", "Known issues / Roadmap"),
     ("CONTRIBUTORS", "Contributors"),

@@ -6,10 +6,14 @@ misbehaves on demand, a Standard Webhooks sender and deterministic data.
 
 from .control import SimulatorClient, SimulatorError
 from .generators import (
+    ap_invoice,
+    ap_supplier,
     belgian_enterprise_number,
     belgian_iban,
     is_valid_belgian_vat,
     is_valid_iban,
+    procurement_purchase_order,
+    procurement_supplier,
     supplier_event,
     supplier_events,
     supplier_update_event,
@@ -26,6 +30,8 @@ __all__ = [
     "SimulatorError",
     "SimulatorServer",
     "WebhookSender",
+    "ap_invoice",
+    "ap_supplier",
     "batch_body",
     "belgian_enterprise_number",
     "belgian_iban",
@@ -34,6 +40,8 @@ __all__ = [
     "is_valid_belgian_vat",
     "is_valid_iban",
     "new_webhook_id",
+    "procurement_purchase_order",
+    "procurement_supplier",
     "shuffled",
     "supplier_event",
     "supplier_events",

@@ -110,8 +110,10 @@ class FihTransactionCase(BackendMixin, TransactionCase):
         return result
 
     def process(self):
-        """Run the drain job the way the queue would."""
-        self.backend._process_inbound_messages()
+        """Run the drain job the way the queue would: as the service user."""
+        self.backend.with_user(self.backend.service_user_id).with_company(
+            self.backend.company_id
+        )._process_inbound_messages()
         self.env.invalidate_all()
 
     def messages(self, **domain):

@@ -2,12 +2,13 @@ import os
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
+from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from ..lib import standard_webhooks
-from ..models import fih_backend
 from .common import BackendMixin
 
 
@@ -112,4 +113,23 @@ class TestBackendSecrets(BackendMixin, TransactionCase):
     def test_code_must_be_url_safe_and_unique(self):
         with self.assertRaises(ValidationError):
             self.backend.copy({"code": "Not Valid!"})
-        self.assertTrue(fih_backend.CODE_PATTERN.match("emea-ap_2"))
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            self.backend.copy({"code": self.backend.code})
+        self.assertTrue(self.backend.copy({"code": "emea-ap_2"}))
+
+    def test_only_managers_can_rotate_or_revoke_secrets(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "Integration user",
+                "login": "fih_user_test",
+                "groups_id": [
+                    (6, 0, [self.env.ref("finance_integration_hub.group_fih_user").id])
+                ],
+            }
+        )
+        backend = self.backend.with_user(user)
+        with self.assertRaises(AccessError):
+            backend.action_generate_webhook_secret()
+        with self.assertRaises(AccessError):
+            backend.action_end_secret_grace()
+        self.assertEqual(self.backend._webhook_verification_secrets(), [self.secret])

@@ -4,6 +4,7 @@ import time
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from ..lib import standard_webhooks
 from .common import BackendMixin, supplier_event
@@ -156,7 +157,12 @@ class TestWebhookContract(BackendMixin, HttpCase):
         self.assertEqual(self.message_count(), 2)
 
     def test_missing_master_key_is_503_and_stores_nothing(self):
-        with patch.dict(os.environ, {"FIH_MASTER_KEY": ""}):
+        with (
+            patch.dict(os.environ, {"FIH_MASTER_KEY": ""}),
+            mute_logger(
+                "odoo.addons.finance_integration_hub.models.fih_webhook_intake"
+            ),
+        ):
             response = self.post(supplier_event(1))
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json()["error"], "not_configured")

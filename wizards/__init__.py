@@ -1,1 +1,2 @@
+from . import fih_mapping_try_wizard
 from . import fih_message_action_wizard

@@ -5,6 +5,7 @@ import pytest
 
 MODULES = [
     "envelope",
+    "ordering",
     "retry_policy",
     "secret_box",
     "standard_webhooks",
@@ -16,4 +17,5 @@ MODULES = [
 def test_module_examples_hold(name):
     module = importlib.import_module(f"lib.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
     assert result.failed == 0

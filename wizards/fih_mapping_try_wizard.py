@@ -1,0 +1,112 @@
+import json
+
+from odoo import api, fields, models
+
+from ..lib import canonical, mapping_engine, supplier_payload
+from ..models.fih_message import FihPermanentError
+from ..models.fih_sor_rule import OBJECT_TYPES
+
+
+class FihMappingTryWizard(models.TransientModel):
+    """Paste an external payload; see the canonical document and what Odoo
+    would do with it. Nothing is written."""
+
+    _name = "fih.mapping.try.wizard"
+    _description = "Try a Mapping"
+
+    mapping_id = fields.Many2one(
+        "fih.mapping",
+        help="Mapping to try. Empty: the payload is taken as canonical as is.",
+    )
+    backend_id = fields.Many2one(
+        "fih.backend",
+        compute="_compute_from_mapping",
+        store=True,
+        readonly=False,
+        required=True,
+    )
+    object_type = fields.Selection(
+        OBJECT_TYPES,
+        compute="_compute_from_mapping",
+        store=True,
+        readonly=False,
+        required=True,
+    )
+    sample_payload = fields.Text(
+        help="The external system's JSON: the event's data, or a whole event."
+    )
+    canonical_result = fields.Text(string="Canonical Document", readonly=True)
+    problems = fields.Text(readonly=True)
+    preview = fields.Text(string="What Odoo Would Do", readonly=True)
+
+    @api.depends("mapping_id")
+    def _compute_from_mapping(self):
+        for wizard in self:
+            if wizard.mapping_id:
+                wizard.backend_id = wizard.mapping_id.backend_id or wizard.backend_id
+                wizard.object_type = wizard.mapping_id.object_type
+
+    def action_try(self):
+        self.ensure_one()
+        canonical_result, problems, preview = self._run()
+        self.write(
+            {
+                "canonical_result": canonical_result,
+                "problems": "\n".join(problems) or False,
+                "preview": "\n".join(preview) or False,
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _run(self):
+        """Return (canonical JSON text, problems, preview lines)."""
+        try:
+            data = json.loads(self.sample_payload or "")
+        except ValueError as exc:
+            return False, [self.env._("The sample is not valid JSON: %s", exc)], []
+        if isinstance(data, dict) and isinstance(data.get("data"), dict):
+            data = data["data"]  # a whole event was pasted
+        try:
+            document = self.mapping_id._apply(data) if self.mapping_id else data
+        except mapping_engine.MappingError as exc:
+            return False, [_line(error) for error in exc.errors], []
+        text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+        problems = [
+            _line(error) for error in canonical.validate(self.object_type, document)
+        ]
+        if problems:
+            return text, problems, []
+        Message = self.env["fih.message"]
+        try:
+            company = Message._route_company(self.backend_id, document)
+        except FihPermanentError as exc:
+            return text, [str(exc)], []
+        refusal = self.env["fih.sor.rule"]._owner_refusal(
+            company, self.object_type, self.backend_id
+        )
+        if refusal:
+            return text, [refusal], []
+        handler_name = {
+            model._fih_object_type: name
+            for name in set(Message._handler_models().values())
+            for model in [self.env[name]]
+        }.get(self.object_type)
+        if not handler_name:
+            return text, [], [self.env._("No inbound flow applies this object yet.")]
+        try:
+            preview = self.env[handler_name]._fih_preview(
+                self.backend_id, document, company
+            )
+        except (FihPermanentError, supplier_payload.PayloadError) as exc:
+            return text, [str(exc)], []
+        return text, [], preview
+
+
+def _line(error):
+    return f"{error['path']}: {error['reason']}"
