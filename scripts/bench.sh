@@ -39,6 +39,7 @@ log "installing the module in a fresh database $DB"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DB" -i finance_integration_hub,base_automation \
     --without-demo=all --stop-after-init --logfile= --log-level=warn >/dev/null
 
+: > "$FIH_HOME/odoo-$DB.log"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" &
 odoo_pid=$!
 trap 'kill $odoo_pid 2>/dev/null || true; wait $odoo_pid 2>/dev/null || true' EXIT

@@ -52,10 +52,11 @@ secret_file=$FIH_HOME/demo-webhook-secret
 FIH_DEMO_SECRET=$(cat "$secret_file") "$PY" "$ODOO_SRC/odoo-bin" shell -c "$conf" -d "$DB" \
     --logfile= --log-level=warn --no-http >/dev/null <<'PYSHELL'
 import os
-backend = env.ref("finance_integration_hub.demo_backend_procurement")
 secret = os.environ["FIH_DEMO_SECRET"]
-if secret not in backend._webhook_verification_secrets():
-    backend.webhook_secret = secret
+for xmlid in ("demo_backend_procurement", "demo_backend_procurement_v2"):
+    backend = env.ref(f"finance_integration_hub.{xmlid}")
+    if secret not in backend._webhook_verification_secrets():
+        backend.webhook_secret = secret
 env.cr.commit()
 PYSHELL
 
@@ -75,8 +76,11 @@ cat <<INFO
   Demo webhook:    $webhook_url
   Webhook secret:  $(cat "$secret_file")
 
+  Procurement v2:  ${webhook_url}-v2   (same secret; its own JSON shape, mapped)
+
   Send demo suppliers from the simulator:
     cd $FIH_ROOT && $PY -m simulator demo --url $webhook_url --secret $(cat "$secret_file")
+    cd $FIH_ROOT && $PY -m simulator send --shape procurement-v2 --count 5 --url ${webhook_url}-v2 --secret $(cat "$secret_file")
 
 INFO
 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf"

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from .generators import supplier_event, supplier_events
+from .generators import procurement_supplier, supplier_event, supplier_events
 from .loopback import NonLoopbackError
 from .sender import WebhookSender
 from .server import SimulatorServer
@@ -51,8 +51,23 @@ def _all_ok(statuses):
     return all(200 <= status < 300 for status in statuses)
 
 
+def _events(args):
+    """Suppliers in the canonical shape, or as the procurement platform v2
+    sends them (for a backend that reads them through a mapping)."""
+    if args.shape == "canonical":
+        return supplier_events(args.count, start=args.start)
+    return [
+        {
+            "id": f"proc-sup-{n:06d}-v1",
+            "type": "supplier.upsert",
+            "data": procurement_supplier(n),
+        }
+        for n in range(args.start, args.start + args.count)
+    ]
+
+
 def cmd_send(args):
-    events = supplier_events(args.count, start=args.start)
+    events = _events(args)
     with WebhookSender(args.url, args.secret, timeout=args.timeout) as sender:
         summary = sender.send_many(
             events,
@@ -126,6 +141,12 @@ def build_parser():
     send.add_argument("--shuffle", action="store_true", help="out-of-order delivery")
     send.add_argument("--seed", type=int, default=0, help="seed for shuffle/duplicates")
     send.add_argument("--start", type=int, default=1, help="first supplier number")
+    send.add_argument(
+        "--shape",
+        choices=("canonical", "procurement-v2"),
+        default="canonical",
+        help="payload shape: canonical, or the procurement platform's API v2",
+    )
     send.add_argument(
         "--latencies", action="store_true", help="include every latency in the output"
     )
