@@ -31,6 +31,7 @@
         "views/fih_operator_action_views.xml",
         "views/res_partner_views.xml",
         "views/fih_menus.xml",
+        "views/fih_subscription_views.xml",
     ],
     "demo": ["demo/fih_backend_demo.xml"],
     "installable": True,

@@ -10,9 +10,10 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
-from ..lib import standard_webhooks
+from ..lib import circuit_breaker, standard_webhooks
 from ..lib.retry_policy import RetryPolicy
 from ..lib.secret_box import MasterKeyError, SecretBox
+from .fih_message import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ SECRET_FIELDS = {
     "webhook_secret": "webhook_secret_encrypted",
     "api_key": "api_key_encrypted",
     "oauth_client_secret": "oauth_client_secret_encrypted",
+    "cxml_shared_secret": "cxml_shared_secret_encrypted",
 }
 
 
@@ -274,6 +276,76 @@ class FihBackend(models.Model):
         tracking=True,
         help="Address where access tokens are requested.",
     )
+    cxml_shared_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
+    cxml_shared_secret = fields.Char(
+        string="cXML Shared Secret",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_cxml_shared_secret",
+        help="SharedSecret of the cXML Sender credential. Stored encrypted and "
+        "never shown again.",
+    )
+    has_cxml_shared_secret = fields.Boolean(compute="_compute_has_secrets")
+    cxml_from_domain = fields.Char(string="cXML From Domain", default="NetworkID")
+    cxml_from_identity = fields.Char(
+        string="cXML From Identity", help="Our identity on the supplier network."
+    )
+    cxml_to_domain = fields.Char(string="cXML To Domain", default="NetworkID")
+    cxml_to_identity = fields.Char(
+        string="cXML To Identity", help="The receiving platform's identity."
+    )
+    auth_type = fields.Selection(
+        [
+            ("none", "None (signature only)"),
+            ("api_key", "API key header"),
+            ("bearer", "Bearer token"),
+            ("basic", "Basic (user and API key as password)"),
+            ("oauth2", "OAuth2 client credentials"),
+        ],
+        default="none",
+        required=True,
+        tracking=True,
+        help="How outbound calls authenticate. Whatever the choice, JSON messages "
+        "are also signed (Standard Webhooks) when a signing secret is set.",
+    )
+    api_key_header = fields.Char(default="X-API-Key", tracking=True)
+    basic_username = fields.Char(tracking=True)
+    allow_private_network = fields.Boolean(
+        tracking=True,
+        help="Allow calls to private, loopback or link-local addresses. Only for "
+        "test systems and simulators inside your network: it disables the "
+        "protection against requests forged towards internal services.",
+    )
+    outbound_rate_limit_per_minute = fields.Integer(
+        default=600,
+        tracking=True,
+        help="Most calls per minute to this system, across all Odoo workers. "
+        "0 = no limit.",
+    )
+    breaker_threshold = fields.Integer(
+        string="Failures Before Pausing",
+        default=5,
+        tracking=True,
+        help="Consecutive failed deliveries after which deliveries pause "
+        "(circuit open) and the owner is told.",
+    )
+    breaker_cooldown_seconds = fields.Integer(
+        string="Pause (seconds)",
+        default=60,
+        tracking=True,
+        help="How long deliveries pause before one probe message is tried.",
+    )
+    breaker_status = fields.Selection(
+        [("closed", "Delivering"), ("open", "Paused"), ("half_open", "Probing")],
+        string="Circuit",
+        default="closed",
+        readonly=True,
+        copy=False,
+    )
+    breaker_failures = fields.Integer(readonly=True, copy=False)
+    breaker_opened_at = fields.Float(readonly=True, copy=False)
+    subscription_ids = fields.One2many(
+        "fih.subscription", "backend_id", string="Subscriptions"
+    )
     webhook_secret = fields.Char(
         string="Webhook Signing Secret",
         compute="_compute_secret_inputs",
@@ -345,6 +417,7 @@ class FihBackend(models.Model):
             backend.webhook_secret = False
             backend.api_key = False
             backend.oauth_client_secret = False
+            backend.cxml_shared_secret = False
 
     def _compute_has_secrets(self):
         for backend in self.sudo():
@@ -353,6 +426,7 @@ class FihBackend(models.Model):
             backend.has_oauth_client_secret = bool(
                 backend.oauth_client_secret_encrypted
             )
+            backend.has_cxml_shared_secret = bool(backend.cxml_shared_secret_encrypted)
 
     @api.depends("code")
     def _compute_webhook_url(self):
@@ -450,6 +524,9 @@ class FihBackend(models.Model):
 
     def _inverse_oauth_client_secret(self):
         self._inverse_secret("oauth_client_secret")
+
+    def _inverse_cxml_shared_secret(self):
+        self._inverse_secret("cxml_shared_secret")
 
     def _get_secret(self, field_name):
         """Decrypted secret, for the flows only; never log or display it."""
@@ -599,6 +676,120 @@ class FihBackend(models.Model):
                 eta=eta,
                 description=self.env._("Process inbound messages of %s", backend.name),
             )._process_inbound_messages()
+
+    # -- outbound -----------------------------------------------------------
+
+    def _enqueue_work(self, direction):
+        if direction == "outbound":
+            self._enqueue_delivery()
+        else:
+            self._enqueue_processing()
+
+    def _enqueue_delivery(self, eta=None):
+        for backend in self:
+            identity_key = f"fih-outbound-{backend.id}-{eta or 'now'}"
+            if self._drain_job_waiting(identity_key):
+                continue
+            backend.with_user(backend.service_user_id).with_company(
+                backend.company_id
+            ).with_delay(
+                channel=backend._channel_name(),
+                identity_key=identity_key,
+                eta=eta,
+                description=self.env._("Deliver outbound messages to %s", backend.name),
+            )._deliver_outbound_messages()
+
+    def _deliver_outbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
+        """Job: deliver due outbound messages, oldest first per record."""
+        self.ensure_one()
+        Message = self.env["fih.message"]
+        delivered = 0
+        deadline = time.monotonic() + time_budget
+        while True:
+            if time.monotonic() > deadline:
+                self._enqueue_delivery()
+                break
+            messages = Message._claim_outbound(self, self.processing_batch_size)
+            if not messages:
+                break
+            self.env["fih.delivery"]._deliver(self, messages)
+            delivered += len(messages)
+        return self.env._("%s messages handled", delivered)
+
+    def _circuit_breaker(self):
+        self.ensure_one()
+        return circuit_breaker.CircuitBreaker(
+            failure_threshold=max(self.breaker_threshold, 1),
+            cooldown_seconds=self.breaker_cooldown_seconds,
+        )
+
+    def _breaker_state(self):
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT breaker_status, breaker_failures, breaker_opened_at "
+            "FROM fih_backend WHERE id = %s",
+            (self.id,),
+        )
+        status, failures, opened_at = self.env.cr.fetchone()
+        return circuit_breaker.BreakerState(
+            status=status or "closed",
+            consecutive_failures=failures or 0,
+            opened_at=opened_at or None,
+        )
+
+    def _store_breaker_state(self, state):
+        # raw SQL: workers update it concurrently, tracking would be noise
+        self.env.cr.execute(
+            "UPDATE fih_backend SET breaker_status = %s, breaker_failures = %s, "
+            "breaker_opened_at = %s WHERE id = %s",
+            (state.status, state.consecutive_failures, state.opened_at, self.id),
+        )
+        self.invalidate_recordset(
+            ["breaker_status", "breaker_failures", "breaker_opened_at"]
+        )
+
+    def _notify_breaker_opened(self, reason):
+        self.ensure_one()
+        backend = self.sudo()
+        backend.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Deliveries to %s are paused", backend.name),
+            note=self.env._(
+                "%(count)s deliveries failed in a row; the last one: %(reason)s. "
+                "Deliveries resume by themselves once a probe succeeds.",
+                count=backend.breaker_threshold,
+                reason=reason,
+            ),
+            user_id=(backend.owner_id or self.env.ref("base.user_admin")).id,
+        )
+
+    def _take_outbound_token(self):
+        """One call against the outbound rate limit shared by every worker."""
+        self.ensure_one()
+        if not self.outbound_rate_limit_per_minute:
+            return True
+        with read_committed_cursor(self.env.registry) as cr:
+            wait = self.env(cr=cr, su=True)["fih.rate.counter"]._hit(
+                self.id, self.outbound_rate_limit_per_minute, direction="outbound"
+            )
+        return not wait
+
+    def _cxml_sender(self):
+        self.ensure_one()
+        return {
+            "from_domain": self.cxml_from_domain or "NetworkID",
+            "from_identity": self.cxml_from_identity or self.company_id.name,
+            "to_domain": self.cxml_to_domain or "NetworkID",
+            "to_identity": self.cxml_to_identity or self.name,
+            "sender_domain": self.cxml_from_domain or "NetworkID",
+            "sender_identity": self.cxml_from_identity or self.company_id.name,
+            "shared_secret": self._get_secret("cxml_shared_secret") or "",
+            "deployment_mode": "production" if self.environment == "prod" else "test",
+        }
+
+    def action_reset_breaker(self):
+        self.check_access("write")
+        self.sudo()._store_breaker_state(circuit_breaker.BreakerState())
 
     @api.model
     def _drain_job_waiting(self, identity_key):

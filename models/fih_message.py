@@ -135,7 +135,9 @@ class FihMessage(models.Model):
         "fix the data or decide. Dead letter: retried until the limit, then "
         "parked; retry it once the cause is fixed.",
     )
-    attempts = fields.Integer(readonly=True, help="Processing attempts so far.")
+    attempts = fields.Integer(
+        readonly=True, default=0, help="Processing attempts so far."
+    )
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     started_at = fields.Datetime(readonly=True, help="Start of the last attempt.")
     done_at = fields.Datetime(readonly=True)
@@ -184,6 +186,19 @@ class FihMessage(models.Model):
     canonical_payload = fields.Text(
         readonly=True, help="The canonical document the mapping produced."
     )
+    subscription_id = fields.Many2one(
+        "fih.subscription", readonly=True, ondelete="set null", index="btree_not_null"
+    )
+    record_model = fields.Char(
+        readonly=True, help="Odoo record an outbound message is about."
+    )
+    record_id = fields.Many2oneReference(model_field="record_model", readonly=True)
+    http_status = fields.Integer(
+        string="HTTP Status", readonly=True, help="Answer of the last delivery."
+    )
+    response_excerpt = fields.Text(
+        readonly=True, help="Beginning of the receiving system's last answer."
+    )
     resolution_partner_id = fields.Many2one(
         "res.partner",
         string="Link to Supplier",
@@ -218,6 +233,14 @@ class FihMessage(models.Model):
             CREATE INDEX IF NOT EXISTS fih_message_due_idx
                 ON fih_message (backend_id, id)
              WHERE state = 'received'
+            """
+        )
+        # outbound claim: the oldest waiting message of each record
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS fih_message_outbound_head_idx
+                ON fih_message (backend_id, record_model, record_id, id)
+             WHERE direction = 'outbound' AND state IN ('received', 'processing')
             """
         )
 
@@ -336,6 +359,7 @@ class FihMessage(models.Model):
     def _claim_inbound(self, backend, limit):
         """Mark up to ``limit`` due messages as processing and commit that.
 
+        Times use clock_timestamp(): now() is the start of the transaction.
         The claim is committed on its own cursor so that a worker killed
         mid-batch leaves "processing" messages with an expiring lease (the
         sweeper hands them back) and the attempt is counted.
@@ -346,22 +370,62 @@ class FihMessage(models.Model):
                 """
                 UPDATE fih_message
                    SET state = 'processing',
-                       attempts = attempts + 1,
-                       started_at = now() AT TIME ZONE 'UTC',
-                       lease_until = now() AT TIME ZONE 'UTC' + %s,
+                       attempts = coalesce(attempts, 0) + 1,
+                       started_at = clock_timestamp() AT TIME ZONE 'UTC',
+                       lease_until = clock_timestamp() AT TIME ZONE 'UTC' + %s,
                        next_attempt_at = NULL
                  WHERE id IN (
                         SELECT id FROM fih_message
                          WHERE backend_id = %s AND direction = 'inbound'
                            AND state = 'received'
                            AND (next_attempt_at IS NULL
-                                OR next_attempt_at <= now() AT TIME ZONE 'UTC')
+                                OR next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC')
                          ORDER BY id
                          LIMIT %s
                            FOR UPDATE SKIP LOCKED)
              RETURNING id
                 """,
                 (PROCESSING_LEASE, backend.id, limit),
+            )
+            ids = sorted(row[0] for row in cr.fetchall())
+        return self.browse(ids)
+
+    @api.model
+    def _claim_outbound(self, backend, limit):
+        """Claim due outbound messages, only the oldest waiting one per record.
+
+        A record's later events wait while an earlier one is being delivered
+        or retried (per-record order); other records are not held up.
+        """
+        self.flush_model()
+        with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                """
+                WITH heads AS (
+                    SELECT DISTINCT ON (record_model, record_id)
+                           id, state, next_attempt_at
+                      FROM fih_message
+                     WHERE backend_id = %(backend)s AND direction = 'outbound'
+                       AND state IN ('received', 'processing')
+                     ORDER BY record_model, record_id, id
+                )
+                UPDATE fih_message
+                   SET state = 'processing',
+                       attempts = coalesce(attempts, 0) + 1,
+                       started_at = clock_timestamp() AT TIME ZONE 'UTC',
+                       lease_until = clock_timestamp() AT TIME ZONE 'UTC' + %(lease)s,
+                       next_attempt_at = NULL
+                 WHERE id IN (
+                        SELECT m.id FROM fih_message m JOIN heads h ON h.id = m.id
+                         WHERE h.state = 'received'
+                           AND (h.next_attempt_at IS NULL
+                                OR h.next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC')
+                         ORDER BY m.id
+                         LIMIT %(limit)s
+                           FOR UPDATE OF m SKIP LOCKED)
+             RETURNING id
+                """,
+                {"backend": backend.id, "lease": PROCESSING_LEASE, "limit": limit},
             )
             ids = sorted(row[0] for row in cr.fetchall())
         return self.browse(ids)
@@ -496,6 +560,8 @@ class FihMessage(models.Model):
         tried once more without them; an unexpected error processes each
         message alone so that good ones are never lost.
         """
+        # changes made here must not be sent back to the backend they came from
+        handler = handler.with_context(fih_origin_backend_id=messages.backend_id.id)
         refused = {}
         batch = messages
         while len(batch) > 1:
@@ -689,7 +755,7 @@ class FihMessage(models.Model):
             """
             SELECT m.id FROM fih_message m
              WHERE m.state = 'processing'
-               AND m.lease_until < now() AT TIME ZONE 'UTC'
+               AND m.lease_until < clock_timestamp() AT TIME ZONE 'UTC'
             """
         )
         stale = self.browse([row[0] for row in self.env.cr.fetchall()])
@@ -715,16 +781,17 @@ class FihMessage(models.Model):
         self.flush_model()
         self.env.cr.execute(
             """
-            SELECT DISTINCT backend_id FROM fih_message
-             WHERE state = 'received' AND direction = 'inbound'
+            SELECT DISTINCT backend_id, direction FROM fih_message
+             WHERE state = 'received'
                AND (next_attempt_at IS NULL
-                    OR next_attempt_at <= now() AT TIME ZONE 'UTC')
+                    OR next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC')
             """
         )
-        backends = self.env["fih.backend"].browse(
-            [row[0] for row in self.env.cr.fetchall()]
-        )
-        backends.filtered("active")._enqueue_processing()
+        Backend = self.env["fih.backend"]
+        for backend_id, direction in self.env.cr.fetchall():
+            backend = Backend.browse(backend_id)
+            if backend.active:
+                backend._enqueue_work(direction)
         return len(stale)
 
     # -- operator actions ----------------------------------------------------
@@ -752,7 +819,8 @@ class FihMessage(models.Model):
         retryable.sudo().write(
             {"state": "received", "next_attempt_at": False, "attempts": 0}
         )
-        retryable.backend_id._enqueue_processing()
+        for message in retryable:
+            message.backend_id._enqueue_work(message.direction)
         return True
 
     def action_replay(self, reason=None):
@@ -780,9 +848,14 @@ class FihMessage(models.Model):
                     "payload": message.payload,
                     "payload_sha256": message.payload_sha256,
                     "replay_of_id": message.id,
+                    "subscription_id": message.subscription_id.id,
+                    "record_model": message.record_model,
+                    "record_id": message.record_id,
+                    "object_type": message.object_type,
                 }
             )
-        replays.backend_id._enqueue_processing()
+        for replay in replays:
+            replay.backend_id._enqueue_work(replay.direction)
         return replays.sudo(False)
 
     def action_cancel(self, reason=None):

@@ -1,4 +1,22 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+# what other systems need to know of a supplier; other edits send nothing
+SUPPLIER_FIELDS = {
+    "name",
+    "vat",
+    "company_registry",
+    "email",
+    "phone",
+    "street",
+    "street2",
+    "zip",
+    "city",
+    "country_id",
+    "bank_ids",
+    "property_supplier_payment_term_id",
+    "property_purchase_currency_id",
+    "supplier_rank",
+}
 
 
 class ResPartner(models.Model):
@@ -25,6 +43,22 @@ class ResPartner(models.Model):
                                                       '[\s.\-]', '', 'g')))
             """
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        suppliers = partners.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
+        if suppliers:
+            self.env["fih.outbox"]._emit("supplier.created", suppliers)
+        return partners
+
+    def write(self, vals):
+        result = super().write(vals)
+        if SUPPLIER_FIELDS & set(vals):
+            suppliers = self.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
+            if suppliers:
+                self.env["fih.outbox"]._emit("supplier.changed", suppliers)
+        return result
 
     def _compute_fih_binding_count(self):
         counts = dict(

@@ -1,0 +1,408 @@
+"""Render canonical documents in the formats receiving systems expect.
+
+JSON receivers get the envelope as it is; procurement platforms get a cXML
+``OrderRequest``; Peppol-style receivers get a UBL 2.1 ``Order``. XML is built
+with lxml, never by pasting strings, so a description such as
+"Bolts <M8> & nuts" cannot break (or inject into) the document.
+
+Money amounts have two decimals, rounded half up on each line; the order
+total is the sum of the rounded lines, so it matches what the receiver adds
+up. Unit prices keep the precision they have (at least two decimals).
+
+>>> render_json({"type": "purchase_order.approved", "data": {"qty": 2}})
+b'{"type":"purchase_order.approved","data":{"qty":2}}'
+>>> unit_code("kg"), unit_code("Hours"), unit_code("Pallets")
+('KGM', 'HUR', 'Pallets')
+"""
+
+import json
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from lxml import etree
+
+from . import safe_xml
+
+CXML_VERSION = "1.2.014"
+CXML_DOCTYPE = (
+    f'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/cXML.dtd">'
+)
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+USER_AGENT = "Finance Integration Hub"
+CXML_OPERATIONS = ("new", "update", "delete")
+DEPLOYMENT_MODES = ("production", "test")
+SENDER_KEYS = (
+    "from_domain",
+    "from_identity",
+    "to_domain",
+    "to_identity",
+    "sender_domain",
+    "sender_identity",
+    "shared_secret",
+)
+REDACTED = "***"
+
+UBL_ORDER_NS = "urn:oasis:names:specification:ubl:schema:xsd:Order-2"
+UBL_CAC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+UBL_CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+UBL_CUSTOMIZATION_ID = "urn:fdc:peppol.eu:poacc:trns:order:3"
+UBL_PROFILE_ID = "urn:fdc:peppol.eu:poacc:bis:order_only:3"
+
+# Odoo unit of measure names -> UN/ECE Recommendation 20 codes
+UNECE_UNIT_CODES = {
+    "Units": "EA",
+    "Unit(s)": "EA",
+    "Dozens": "DZN",
+    "kg": "KGM",
+    "g": "GRM",
+    "t": "TNE",
+    "lb": "LBR",
+    "oz": "ONZ",
+    "Hours": "HUR",
+    "Days": "DAY",
+    "m": "MTR",
+    "km": "KMT",
+    "cm": "CMT",
+    "mm": "MMT",
+    "in": "INH",
+    "ft": "FOT",
+    "mi": "SMI",
+    "L": "LTR",
+    "m²": "MTK",
+    "m³": "MTQ",
+    "ft²": "FTK",
+    "ft³": "FTQ",
+    "gal (US)": "GLL",
+}
+
+CENT = Decimal("0.01")
+# characters XML 1.0 cannot carry at all, even escaped
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# -- values --------------------------------------------------------------------
+
+
+def _decimal(value, field):
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{field} must be a number, not {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{field} must be a number, not {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"{field} must be a finite number, not {value!r}")
+    return number
+
+
+def money(value):
+    """Two decimals, rounded half up.
+
+    >>> money(Decimal("2.675")), money(10)
+    ('2.68', '10.00')
+    """
+    return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _price(number):
+    """A unit price: at least two decimals, more only when they matter."""
+    exact = number.normalize()
+    if exact.as_tuple().exponent >= -2:
+        return money(number)
+    return format(exact, "f")
+
+
+def _quantity(number):
+    return format(number.normalize(), "f")
+
+
+def unit_code(uom):
+    """UN/ECE code of an Odoo unit of measure name; unknown names pass through."""
+    return UNECE_UNIT_CODES.get(uom, uom)
+
+
+def _text(value, field):
+    text = "" if value is None else str(value)
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise ValueError(
+            f"{field} contains the control character U+{ord(bad.group()):04X}, "
+            "which XML cannot carry; remove it from the source document"
+        )
+    return text
+
+
+def _sub(parent, tag, text=None, field=None, **attributes):
+    element = etree.SubElement(parent, tag)
+    for name, value in attributes.items():
+        element.set(name, _text(value, f"{field or tag} {name}"))
+    if text is not None:
+        element.text = _text(text, field or tag)
+    return element
+
+
+def _lines(po):
+    lines = po.get("lines") or []
+    if not lines:
+        raise ValueError(f"purchase order {po.get('external_id')!r} has no lines")
+    priced = []
+    for index, line in enumerate(lines, start=1):
+        label = f"line {line.get('line_id') or index}"
+        quantity = _decimal(line.get("quantity"), f"the quantity of {label}")
+        unit_price = _decimal(line.get("unit_price"), f"the unit price of {label}")
+        amount = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        priced.append((index, line, quantity, unit_price, amount))
+    return priced
+
+
+def _required(po, *names):
+    missing = [name for name in names if not po.get(name)]
+    if missing:
+        raise ValueError(
+            f"purchase order {po.get('external_id')!r} misses: {', '.join(missing)}"
+        )
+
+
+def _serialize(root, doctype=None):
+    body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    prolog = XML_DECLARATION + (doctype.encode() + b"\n" if doctype else b"")
+    return prolog + body
+
+
+# -- JSON ----------------------------------------------------------------------
+
+
+def render_json(envelope):
+    """Compact UTF-8 JSON, keys in the envelope's order; NaN is refused."""
+    text = json.dumps(
+        envelope, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+# -- cXML ----------------------------------------------------------------------
+
+
+def _credential(parent, domain, identity, shared_secret=None):
+    credential = _sub(parent, "Credential", domain=domain)
+    _sub(credential, "Identity", identity)
+    if shared_secret is not None:
+        _sub(credential, "SharedSecret", shared_secret, field="the cXML shared secret")
+    return credential
+
+
+def _check_sender(sender):
+    missing = [key for key in SENDER_KEYS if sender.get(key) is None]
+    if missing:
+        raise ValueError(f"the cXML sender settings miss: {', '.join(missing)}")
+    mode = sender.get("deployment_mode") or "production"
+    if mode not in DEPLOYMENT_MODES:
+        raise ValueError(
+            f"the cXML deployment mode must be production or test, not {mode!r}"
+        )
+    return mode
+
+
+def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="new"):
+    """A cXML ``OrderRequest`` for the canonical purchase order ``po``.
+
+    ``sender`` holds ``from_domain``, ``from_identity``, ``to_domain``,
+    ``to_identity``, ``sender_domain``, ``sender_identity``, ``shared_secret``
+    and optionally ``deployment_mode`` (production, the default, or test).
+    ``operation`` is the cXML order type: new, update or delete.
+    A line whose ``line_id`` is not a whole number gets its position as
+    ``lineNumber``; a line without ``product_code`` uses its ``line_id`` as
+    ``SupplierPartID`` (cXML requires one).
+    """
+    if operation not in CXML_OPERATIONS:
+        raise ValueError(
+            f"the cXML operation must be new, update or delete, not {operation!r}"
+        )
+    if not payload_id or not timestamp:
+        raise ValueError("a cXML message needs a payloadID and a timestamp")
+    mode = _check_sender(sender)
+    _required(po, "external_id", "currency", "order_date")
+    lines = _lines(po)
+    currency = po["currency"]
+
+    root = etree.Element("cXML")
+    root.set("payloadID", _text(payload_id, "the payloadID"))
+    root.set("timestamp", _text(timestamp, "the timestamp"))
+    root.set(XML_LANG, "en-US")
+
+    header = _sub(root, "Header")
+    _credential(_sub(header, "From"), sender["from_domain"], sender["from_identity"])
+    _credential(_sub(header, "To"), sender["to_domain"], sender["to_identity"])
+    sender_element = _sub(header, "Sender")
+    _credential(
+        sender_element,
+        sender["sender_domain"],
+        sender["sender_identity"],
+        shared_secret=sender["shared_secret"],
+    )
+    _sub(sender_element, "UserAgent", USER_AGENT)
+
+    request = _sub(root, "Request", deploymentMode=mode)
+    order = _sub(request, "OrderRequest")
+    order_header = _sub(
+        order,
+        "OrderRequestHeader",
+        field="the order",
+        orderID=po["external_id"],
+        orderDate=po["order_date"],
+        type=operation,
+    )
+    total = sum((amount for *_rest, amount in lines), Decimal(0))
+    _sub(_sub(order_header, "Total"), "Money", money(total), currency=currency)
+
+    for index, line, quantity, unit_price, amount in lines:
+        line_id = str(line.get("line_id") or index)
+        label = f"line {line_id}"
+        item = _sub(
+            order,
+            "ItemOut",
+            field=label,
+            quantity=_quantity(quantity),
+            lineNumber=line_id if line_id.isdigit() else str(index),
+        )
+        if line.get("requested_date"):
+            item.set("requestedDeliveryDate", _text(line["requested_date"], label))
+        item_id = _sub(item, "ItemID")
+        _sub(item_id, "SupplierPartID", line.get("product_code") or line_id, label)
+        detail = _sub(item, "ItemDetail")
+        unit = _sub(detail, "UnitPrice")
+        _sub(unit, "Money", _price(unit_price), currency=currency)
+        description = _sub(
+            detail,
+            "Description",
+            line.get("description"),
+            f"the description of {label}",
+        )
+        description.set(XML_LANG, "en")
+        _sub(
+            detail, "UnitOfMeasure", unit_code(line.get("uom")), f"the unit of {label}"
+        )
+        if line.get("cost_center"):
+            distribution = _sub(item, "Distribution")
+            accounting = _sub(distribution, "Accounting", name="CostCenter")
+            segment = _sub(
+                accounting, "AccountingSegment", field=label, id=line["cost_center"]
+            )
+            _sub(segment, "Name", "Cost center").set(XML_LANG, "en")
+            charge = _sub(distribution, "Charge")
+            _sub(charge, "Money", money(amount), currency=currency)
+    return _serialize(root, CXML_DOCTYPE)
+
+
+def redact_shared_secret(xml_bytes):
+    """The same cXML with every ``SharedSecret`` replaced by ``***``, for logs.
+
+    A document that cannot be parsed is redacted textually: the secret must
+    never reach the exchange log, even from a broken message.
+
+    >>> sent = b"<cXML><SharedSecret>s3cr3t</SharedSecret></cXML>"
+    >>> print(redact_shared_secret(sent).decode())
+    <?xml version="1.0" encoding="UTF-8"?>
+    <cXML><SharedSecret>***</SharedSecret></cXML>
+    """
+    try:
+        root = safe_xml.parse(xml_bytes)
+    except safe_xml.UnsafeXMLError:
+        return _redact_text(bytes(xml_bytes))
+    for secret in root.iter("SharedSecret"):
+        for child in list(secret):
+            secret.remove(child)
+        secret.text = REDACTED
+    return _serialize(root, root.getroottree().docinfo.doctype or None)
+
+
+_SECRET_ELEMENT = re.compile(
+    rb"(<SharedSecret\b[^>]*>).*?(</SharedSecret\s*>|\Z)", re.DOTALL
+)
+
+
+def _redact_text(data):
+    return _SECRET_ELEMENT.sub(
+        lambda match: match.group(1) + REDACTED.encode() + match.group(2), data
+    )
+
+
+# -- UBL -----------------------------------------------------------------------
+
+
+def _cac(parent, name):
+    return etree.SubElement(parent, f"{{{UBL_CAC_NS}}}{name}")
+
+
+def _cbc(parent, name, text, field=None, **attributes):
+    return _sub(parent, f"{{{UBL_CBC_NS}}}{name}", text, field or name, **attributes)
+
+
+def _ubl_party(parent, role, party):
+    """``party``: ``name`` and/or ``id``, optional ``endpoint_id`` with
+    ``endpoint_scheme`` (a Peppol EAS code such as 0208 or 9925)."""
+    if not party or not (party.get("name") or party.get("id")):
+        raise ValueError(f"the UBL {role} needs a name or an id")
+    element = _cac(_cac(parent, role), "Party")
+    if party.get("endpoint_id"):
+        attributes = {}
+        if party.get("endpoint_scheme"):
+            attributes["schemeID"] = party["endpoint_scheme"]
+        _cbc(element, "EndpointID", party["endpoint_id"], f"the {role}", **attributes)
+    if party.get("id"):
+        _cbc(_cac(element, "PartyIdentification"), "ID", party["id"], f"the {role}")
+    if party.get("name"):
+        legal = _cac(element, "PartyLegalEntity")
+        _cbc(legal, "RegistrationName", party["name"], f"the {role}")
+
+
+def render_ubl_order(po, *, buyer, seller):
+    """A UBL 2.1 ``Order`` (Peppol Order transaction 3) for ``po``.
+
+    ``buyer`` and ``seller`` hold ``name`` and/or ``id``, and optionally
+    ``endpoint_id`` and ``endpoint_scheme``.
+    """
+    _required(po, "external_id", "currency", "order_date")
+    lines = _lines(po)
+    currency = po["currency"]
+    nsmap = {None: UBL_ORDER_NS, "cac": UBL_CAC_NS, "cbc": UBL_CBC_NS}
+    root = etree.Element(f"{{{UBL_ORDER_NS}}}Order", nsmap=nsmap)
+    _cbc(root, "UBLVersionID", "2.1")
+    _cbc(root, "CustomizationID", UBL_CUSTOMIZATION_ID)
+    _cbc(root, "ProfileID", UBL_PROFILE_ID)
+    _cbc(root, "ID", po["external_id"], "the order id")
+    _cbc(root, "IssueDate", po["order_date"], "the order date")
+    _cbc(root, "DocumentCurrencyCode", currency, "the currency")
+    _ubl_party(root, "BuyerCustomerParty", buyer)
+    _ubl_party(root, "SellerSupplierParty", seller)
+
+    total = money(sum((amount for *_rest, amount in lines), Decimal(0)))
+    monetary_total = _cac(root, "AnticipatedMonetaryTotal")
+    _cbc(monetary_total, "LineExtensionAmount", total, currencyID=currency)
+    _cbc(monetary_total, "PayableAmount", total, currencyID=currency)
+
+    for index, line, quantity, unit_price, amount in lines:
+        line_id = str(line.get("line_id") or index)
+        label = f"line {line_id}"
+        item_line = _cac(_cac(root, "OrderLine"), "LineItem")
+        _cbc(item_line, "ID", line_id, label)
+        _cbc(
+            item_line,
+            "Quantity",
+            _quantity(quantity),
+            f"the unit of {label}",
+            unitCode=unit_code(line.get("uom")),
+        )
+        _cbc(item_line, "LineExtensionAmount", money(amount), currencyID=currency)
+        if line.get("requested_date"):
+            period = _cac(_cac(item_line, "Delivery"), "RequestedDeliveryPeriod")
+            _cbc(period, "EndDate", line["requested_date"], label)
+        price = _cac(item_line, "Price")
+        _cbc(price, "PriceAmount", _price(unit_price), currencyID=currency)
+        item = _cac(item_line, "Item")
+        _cbc(item, "Name", line.get("description"), f"the description of {label}")
+        if line.get("product_code"):
+            sellers_id = _cac(item, "SellersItemIdentification")
+            _cbc(sellers_id, "ID", line["product_code"], f"the product code of {label}")
+    return _serialize(root)

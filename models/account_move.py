@@ -1,0 +1,33 @@
+from odoo import models
+
+VENDOR_DOCUMENTS = ("in_invoice", "in_refund")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _vendor_documents(self):
+        return self.filtered(lambda m: m.move_type in VENDOR_DOCUMENTS)
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        self.env["fih.outbox"]._emit(
+            "invoice.posted",
+            posted._vendor_documents().filtered(lambda m: m.state == "posted"),
+        )
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.env["fih.outbox"]._emit(
+            "invoice.cancelled",
+            self._vendor_documents().filtered(lambda m: m.state == "cancel"),
+        )
+        return result
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        reversals = super()._reverse_moves(
+            default_values_list=default_values_list, cancel=cancel
+        )
+        self.env["fih.outbox"]._emit("invoice.reversed", self._vendor_documents())
+        return reversals

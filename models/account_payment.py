@@ -1,0 +1,13 @@
+from odoo import models
+
+
+class AccountPayment(models.Model):
+    _inherit = "account.payment"
+
+    def action_post(self):
+        result = super().action_post()
+        self.env["fih.outbox"]._emit(
+            "payment.posted",
+            self.filtered(lambda p: p.state in ("in_process", "paid", "posted")),
+        )
+        return result

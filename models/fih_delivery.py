@@ -1,0 +1,342 @@
+import json
+import logging
+import random
+import threading
+import time
+from datetime import timedelta
+
+import requests
+
+from odoo import api, fields, models
+from odoo.tools import config
+
+from ..lib import (
+    circuit_breaker,
+    delivery_policy,
+    outbound_formats,
+    standard_webhooks,
+    url_guard,
+)
+from .fih_message import read_committed_cursor
+
+_logger = logging.getLogger(__name__)
+
+# one pooled HTTP session per backend and worker process
+_SESSIONS = {}
+_TOKENS = {}  # backend id -> (access token, expiry epoch)
+_LOCK = threading.Lock()
+MAX_EXCERPT = 2000
+
+
+def _session(backend_id):
+    with _LOCK:
+        session = _SESSIONS.get(backend_id)
+        if session is None:
+            session = _SESSIONS[backend_id] = requests.Session()
+            session.trust_env = False  # no proxies from the environment
+        return session
+
+
+def database_environment():
+    """prod, test or dev: from ``fih_environment`` in the Odoo config."""
+    return (config.get("fih_environment") or "dev").strip().lower()
+
+
+class FihDelivery(models.AbstractModel):
+    """Sends outbound messages: format, authenticate, sign, guard, classify."""
+
+    _name = "fih.delivery"
+    _description = "Outbound Delivery"
+
+    # -- entry point ----------------------------------------------------------
+
+    @api.model
+    def _deliver(self, backend, messages):
+        """Send claimed messages one by one; each outcome commits on its own."""
+        breaker = backend._circuit_breaker()
+        for message in messages:
+            state = backend._breaker_state()
+            allowed, probing = breaker.allow(state, time.time())
+            if probing != state:
+                backend._store_breaker_state(probing)
+            if not allowed:
+                self._record(message, _paused(backend, probing), None, attempt=False)
+                continue
+            if not backend._take_outbound_token():
+                self._record(message, _rate_limited(), None, attempt=False)
+                continue
+            outcome, status, excerpt = self._send(backend, message)
+            self._record(message, outcome, breaker, status=status, excerpt=excerpt)
+
+    # -- one HTTP call ----------------------------------------------------------
+
+    def _send(self, backend, message):
+        """Return (Outcome, http status or None, response excerpt)."""
+        refusal = self._refusal(backend, message)
+        if refusal:
+            return delivery_policy.Outcome("permanent", refusal, None), None, None
+        subscription = message.subscription_id
+        url = (
+            backend.base_url.rstrip("/")
+            + "/"
+            + (subscription.endpoint_path or "").lstrip("/")
+        )
+        body, content_type = self._render(backend, message)
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Finance Integration Hub",
+        }
+        headers.update(self._auth_headers(backend))
+        if backend.has_webhook_secret and content_type == "application/json":
+            # receivers deduplicate on webhook-id: it is the same on every retry
+            headers.update(
+                standard_webhooks.sign(
+                    backend._get_secret("webhook_secret"),
+                    message.idempotency_key,
+                    body,
+                )
+            )
+        try:
+            response = self._post(backend, url, body, headers)
+            if response.status_code == 401 and backend.auth_type == "oauth2":
+                _TOKENS.pop(backend.id, None)  # expired early: refresh once
+                headers.update(self._auth_headers(backend))
+                response = self._post(backend, url, body, headers)
+        except url_guard.UnsafeURLError as exc:
+            reason = self.env._("The address is not allowed: %s", exc)
+            return delivery_policy.Outcome("permanent", reason, None), None, None
+        except requests.RequestException as exc:
+            outcome = delivery_policy.classify(None, {}, type(exc).__name__)
+            return outcome, None, str(exc)[:MAX_EXCERPT]
+        excerpt = response.text[:MAX_EXCERPT]
+        outcome = delivery_policy.classify(response.status_code, response.headers, None)
+        if (
+            outcome.kind == "delivered"
+            and subscription.payload_format == "cxml_order_request"
+        ):
+            # cXML answers HTTP 200 even when the order was refused
+            outcome = delivery_policy.cxml_response_outcome(response.content)
+        return outcome, response.status_code, excerpt
+
+    def _post(self, backend, url, body, headers):
+        url_guard.check_url(url, allow_private=backend.allow_private_network)
+        response = _session(backend.id).post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=(backend.connect_timeout, backend.read_timeout),
+            allow_redirects=False,
+            verify=True,
+        )
+        if response.is_redirect:
+            target = requests.compat.urljoin(url, response.headers.get("Location", ""))
+            if not url_guard.same_origin(url, target):
+                raise url_guard.UnsafeURLError(
+                    f"the server redirected to another host ({target})"
+                )
+            url_guard.check_url(target, allow_private=backend.allow_private_network)
+            response = _session(backend.id).post(
+                target,
+                data=body,
+                headers=headers,
+                timeout=(backend.connect_timeout, backend.read_timeout),
+                allow_redirects=False,
+                verify=True,
+            )
+        return response
+
+    def _refusal(self, backend, message):
+        if not backend.base_url:
+            return self.env._("The backend has no base URL.")
+        if backend.environment == "prod" and database_environment() != "prod":
+            return self.env._(
+                "This %(env)s database never calls the production system "
+                "%(backend)s (set fih_environment = prod only on production).",
+                env=database_environment(),
+                backend=backend.name,
+            )
+        if not message.subscription_id:
+            return self.env._("The subscription of this message was deleted.")
+        return None
+
+    def _render(self, backend, message):
+        envelope = json.loads(message.payload)
+        subscription_format = message.subscription_id.payload_format
+        if subscription_format == "cxml_order_request":
+            operation = (
+                "delete"
+                if envelope["type"].endswith("cancelled")
+                else ("update" if envelope["type"].endswith("changed") else "new")
+            )
+            body = outbound_formats.render_cxml_order_request(
+                envelope["data"],
+                payload_id=f"{message.idempotency_key}@finance-integration-hub",
+                timestamp=envelope["occurred_at"],
+                sender=backend._cxml_sender(),
+                operation=operation,
+            )
+            return body, "text/xml; charset=utf-8"
+        if subscription_format == "ubl_order":
+            company = backend.company_id
+            body = outbound_formats.render_ubl_order(
+                envelope["data"],
+                buyer={"name": company.name, "id": company.vat or company.name},
+                seller={"id": envelope["data"]["supplier_external_id"]},
+            )
+            return body, "application/xml"
+        return outbound_formats.render_json(envelope), "application/json"
+
+    def _auth_headers(self, backend):
+        auth = backend.auth_type
+        if auth == "api_key":
+            return {
+                backend.api_key_header or "X-API-Key": backend._get_secret("api_key")
+            }
+        if auth == "bearer":
+            return {"Authorization": f"Bearer {backend._get_secret('api_key')}"}
+        if auth == "basic":
+            token = requests.auth._basic_auth_str(
+                backend.basic_username or "", backend._get_secret("api_key") or ""
+            )
+            return {"Authorization": token}
+        if auth == "oauth2":
+            return {"Authorization": f"Bearer {self._oauth_token(backend)}"}
+        return {}
+
+    def _oauth_token(self, backend):
+        cached = _TOKENS.get(backend.id)
+        if cached and cached[1] > time.time() + 30:
+            return cached[0]
+        url_guard.check_url(
+            backend.oauth_token_url, allow_private=backend.allow_private_network
+        )
+        response = _session(backend.id).post(
+            backend.oauth_token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(backend.oauth_client_id, backend._get_secret("oauth_client_secret")),
+            timeout=(backend.connect_timeout, backend.read_timeout),
+            allow_redirects=False,
+            verify=True,
+        )
+        response.raise_for_status()
+        answer = response.json()
+        token = answer["access_token"]
+        _TOKENS[backend.id] = (token, time.time() + int(answer.get("expires_in", 300)))
+        return token
+
+    # -- outcome ----------------------------------------------------------------
+
+    def _record(
+        self, message, outcome, breaker, status=None, excerpt=None, attempt=True
+    ):
+        """Write the outcome of one attempt in its own committed transaction.
+
+        ``attempt=False``: the message was held back (circuit open, rate
+        limit) without being sent, which must not use up its attempts.
+        """
+        backend = message.backend_id
+        with read_committed_cursor(self.env.registry) as cr:
+            env = self.env(cr=cr, su=True)
+            record = env["fih.message"].browse(message.id)
+            values = {
+                "lease_until": False,
+                "http_status": status,
+                "response_excerpt": excerpt,
+            }
+            now = fields.Datetime.now()
+            if outcome.kind == "delivered":
+                values.update(
+                    state="done",
+                    done_at=now,
+                    error_kind=False,
+                    error_message=outcome.reason
+                    if "duplicate" in outcome.reason
+                    else False,
+                    latency_ms=int((now - record.received_at).total_seconds() * 1000),
+                )
+            elif outcome.kind == "permanent":
+                values.update(
+                    state="failed", error_kind="permanent", error_message=outcome.reason
+                )
+            elif not attempt:
+                values.update(
+                    state="received",
+                    attempts=max(record.attempts - 1, 0),
+                    error_kind="transient",
+                    error_message=outcome.reason,
+                    next_attempt_at=now + timedelta(seconds=outcome.retry_after),
+                )
+                backend._enqueue_delivery(eta=_wake_up_at(values["next_attempt_at"]))
+            else:
+                values.update(self._retry_values(record, outcome, now))
+            record.write(values)
+            if values["state"] in ("failed", "dead"):
+                record._schedule_exception_activity(values["error_message"])
+            if breaker is not None and outcome.kind != "permanent":
+                backend_env = env["fih.backend"].browse(backend.id)
+                old = backend_env._breaker_state()
+                new = (
+                    breaker.record_success(old, time.time())
+                    if outcome.kind == "delivered"
+                    else breaker.record_failure(old, time.time())
+                )
+                backend_env._store_breaker_state(new)
+                if circuit_breaker.CircuitBreaker.just_opened(old, new):
+                    backend_env._notify_breaker_opened(outcome.reason)
+        message.invalidate_recordset()
+
+    def _retry_values(self, record, outcome, now):
+        backend = record.backend_id
+        age = (now - record.received_at).total_seconds()
+        if delivery_policy.gives_up(
+            record.attempts,
+            age,
+            backend.retry_max_attempts,
+            backend.retry_max_age_hours * 3600,
+        ):
+            return {
+                "state": "dead",
+                "error_kind": "transient",
+                "error_message": self.env._(
+                    "Not delivered after %(attempts)s attempts: %(reason)s",
+                    attempts=record.attempts,
+                    reason=outcome.reason,
+                ),
+            }
+        delay = delivery_policy.next_delay(
+            record.attempts,
+            outcome.retry_after,
+            backend.retry_base_seconds,
+            6 * 3600,
+            random.random,
+        )
+        next_attempt = now + timedelta(seconds=delay)
+        backend._enqueue_delivery(eta=_wake_up_at(next_attempt))
+        return {
+            "state": "received",
+            "error_kind": "transient",
+            "error_message": outcome.reason,
+            "next_attempt_at": next_attempt,
+        }
+
+
+def _wake_up_at(moment):
+    """Round up to 10 seconds: one delayed job per backend and slot, however
+    many messages wait."""
+    return moment.replace(microsecond=0) + timedelta(seconds=10 - moment.second % 10)
+
+
+def _paused(backend, state):
+    resume = (state.opened_at or time.time()) + backend.breaker_cooldown_seconds
+    return delivery_policy.Outcome(
+        "retry",
+        "Deliveries to this system are paused after repeated failures (circuit "
+        "open); the next probe is automatic.",
+        max(1.0, resume - time.time()),
+    )
+
+
+def _rate_limited():
+    return delivery_policy.Outcome(
+        "retry", "Waiting for the system's rate limit (requests per minute).", 60.0
+    )

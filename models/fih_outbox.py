@@ -1,0 +1,80 @@
+import hashlib
+import json
+import uuid
+
+from odoo import api, fields, models
+
+from .fih_subscription import EVENTS
+
+
+class FihOutbox(models.AbstractModel):
+    """Transactional outbox: business changes write their events here, in the
+    same transaction; queue_job delivers them after the commit."""
+
+    _name = "fih.outbox"
+    _description = "Outbound Event Capture"
+
+    @api.model
+    def _emit(self, event_code, records):
+        """Queue ``event_code`` for ``records`` to every subscribed backend.
+
+        A record changed by an inbound message of a backend is not sent back
+        to that backend (no sync loops).
+        """
+        records = records.exists()
+        if not records or self.env.context.get("fih_no_outbox"):
+            return self.env["fih.message"]
+        object_type = EVENTS[event_code][0]
+        subscriptions = (
+            self.env["fih.subscription"]
+            .sudo()
+            .search([("event_code", "=", event_code), ("backend_id.active", "=", True)])
+        )
+        origin = self.env.context.get("fih_origin_backend_id")
+        now = fields.Datetime.now()
+        rows = []
+        for subscription in subscriptions:
+            backend = subscription.backend_id
+            if backend.id == origin:
+                continue
+            company_records = records.filtered(
+                lambda r, c=backend.company_id: "company_id" not in r._fields
+                or not r.company_id
+                or r.company_id == c
+            )
+            for record in subscription._matching(company_records):
+                document = (
+                    self.env["fih.canonical.export"]
+                    .sudo()
+                    ._document(object_type, record, backend)
+                )
+                event_id = f"evt_{uuid.uuid4().hex}"
+                payload = json.dumps(
+                    {
+                        "id": event_id,
+                        "type": event_code,
+                        "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "data": document,
+                    },
+                    ensure_ascii=False,
+                    default=str,
+                )
+                rows.append(
+                    {
+                        "backend_id": backend.id,
+                        "direction": "outbound",
+                        "event_type": event_code,
+                        "object_type": object_type,
+                        "idempotency_key": event_id,
+                        "subscription_id": subscription.id,
+                        "record_model": record._name,
+                        "record_id": record.id,
+                        "payload": payload,
+                        "payload_sha256": hashlib.sha256(payload.encode()).hexdigest(),
+                    }
+                )
+        if not rows:
+            return self.env["fih.message"]
+        messages = self.env["fih.message"].sudo().create(rows)
+        messages.backend_id._enqueue_delivery()
+        return messages

@@ -1,0 +1,33 @@
+from odoo import models
+
+# a confirmed order's changes that matter to the procurement platform
+ORDER_FIELDS = {"order_line", "partner_id", "date_planned", "currency_id", "notes"}
+
+
+class PurchaseOrder(models.Model):
+    _inherit = "purchase.order"
+
+    def button_confirm(self):
+        result = super().button_confirm()
+        self.env["fih.outbox"]._emit(
+            "purchase_order.confirmed", self.filtered(lambda o: o.state == "purchase")
+        )
+        return result
+
+    def button_cancel(self):
+        confirmed = self.filtered(lambda o: o.state in ("purchase", "done"))
+        result = super().button_cancel()
+        self.env["fih.outbox"]._emit(
+            "purchase_order.cancelled",
+            confirmed.filtered(lambda o: o.state == "cancel"),
+        )
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if ORDER_FIELDS & set(vals):
+            self.env["fih.outbox"]._emit(
+                "purchase_order.changed",
+                self.filtered(lambda o: o.state in ("purchase", "done")),
+            )
+        return result
