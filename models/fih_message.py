@@ -378,8 +378,8 @@ class FihMessage(models.Model):
                         SELECT id FROM fih_message
                          WHERE backend_id = %s AND direction = 'inbound'
                            AND state = 'received'
-                           AND (next_attempt_at IS NULL
-                                OR next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC')
+                           AND (next_attempt_at IS NULL OR next_attempt_at
+                                <= clock_timestamp() AT TIME ZONE 'UTC')
                          ORDER BY id
                          LIMIT %s
                            FOR UPDATE SKIP LOCKED)
@@ -418,8 +418,8 @@ class FihMessage(models.Model):
                  WHERE id IN (
                         SELECT m.id FROM fih_message m JOIN heads h ON h.id = m.id
                          WHERE h.state = 'received'
-                           AND (h.next_attempt_at IS NULL
-                                OR h.next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC')
+                           AND (h.next_attempt_at IS NULL OR h.next_attempt_at
+                                <= clock_timestamp() AT TIME ZONE 'UTC')
                          ORDER BY m.id
                          LIMIT %(limit)s
                            FOR UPDATE OF m SKIP LOCKED)
