@@ -32,6 +32,7 @@
         "views/res_partner_views.xml",
         "views/fih_menus.xml",
         "views/fih_subscription_views.xml",
+        "views/fih_audit_log_views.xml",
     ],
     "demo": ["demo/fih_backend_demo.xml"],
     "installable": True,

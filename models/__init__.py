@@ -1,6 +1,7 @@
 from . import account_analytic_account
 from . import account_move
 from . import account_payment
+from . import fih_audit_log
 from . import fih_backend
 from . import fih_binding
 from . import fih_canonical_export

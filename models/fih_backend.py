@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 from ..lib import circuit_breaker, standard_webhooks
 from ..lib.retry_policy import RetryPolicy
@@ -85,7 +85,7 @@ def webhook_secrets(webhook_config, now=None):
 class FihBackend(models.Model):
     _name = "fih.backend"
     _description = "Integration Backend"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "fih.audited.mixin"]
     _order = "name, id"
 
     name = fields.Char(
@@ -375,6 +375,16 @@ class FihBackend(models.Model):
         compute="_compute_webhook_url",
         help="Address to give the external system for its webhooks.",
     )
+    credential_expiry_date = fields.Date(
+        tracking=True,
+        help="When the credentials agreed with this system expire (API key, "
+        "client secret, signing secret). The owner is reminded beforehand.",
+    )
+    credential_reminder_days = fields.Integer(
+        default=14,
+        tracking=True,
+        help="How many days before the expiry date the owner is reminded.",
+    )
     channel_id = fields.Many2one(
         "queue.job.channel",
         string="Job Channel",
@@ -560,6 +570,115 @@ class FihBackend(models.Model):
                 "type": "warning",
             },
         }
+
+    @api.model
+    def _reencrypt_all_secrets(self):
+        """Re-encrypt every stored secret under the newest master key.
+
+        Rotation: set ``fih_master_key = NEW,OLD``, restart, run this, then
+        remove OLD. Returns the number of secrets re-encrypted.
+        """
+        self.env.flush_all()  # raw updates below must not be overwritten later
+        box = secret_box()
+        columns = [
+            *SECRET_FIELDS.values(),
+            "webhook_secret_previous_encrypted",
+        ]
+        backends = self.sudo().with_context(active_test=False).search([])
+        count = 0
+        for backend in backends:
+            values = {}
+            for column in columns:
+                token = backend[column]
+                if token:
+                    try:
+                        values[column] = box.rotate(token)
+                    except MasterKeyError as exc:
+                        raise UserError(
+                            self.env._(
+                                "The secrets of %(backend)s cannot be re-encrypted: "
+                                "%(reason)s Add the old key after the new one in "
+                                "fih_master_key and try again.",
+                                backend=backend.name,
+                                reason=exc,
+                            )
+                        ) from exc
+            if values:
+                # raw update: re-encrypting is not a change of the secret
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE fih_backend SET %s WHERE id = %s",
+                        SQL(", ").join(
+                            SQL("%s = %s", SQL.identifier(column), token)
+                            for column, token in values.items()
+                        ),
+                        backend.id,
+                    )
+                )
+                count += len(values)
+        self.invalidate_model()
+        self.env.registry.clear_cache()
+        self.browse()._audit_key_rotation(count)
+        return count
+
+    def _audit_key_rotation(self, count):
+        self.env["fih.audit.log"].sudo().create(
+            {
+                "res_model": self._name,
+                "record_name": self.env._("All backends"),
+                "action": "key_rotation",
+                "changes": f'{{"secrets_reencrypted": {count}}}',
+            }
+        )
+
+    def action_reencrypt_secrets(self):
+        if not self.env.user.has_group("finance_integration_hub.group_fih_manager"):
+            raise UserError(self.env._("Only an Integration Manager can do this."))
+        count = self._reencrypt_all_secrets()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Secrets re-encrypted"),
+                "message": self.env._(
+                    "%s stored secrets now use the newest master key. The old key "
+                    "can be removed from the configuration.",
+                    count,
+                ),
+                "type": "success",
+            },
+        }
+
+    @api.model
+    def _cron_credential_reminders(self):
+        """Remind owners of credentials that expire soon (once per backend)."""
+        today = fields.Date.context_today(self)
+        activity_type = self.env.ref("mail.mail_activity_data_warning")
+        for backend in self.sudo().search([("credential_expiry_date", "!=", False)]):
+            remind_from = backend.credential_expiry_date - timedelta(
+                days=backend.credential_reminder_days
+            )
+            if today < remind_from:
+                continue
+            already = backend.activity_ids.filtered(
+                lambda a, b=backend: a.activity_type_id == activity_type
+                and a.date_deadline == b.credential_expiry_date
+            )
+            if already:
+                continue
+            backend.activity_schedule(
+                activity_type_id=activity_type.id,
+                date_deadline=backend.credential_expiry_date,
+                summary=self.env._("Credentials of %s expire soon", backend.name),
+                note=self.env._(
+                    "The credentials agreed with %(backend)s expire on %(date)s. "
+                    "Agree new ones with its administrator, enter them here and "
+                    "move the expiry date.",
+                    backend=backend.name,
+                    date=backend.credential_expiry_date,
+                ),
+                user_id=(backend.owner_id or self.env.ref("base.user_admin")).id,
+            )
 
     def action_end_secret_grace(self):
         """Stop accepting the previous signing secret now."""

@@ -24,7 +24,7 @@ class FihMapping(models.Model):
 
     _name = "fih.mapping"
     _description = "Field Mapping"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "fih.audited.mixin"]
     _order = "backend_id, object_type, direction, version desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -218,6 +218,17 @@ class FihMapping(models.Model):
                 "approved_at": fields.Datetime.now(),
                 "previous_id": current[:1].id or self.previous_id.id,
             }
+        )
+        self._audit(
+            "approve",
+            {
+                self.id: {
+                    "author": self.author_id.display_name,
+                    "approver": approver.display_name,
+                    "version": self.version,
+                    "superseded": current.mapped("display_name"),
+                }
+            },
         )
 
     def action_new_version(self):

@@ -24,6 +24,7 @@ class FihMappingRule(models.Model):
 
     _name = "fih.mapping.rule"
     _description = "Field Mapping Rule"
+    _inherit = ["fih.audited.mixin"]
     _order = "mapping_id, sequence, id"
 
     mapping_id = fields.Many2one(

@@ -12,7 +12,7 @@ from psycopg2.extras import execute_values
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import canonical, mapping_engine
+from ..lib import canonical, mapping_engine, masking
 from ..lib.supplier_payload import PayloadError
 
 _logger = logging.getLogger(__name__)
@@ -152,7 +152,16 @@ class FihMessage(models.Model):
     )
     payload = fields.Text(
         readonly=True,
+        groups="finance_integration_hub.group_fih_manager,"
+        "finance_integration_hub.group_fih_service",
         help="The event exactly as received; replays start from it.",
+    )
+    payload_display = fields.Text(
+        string="Payload",
+        compute="_compute_payload_display",
+        help="The event as received. Bank accounts, tax ids and contact details "
+        "are masked unless you are an Integration Manager or the backend's data "
+        "is classified public or internal.",
     )
     payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
     error_kind = fields.Selection(
@@ -273,6 +282,25 @@ class FihMessage(models.Model):
                 "Retry, Replay or Cancel."
             )
         )
+
+    @api.depends("payload")
+    @api.depends_context("uid")
+    def _compute_payload_display(self):
+        sees_all = self.env.user.has_group("finance_integration_hub.group_fih_manager")
+        for message in self:
+            raw = message.sudo().payload or ""
+            classification = message.backend_id.sudo().data_classification
+            if sees_all or classification in ("public", "internal"):
+                message.payload_display = raw
+                continue
+            try:
+                document = json.loads(raw)
+            except ValueError:
+                message.payload_display = self.env._("(hidden: sensitive data)")
+                continue
+            message.payload_display = json.dumps(
+                masking.mask_document(document), indent=2, ensure_ascii=False
+            )
 
     @api.depends("event_type", "idempotency_key")
     def _compute_display_name(self):
@@ -485,7 +513,7 @@ class FihMessage(models.Model):
         mapped = []
         for message in self:
             try:
-                if hashlib.sha256(message.payload.encode()).hexdigest() != (
+                if hashlib.sha256(message.sudo().payload.encode()).hexdigest() != (
                     message.payload_sha256
                 ):
                     raise FihPermanentError(
@@ -845,7 +873,8 @@ class FihMessage(models.Model):
                     "idempotency_key": f"{message.idempotency_key}:replay:{count + 1}",
                     "delivery_id": message.delivery_id,
                     "correlation_id": message.correlation_id,
-                    "payload": message.payload,
+                    # raw payloads are for the hub; the user's right was checked
+                    "payload": message.sudo().payload,
                     "payload_sha256": message.payload_sha256,
                     "replay_of_id": message.id,
                     "subscription_id": message.subscription_id.id,

@@ -15,7 +15,7 @@ class FihSorRule(models.Model):
 
     _name = "fih.sor.rule"
     _description = "System-of-Record Rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "fih.audited.mixin"]
     _order = "company_id, object_type"
 
     company_id = fields.Many2one(

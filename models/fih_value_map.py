@@ -20,7 +20,7 @@ class FihValueMap(models.Model):
 
     _name = "fih.value.map"
     _description = "Cross-Reference Table"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "fih.audited.mixin"]
     _order = "code, backend_id"
 
     name = fields.Char(required=True, tracking=True)

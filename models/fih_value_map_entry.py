@@ -7,6 +7,7 @@ from .fih_value_map import TARGET_MODELS
 class FihValueMapEntry(models.Model):
     _name = "fih.value.map.entry"
     _description = "Cross-Reference Entry"
+    _inherit = ["fih.audited.mixin"]
     _order = "map_id, sequence, id"
 
     map_id = fields.Many2one(

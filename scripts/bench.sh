@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks on one running Odoo (fresh database, prefork workers and the
-# queue_job runner), all traffic on 127.0.0.1. Usage: scripts/bench.sh [args
-# passed to bench/bench_supplier_intake.py]
+# queue_job runner), all traffic on 127.0.0.1.
+# Usage: scripts/bench.sh [all|intake|outbound] [args passed to the bench]
 source "$(dirname "$0")/env.sh"
+
+WHICH=${1:-all}
+[ $# -gt 0 ] && shift
 
 DB=${FIH_BENCH_DB:-fih_bench}
 PORT=${FIH_BENCH_PORT:-8269}
@@ -49,5 +52,11 @@ for _ in $(seq 1 120); do
 done
 cd "$FIH_ROOT"
 mkdir -p bench/results
-"$PY" bench/bench_supplier_intake.py --url "http://127.0.0.1:$PORT" --db "$DB" \
-    --output bench/results/supplier_intake.json "$@"
+if [ "$WHICH" = all ] || [ "$WHICH" = intake ]; then
+    "$PY" bench/bench_supplier_intake.py --url "http://127.0.0.1:$PORT" --db "$DB" \
+        --output bench/results/supplier_intake.json "$@"
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = outbound ]; then
+    "$PY" bench/bench_outbound.py --url "http://127.0.0.1:$PORT" --db "$DB" \
+        --output bench/results/outbound.json "$@"
+fi

@@ -17,6 +17,7 @@ SECTIONS = [
     ("USAGE", "Usage"),
     ("WEBHOOKS", "Webhook contract and processing"),
     ("CANONICAL", "Canonical model"),
+    ("OUTBOUND", "Outbound synchronisation"),
     ("BENCHMARKS", "Benchmarks"),
     ("ROADMAP", "Known issues / Roadmap"),
     ("CONTRIBUTORS", "Contributors"),

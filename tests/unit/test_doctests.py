@@ -5,6 +5,7 @@ import pytest
 
 MODULES = [
     "envelope",
+    "masking",
     "ordering",
     "retry_policy",
     "secret_box",

@@ -1,0 +1,253 @@
+"""Outbound benchmark: the transactional outbox against Odoo's native
+"Send Webhook Notification" server action, on one running Odoo, one run.
+
+Both send every new supplier to the simulator on 127.0.0.1:
+(a) native: a ``base.automation`` rule (on creation) whose server action of
+    type webhook posts the record synchronously, "send and forget";
+(b) this module: a subscription ``supplier.created``; the event is written
+    with the supplier and delivered by queue_job.
+
+For each: events delivered per second, then the same load during an injected
+outage (the receiver answers 503 for a while, then recovers) and the number of
+events lost (never accepted by the receiver).
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_supplier_intake import JsonRpc, Poster  # noqa: E402
+
+from lib import standard_webhooks  # noqa: E402
+from simulator import SimulatorServer  # noqa: E402
+
+
+class OutboundBench:
+    def __init__(self, args, sim):
+        self.args = args
+        self.sim = sim
+        self.rpc = JsonRpc(Poster(args.url), args.db, args.login, args.password)
+        self.db = psycopg2.connect(dbname=args.db)
+        self.db.autocommit = True
+        self.backend_id = self.rpc.execute(
+            "fih.backend",
+            "create",
+            {
+                "name": "Benchmark AP tool",
+                "code": "bench-out",
+                "kind": "ap_automation",
+                "base_url": sim.url,
+                "allow_private_network": True,
+                "outbound_rate_limit_per_minute": 0,
+                "retry_base_seconds": 1,
+                "retry_max_attempts": 50,
+                "breaker_threshold": 5,
+                "breaker_cooldown_seconds": 2,
+                "processing_batch_size": 100,
+                # signed deliveries carry the webhook-id the receiver dedupes on
+                "webhook_secret": standard_webhooks.generate_secret(),
+            },
+        )
+        self.subscription_id = self.rpc.execute(
+            "fih.subscription",
+            "create",
+            {
+                "backend_id": self.backend_id,
+                "event_code": "supplier.created",
+                "endpoint_path": "/hub",
+                "active": False,
+            },
+        )
+        model_id = self.rpc.execute(
+            "ir.model", "search", [("model", "=", "res.partner")]
+        )[0]
+        fields = self.rpc.execute(
+            "ir.model.fields",
+            "search",
+            [("model", "=", "res.partner"), ("name", "in", ["name", "vat", "email"])],
+        )
+        self.rule_id = self.rpc.execute(
+            "base.automation",
+            "create",
+            {
+                "name": "Benchmark: native supplier webhook",
+                "model_id": model_id,
+                "trigger": "on_create",
+                "active": False,
+                "action_server_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Send supplier",
+                            "model_id": model_id,
+                            "state": "webhook",
+                            "webhook_url": f"{sim.url}/native",
+                            "webhook_field_ids": [(6, 0, fields)],
+                        },
+                    )
+                ],
+            },
+        )
+
+    def create_suppliers(self, prefix, count):
+        """Create suppliers through JSON-RPC, 20 per call, as a client would."""
+        for start in range(0, count, 20):
+            self.rpc.execute(
+                "res.partner",
+                "create",
+                [
+                    {
+                        "name": f"{prefix} {n:05d}",
+                        "supplier_rank": 1,
+                        "is_company": True,
+                    }
+                    for n in range(start, min(start + 20, count))
+                ],
+            )
+
+    def accepted(self, path):
+        """Events the receiver answered 2xx to (unique webhook-ids for the hub)."""
+        requests_ = [r for r in self.sim.requests(path) if not r.fault]
+        if path == "/hub":
+            return len({r.headers.get("webhook-id") for r in requests_})
+        return len(requests_)
+
+    def outbox_pending(self):
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM fih_message WHERE backend_id = %s AND "
+                "direction = 'outbound' AND state IN ('received', 'processing')",
+                (self.backend_id,),
+            )
+            return cr.fetchone()[0]
+
+    def switch(self, native):
+        self.rpc.execute("base.automation", "write", [self.rule_id], {"active": native})
+        self.rpc.execute(
+            "fih.subscription", "write", [self.subscription_id], {"active": not native}
+        )
+
+    def wait_hub(self, expected, timeout):
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.accepted("/hub") >= expected and not self.outbox_pending():
+                return time.perf_counter()
+            time.sleep(0.05)
+        return None
+
+    def throughput(self, native, count):
+        self.sim.clear_requests()
+        self.switch(native)
+        started = time.perf_counter()
+        self.create_suppliers("Native" if native else "Outbox", count)
+        if native:
+            finished = time.perf_counter()  # sent inside the create calls
+            delivered = self.accepted("/native")
+        else:
+            finished = self.wait_hub(count, self.args.timeout) or time.perf_counter()
+            delivered = self.accepted("/hub")
+        seconds = finished - started
+        return {
+            "events": count,
+            "delivered": delivered,
+            "seconds": round(seconds, 2),
+            "delivered_per_s": round(delivered / seconds, 1),
+        }
+
+    def outage(self, native, count):
+        """The receiver fails for ``--outage`` seconds while suppliers are created."""
+        self.sim.clear_requests()
+        self.switch(native)
+        path = "/native" if native else "/hub"
+        self.sim.add_fault(kind="status", status=503, path_prefix=path)
+        started = time.perf_counter()
+        self.create_suppliers("NativeOutage" if native else "OutboxOutage", count)
+        remaining = self.args.outage - (time.perf_counter() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        self.sim.clear_faults()
+        recovered = time.perf_counter()
+        if native:
+            time.sleep(2)
+            delivered = self.accepted(path)
+        else:
+            self.wait_hub(count, self.args.timeout)
+            delivered = self.accepted(path)
+        return {
+            "events": count,
+            "outage_seconds": round(recovered - started, 1),
+            "delivered": delivered,
+            "lost": count - delivered,
+            "recovery_seconds": round(time.perf_counter() - recovered, 1),
+            "duplicates_seen_by_receiver": 0
+            if native
+            else len([r for r in self.sim.requests(path) if not r.fault]) - delivered,
+        }
+
+    def run(self):
+        n = self.args.events
+        self.throughput(False, 20)  # warm-up: workers, registry, sessions
+        results = {
+            "native_webhook": self.throughput(True, n),
+            "outbox": self.throughput(False, n),
+            "native_webhook_outage": self.outage(True, self.args.outage_events),
+            "outbox_outage": self.outage(False, self.args.outage_events),
+        }
+        results["ratio_delivered_per_s"] = round(
+            results["outbox"]["delivered_per_s"]
+            / results["native_webhook"]["delivered_per_s"],
+            2,
+        )
+        return results
+
+
+def markdown(results):
+    rows = [
+        "| path | delivered/s | lost during outage | duplicates seen by receiver |",
+        "|---|---:|---:|---:|",
+        f"| native Send Webhook Notification | "
+        f"{results['native_webhook']['delivered_per_s']} | "
+        f"{results['native_webhook_outage']['lost']} of "
+        f"{results['native_webhook_outage']['events']} | - |",
+        f"| outbox (this module) | {results['outbox']['delivered_per_s']} | "
+        f"{results['outbox_outage']['lost']} of {results['outbox_outage']['events']} "
+        f"| {results['outbox_outage']['duplicates_seen_by_receiver']} |",
+        "",
+        f"Outbox throughput {results['ratio_delivered_per_s']}x native.",
+    ]
+    return "\n".join(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8269")
+    parser.add_argument("--db", default="fih_bench")
+    parser.add_argument("--login", default="admin")
+    parser.add_argument("--password", default="admin")
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--outage-events", type=int, default=200)
+    parser.add_argument("--outage", type=float, default=10.0, help="seconds")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+    with SimulatorServer() as sim:
+        results = OutboundBench(args, sim).run()
+    print(json.dumps(results, indent=2))
+    print()
+    print(markdown(results))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
