@@ -61,13 +61,13 @@ def _literal_address(host):
     try:
         return ipaddress.ip_address(host)
     except ValueError:
-        pass
+        address = None  # a name, or a disguised number (checked below)
     if _looks_numeric(host):
         raise UnsafeURLError(
             f"the host {host} is an IP address in an unusual notation; "
             "write it as four decimal numbers (such as 203.0.113.10) or use a name"
         )
-    return None
+    return address
 
 
 def _embedded_ipv4(address):
