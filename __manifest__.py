@@ -28,6 +28,7 @@
         "views/fih_mapping_views.xml",
         "views/fih_value_map_views.xml",
         "views/fih_sor_rule_views.xml",
+        "views/fih_exception_group_views.xml",
         "views/fih_operator_action_views.xml",
         "views/res_partner_views.xml",
         "views/fih_menus.xml",

@@ -6,6 +6,7 @@ from . import fih_backend
 from . import fih_binding
 from . import fih_canonical_export
 from . import fih_delivery
+from . import fih_exception_group
 from . import fih_mapping
 from . import fih_mapping_rule
 from . import fih_message

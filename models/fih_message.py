@@ -208,6 +208,13 @@ class FihMessage(models.Model):
     response_excerpt = fields.Text(
         readonly=True, help="Beginning of the receiving system's last answer."
     )
+    exception_group_id = fields.Many2one(
+        "fih.exception.group",
+        string="Exception",
+        readonly=True,
+        index="btree_not_null",
+        help="Root cause this message fails for, shared with similar messages.",
+    )
     resolution_partner_id = fields.Many2one(
         "res.partner",
         string="Link to Supplier",
@@ -673,7 +680,7 @@ class FihMessage(models.Model):
             )
             done = self.browse(done_ids)
             done.invalidate_recordset()
-            if done.filtered("activity_ids"):
+            if done.filtered("exception_group_id"):
                 done._close_exception_activities()
         if links:
             self.env["fih.message.link"].create(links)
@@ -745,32 +752,31 @@ class FihMessage(models.Model):
     # -- exceptions for finance users ------------------------------------------
 
     def _schedule_exception_activity(self, summary_text):
+        """File the message under its root cause; the cause's first message
+        gives the exception handler one activity for all of them."""
         activity_type = self.env.ref(
             "finance_integration_hub.mail_activity_type_integration_exception"
         )
-        for message in self:
-            if message.activity_ids.filtered(
-                lambda a, t=activity_type: a.activity_type_id == t
-            ):
-                continue
-            message.sudo().activity_schedule(
-                activity_type_id=activity_type.id,
-                summary=self.env._("Integration exception: %s", message.event_type),
-                note=summary_text,
-                user_id=message.backend_id._exception_user().id,
+        Group = self.env["fih.exception.group"].sudo()
+        for message in self.sudo():
+            group, created = Group._for_cause(
+                message.backend_id, message.error_kind or "permanent", summary_text
             )
+            message.exception_group_id = group
+            if created:
+                group.activity_schedule(
+                    activity_type_id=activity_type.id,
+                    summary=self.env._(
+                        "Integration exception (%s)", message.backend_id.name
+                    ),
+                    note=summary_text,
+                    user_id=message.backend_id._exception_user().id,
+                )
 
     def _close_exception_activities(self):
-        activity_type = self.env.ref(
-            "finance_integration_hub.mail_activity_type_integration_exception"
-        )
-        activities = self.sudo().activity_ids.filtered(
-            lambda a: a.activity_type_id == activity_type
-        )
-        if activities:
-            activities.action_feedback(
-                feedback=self.env._("Resolved by the integration.")
-            )
+        groups = self.sudo().exception_group_id
+        if groups:
+            groups._refresh()
 
     # -- sweeper -----------------------------------------------------------
 

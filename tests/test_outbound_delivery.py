@@ -148,7 +148,7 @@ class TestOutboundDelivery(FihTransactionCase):
         message = self.outbox()
         self.assertEqual((message.state, message.error_kind), ("failed", "permanent"))
         self.assertIn("422", message.error_message)
-        self.assertEqual(len(message.activity_ids), 1)
+        self.assertEqual(len(message.exception_group_id.activity_ids), 1)
         self.deliver(make_due=True)
         self.assertEqual(len(self.sim.requests("/suppliers")), 1)
 

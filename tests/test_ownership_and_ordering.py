@@ -27,7 +27,7 @@ class TestOwnershipAndOrdering(FihTransactionCase):
         self.assertEqual(message.error_kind, "business")
         self.assertIn(f"owned by {other.name}", message.error_message)
         self.assertFalse(self.partners_by_external_id("SUP-000001"))
-        self.assertEqual(len(message.activity_ids), 1)
+        self.assertEqual(len(message.exception_group_id.activity_ids), 1)
 
     def test_the_owner_is_applied(self):
         self.env["fih.sor.rule"].create(
@@ -55,7 +55,7 @@ class TestOwnershipAndOrdering(FihTransactionCase):
         self.assertEqual(states["evt-sup-000001-v9"], "skipped")
         late = self.messages().filtered(lambda m: m.idempotency_key.endswith("v2"))
         self.assertIn("older than version 3", late.error_message)
-        self.assertFalse(late.activity_ids)
+        self.assertFalse(late.exception_group_id)
         binding = self.env["fih.binding"].search([("external_id", "=", "SUP-000001")])
         self.assertEqual(binding.source_version, 3)
 

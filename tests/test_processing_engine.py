@@ -78,7 +78,7 @@ class TestProcessingEngine(FihTransactionCase):
                 self.assertEqual(message.attempts, expected_attempts)
         self.assertEqual(message.state, "dead")
         self.assertIn("Gave up after 3 attempts", message.error_message)
-        self.assertEqual(len(message.activity_ids), 1)
+        self.assertEqual(len(message.exception_group_id.activity_ids), 1)
         self.assertFalse(self.partners_by_external_id("SUP-000001"))
 
     def test_invalid_payload_fails_at_once_without_retry(self):
@@ -208,6 +208,36 @@ class TestProcessingEngine(FihTransactionCase):
             actions[0].write({"reason": "rewritten"})
         with self.assertRaises(UserError):
             actions.unlink()
+
+    def test_one_root_cause_gives_one_exception_and_one_activity(self):
+        self.receive(
+            {
+                "events": [
+                    supplier_event(n, address={"country_code": "ZZ"})
+                    for n in range(1, 6)
+                ]
+            }
+        )
+        self.receive(supplier_event(9, payment_terms="Net 999"))
+        self.process()
+        failed = self.messages(state="failed")
+        self.assertEqual(len(failed), 6)
+        groups = failed.exception_group_id
+        self.assertEqual(len(groups), 2)
+        country_group = groups.filtered(lambda g: "country code" in g.name)
+        self.assertEqual(country_group.open_count, 5)
+        self.assertEqual(len(country_group.activity_ids), 1)
+        self.assertEqual(
+            len(self.env["mail.activity"].search([("res_model", "=", "fih.message")])),
+            0,
+        )
+        # the country is created in Odoo; one click retries the five messages
+        self.env["res.country"].create({"name": "Zedland", "code": "ZZ"})
+        country_group.action_retry_all()
+        self.process()
+        self.assertEqual(country_group.state, "resolved")
+        self.assertFalse(country_group.activity_ids)
+        self.assertEqual(len(self.messages(state="done")), 5)
 
     def test_bulk_actions_through_the_wizard(self):
         self.receive(

@@ -61,7 +61,7 @@ class TestSupplierFlow(FihTransactionCase):
             "VAT number BE0000000001 already belongs to 'Acme NV'",
             message.error_message,
         )
-        activity = message.activity_ids
+        activity = message.exception_group_id.activity_ids
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.backend._exception_user())
         self.assertFalse(self.partners_by_external_id("SUP-000001"))
@@ -76,7 +76,8 @@ class TestSupplierFlow(FihTransactionCase):
         self.assertEqual(message.link_ids.operation, "linked")
         self.assertEqual(self.partners_by_external_id("SUP-000001"), existing)
         self.assertEqual(existing.name, "Supplier 000001 Ltd")
-        self.assertFalse(message.activity_ids)
+        self.assertEqual(message.exception_group_id.state, "resolved")
+        self.assertFalse(message.exception_group_id.activity_ids)
 
     def test_same_iban_as_an_existing_partner_raises_an_exception(self):
         iban = supplier_data(1)["bank_accounts"][0]["iban"]
