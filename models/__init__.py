@@ -1,3 +1,4 @@
+from . import fih_synced_mixin
 from . import account_analytic_account
 from . import account_move
 from . import account_payment
@@ -7,8 +8,10 @@ from . import fih_binding
 from . import fih_canonical_export
 from . import fih_delivery
 from . import fih_exception_group
+from . import fih_health
 from . import fih_mapping
 from . import fih_mapping_rule
+from . import fih_metrics
 from . import fih_message
 from . import fih_message_link
 from . import fih_operator_action

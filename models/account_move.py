@@ -4,7 +4,8 @@ VENDOR_DOCUMENTS = ("in_invoice", "in_refund")
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "fih.synced.mixin"]
 
     def _vendor_documents(self):
         return self.filtered(lambda m: m.move_type in VENDOR_DOCUMENTS)

@@ -2,7 +2,8 @@ from odoo import models
 
 
 class AccountPayment(models.Model):
-    _inherit = "account.payment"
+    _name = "account.payment"
+    _inherit = ["account.payment", "fih.synced.mixin"]
 
     def action_post(self):
         result = super().action_post()

@@ -31,6 +31,7 @@ class FihAuditLog(models.Model):
             ("secret", "Secret changed"),
             ("approve", "Approved"),
             ("key_rotation", "Secrets re-encrypted"),
+            ("purge", "Payloads purged"),
         ],
         required=True,
         readonly=True,

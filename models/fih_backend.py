@@ -375,6 +375,21 @@ class FihBackend(models.Model):
         compute="_compute_webhook_url",
         help="Address to give the external system for its webhooks.",
     )
+    alert_failure_rate = fields.Integer(
+        string="Alert Above Failure Rate (%)",
+        default=20,
+        tracking=True,
+        help="The owner is alerted when more than this share of the last hour's "
+        "messages (at least 10) failed.",
+    )
+    alert_interval_hours = fields.Integer(
+        default=4,
+        tracking=True,
+        help="At most one alert of each kind per this many hours, however many "
+        "messages fail.",
+    )
+    last_alert_failure_at = fields.Datetime(readonly=True, copy=False)
+    last_alert_dead_at = fields.Datetime(readonly=True, copy=False)
     credential_expiry_date = fields.Date(
         tracking=True,
         help="When the credentials agreed with this system expire (API key, "
@@ -393,6 +408,29 @@ class FihBackend(models.Model):
         help="Background-job channel of this backend, so one busy system does "
         "not delay the others.",
     )
+    health_status = fields.Selection(
+        [("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")],
+        compute="_compute_health",
+        help="OK; Degraded: some failures or dead letters; Down: most messages "
+        "fail or deliveries are paused.",
+    )
+    health_reason = fields.Char(compute="_compute_health")
+    messages_last_hour = fields.Integer(compute="_compute_health")
+    messages_24h = fields.Integer(string="Messages (24 h)", compute="_compute_health")
+    success_rate = fields.Float(
+        string="Success Rate (24 h, %)", compute="_compute_health", digits=(5, 1)
+    )
+    backlog_count = fields.Integer(
+        string="Backlog", compute="_compute_health", help="Received, not yet processed."
+    )
+    dead_letter_count = fields.Integer(string="Dead Letters", compute="_compute_health")
+    latency_p50_ms = fields.Integer(
+        string="Latency p50 (ms)", compute="_compute_health"
+    )
+    latency_p95_ms = fields.Integer(
+        string="Latency p95 (ms)", compute="_compute_health"
+    )
+    last_success_at = fields.Datetime(string="Last Success", compute="_compute_health")
     message_ids_count = fields.Integer(compute="_compute_message_counts")
     message_failed_count = fields.Integer(compute="_compute_message_counts")
     binding_count = fields.Integer(compute="_compute_binding_count")
@@ -445,6 +483,33 @@ class FihBackend(models.Model):
             backend.webhook_url = (
                 f"{base_url}/finance_hub/webhook/{backend.code}" if backend.code else ""
             )
+
+    def _compute_health(self):
+        Health = self.env["fih.health"]
+        figures = Health._figures(self.ids)
+        empty = {
+            "messages_last_hour": 0,
+            "messages_24h": 0,
+            "success_rate": 100.0,
+            "failure_rate": 0.0,
+            "backlog": 0,
+            "dead_letters": 0,
+            "needing_attention": 0,
+            "latency_p50_ms": 0,
+            "latency_p95_ms": 0,
+            "last_success_at": False,
+        }
+        for backend in self:
+            data = figures.get(backend.id, empty)
+            backend.health_status, backend.health_reason = Health._status(backend, data)
+            backend.messages_last_hour = data["messages_last_hour"]
+            backend.messages_24h = data["messages_24h"]
+            backend.success_rate = data["success_rate"]
+            backend.backlog_count = data["backlog"]
+            backend.dead_letter_count = data["dead_letters"]
+            backend.latency_p50_ms = data["latency_p50_ms"]
+            backend.latency_p95_ms = data["latency_p95_ms"]
+            backend.last_success_at = data["last_success_at"]
 
     def _compute_message_counts(self):
         groups = self.env["fih.message"]._read_group(
@@ -648,6 +713,81 @@ class FihBackend(models.Model):
                 "type": "success",
             },
         }
+
+    @api.model
+    def _cron_alerts(self):
+        """Tell owners about failure rates and dead letters, rate-limited."""
+        now = fields.Datetime.now()
+        backends = self.sudo().search([])
+        figures = self.env["fih.health"]._figures(backends.ids, hours=1)
+        for backend in backends:
+            quiet_since = now - timedelta(hours=backend.alert_interval_hours)
+            data = figures.get(backend.id)
+            if not data:
+                continue
+            finished = data["messages_24h"]  # window of the query: one hour
+            rate = 100 * data["failure_rate"]
+            if (
+                finished >= 10
+                and rate > backend.alert_failure_rate
+                and (
+                    not backend.last_alert_failure_at
+                    or backend.last_alert_failure_at < quiet_since
+                )
+            ):
+                backend._alert(
+                    self.env._(
+                        "%(rate)s%% of the last hour's messages from or to %(backend)s "
+                        "failed (alert threshold %(threshold)s%%).",
+                        rate=round(rate),
+                        backend=backend.name,
+                        threshold=backend.alert_failure_rate,
+                    )
+                )
+                backend.last_alert_failure_at = now
+            new_dead = (
+                self.env["fih.message"]
+                .sudo()
+                .search_count(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("state", "=", "dead"),
+                        ("write_date", ">", backend.last_alert_dead_at or quiet_since),
+                    ]
+                )
+            )
+            if new_dead and (
+                not backend.last_alert_dead_at
+                or backend.last_alert_dead_at < quiet_since
+            ):
+                backend._alert(
+                    self.env._(
+                        "%(count)s messages of %(backend)s became dead letters: they "
+                        "were retried until the limit and need a decision.",
+                        count=new_dead,
+                        backend=backend.name,
+                    )
+                )
+                backend.last_alert_dead_at = now
+
+    def _alert(self, text):
+        """Activity and e-mail to the owner."""
+        self.ensure_one()
+        owner = self.owner_id or self.env.ref("base.user_admin")
+        self.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Integration alert: %s", self.name),
+            note=text,
+            user_id=owner.id,
+        )
+        # queued for the mail cron: a background check must not wait for SMTP
+        self.with_context(mail_notify_force_send=False).message_post(
+            body=text,
+            subject=self.env._("Integration alert: %s", self.name),
+            partner_ids=owner.partner_id.ids,
+            message_type="notification",
+            subtype_xmlid="mail.mt_comment",
+        )
 
     @api.model
     def _cron_credential_reminders(self):

@@ -20,6 +20,14 @@ _logger = logging.getLogger(__name__)
 # How long a claimed message may stay "processing" before the sweeper assumes
 # its worker died and hands it back.
 PROCESSING_LEASE = timedelta(minutes=15)
+# days a payload is kept after processing, by the backend's data classification
+RETENTION_DEFAULT_DAYS = {
+    "public": 365,
+    "internal": 365,
+    "confidential": 180,
+    "restricted": 90,
+}
+PURGE_CHUNK = 1000
 # what a finance user may change on a message (the rest is the hub's)
 USER_WRITABLE_FIELDS = {"resolution_partner_id"}
 MESSAGE_STATES = [
@@ -164,6 +172,11 @@ class FihMessage(models.Model):
         "is classified public or internal.",
     )
     payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    payload_purged_at = fields.Datetime(
+        readonly=True,
+        help="The payload was deleted at the end of its retention period; the "
+        "message's other data is kept for audit.",
+    )
     error_kind = fields.Selection(
         [
             ("permanent", "Data or configuration"),
@@ -827,6 +840,62 @@ class FihMessage(models.Model):
             if backend.active:
                 backend._enqueue_work(direction)
         return len(stale)
+
+    # -- retention -------------------------------------------------------------
+
+    @api.model
+    def _cron_purge_payloads(self, chunk=PURGE_CHUNK):
+        """Delete payloads past their retention, in bounded chunks.
+
+        Only settled messages (done, skipped, cancelled) lose their payload;
+        messages that may still be retried keep it. The rest of the message
+        stays for audit. Returns the number of payloads purged.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        now = fields.Datetime.now()
+        purged = 0
+        for classification, default_days in RETENTION_DEFAULT_DAYS.items():
+            days = int(
+                params.get_param(
+                    f"finance_integration_hub.retention_days_{classification}",
+                    default_days,
+                )
+            )
+            self.env.cr.execute(
+                """
+                UPDATE fih_message
+                   SET payload = NULL, canonical_payload = NULL,
+                       response_excerpt = NULL, payload_purged_at = %s
+                 WHERE id IN (
+                        SELECT m.id FROM fih_message m
+                          JOIN fih_backend b ON b.id = m.backend_id
+                         WHERE b.data_classification = %s
+                           AND m.received_at < %s
+                           AND m.payload IS NOT NULL
+                           AND m.state IN ('done', 'skipped', 'cancelled')
+                         ORDER BY m.id
+                         LIMIT %s)
+                """,
+                (now, classification, now - timedelta(days=days), chunk - purged),
+            )
+            purged += self.env.cr.rowcount
+            if purged >= chunk:
+                break
+        self.invalidate_model(["payload", "canonical_payload", "response_excerpt"])
+        if purged:
+            self.env["fih.audit.log"].sudo().create(
+                {
+                    "res_model": self._name,
+                    "record_name": self.env._("Exchange log"),
+                    "action": "purge",
+                    "changes": f'{{"payloads_purged": {purged}}}',
+                }
+            )
+        # a full chunk: the cron runs again at once for the rest
+        self.env["ir.cron"]._notify_progress(
+            done=purged, remaining=1 if purged >= chunk else 0
+        )
+        return purged
 
     # -- operator actions ----------------------------------------------------
 

@@ -5,7 +5,8 @@ ORDER_FIELDS = {"order_line", "partner_id", "date_planned", "currency_id", "note
 
 
 class PurchaseOrder(models.Model):
-    _inherit = "purchase.order"
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "fih.synced.mixin"]
 
     def button_confirm(self):
         result = super().button_confirm()

@@ -20,7 +20,8 @@ SUPPLIER_FIELDS = {
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "fih.synced.mixin"]
 
     fih_binding_ids = fields.One2many(
         "fih.binding",
@@ -78,15 +79,4 @@ class ResPartner(models.Model):
         )
         action["domain"] = [("res_model", "=", "res.partner"), ("res_id", "=", self.id)]
         action["context"] = {"create": False}
-        return action
-
-    def action_open_fih_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "finance_integration_hub.fih_message_action"
-        )
-        action["domain"] = [
-            ("link_ids.res_model", "=", "res.partner"),
-            ("link_ids.res_id", "=", self.id),
-        ]
         return action

@@ -6,6 +6,7 @@ import pytest
 MODULES = [
     "envelope",
     "masking",
+    "prometheus",
     "ordering",
     "retry_policy",
     "secret_box",
