@@ -38,5 +38,8 @@
         "views/fih_dashboard_views.xml",
     ],
     "demo": ["demo/fih_backend_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["finance_integration_hub/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

@@ -37,6 +37,16 @@ ensure_postgres() {
     fi
 }
 
+ensure_chromium() {
+    # the browser tour (HttpCase) drives Debian's headless Chromium
+    if ! command -v chromium >/dev/null 2>&1; then
+        log "installing Chromium (Debian package) for the browser test"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq chromium >/dev/null
+    fi
+}
+
 ensure_odoo_src() {
     if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
         log "no Odoo source at $ODOO_SRC, trying a shallow clone of Odoo 18.0"

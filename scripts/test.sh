@@ -5,6 +5,7 @@
 source "$(dirname "$0")/env.sh"
 ensure_postgres
 ensure_venv
+ensure_chromium
 cd "$FIH_ROOT"
 
 failed_steps=()

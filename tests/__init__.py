@@ -1,3 +1,4 @@
+from . import test_admin_tour
 from . import test_backend_secrets
 from . import test_concurrent_redelivery
 from . import test_mapping_governance
@@ -8,3 +9,4 @@ from . import test_processing_engine
 from . import test_security_governance
 from . import test_supplier_flow
 from . import test_webhook_contract
+from . import test_hostile_input
