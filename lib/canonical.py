@@ -92,7 +92,13 @@ def _is_date_time(value):
     if not _DATE_TIME.fullmatch(value):
         return False
     normalized = value.upper().replace("Z", "+00:00")
-    return bool(datetime.datetime.fromisoformat(normalized))
+    try:
+        # it must also be a moment in UTC: year 9999 at -23:59 is not
+        moment = datetime.datetime.fromisoformat(normalized)
+        moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 @FORMAT_CHECKER.checks("email")
@@ -359,7 +365,35 @@ def _duplicate_ibans(document):
         seen.setdefault(iban, index)
 
 
-_EXTRA_CHECKS = {"supplier": _duplicate_ibans}
+def _control_characters(document):
+    """Text with NUL or other control characters (tabs and line breaks are
+    fine) in the supplier's own fields: no business value needs them, and
+    PostgreSQL cannot store NUL."""
+    places = [((key,), value) for key, value in document.items()]
+    for nested in ("address",):
+        if isinstance(document.get(nested), dict):
+            places += [
+                ((nested, key), value) for key, value in document[nested].items()
+            ]
+    accounts = document.get("bank_accounts")
+    for index, account in enumerate(accounts if isinstance(accounts, list) else ()):
+        if isinstance(account, dict):
+            places += [
+                (("bank_accounts", index, key), value) for key, value in account.items()
+            ]
+    for parts, value in places:
+        if isinstance(value, str) and supplier_payload.CONTROL_CHARACTERS.search(
+            value.strip()
+        ):
+            yield list(parts), "contains a control character"
+
+
+def _supplier_checks(document):
+    yield from _duplicate_ibans(document)
+    yield from _control_characters(document)
+
+
+_EXTRA_CHECKS = {"supplier": _supplier_checks}
 
 
 def validate(object_type, document, version=1):
@@ -378,12 +412,15 @@ def validate(object_type, document, version=1):
     $.lines[0].line_id -> is required
     """
     found = {}
-    for error in _validator(object_type, version).iter_errors(document):
-        for parts, reason in _reasons(error):
-            found[(_sort_key(parts), reason)] = {
-                "path": _format_path(parts),
-                "reason": reason,
-            }
+    try:
+        for error in _validator(object_type, version).iter_errors(document):
+            for parts, reason in _reasons(error):
+                found[(_sort_key(parts), reason)] = {
+                    "path": _format_path(parts),
+                    "reason": reason,
+                }
+    except RecursionError:  # beyond Python's own limit: not a business document
+        return [{"path": "$", "reason": "is nested too deeply"}]
     check = _EXTRA_CHECKS.get(object_type)
     if check and isinstance(document, dict):
         for parts, reason in check(document):

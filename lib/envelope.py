@@ -19,6 +19,8 @@ import re
 
 EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_ID_LENGTH = 200
+# PostgreSQL cannot store NUL; other controls are refused like in master data
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class EnvelopeError(Exception):
@@ -35,11 +37,34 @@ def _reject_constant(value):
     raise ValueError(f"{value} is not valid JSON")
 
 
+def _storable(document):
+    """Refuse what parses but cannot be stored as JSON text again: escaped lone
+    surrogates (not Unicode) and numbers beyond float range (they become
+    infinity)."""
+    try:
+        json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EnvelopeError(
+            [{"path": "$", "reason": "contains text that is not valid Unicode"}],
+            code="malformed_json",
+        ) from exc
+    except ValueError as exc:
+        raise EnvelopeError(
+            [{"path": "$", "reason": "contains a number beyond the supported range"}],
+            code="malformed_json",
+        ) from exc
+    except RecursionError as exc:
+        raise EnvelopeError(
+            [{"path": "$", "reason": "JSON nesting is too deep"}], code="malformed_json"
+        ) from exc
+    return document
+
+
 def parse_json(body):
     """Decode a UTF-8 JSON body; NaN/Infinity are refused (not JSON)."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        return json.loads(text, parse_constant=_reject_constant)
+        return _storable(json.loads(text, parse_constant=_reject_constant))
     except UnicodeDecodeError as exc:
         raise EnvelopeError(
             [{"path": "$", "reason": f"body is not UTF-8 ({exc.reason})"}],
@@ -68,6 +93,10 @@ def _event_errors(event, path, id_required):
     elif len(event_id) > MAX_ID_LENGTH:
         errors.append(
             {"path": f"{path}.id", "reason": f"longer than {MAX_ID_LENGTH} characters"}
+        )
+    elif CONTROL_CHARACTERS.search(event_id):
+        errors.append(
+            {"path": f"{path}.id", "reason": "must not contain control characters"}
         )
     event_type = event.get("type")
     if not isinstance(event_type, str) or not EVENT_TYPE_PATTERN.match(event_type):

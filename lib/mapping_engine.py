@@ -282,7 +282,7 @@ def _check_format(value, transform):
         return "must be a format such as '%d/%m/%Y'"
     try:
         parsed = datetime.datetime.strptime(_SAMPLE_MOMENT.strftime(value), value)
-    except ValueError:
+    except (ValueError, re.error):  # re.error: a directive given twice
         return f"{value!r} is not a valid format (use codes such as %d/%m/%Y)"
     if transform == "date" and parsed.date() == datetime.date(1900, 1, 1):
         return f"{value!r} has no day, month or year"
@@ -316,7 +316,11 @@ def _check_digits(value, _transform):
 def _check_factor(value, _transform):
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "must be a number such as 0.01"
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond float range
+        finite = False
+    if not finite:
         return "must be a finite number"
     return None
 
@@ -690,7 +694,11 @@ def _scale(value, params, _lookup):
         value = _decimal(value, {}, None)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Invalid(f"{_show(value)} is not a number")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond float range
+        finite = False
+    if not finite:
         raise _Invalid(f"{_show(value)} is not a finite number")
     with localcontext(_WIDE):
         product = Decimal(repr(value)) * Decimal(repr(params["factor"]))
@@ -981,8 +989,13 @@ def apply(
     output, holes = {}, []
     ordered = sorted(rules, key=lambda rule: rule.sequence)
     for rule in ordered:
-        if rule.transform != "constant":
-            _apply_sourced(rule, document, output, lookup, errors, holes)
+        try:
+            if rule.transform != "constant":
+                _apply_sourced(rule, document, output, lookup, errors, holes)
+        except RecursionError:  # copying a value nested hundreds of levels deep
+            errors.append(
+                {"path": rule.source, "reason": "the value is nested too deeply"}
+            )
     for rule in ordered:
         if rule.transform == "constant":
             _apply_constant(rule, output, errors, holes)

@@ -23,10 +23,10 @@ def parse_timestamp(value):
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError):
+        if moment.tzinfo:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (TypeError, ValueError, OverflowError):  # e.g. year 9999 at -23:59
         return None
-    if moment.tzinfo:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

@@ -104,6 +104,10 @@ def _decode(data):
             f"the document is not valid {family}: byte 0x{payload[exc.start]:02x} "
             f"at position {exc.start} cannot be decoded"
         ) from None
+    if "\x00" in text:  # XML forbids it; lxml would stop reading there
+        raise UnsafeXMLError(
+            f"the document contains a NUL character at position {text.index(chr(0))}"
+        )
     if declared and declared.lower() in {"us-ascii", "ascii"} and not text.isascii():
         raise UnsafeXMLError(
             f"the document declares the encoding {declared!r} but contains "

@@ -12,6 +12,9 @@ ORM side's job. Every problem is reported as ``{"path", "reason"}``.
 import re
 
 MAX_TEXT = 256
+# NUL and the other C0 controls have no place in master data (and PostgreSQL
+# refuses NUL); tabs and line breaks are tolerated
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IBAN_PATTERN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
@@ -51,6 +54,11 @@ def _text(data, key, errors, path, required=False, max_length=MAX_TEXT):
         errors.append({"path": f"{path}.{key}", "reason": "must be a string"})
         return ""
     value = value.strip()
+    if CONTROL_CHARACTERS.search(value):
+        errors.append(
+            {"path": f"{path}.{key}", "reason": "contains a control character"}
+        )
+        return ""
     if len(value) > max_length:
         errors.append(
             {"path": f"{path}.{key}", "reason": f"longer than {max_length} characters"}

@@ -556,6 +556,11 @@ class FihMessage(models.Model):
             except mapping_engine.MappingError as exc:
                 refused[message.id] = PayloadError(exc.errors)
                 continue
+            except RecursionError:
+                refused[message.id] = FihPermanentError(
+                    self.env._("The payload is nested too deeply to be processed.")
+                )
+                continue
             except (PayloadError, FihPermanentError) as exc:
                 refused[message.id] = exc
                 continue

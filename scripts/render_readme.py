@@ -18,6 +18,7 @@ SECTIONS = [
     ("WEBHOOKS", "Webhook contract and processing"),
     ("CANONICAL", "Canonical model"),
     ("OUTBOUND", "Outbound synchronisation"),
+    ("OPERATIONS", "Operations cockpit"),
     ("SECURITY", "Security and governance"),
     ("BENCHMARKS", "Benchmarks"),
     ("ROADMAP", "Known issues / Roadmap"),

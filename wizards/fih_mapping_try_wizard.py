@@ -2,7 +2,7 @@ import json
 
 from odoo import api, fields, models
 
-from ..lib import canonical, mapping_engine, supplier_payload
+from ..lib import canonical, envelope, mapping_engine, supplier_payload
 from ..models.fih_message import FihPermanentError
 from ..models.fih_sor_rule import OBJECT_TYPES
 
@@ -67,8 +67,8 @@ class FihMappingTryWizard(models.TransientModel):
     def _run(self):
         """Return (canonical JSON text, problems, preview lines)."""
         try:
-            data = json.loads(self.sample_payload or "")
-        except ValueError as exc:
+            data = envelope.parse_json(self.sample_payload or "")
+        except envelope.EnvelopeError as exc:
             return False, [self.env._("The sample is not valid JSON: %s", exc)], []
         if isinstance(data, dict) and isinstance(data.get("data"), dict):
             data = data["data"]  # a whole event was pasted
