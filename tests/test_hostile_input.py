@@ -6,7 +6,7 @@ strings, right-to-left and zero-width characters) is accepted and stored
 verbatim: escaping for CSV is the exporter's job. Refused requests write
 nothing but, at most, the exchange log.
 
-Tests whose docstring starts with "Regression" pin down defects this suite
+Tests whose docstring starts with "Fixed" pin down defects this suite
 found (500s, crashes of the drain job) and that were fixed.
 """
 
@@ -423,7 +423,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
     # -- defects found by this suite -------------------------------------------------
 
     def test_lone_surrogate_is_400_not_500(self):
-        """Regression (was a crash): ``"\\ud800"`` (valid JSON syntax, not Unicode text) passes
+        """Fixed: ``"\\ud800"`` (valid JSON syntax, not Unicode text) passes
         envelope.parse_json; fih_message._store_inbound_events then fails on
         ``raw.encode()`` (UnicodeEncodeError) and the webhook answers 500."""
         messages = self.counts()[1]
@@ -435,7 +435,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
         self.assertEqual(self.counts()[1], messages)
 
     def test_nul_in_an_event_id_is_400_not_500(self):
-        """Regression (was a crash): an event id with ``\\u0000`` passes the envelope (the id is a
+        """Fixed: an event id with ``\\u0000`` passes the envelope (the id is a
         non-empty string) and PostgreSQL refuses the NUL when the id is
         inserted as idempotency_key: psycopg2 raises ValueError in
         fih_message._store_inbound_events and the webhook answers 500."""
@@ -443,7 +443,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
         self.assertEqual(response.status_code, 400)
 
     def test_numbers_beyond_float_range_are_400(self):
-        """Regression (was a crash): ``1e400`` parses to ``inf`` (envelope.parse_json refuses the
+        """Fixed: ``1e400`` parses to ``inf`` (envelope.parse_json refuses the
         literal Infinity, not a number that overflows to it); the event is
         accepted and fih.message.payload holds the non-JSON token Infinity."""
         for number in ("1e400", "-1e400"):
@@ -453,7 +453,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
                 self.assertEqual(response.status_code, 400, response.text)
 
     def test_values_the_schema_accepts_fail_readably_not_as_retries(self):
-        """Regression (was a crash): values the canonical supplier schema accepts but Odoo cannot
+        """Fixed: values the canonical supplier schema accepts but Odoo cannot
         store are retried as "Unexpected error (...)" until the message is
         dead, instead of failing at once with a readable reason:
 
@@ -484,7 +484,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
                 self.assertEqual(message.error_kind, "permanent")
 
     def test_deep_nesting_through_a_mapping_fails_the_message_not_the_drain(self):
-        """Regression (was a crash): the shipped procurement_platform_v2_supplier mapping copies
+        """Fixed: the shipped procurement_platform_v2_supplier mapping copies
         ``id`` (transform copy = copy.deepcopy); an ``id`` nested 700 levels
         deep, which the webhook accepts, raises RecursionError in
         mapping_engine, which fih_message._prepare_documents does not catch:
@@ -687,14 +687,14 @@ class TestHostileTryIt(HostileTally, FihTransactionCase):
     # -- defects found by this suite -------------------------------------------------
 
     def test_deeply_nested_sample_is_a_problem_not_a_crash(self):
-        """Regression (was a crash): json.loads raises RecursionError (not a ValueError) for a
+        """Fixed: json.loads raises RecursionError (not a ValueError) for a
         sample nested 10,000 levels deep; wizards/fih_mapping_try_wizard.py
         ``_run`` only catches ValueError, so action_try raises."""
         wizard = self.try_sample(nested_json(10_000))
         self.assertIn("not valid JSON", wizard.problems)
 
     def test_deep_value_copied_by_a_mapping_is_a_problem_not_a_crash(self):
-        """Regression (was a crash): the platform mapping copies ``id``; a 600-deep ``id`` makes
+        """Fixed: the platform mapping copies ``id``; a 600-deep ``id`` makes
         copy.deepcopy raise RecursionError in lib/mapping_engine.py ``_copy``,
         which is not a MappingError: action_try raises."""
         sample = json.dumps({"number": "S1", "name": "x", "id": "X"}).replace(
@@ -704,7 +704,7 @@ class TestHostileTryIt(HostileTally, FihTransactionCase):
         self.assertIn("id", wizard.problems)
 
     def test_huge_integer_scaled_by_a_mapping_is_a_problem_not_a_crash(self):
-        """Regression (was a crash): ``scale`` on a 400-digit integer raises OverflowError from
+        """Fixed: ``scale`` on a 400-digit integer raises OverflowError from
         ``math.isfinite`` (lib/mapping_engine.py ``_scale``): action_try
         raises instead of listing the problem."""
         sample = json.dumps({"number": "S1", "name": "x", "amount": 10**400})
@@ -712,7 +712,7 @@ class TestHostileTryIt(HostileTally, FihTransactionCase):
         self.assertIn("amount", wizard.problems)
 
     def test_update_time_out_of_range_is_a_problem_not_a_crash(self):
-        """Regression (was a crash): for a supplier that already exists, the preview compares
+        """Fixed: for a supplier that already exists, the preview compares
         update times; ``updated_at`` "9999-12-31T23:59:59-23:59" (valid per the
         schema) makes lib/ordering.py parse_timestamp raise OverflowError
         and action_try raises."""
@@ -725,7 +725,7 @@ class TestHostileTryIt(HostileTally, FihTransactionCase):
         self.assertTrue(wizard.problems or wizard.preview)
 
     def test_nul_in_external_id_is_a_problem_not_a_crash(self):
-        """Regression (was a crash): an external_id with U+0000 passes the schema; the preview's
+        """Fixed: an external_id with U+0000 passes the schema; the preview's
         look-up query (fih_supplier_handler._load_context) makes psycopg2
         raise ValueError ("A string literal cannot contain NUL") and
         action_try raises."""

@@ -7,7 +7,7 @@ documented error type and a readable message: ``EnvelopeError``,
 a crash and fails the test. Whatever the envelope accepts must also be
 storable as strict JSON in UTF-8, which is what the exchange log does with it.
 
-Tests whose docstring starts with "Regression" pin down crashes this suite
+Tests whose docstring starts with "Fixed" pin down crashes this suite
 found and that were fixed.
 
 A one-line summary ("hostile parsers: N inputs, R rejected cleanly,
@@ -351,7 +351,7 @@ def test_random_documents_never_crash_split_events(document, max_events):
 
 
 def test_escaped_lone_surrogates_are_refused_as_malformed():
-    """Regression (was a crash): ``"\\ud800"`` is valid JSON syntax but not Unicode text. parse_json
+    """Fixed: ``"\\ud800"`` is valid JSON syntax but not Unicode text. parse_json
     accepts it; storing the event then fails with UnicodeEncodeError when the
     exchange log hashes the payload (fih_message._store_inbound_events:
     ``hashlib.sha256(raw.encode())``), i.e. a 500 at the webhook."""
@@ -362,7 +362,7 @@ def test_escaped_lone_surrogates_are_refused_as_malformed():
 
 
 def test_numbers_beyond_float_range_are_refused():
-    """Regression (was a crash): ``1e400`` parses to ``inf``: parse_json refuses the literal
+    """Fixed: ``1e400`` parses to ``inf``: parse_json refuses the literal
     ``Infinity`` but not a number that overflows to it, and the log then
     stores the non-JSON token ``Infinity`` in fih.message.payload."""
     for number in ("1e400", "-1e400", "1" + "0" * 400 + ".0"):
@@ -673,7 +673,7 @@ def test_long_fractions_of_seconds_are_accepted():
 
 
 def test_date_times_the_schema_accepts_can_be_ordered():
-    """Regression (was a crash): "9999-12-31T23:59:59-23:59" is a valid canonical updated_at, but
+    """Fixed: "9999-12-31T23:59:59-23:59" is a valid canonical updated_at, but
     ordering.parse_timestamp raises OverflowError converting it to UTC
     (lib/ordering.py, ``moment.astimezone(UTC)``; only TypeError/ValueError
     are caught). The supplier flow then retries the message as an
@@ -904,7 +904,7 @@ def test_random_paths_never_crash_rule_validation(path, source):
 
 
 def test_copy_of_deeply_nested_values_is_a_mapping_error():
-    """Regression (was a crash): a value nested a few hundred levels deep, which parse_json and
+    """Fixed: a value nested a few hundred levels deep, which parse_json and
     json.loads accept (< ~990 levels), makes the ``copy`` transform, and any
     ``default`` or ``constant``, fail with RecursionError from copy.deepcopy
     (lib/mapping_engine.py ``_copy``/``_apply_sourced``/``_apply_constant``).
@@ -921,7 +921,7 @@ def test_copy_of_deeply_nested_values_is_a_mapping_error():
 
 
 def test_scale_of_a_huge_integer_is_a_mapping_error():
-    """Regression (was a crash): ``scale`` on a JSON integer beyond float range (e.g. 400 digits)
+    """Fixed: ``scale`` on a JSON integer beyond float range (e.g. 400 digits)
     raises OverflowError from ``math.isfinite(value)``
     (lib/mapping_engine.py ``_scale``) instead of MappingError."""
     for value in (10**400, -(10**400), 10**4299):
@@ -930,7 +930,7 @@ def test_scale_of_a_huge_integer_is_a_mapping_error():
 
 
 def test_a_factor_beyond_float_range_is_a_rule_error():
-    """Regression (was a crash; low: factors come from a Float field or a mapping file):
+    """Fixed (low: factors come from a Float field or a mapping file):
     validate_rules raises OverflowError for ``{"factor": 10**400}`` from
     ``math.isfinite`` in lib/mapping_engine.py ``_check_factor``."""
     for factor in (10**400, -(10**400)):
@@ -940,7 +940,7 @@ def test_a_factor_beyond_float_range_is_a_rule_error():
 
 
 def test_validate_survives_nesting_deeper_than_the_recursion_limit():
-    """Regression (was a crash; low: json.loads cannot produce such documents, its own limit is
+    """Fixed (low: json.loads cannot produce such documents, its own limit is
     the same recursion limit): validate() reports a type error by building
     jsonschema's message with repr() of the value, which raises RecursionError
     beyond ~1,000 levels (lib/canonical.py ``validate``), although the
@@ -955,7 +955,7 @@ def test_validate_survives_nesting_deeper_than_the_recursion_limit():
 
 
 def test_a_format_repeating_a_directive_is_a_rule_error():
-    """Regression (was a crash): a ``format`` such as ``%d/%m/%Y %d`` makes validate_rules raise
+    """Fixed: a ``format`` such as ``%d/%m/%Y %d`` makes validate_rules raise
     re.error ("redefinition of group name") from datetime.strptime in
     lib/mapping_engine.py ``_check_format``, which only catches ValueError;
     submitting such a mapping rule shows a traceback instead of the reason."""
@@ -1170,7 +1170,7 @@ def test_random_timestamps_never_crash_parse_timestamp(value):
 
 
 def test_content_after_a_nul_byte_is_not_silently_dropped():
-    """Regression (was a crash): XML forbids U+0000, but safe_xml.parse accepts a document with a
+    """Fixed: XML forbids U+0000, but safe_xml.parse accepts a document with a
     NUL byte after the root element and libxml2 silently ignores everything
     after it: ``<a>x</a>\\x00<b>more</b>`` parses as ``<a>x</a>``. Another
     parser (or a person) sees a different document than the hub
