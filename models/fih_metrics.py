@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools import SQL
 
 from ..lib import prometheus
 
@@ -32,18 +33,21 @@ class FihMetrics(models.AbstractModel):
             )
             for code, direction, event, state, count in cr.fetchall()
         ]
-        bucket_sql = ", ".join(
-            f"count(*) FILTER (WHERE m.latency_ms <= {int(bound)})"
+        buckets = SQL(", ").join(
+            SQL("count(*) FILTER (WHERE m.latency_ms <= %s)", bound)
             for bound in prometheus.LATENCY_BUCKETS_MS
         )
         cr.execute(
-            f"""
-            SELECT b.code, m.direction, m.event_type, {bucket_sql},
-                   coalesce(sum(m.latency_ms), 0), count(*)
-              FROM fih_message m JOIN fih_backend b ON b.id = m.backend_id
-             WHERE m.state = 'done' AND m.latency_ms IS NOT NULL
-             GROUP BY 1, 2, 3
-            """  # noqa: S608 - the buckets are integer constants
+            SQL(
+                """
+                SELECT b.code, m.direction, m.event_type, %s,
+                       coalesce(sum(m.latency_ms), 0), count(*)
+                  FROM fih_message m JOIN fih_backend b ON b.id = m.backend_id
+                 WHERE m.state = 'done' AND m.latency_ms IS NOT NULL
+                 GROUP BY 1, 2, 3
+                """,
+                buckets,
+            )
         )
         latency = []
         for row in cr.fetchall():
