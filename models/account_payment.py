@@ -9,6 +9,9 @@ class AccountPayment(models.Model):
         result = super().action_post()
         self.env["fih.outbox"]._emit(
             "payment.posted",
-            self.filtered(lambda p: p.state in ("in_process", "paid", "posted")),
+            self.filtered(
+                lambda p: p.partner_type == "supplier"
+                and p.state in ("in_process", "paid", "posted")
+            ),
         )
         return result

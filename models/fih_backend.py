@@ -971,7 +971,13 @@ class FihBackend(models.Model):
             messages = Message._claim_outbound(self, self.processing_batch_size)
             if not messages:
                 break
-            self.env["fih.delivery"]._deliver(self, messages)
+            # a fresh transaction: this job's snapshot predates the claim
+            self.env.flush_all()
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr)
+                env["fih.delivery"]._deliver(
+                    self.with_env(env), messages.with_env(env), deadline
+                )
             delivered += len(messages)
         return self.env._("%s messages handled", delivered)
 
@@ -983,29 +989,55 @@ class FihBackend(models.Model):
         )
 
     def _breaker_state(self):
+        """The breaker as committed now (not as this transaction saw it)."""
         self.ensure_one()
-        self.env.cr.execute(
-            "SELECT breaker_status, breaker_failures, breaker_opened_at "
-            "FROM fih_backend WHERE id = %s",
-            (self.id,),
+        self.env["fih.backend"].flush_model(
+            ["breaker_status", "breaker_failures", "breaker_opened_at"]
         )
-        status, failures, opened_at = self.env.cr.fetchone()
+        with read_committed_cursor(self.env.registry) as cr:
+            return self._read_breaker(cr)
+
+    def _read_breaker(self, cr, lock=False):
+        if lock:
+            cr.execute(
+                "SELECT breaker_status, breaker_failures, breaker_opened_at "
+                "FROM fih_backend WHERE id = %s FOR UPDATE",
+                (self.id,),
+            )
+        else:
+            cr.execute(
+                "SELECT breaker_status, breaker_failures, breaker_opened_at "
+                "FROM fih_backend WHERE id = %s",
+                (self.id,),
+            )
+        status, failures, opened_at = cr.fetchone()
         return circuit_breaker.BreakerState(
             status=status or "closed",
             consecutive_failures=failures or 0,
             opened_at=opened_at or None,
         )
 
-    def _store_breaker_state(self, state):
-        # raw SQL: workers update it concurrently, tracking would be noise
-        self.env.cr.execute(
-            "UPDATE fih_backend SET breaker_status = %s, breaker_failures = %s, "
-            "breaker_opened_at = %s WHERE id = %s",
-            (state.status, state.consecutive_failures, state.opened_at, self.id),
-        )
+    def _update_breaker(self, change):
+        """Apply ``change(state) -> state`` atomically across workers, in a
+        short transaction of its own; return ``(old, new)``."""
+        self.ensure_one()
+        with read_committed_cursor(self.env.registry) as cr:
+            old = self._read_breaker(cr, lock=True)
+            new = change(old)
+            if new != old:
+                # raw SQL: workers update it concurrently, tracking would be noise
+                cr.execute(
+                    "UPDATE fih_backend SET breaker_status = %s, breaker_failures = %s,"
+                    " breaker_opened_at = %s WHERE id = %s",
+                    (new.status, new.consecutive_failures, new.opened_at, self.id),
+                )
         self.invalidate_recordset(
             ["breaker_status", "breaker_failures", "breaker_opened_at"]
         )
+        return old, new
+
+    def _store_breaker_state(self, state):
+        self._update_breaker(lambda _old: state)
 
     def _notify_breaker_opened(self, reason):
         self.ensure_one()

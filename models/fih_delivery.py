@@ -8,6 +8,7 @@ from datetime import timedelta
 import requests
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..lib import (
@@ -26,13 +27,30 @@ _SESSIONS = {}
 _TOKENS = {}  # backend id -> (access token, expiry epoch)
 _LOCK = threading.Lock()
 MAX_EXCERPT = 2000
+MAX_RESPONSE_BYTES = 1_000_000
 
 
-def _session(backend_id):
+def _cache_key(backend):
+    """Per database, backend and credentials: a staging copy of a database or a
+    new client secret never reuses another's session or token."""
+    backend = backend.sudo()
+    return (
+        backend.env.cr.dbname,
+        backend.id,
+        backend.base_url,
+        backend.oauth_token_url,
+        backend.oauth_client_id,
+        backend.oauth_client_secret_encrypted,
+        backend.api_key_encrypted,
+    )
+
+
+def _session(backend):
+    key = _cache_key(backend)
     with _LOCK:
-        session = _SESSIONS.get(backend_id)
+        session = _SESSIONS.get(key)
         if session is None:
-            session = _SESSIONS[backend_id] = requests.Session()
+            session = _SESSIONS[key] = requests.Session()
             session.trust_env = False  # no proxies from the environment
         return session
 
@@ -51,22 +69,94 @@ class FihDelivery(models.AbstractModel):
     # -- entry point ----------------------------------------------------------
 
     @api.model
-    def _deliver(self, backend, messages):
-        """Send claimed messages one by one; each outcome commits on its own."""
+    def _deliver(self, backend, messages, deadline=None):
+        """Send claimed messages one by one; each outcome commits on its own.
+
+        When deliveries must pause (circuit open, rate limit, the job's time
+        is up), the messages not sent yet are released at once, without
+        using up their attempts.
+        """
         breaker = backend._circuit_breaker()
-        for message in messages:
-            state = backend._breaker_state()
-            allowed, probing = breaker.allow(state, time.time())
-            if probing != state:
-                backend._store_breaker_state(probing)
-            if not allowed:
-                self._record(message, _paused(backend, probing), None, attempt=False)
-                continue
+        pending = list(messages)
+        while pending:
+            if deadline and time.monotonic() > deadline:
+                self._release(backend, pending, None)
+                return
+            allowed = []
+
+            def probe(state, allowed=allowed):
+                permitted, new_state = breaker.allow(state, time.time())
+                allowed.append(permitted)
+                return new_state
+
+            _old, state = backend._update_breaker(probe)
+            if not allowed[0]:
+                self._release(backend, pending, _paused(backend, state))
+                return
             if not backend._take_outbound_token():
-                self._record(message, _rate_limited(), None, attempt=False)
-                continue
-            outcome, status, excerpt = self._send(backend, message)
+                self._release(backend, pending, _rate_limited())
+                return
+            message = pending.pop(0)
+            try:
+                outcome, status, excerpt = self._send(backend, message)
+            except Exception as exc:  # noqa: BLE001 - one message's problem only
+                _logger.info("Delivery of message %s failed", message.id, exc_info=True)
+                outcome, status, excerpt = self._outcome_of(exc), None, None
             self._record(message, outcome, breaker, status=status, excerpt=excerpt)
+
+    def _outcome_of(self, exc):
+        """An unexpected error while preparing or sending, as an outcome."""
+        if isinstance(exc, OSError):  # DNS failure, refused connection...
+            return delivery_policy.Outcome(
+                "retry",
+                self.env._(
+                    "The receiving system could not be reached (%s).",
+                    type(exc).__name__,
+                ),
+                None,
+            )
+        if isinstance(exc, UserError):  # e.g. a secret that cannot be decrypted
+            return delivery_policy.Outcome("retry", str(exc), None)
+        if isinstance(exc, ValueError | KeyError | TypeError):
+            return delivery_policy.Outcome(
+                "permanent",
+                self.env._(
+                    "The message could not be put in the receiver's format (%s).",
+                    type(exc).__name__,
+                ),
+                None,
+            )
+        return delivery_policy.Outcome(
+            "retry",
+            self.env._(
+                "Unexpected error (%s); it will be retried.", type(exc).__name__
+            ),
+            None,
+        )
+
+    def _release(self, backend, messages, outcome):
+        """Hand claimed messages back unsent, in one statement and one job."""
+        delay = (outcome.retry_after or 0) if outcome else 0
+        next_attempt = fields.Datetime.now() + timedelta(seconds=delay)
+        with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                """
+                UPDATE fih_message
+                   SET state = 'received', lease_until = NULL,
+                       attempts = greatest(coalesce(attempts, 0) - 1, 0),
+                       next_attempt_at = %s,
+                       error_kind = CASE WHEN %s THEN 'transient' ELSE error_kind END,
+                       error_message = coalesce(%s, error_message)
+                 WHERE id IN %s AND state = 'processing'
+                """,
+                (
+                    next_attempt if delay else None,
+                    bool(outcome),
+                    outcome.reason if outcome else None,
+                    tuple(message.id for message in messages),
+                ),
+            )
+        backend._enqueue_delivery(eta=_wake_up_at(next_attempt) if delay else None)
 
     # -- one HTTP call ----------------------------------------------------------
 
@@ -97,53 +187,57 @@ class FihDelivery(models.AbstractModel):
                 )
             )
         try:
-            response = self._post(backend, url, body, headers)
-            if response.status_code == 401 and backend.auth_type == "oauth2":
-                _TOKENS.pop(backend.id, None)  # expired early: refresh once
+            status, response_headers, content = self._post(backend, url, body, headers)
+            if status == 401 and backend.auth_type == "oauth2":
+                _TOKENS.pop(_cache_key(backend), None)  # expired early: refresh once
                 headers.update(self._auth_headers(backend))
-                response = self._post(backend, url, body, headers)
+                status, response_headers, content = self._post(
+                    backend, url, body, headers
+                )
         except url_guard.UnsafeURLError as exc:
             reason = self.env._("The address is not allowed: %s", exc)
             return delivery_policy.Outcome("permanent", reason, None), None, None
         except requests.RequestException as exc:
+            # the type only: the text of some errors quotes header values
             outcome = delivery_policy.classify(None, {}, type(exc).__name__)
-            return outcome, None, str(exc)[:MAX_EXCERPT]
-        excerpt = response.text[:MAX_EXCERPT]
-        outcome = delivery_policy.classify(response.status_code, response.headers, None)
+            return outcome, None, type(exc).__name__
+        excerpt = content[:MAX_EXCERPT].decode("utf-8", errors="replace")
+        outcome = delivery_policy.classify(status, response_headers, None)
         if (
             outcome.kind == "delivered"
             and subscription.payload_format == "cxml_order_request"
         ):
             # cXML answers HTTP 200 even when the order was refused
-            outcome = delivery_policy.cxml_response_outcome(response.content)
-        return outcome, response.status_code, excerpt
+            outcome = delivery_policy.cxml_response_outcome(content)
+        return outcome, status, excerpt
 
     def _post(self, backend, url, body, headers):
-        url_guard.check_url(url, allow_private=backend.allow_private_network)
-        response = _session(backend.id).post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=(backend.connect_timeout, backend.read_timeout),
-            allow_redirects=False,
-            verify=True,
-        )
-        if response.is_redirect:
-            target = requests.compat.urljoin(url, response.headers.get("Location", ""))
-            if not url_guard.same_origin(url, target):
-                raise url_guard.UnsafeURLError(
-                    f"the server redirected to another host ({target})"
-                )
-            url_guard.check_url(target, allow_private=backend.allow_private_network)
-            response = _session(backend.id).post(
-                target,
+        """POST, following one redirect to the same origin; return
+        ``(status, headers, first bytes of the body)``."""
+        for _hop in range(2):
+            url_guard.check_url(url, allow_private=backend.allow_private_network)
+            response = _session(backend).post(
+                url,
                 data=body,
                 headers=headers,
                 timeout=(backend.connect_timeout, backend.read_timeout),
                 allow_redirects=False,
                 verify=True,
+                stream=True,  # read a bounded answer, whatever its size
             )
-        return response
+            with response:
+                content = response.raw.read(MAX_RESPONSE_BYTES, decode_content=True)
+                status, response_headers = response.status_code, response.headers
+                location = response.headers.get("Location", "")
+                if not response.is_redirect:
+                    return status, response_headers, content
+            target = requests.compat.urljoin(url, location)
+            if not url_guard.same_origin(url, target):
+                raise url_guard.UnsafeURLError(
+                    f"the server redirected to another host ({target})"
+                )
+            url = target
+        return status, response_headers, content
 
     def _refusal(self, backend, message):
         if not backend.base_url:
@@ -204,13 +298,13 @@ class FihDelivery(models.AbstractModel):
         return {}
 
     def _oauth_token(self, backend):
-        cached = _TOKENS.get(backend.id)
+        cached = _TOKENS.get(_cache_key(backend))
         if cached and cached[1] > time.time() + 30:
             return cached[0]
         url_guard.check_url(
             backend.oauth_token_url, allow_private=backend.allow_private_network
         )
-        response = _session(backend.id).post(
+        response = _session(backend).post(
             backend.oauth_token_url,
             data={"grant_type": "client_credentials"},
             auth=(backend.oauth_client_id, backend._get_secret("oauth_client_secret")),
@@ -221,19 +315,16 @@ class FihDelivery(models.AbstractModel):
         response.raise_for_status()
         answer = response.json()
         token = answer["access_token"]
-        _TOKENS[backend.id] = (token, time.time() + int(answer.get("expires_in", 300)))
+        _TOKENS[_cache_key(backend)] = (
+            token,
+            time.time() + int(answer.get("expires_in", 300)),
+        )
         return token
 
     # -- outcome ----------------------------------------------------------------
 
-    def _record(
-        self, message, outcome, breaker, status=None, excerpt=None, attempt=True
-    ):
-        """Write the outcome of one attempt in its own committed transaction.
-
-        ``attempt=False``: the message was held back (circuit open, rate
-        limit) without being sent, which must not use up its attempts.
-        """
+    def _record(self, message, outcome, breaker, status=None, excerpt=None):
+        """Write the outcome of one attempt in its own committed transaction."""
         backend = message.backend_id
         with read_committed_cursor(self.env.registry) as cr:
             env = self.env(cr=cr, su=True)
@@ -258,32 +349,24 @@ class FihDelivery(models.AbstractModel):
                 values.update(
                     state="failed", error_kind="permanent", error_message=outcome.reason
                 )
-            elif not attempt:
-                values.update(
-                    state="received",
-                    attempts=max(record.attempts - 1, 0),
-                    error_kind="transient",
-                    error_message=outcome.reason,
-                    next_attempt_at=now + timedelta(seconds=outcome.retry_after),
-                )
-                backend._enqueue_delivery(eta=_wake_up_at(values["next_attempt_at"]))
             else:
                 values.update(self._retry_values(record, outcome, now))
             record.write(values)
             if values["state"] in ("failed", "dead"):
                 record._schedule_exception_activity(values["error_message"])
-            if breaker is not None and outcome.kind != "permanent":
-                backend_env = env["fih.backend"].browse(backend.id)
-                old = backend_env._breaker_state()
-                new = (
-                    breaker.record_success(old, time.time())
-                    if outcome.kind == "delivered"
-                    else breaker.record_failure(old, time.time())
-                )
-                backend_env._store_breaker_state(new)
-                if circuit_breaker.CircuitBreaker.just_opened(old, new):
-                    backend_env._notify_breaker_opened(outcome.reason)
+            elif values["state"] == "done" and record.exception_group_id:
+                record._close_exception_activities()
         message.invalidate_recordset()
+        if outcome.kind == "permanent":
+            return  # the receiver answered: not a sign of an outage
+        now_epoch = time.time()
+        old, new = backend._update_breaker(
+            lambda state: breaker.record_success(state, now_epoch)
+            if outcome.kind == "delivered"
+            else breaker.record_failure(state, now_epoch)
+        )
+        if circuit_breaker.CircuitBreaker.just_opened(old, new):
+            backend._notify_breaker_opened(outcome.reason)
 
     def _retry_values(self, record, outcome, now):
         backend = record.backend_id

@@ -206,7 +206,10 @@ class FihMessage(models.Model):
         "empty when the backend sends the canonical shape.",
     )
     canonical_payload = fields.Text(
-        readonly=True, help="The canonical document the mapping produced."
+        readonly=True,
+        groups="finance_integration_hub.group_fih_manager,"
+        "finance_integration_hub.group_fih_service",
+        help="The canonical document the mapping produced.",
     )
     subscription_id = fields.Many2one(
         "fih.subscription", readonly=True, ondelete="set null", index="btree_not_null"
@@ -219,7 +222,10 @@ class FihMessage(models.Model):
         string="HTTP Status", readonly=True, help="Answer of the last delivery."
     )
     response_excerpt = fields.Text(
-        readonly=True, help="Beginning of the receiving system's last answer."
+        readonly=True,
+        groups="finance_integration_hub.group_fih_manager,"
+        "finance_integration_hub.group_fih_service",
+        help="Beginning of the receiving system's last answer.",
     )
     exception_group_id = fields.Many2one(
         "fih.exception.group",
@@ -269,7 +275,16 @@ class FihMessage(models.Model):
             """
             CREATE INDEX IF NOT EXISTS fih_message_outbound_head_idx
                 ON fih_message (backend_id, record_model, record_id, id)
-             WHERE direction = 'outbound' AND state IN ('received', 'processing')
+             WHERE direction = 'outbound'
+               AND state IN ('received', 'processing', 'failed', 'dead')
+            """
+        )
+        # history of a business document (smart buttons)
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS fih_message_record_idx
+                ON fih_message (record_model, record_id)
+             WHERE record_model IS NOT NULL
             """
         )
 
@@ -442,8 +457,9 @@ class FihMessage(models.Model):
     def _claim_outbound(self, backend, limit):
         """Claim due outbound messages, only the oldest waiting one per record.
 
-        A record's later events wait while an earlier one is being delivered
-        or retried (per-record order); other records are not held up.
+        A record's later events wait while an earlier one is being delivered,
+        retried, or needs attention (per-record order: a receiver never gets
+        an older state after a newer one); other records are not held up.
         """
         self.flush_model()
         with read_committed_cursor(self.env.registry) as cr:
@@ -454,7 +470,7 @@ class FihMessage(models.Model):
                            id, state, next_attempt_at
                       FROM fih_message
                      WHERE backend_id = %(backend)s AND direction = 'outbound'
-                       AND state IN ('received', 'processing')
+                       AND state IN ('received', 'processing', 'failed', 'dead')
                      ORDER BY record_model, record_id, id
                 )
                 UPDATE fih_message
@@ -465,8 +481,10 @@ class FihMessage(models.Model):
                        next_attempt_at = NULL
                  WHERE id IN (
                         SELECT m.id FROM fih_message m JOIN heads h ON h.id = m.id
-                         WHERE h.state = 'received'
-                           AND (h.next_attempt_at IS NULL OR h.next_attempt_at
+                         -- on m, re-checked once locked: another worker may
+                         -- have claimed it since the heads were read
+                         WHERE m.state = 'received'
+                           AND (m.next_attempt_at IS NULL OR m.next_attempt_at
                                 <= clock_timestamp() AT TIME ZONE 'UTC')
                          ORDER BY m.id
                          LIMIT %(limit)s
@@ -938,6 +956,13 @@ class FihMessage(models.Model):
                 self.env._(
                     "Only processed or cancelled messages can be replayed; retry "
                     "the others."
+                )
+            )
+        if any(m.payload_purged_at for m in self):
+            raise UserError(
+                self.env._(
+                    "The payload of this message was deleted at the end of its "
+                    "retention period: it cannot be replayed."
                 )
             )
         self.check_access("write")

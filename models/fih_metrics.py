@@ -81,7 +81,7 @@ class FihMetrics(models.AbstractModel):
             [
                 (
                     "fih_messages_total",
-                    "counter",
+                    "gauge",  # messages change state: the counts go down too
                     "Messages in the exchange log by backend, direction, type, state.",
                     totals,
                 ),

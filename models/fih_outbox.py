@@ -21,15 +21,14 @@ class FihOutbox(models.AbstractModel):
         A record changed by an inbound message of a backend is not sent back
         to that backend (no sync loops).
         """
-        records = records.exists()
         if not records or self.env.context.get("fih_no_outbox"):
             return self.env["fih.message"]
+        subscription_ids = self.env["fih.subscription"]._ids_for_event(event_code)
+        if not subscription_ids:
+            return self.env["fih.message"]
+        records = records.exists()
         object_type = EVENTS[event_code][0]
-        subscriptions = (
-            self.env["fih.subscription"]
-            .sudo()
-            .search([("event_code", "=", event_code), ("backend_id.active", "=", True)])
-        )
+        subscriptions = self.env["fih.subscription"].sudo().browse(subscription_ids)
         origin = self.env.context.get("fih_origin_backend_id")
         now = fields.Datetime.now()
         rows = []
@@ -75,6 +74,16 @@ class FihOutbox(models.AbstractModel):
                 )
         if not rows:
             return self.env["fih.message"]
-        messages = self.env["fih.message"].sudo().create(rows)
+        # the log is not a document people follow: no followers, no chatter
+        messages = (
+            self.env["fih.message"]
+            .sudo()
+            .with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+            )
+            .create(rows)
+        )
         messages.backend_id._enqueue_delivery()
         return messages

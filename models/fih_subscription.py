@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
 
@@ -15,6 +15,15 @@ EVENTS = {
     "invoice.reversed": ("invoice", "Vendor bill reversed"),
     "payment.posted": ("payment", "Payment posted"),
     "cost_center.changed": ("cost_center", "Cost center changed"),
+}
+# the Odoo model behind each canonical object, for domain filters
+OBJECT_MODELS = {
+    "supplier": "res.partner",
+    "purchase_order": "purchase.order",
+    "goods_receipt": "stock.picking",
+    "invoice": "account.move",
+    "payment": "account.payment",
+    "cost_center": "account.analytic.account",
 }
 FORMATS = [
     ("json", "Canonical JSON"),
@@ -83,17 +92,53 @@ class FihSubscription(models.Model):
                     self.env._("cXML and UBL orders are for purchase order events.")
                 )
 
-    @api.constrains("domain")
+    @api.constrains("domain", "event_code")
     def _check_domain(self):
         for subscription in self:
+            model = OBJECT_MODELS[subscription.object_type]
             try:
                 domain = safe_eval(subscription.domain or "[]")
-                assert isinstance(domain, list)
+                if not isinstance(domain, list):
+                    raise ValueError("a domain is a list")
+                # a field that does not exist must fail here, not in a user's save
+                self.env[model].sudo().search_count(domain, limit=1)
             except Exception as exc:  # noqa: BLE001 - any mistake in the filter
                 raise ValidationError(
-                    self.env._("The filter is not a valid domain: %s", exc)
+                    self.env._(
+                        "The filter is not a valid domain on %(model)s: %(error)s",
+                        model=model,
+                        error=exc,
+                    )
                 ) from exc
 
     def _matching(self, records):
+        """Records this subscription wants; evaluated as the hub, so that the
+        acting user's rights never block their business transaction."""
         self.ensure_one()
-        return records.filtered_domain(safe_eval(self.domain or "[]"))
+        return records.sudo().filtered_domain(safe_eval(self.domain or "[]"))
+
+    @api.model
+    @tools.ormcache("event_code")
+    def _ids_for_event(self, event_code):
+        """Active subscriptions of an event, cached: partners are saved often."""
+        return tuple(
+            self.sudo()
+            .search([("event_code", "=", event_code), ("backend_id.active", "=", True)])
+            .ids
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        subscriptions = super().create(vals_list)
+        self.env.registry.clear_cache()  # _ids_for_event
+        return subscriptions
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result

@@ -34,8 +34,14 @@ class FihSyncedMixin(models.AbstractModel):
         ]
 
     def _compute_fih_sync(self):
-        Message = self.env["fih.message"].sudo()
-        messages = Message.search(self._fih_message_domain(), order="id desc")
+        # the user's own rights: no count of other companies' messages
+        if not self.env.user.has_group("finance_integration_hub.group_fih_user"):
+            self.fih_message_count = 0
+            self.fih_sync_state = False
+            return
+        messages = self.env["fih.message"].search(
+            self._fih_message_domain(), order="id desc"
+        )
         by_record = {}
         for message in messages:
             ids = {message.record_id} if message.record_model == self._name else set()

@@ -183,7 +183,7 @@ class TestMetricsEndpoint(BackendMixin, HttpCase):
             )
         self.assertEqual(response.status_code, 200)
         text = response.text
-        self.assertIn("# TYPE fih_messages_total counter", text)
+        self.assertIn("# TYPE fih_messages_total gauge", text)
         self.assertIn(
             'fih_messages_total{backend="metrics-test",direction="inbound",'
             'event_type="supplier.upsert",state="received"} 1',
