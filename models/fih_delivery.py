@@ -82,15 +82,11 @@ class FihDelivery(models.AbstractModel):
             if deadline and time.monotonic() > deadline:
                 self._release(backend, pending, None)
                 return
-            allowed = []
-
-            def probe(state, allowed=allowed):
-                permitted, new_state = breaker.allow(state, time.time())
-                allowed.append(permitted)
-                return new_state
-
-            _old, state = backend._update_breaker(probe)
-            if not allowed[0]:
+            verdict = {}
+            _old, state = backend._update_breaker(
+                lambda current: _allow(breaker, current, verdict)
+            )
+            if not verdict["allowed"]:
                 self._release(backend, pending, _paused(backend, state))
                 return
             if not backend._take_outbound_token():
@@ -401,6 +397,12 @@ class FihDelivery(models.AbstractModel):
             "error_message": outcome.reason,
             "next_attempt_at": next_attempt,
         }
+
+
+def _allow(breaker, state, verdict):
+    """breaker.allow() as a state change; the verdict is noted in ``verdict``."""
+    verdict["allowed"], new_state = breaker.allow(state, time.time())
+    return new_state
 
 
 def _wake_up_at(moment):
