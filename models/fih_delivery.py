@@ -84,7 +84,7 @@ class FihDelivery(models.AbstractModel):
                 return
             verdict = {}
             _old, state = backend._update_breaker(
-                lambda current: _allow(breaker, current, verdict)
+                lambda current, verdict=verdict: _allow(breaker, current, verdict)
             )
             if not verdict["allowed"]:
                 self._release(backend, pending, _paused(backend, state))
