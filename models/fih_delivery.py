@@ -77,18 +77,22 @@ class FihDelivery(models.AbstractModel):
         using up their attempts.
         """
         breaker = backend._circuit_breaker()
+        # the healthy case costs no breaker query per message: the state is
+        # read once per batch and written only when it changes
+        state = backend._breaker_state()
         pending = list(messages)
         while pending:
             if deadline and time.monotonic() > deadline:
                 self._release(backend, pending, None)
                 return
-            verdict = {}
-            _old, state = backend._update_breaker(
-                lambda current, verdict=verdict: _allow(breaker, current, verdict)
-            )
-            if not verdict["allowed"]:
-                self._release(backend, pending, _paused(backend, state))
-                return
+            if state.status != "closed":
+                verdict = {}
+                _old, state = backend._update_breaker(
+                    lambda current, verdict=verdict: _allow(breaker, current, verdict)
+                )
+                if not verdict["allowed"]:
+                    self._release(backend, pending, _paused(backend, state))
+                    return
             if not backend._take_outbound_token():
                 self._release(backend, pending, _rate_limited())
                 return
@@ -98,7 +102,25 @@ class FihDelivery(models.AbstractModel):
             except Exception as exc:  # noqa: BLE001 - one message's problem only
                 _logger.info("Delivery of message %s failed", message.id, exc_info=True)
                 outcome, status, excerpt = self._outcome_of(exc), None, None
-            self._record(message, outcome, breaker, status=status, excerpt=excerpt)
+            self._record(message, outcome, status=status, excerpt=excerpt)
+            state = self._update_breaker(backend, breaker, state, outcome)
+
+    def _update_breaker(self, backend, breaker, state, outcome):
+        """Count the outcome in the breaker; tell the owner when it opens."""
+        if outcome.kind == "permanent":
+            return state  # the receiver answered: not a sign of an outage
+        healthy = state.status == "closed" and not state.consecutive_failures
+        if outcome.kind == "delivered" and healthy:
+            return state
+        now = time.time()
+        old, new = backend._update_breaker(
+            lambda current: breaker.record_success(current, now)
+            if outcome.kind == "delivered"
+            else breaker.record_failure(current, now)
+        )
+        if circuit_breaker.CircuitBreaker.just_opened(old, new):
+            backend._notify_breaker_opened(outcome.reason)
+        return new
 
     def _outcome_of(self, exc):
         """An unexpected error while preparing or sending, as an outcome."""
@@ -319,9 +341,8 @@ class FihDelivery(models.AbstractModel):
 
     # -- outcome ----------------------------------------------------------------
 
-    def _record(self, message, outcome, breaker, status=None, excerpt=None):
+    def _record(self, message, outcome, status=None, excerpt=None):
         """Write the outcome of one attempt in its own committed transaction."""
-        backend = message.backend_id
         with read_committed_cursor(self.env.registry) as cr:
             env = self.env(cr=cr, su=True)
             record = env["fih.message"].browse(message.id)
@@ -353,16 +374,6 @@ class FihDelivery(models.AbstractModel):
             elif values["state"] == "done" and record.exception_group_id:
                 record._close_exception_activities()
         message.invalidate_recordset()
-        if outcome.kind == "permanent":
-            return  # the receiver answered: not a sign of an outage
-        now_epoch = time.time()
-        old, new = backend._update_breaker(
-            lambda state: breaker.record_success(state, now_epoch)
-            if outcome.kind == "delivered"
-            else breaker.record_failure(state, now_epoch)
-        )
-        if circuit_breaker.CircuitBreaker.just_opened(old, new):
-            backend._notify_breaker_opened(outcome.reason)
 
     def _retry_values(self, record, outcome, now):
         backend = record.backend_id
