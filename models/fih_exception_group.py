@@ -57,7 +57,7 @@ class FihExceptionGroup(models.Model):
     message_ids_open = fields.One2many(
         "fih.message",
         "exception_group_id",
-        string="Messages",
+        string="Failing Messages",
         readonly=True,
     )
     open_count = fields.Integer(

@@ -159,6 +159,7 @@ class FihMessage(models.Model):
         help="Time from receipt to the last processing result.",
     )
     payload = fields.Text(
+        string="Raw Payload",
         readonly=True,
         groups="finance_integration_hub.group_fih_manager,"
         "finance_integration_hub.group_fih_service",
