@@ -1,3 +1,4 @@
+from . import fih_record_reference_mixin
 from . import fih_synced_mixin
 from . import account_analytic_account
 from . import account_move

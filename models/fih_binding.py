@@ -1,10 +1,11 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from .fih_sor_rule import OBJECT_TYPES
 
 
 class FihBinding(models.Model):
     _name = "fih.binding"
+    _inherit = ["fih.record.reference.mixin"]
     _description = "External ID Binding"
     _order = "backend_id, object_type, external_id"
     _rec_name = "external_id"
@@ -31,7 +32,6 @@ class FihBinding(models.Model):
     res_id = fields.Many2oneReference(
         string="Odoo Record ID", model_field="res_model", required=True, readonly=True
     )
-    record_name = fields.Char(compute="_compute_record_name")
     last_sync_at = fields.Datetime(
         readonly=True, help="When a change from the external system was last applied."
     )
@@ -59,18 +59,3 @@ class FihBinding(models.Model):
             "This record already has an external id for this backend.",
         ),
     ]
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_name(self):
-        for binding in self:
-            record = self.env[binding.res_model].browse(binding.res_id).exists()
-            binding.record_name = record.display_name if record else False
-
-    def action_open_record(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-        }

@@ -1,8 +1,9 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class FihMessageLink(models.Model):
     _name = "fih.message.link"
+    _inherit = ["fih.record.reference.mixin"]
     _description = "Record Touched by an Integration Message"
     _order = "id"
 
@@ -18,19 +19,3 @@ class FihMessageLink(models.Model):
         [("created", "Created"), ("updated", "Updated"), ("linked", "Linked")],
         required=True,
     )
-    record_name = fields.Char(compute="_compute_record_name")
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_name(self):
-        for link in self:
-            record = self.env[link.res_model].browse(link.res_id).exists()
-            link.record_name = record.display_name if record else False
-
-    def action_open_record(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-        }
