@@ -564,6 +564,21 @@ class FihMessage(models.Model):
                 data = json.loads(message.payload)["data"]
                 document = mapping._apply(data) if mapping else data
                 errors = canonical.validate(object_type, document)
+                if errors and not mapping:
+                    raise FihPermanentError(
+                        self.env._(
+                            "%(backend)s has no active mapping for %(object)s "
+                            "(API version %(version)s), so its payloads must be in "
+                            "the canonical shape, and this one is not: %(errors)s",
+                            backend=backend.name,
+                            object=object_type,
+                            version=backend.api_version or "-",
+                            errors="; ".join(
+                                f"{e['path']}: {e['reason']}" for e in errors[:5]
+                            ),
+                        ),
+                        detail=json.dumps(errors),
+                    )
                 if errors:
                     raise PayloadError(errors)
                 company = self._route_company(backend, document)
