@@ -3,6 +3,7 @@ import json
 import uuid
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from .fih_subscription import EVENTS
 
@@ -41,13 +42,33 @@ class FihOutbox(models.AbstractModel):
                 or not r.company_id
                 or r.company_id == c
             )
+            # rendered as the backend's service user: it sees what its flows
+            # may send, whoever made the change
+            exporter = (
+                self.env["fih.canonical.export"]
+                .with_user(backend.service_user_id)
+                .with_company(backend.company_id)
+            )
             for record in subscription._matching(company_records):
-                document = (
-                    self.env["fih.canonical.export"]
-                    .sudo()
-                    ._document(object_type, record, backend)
-                )
                 event_id = f"evt_{uuid.uuid4().hex}"
+                problem = None
+                try:
+                    with self.env.cr.savepoint():
+                        as_service = record.with_env(exporter.env)
+                        # explicit: values already cached would skip the check
+                        as_service.check_access("read")
+                        document = exporter._document(
+                            object_type, as_service, backend.with_env(exporter.env)
+                        )
+                except AccessError as exc:
+                    # the business change goes on; the event waits for a fix
+                    document = {"external_id": f"odoo-{record._name}-{record.id}"}
+                    problem = self.env._(
+                        "The service user of %(backend)s may not read this "
+                        "record, so the event could not be prepared: %(error)s",
+                        backend=backend.name,
+                        error=exc.args[0] if exc.args else exc,
+                    )
                 payload = json.dumps(
                     {
                         "id": event_id,
@@ -70,6 +91,15 @@ class FihOutbox(models.AbstractModel):
                         "record_id": record.id,
                         "payload": payload,
                         "payload_sha256": hashlib.sha256(payload.encode()).hexdigest(),
+                        **(
+                            {
+                                "state": "failed",
+                                "error_kind": "permanent",
+                                "error_message": problem,
+                            }
+                            if problem
+                            else {}
+                        ),
                     }
                 )
         if not rows:
@@ -85,5 +115,8 @@ class FihOutbox(models.AbstractModel):
             )
             .create(rows)
         )
-        messages.backend_id._enqueue_delivery()
+        failed = messages.filtered(lambda m: m.state == "failed")
+        for message in failed:
+            message._schedule_exception_activity(message.error_message)
+        (messages - failed).backend_id._enqueue_delivery()
         return messages

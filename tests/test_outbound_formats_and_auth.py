@@ -173,3 +173,27 @@ class TestOutboundFormatsAndAuth(FihTransactionCase):
         self.assertEqual(len(tokens), 2)  # first token, then one refresh
         self.assertTrue(tokens[0].startswith("Basic "))  # client credentials
         self.assertEqual(calls, ["Bearer tok-1", "Bearer tok-2", "Bearer tok-2"])
+
+    def test_a_service_user_without_the_right_fails_the_event_not_the_order(self):
+        service = self.platform.service_user_id
+        # an internal user with no purchase, stock or invoicing rights
+        service.groups_id = [
+            (
+                6,
+                0,
+                [
+                    self.env.ref("base.group_user").id,
+                    self.env.ref("finance_integration_hub.group_fih_service").id,
+                ],
+            )
+        ]
+        order = self.confirmed_order()
+        self.assertEqual(order.state, "purchase")  # the business change went on
+        message = self.env["fih.message"].search(
+            [("backend_id", "=", self.platform.id)]
+        )
+        self.assertEqual(message.state, "failed")
+        self.assertIn("may not read this record", message.error_message)
+        self.assertEqual(len(message.exception_group_id.activity_ids), 1)
+        self.deliver(self.platform)
+        self.assertFalse(self.sim.requests("/cxml"))
