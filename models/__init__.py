@@ -26,4 +26,5 @@ from . import fih_value_map_entry
 from . import fih_webhook_intake
 from . import purchase_order
 from . import res_partner
+from . import res_partner_bank
 from . import stock_picking

@@ -47,18 +47,38 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        partners = super().create(vals_list)
+        # bank accounts written with the partner are announced with it, once
+        partners = super(ResPartner, self.with_context(fih_partner_write=True)).create(
+            vals_list
+        )
+        partners = partners.with_env(self.env)
         suppliers = partners.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
         if suppliers:
             self.env["fih.outbox"]._emit("supplier.created", suppliers)
         return partners
 
     def write(self, vals):
-        result = super().write(vals)
+        result = super(ResPartner, self.with_context(fih_partner_write=True)).write(
+            vals
+        )
         if SUPPLIER_FIELDS & set(vals):
             suppliers = self.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
             if suppliers:
                 self.env["fih.outbox"]._emit("supplier.changed", suppliers)
+        return result
+
+    def _increase_rank(self, field, n=1):
+        # Odoo raises supplier_rank in raw SQL on a first order or bill: a
+        # partner becoming a supplier that way is announced too
+        new_suppliers = (
+            self.filtered(lambda p: not p.supplier_rank and not p.parent_id)
+            if field == "supplier_rank"
+            else self.browse()
+        )
+        result = super()._increase_rank(field, n=n)
+        new_suppliers = new_suppliers.filtered(lambda p: p.supplier_rank > 0)
+        if new_suppliers:
+            self.env["fih.outbox"]._emit("supplier.created", new_suppliers)
         return result
 
     def _compute_fih_binding_count(self):

@@ -283,3 +283,30 @@ class TestOutboundDelivery(FihTransactionCase):
         waiting = self.outbox(state="received")
         self.assertEqual(waiting.attempts, 0)
         self.assertIn("rate limit", waiting.error_message)
+
+    def test_bank_details_changed_on_their_own_are_a_supplier_change(self):
+        partner = self.new_supplier(
+            "Banked", bank_ids=[(0, 0, {"acc_number": "BE71096123456769"})]
+        )
+        self.assertEqual(self.outbox().mapped("event_type"), ["supplier.created"])
+        partner.bank_ids.acc_number = "BE68539007547034"
+        self.env["res.partner.bank"].create(
+            {"partner_id": partner.id, "acc_number": "DE89370400440532013000"}
+        )
+        events = self.outbox().mapped("event_type")
+        self.assertEqual(
+            events, ["supplier.created", "supplier.changed", "supplier.changed"]
+        )
+        last = json.loads(self.outbox()[-1].payload)["data"]
+        self.assertEqual(
+            {account["iban"] for account in last["bank_accounts"]},
+            {"BE68539007547034", "DE89370400440532013000"},
+        )
+
+    def test_a_partner_becoming_a_supplier_through_a_bill_is_announced(self):
+        partner = self.Partner.create({"name": "Occasional vendor"})
+        self.assertFalse(self.outbox())
+        partner._increase_rank("supplier_rank")
+        self.assertEqual(self.outbox().mapped("event_type"), ["supplier.created"])
+        partner._increase_rank("supplier_rank")
+        self.assertEqual(len(self.outbox()), 1)
