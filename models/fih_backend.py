@@ -17,6 +17,11 @@ from .fih_message import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
+# the job that drains each direction's messages of a backend
+DRAIN_JOBS = {
+    "inbound": "_process_inbound_messages",
+    "outbound": "_deliver_outbound_messages",
+}
 # seconds a drain job works before handing over (worker time limits are ~120 s)
 DRAIN_TIME_BUDGET = 60
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
@@ -919,44 +924,40 @@ class FihBackend(models.Model):
     # -- processing -----------------------------------------------------
 
     def _enqueue_processing(self, eta=None):
-        """Queue one drain job per backend; queue_job folds duplicates pending.
+        self._enqueue_work("inbound", eta=eta)
+
+    def _enqueue_delivery(self, eta=None):
+        self._enqueue_work("outbound", eta=eta)
+
+    def _enqueue_work(self, direction, eta=None):
+        """Queue one drain job per backend and direction; a job already
+        waiting with the same identity takes the new messages too.
 
         The job runs as the backend's service user, in the backend's company.
         """
         for backend in self:
-            identity_key = f"fih-inbound-{backend.id}-{eta or 'now'}"
+            identity_key = f"fih-{direction}-{backend.id}-{eta or 'now'}"
             if self._drain_job_waiting(identity_key):
                 continue
-            backend.with_user(backend.service_user_id).with_company(
-                backend.company_id
-            ).with_delay(
-                channel=backend._channel_name(),
-                identity_key=identity_key,
-                eta=eta,
-                description=self.env._("Process inbound messages of %s", backend.name),
-            )._process_inbound_messages()
+            if direction == "outbound":
+                description = self.env._(
+                    "Deliver outbound messages to %s", backend.name
+                )
+            else:
+                description = self.env._("Process inbound messages of %s", backend.name)
+            delayable = (
+                backend.with_user(backend.service_user_id)
+                .with_company(backend.company_id)
+                .with_delay(
+                    channel=backend._channel_name(),
+                    identity_key=identity_key,
+                    eta=eta,
+                    description=description,
+                )
+            )
+            getattr(delayable, DRAIN_JOBS[direction])()
 
     # -- outbound -----------------------------------------------------------
-
-    def _enqueue_work(self, direction):
-        if direction == "outbound":
-            self._enqueue_delivery()
-        else:
-            self._enqueue_processing()
-
-    def _enqueue_delivery(self, eta=None):
-        for backend in self:
-            identity_key = f"fih-outbound-{backend.id}-{eta or 'now'}"
-            if self._drain_job_waiting(identity_key):
-                continue
-            backend.with_user(backend.service_user_id).with_company(
-                backend.company_id
-            ).with_delay(
-                channel=backend._channel_name(),
-                identity_key=identity_key,
-                eta=eta,
-                description=self.env._("Deliver outbound messages to %s", backend.name),
-            )._deliver_outbound_messages()
 
     def _deliver_outbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
         """Job: deliver due outbound messages, oldest first per record."""
