@@ -12,8 +12,6 @@ outage (the receiver answers 503 for a while, then recovers) and the number of
 events lost (never accepted by the receiver).
 """
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_supplier_intake import JsonRpc, Poster  # noqa: E402
+from common import JsonRpc, Poster, argument_parser, report  # noqa: E402
 
 from lib import standard_webhooks  # noqa: E402
 from simulator import SimulatorServer  # noqa: E402
@@ -228,25 +226,15 @@ def markdown(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8269")
-    parser.add_argument("--db", default="fih_bench")
-    parser.add_argument("--login", default="admin")
-    parser.add_argument("--password", default="admin")
+    parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--outage-events", type=int, default=200)
     parser.add_argument("--outage", type=float, default=10.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=300)
-    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     with SimulatorServer() as sim:
         results = OutboundBench(args, sim).run()
-    print(json.dumps(results, indent=2))
-    print()
-    print(markdown(results))
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(results, indent=2))
+    report(results, markdown(results), args.output)
 
 
 if __name__ == "__main__":

@@ -13,21 +13,26 @@ second end to end, and the duplicates left after re-sending every event once.
 All traffic goes to 127.0.0.1.
 """
 
-import argparse
-import http.client
 import json
 import statistics
 import sys
-import threading
 import time
-import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg2
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import (  # noqa: E402
+    JsonRpc,
+    Poster,
+    argument_parser,
+    percentile,
+    report,
+    run_concurrently,  # noqa: E402
+)
 
 from lib import standard_webhooks  # noqa: E402
 from simulator.generators import supplier_event  # noqa: E402
@@ -45,111 +50,6 @@ env['res.partner'].create({
     'bank_ids': [(0, 0, {'acc_number': a['iban']}) for a in data['bank_accounts']],
 })
 """
-
-
-class Poster:
-    """Keep-alive HTTP POSTs from several threads, one connection each."""
-
-    def __init__(self, base_url):
-        parsed = urllib.parse.urlsplit(base_url)
-        if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit("the benchmark only talks to loopback")
-        self.host, self.port = parsed.hostname, parsed.port
-        self.local = threading.local()
-
-    def post(self, path, body, headers):
-        for attempt in (1, 2):
-            connection = getattr(self.local, "connection", None)
-            if connection is None:
-                connection = http.client.HTTPConnection(
-                    self.host, self.port, timeout=60
-                )
-                self.local.connection = connection
-            started = time.perf_counter()
-            try:
-                connection.request("POST", path, body=body, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-            except (http.client.HTTPException, OSError):
-                connection.close()
-                self.local.connection = None
-                if attempt == 2:
-                    raise
-                continue
-            return response.status, payload, (time.perf_counter() - started) * 1000
-        raise RuntimeError("unreachable")
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-def run_concurrently(poster, requests_, concurrency):
-    """POST every (path, body, headers); return statuses, latencies, seconds."""
-    statuses, latencies = [], []
-    lock = threading.Lock()
-
-    def one(request):
-        status, _payload, latency = poster.post(*request)
-        with lock:
-            statuses.append(status)
-            latencies.append(latency)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, requests_))
-    return statuses, latencies, time.perf_counter() - started
-
-
-class JsonRpc:
-    def __init__(self, poster, db, login, password):
-        self.poster, self.db, self.password = poster, db, password
-        self.uid = self.call("common", "login", db, login, password)
-
-    def body(self, service, method, *args):
-        return json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": args},
-            }
-        ).encode()
-
-    def call(self, service, method, *args):
-        status, payload, _latency = self.poster.post(
-            "/jsonrpc",
-            self.body(service, method, *args),
-            {"Content-Type": "application/json"},
-        )
-        answer = json.loads(payload)
-        if status != 200 or "error" in answer:
-            raise RuntimeError(f"JSON-RPC {method} failed: {answer.get('error')}")
-        return answer["result"]
-
-    def execute(self, model, method, *args):
-        return self.call(
-            "object",
-            "execute_kw",
-            self.db,
-            self.uid,
-            self.password,
-            model,
-            method,
-            list(args),
-        )
-
-    def create_body(self, values):
-        return self.body(
-            "object",
-            "execute_kw",
-            self.db,
-            self.uid,
-            self.password,
-            "res.partner",
-            "create",
-            [values],
-        )
 
 
 def partner_values(event):
@@ -446,11 +346,7 @@ def markdown(results, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8269")
-    parser.add_argument("--db", default="fih_bench")
-    parser.add_argument("--login", default="admin")
-    parser.add_argument("--password", default="admin")
+    parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=100)
@@ -461,15 +357,9 @@ def main():
         help="the batched path sends this many times --events",
     )
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     results = Bench(args).run()
-    print(json.dumps(results, indent=2))
-    print()
-    print(markdown(results, args))
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(results, indent=2))
+    report(results, markdown(results, args), args.output)
 
 
 if __name__ == "__main__":
