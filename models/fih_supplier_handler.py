@@ -147,17 +147,18 @@ class FihSupplierHandler(models.AbstractModel):
         external_ids = tuple({s["external_id"] for s in suppliers})
         cr.execute(
             """
-            SELECT external_id, res_id, source_version, source_updated_at
+            SELECT external_id, res_id, source_version, source_updated_at, id
               FROM fih_binding
              WHERE backend_id = %s AND object_type = 'supplier'
                AND external_id IN %s
             """,
             (backend.id, external_ids),
         )
-        bindings, versions = {}, {}
-        for external_id, res_id, source_version, source_updated_at in cr.fetchall():
+        bindings, versions, binding_ids = {}, {}, {}
+        for external_id, res_id, version, updated_at, binding_id in cr.fetchall():
             bindings[external_id] = res_id
-            versions[external_id] = (source_version, source_updated_at)
+            versions[external_id] = (version, updated_at)
+            binding_ids[external_id] = binding_id
         vats = tuple({s["vat"] for s in suppliers if s["vat"]}) or ("",)
         cr.execute(
             f"""
@@ -191,6 +192,7 @@ class FihSupplierHandler(models.AbstractModel):
         return {
             "bindings": bindings,
             "versions": versions,
+            "binding_ids": binding_ids,
             "vat": partners_by_vat,
             "iban": partners_by_iban,
             "countries": {},
@@ -457,14 +459,18 @@ class FihSupplierHandler(models.AbstractModel):
             )
             bindings.append(values)
             outcomes[message.id] = [(PARTNER, partner.id, "created")]
-        self.env["fih.binding"].create(bindings)
+        for values, binding in zip(
+            bindings, self.env["fih.binding"].create(bindings), strict=True
+        ):
+            context["binding_ids"][values["external_id"]] = binding.id
         return outcomes
 
     def _link(self, backend, message, supplier, partner_id, context):
-        self.env["fih.binding"].create(
+        binding = self.env["fih.binding"].create(
             self._binding_values(backend, message, supplier, partner_id)
         )
         context["bindings"][supplier["external_id"]] = partner_id
+        context["binding_ids"][supplier["external_id"]] = binding.id
         self._update(backend, message, supplier, partner_id, context)
         return [(PARTNER, partner_id, "linked")]
 
@@ -532,12 +538,8 @@ class FihSupplierHandler(models.AbstractModel):
         if changed:
             partner.write(changed)
         version_values = self._version_values(message, supplier)
-        self.env["fih.binding"].search(
-            [
-                ("backend_id", "=", backend.id),
-                ("object_type", "=", "supplier"),
-                ("external_id", "=", supplier["external_id"]),
-            ]
+        self.env["fih.binding"].browse(
+            context["binding_ids"][supplier["external_id"]]
         ).write(version_values)
         context["versions"][supplier["external_id"]] = (
             version_values["source_version"],
