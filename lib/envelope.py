@@ -37,6 +37,10 @@ def _reject_constant(value):
     raise ValueError(f"{value} is not valid JSON")
 
 
+def _malformed(reason):
+    return EnvelopeError([{"path": "$", "reason": reason}], code="malformed_json")
+
+
 def _storable(document):
     """Refuse what parses but cannot be stored as JSON text again: escaped lone
     surrogates (not Unicode) and numbers beyond float range (they become
@@ -44,19 +48,9 @@ def _storable(document):
     try:
         json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise EnvelopeError(
-            [{"path": "$", "reason": "contains text that is not valid Unicode"}],
-            code="malformed_json",
-        ) from exc
+        raise _malformed("contains text that is not valid Unicode") from exc
     except ValueError as exc:
-        raise EnvelopeError(
-            [{"path": "$", "reason": "contains a number beyond the supported range"}],
-            code="malformed_json",
-        ) from exc
-    except RecursionError as exc:
-        raise EnvelopeError(
-            [{"path": "$", "reason": "JSON nesting is too deep"}], code="malformed_json"
-        ) from exc
+        raise _malformed("contains a number beyond the supported range") from exc
     return document
 
 
@@ -66,18 +60,11 @@ def parse_json(body):
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         return _storable(json.loads(text, parse_constant=_reject_constant))
     except UnicodeDecodeError as exc:
-        raise EnvelopeError(
-            [{"path": "$", "reason": f"body is not UTF-8 ({exc.reason})"}],
-            code="malformed_json",
-        ) from exc
+        raise _malformed(f"body is not UTF-8 ({exc.reason})") from exc
     except RecursionError as exc:
-        raise EnvelopeError(
-            [{"path": "$", "reason": "JSON nesting is too deep"}], code="malformed_json"
-        ) from exc
+        raise _malformed("JSON nesting is too deep") from exc
     except ValueError as exc:
-        raise EnvelopeError(
-            [{"path": "$", "reason": f"malformed JSON: {exc}"}], code="malformed_json"
-        ) from exc
+        raise _malformed(f"malformed JSON: {exc}") from exc
 
 
 def _event_errors(event, path, id_required):
