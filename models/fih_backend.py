@@ -965,11 +965,14 @@ class FihBackend(models.Model):
         Message = self.env["fih.message"]
         delivered = 0
         deadline = time.monotonic() + time_budget
+        due_by = fields.Datetime.now()
         while True:
             if time.monotonic() > deadline:
                 self._enqueue_delivery()
                 break
-            messages = Message._claim_outbound(self, self.processing_batch_size)
+            messages = Message._claim_outbound(
+                self, self.processing_batch_size, due_by
+            )
             if not messages:
                 break
             # a fresh transaction: this job's snapshot predates the claim
@@ -1108,11 +1111,12 @@ class FihBackend(models.Model):
         Message = self.env["fih.message"]
         processed = 0
         deadline = time.monotonic() + time_budget
+        due_by = fields.Datetime.now()
         while True:
             if time.monotonic() > deadline:
                 self._enqueue_processing()
                 break
-            messages = Message._claim_inbound(self, self.processing_batch_size)
+            messages = Message._claim_inbound(self, self.processing_batch_size, due_by)
             if not messages:
                 break
             messages._process()

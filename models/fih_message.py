@@ -1,6 +1,7 @@
 import hashlib
 import json
 import logging
+import math
 import traceback
 from contextlib import contextmanager
 from datetime import timedelta
@@ -420,9 +421,12 @@ class FihMessage(models.Model):
     # -- claiming and processing -------------------------------------------
 
     @api.model
-    def _claim_inbound(self, backend, limit):
+    def _claim_inbound(self, backend, limit, due_by=None):
         """Mark up to ``limit`` due messages as processing and commit that.
 
+        Only messages due by ``due_by`` (the start of the drain) are claimed:
+        a retry scheduled during the drain waits for its own wake-up job
+        instead of being hammered in the same run.
         Times use clock_timestamp(): now() is the start of the transaction.
         The claim is committed on its own cursor so that a worker killed
         mid-batch leaves "processing" messages with an expiring lease (the
@@ -443,19 +447,20 @@ class FihMessage(models.Model):
                          WHERE backend_id = %s AND direction = 'inbound'
                            AND state = 'received'
                            AND (next_attempt_at IS NULL OR next_attempt_at
-                                <= clock_timestamp() AT TIME ZONE 'UTC')
+                                <= LEAST(clock_timestamp() AT TIME ZONE 'UTC',
+                                         coalesce(%s::timestamp, 'infinity')))
                          ORDER BY id
                          LIMIT %s
                            FOR UPDATE SKIP LOCKED)
              RETURNING id
                 """,
-                (PROCESSING_LEASE, backend.id, limit),
+                (PROCESSING_LEASE, backend.id, due_by, limit),
             )
             ids = sorted(row[0] for row in cr.fetchall())
         return self.browse(ids)
 
     @api.model
-    def _claim_outbound(self, backend, limit):
+    def _claim_outbound(self, backend, limit, due_by=None):
         """Claim due outbound messages, only the oldest waiting one per record.
 
         A record's later events wait while an earlier one is being delivered,
@@ -486,13 +491,19 @@ class FihMessage(models.Model):
                          -- have claimed it since the heads were read
                          WHERE m.state = 'received'
                            AND (m.next_attempt_at IS NULL OR m.next_attempt_at
-                                <= clock_timestamp() AT TIME ZONE 'UTC')
+                                <= LEAST(clock_timestamp() AT TIME ZONE 'UTC',
+                                         coalesce(%(due_by)s::timestamp, 'infinity')))
                          ORDER BY m.id
                          LIMIT %(limit)s
                            FOR UPDATE OF m SKIP LOCKED)
              RETURNING id
                 """,
-                {"backend": backend.id, "lease": PROCESSING_LEASE, "limit": limit},
+                {
+                    "backend": backend.id,
+                    "lease": PROCESSING_LEASE,
+                    "limit": limit,
+                    "due_by": due_by,
+                },
             )
             ids = sorted(row[0] for row in cr.fetchall())
         return self.browse(ids)
@@ -775,7 +786,9 @@ class FihMessage(models.Model):
             self.sudo().write(values)
             self._schedule_exception_activity(values["error_message"])
             return
-        next_attempt = now + timedelta(seconds=policy.delay(self.attempts))
+        # whole seconds, rounded up: the column drops fractions, and a retry
+        # must never become due earlier than the policy says
+        next_attempt = now + timedelta(seconds=math.ceil(policy.delay(self.attempts)))
         # one delayed job per backend and minute, however many messages wait
         wake_up = next_attempt.replace(second=0, microsecond=0) + timedelta(minutes=1)
         values.update(
