@@ -29,3 +29,28 @@ class FinanceHubWebhookController(http.Controller):
             headers=[("Content-Type", "application/json"), *result.headers.items()],
             status=result.status,
         )
+
+    @http.route(
+        "/finance_hub/bi/ack/<string:backend_code>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def receive_bi_acknowledgement(self, backend_code, **_query):
+        """A reporting platform's signed acknowledgement of a load."""
+        httprequest = request.httprequest
+        result = request.env["fih.webhook.intake"]._receive_bi_acknowledgement(
+            backend_code,
+            {key.lower(): value for key, value in httprequest.headers.items()},
+            lambda _limit: httprequest.get_data(cache=False),
+            httprequest.headers.get("Content-Type"),
+            httprequest.content_length,
+        )
+        return request.make_response(
+            json.dumps(result.payload),
+            headers=[("Content-Type", "application/json"), *result.headers.items()],
+            status=result.status,
+        )

@@ -2,9 +2,14 @@ from . import fih_record_reference_mixin
 from . import fih_synced_mixin
 from . import account_analytic_account
 from . import account_move
+from . import account_move_line
 from . import account_payment
 from . import fih_audit_log
 from . import fih_backend
+from . import fih_bi_deletion
+from . import fih_bi_load
+from . import fih_bi_load_chunk
+from . import fih_bi_publication
 from . import fih_binding
 from . import fih_canonical_export
 from . import fih_delivery

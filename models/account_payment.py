@@ -15,3 +15,9 @@ class AccountPayment(models.Model):
             ),
         )
         return result
+
+    def unlink(self):
+        self.env["fih.bi.deletion"]._record(
+            self.filtered(lambda payment: payment.partner_type == "supplier")
+        )
+        return super().unlink()

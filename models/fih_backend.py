@@ -970,9 +970,7 @@ class FihBackend(models.Model):
             if time.monotonic() > deadline:
                 self._enqueue_delivery()
                 break
-            messages = Message._claim_outbound(
-                self, self.processing_batch_size, due_by
-            )
+            messages = Message._claim_outbound(self, self.processing_batch_size, due_by)
             if not messages:
                 break
             # a fresh transaction: this job's snapshot predates the claim

@@ -40,6 +40,56 @@ class FihWebhookIntake(models.AbstractModel):
         ``read_body(limit)`` returns the body (at least ``limit`` bytes of it
         when it is longer).
         """
+        verified = self._authenticate(
+            backend_code, headers, read_body, content_type, content_length
+        )
+        if isinstance(verified, IntakeResult):
+            return verified
+        config, body = verified
+        return self._store(config, headers, body)
+
+    @api.model
+    def _receive_bi_acknowledgement(
+        self, backend_code, headers, read_body, content_type, content_length
+    ):
+        """A reporting platform confirms what it loaded: compare and answer."""
+        verified = self._authenticate(
+            backend_code, headers, read_body, content_type, content_length
+        )
+        if isinstance(verified, IntakeResult):
+            return verified
+        config, body = verified
+        try:
+            acknowledgement = envelope.parse_json(body)
+        except envelope.EnvelopeError as exc:
+            return _error(400, "malformed_json", str(exc))
+        if not isinstance(acknowledgement, dict) or not acknowledgement.get("load_id"):
+            return _error(
+                400, "invalid_acknowledgement", "Send an object with load_id."
+            )
+        backend = self.env["fih.backend"].sudo().browse(config.id)
+        try:
+            load = (
+                self.env["fih.bi.load"]
+                .sudo()
+                ._receive_acknowledgement(backend, acknowledgement)
+            )
+        except UserError as exc:
+            return _error(409, "not_acknowledgeable", str(exc))
+        return IntakeResult(
+            200,
+            {
+                "load_id": load.uid,
+                "state": load.state,
+                "differences": (load.differences or "").splitlines(),
+            },
+        )
+
+    @api.model
+    def _authenticate(
+        self, backend_code, headers, read_body, content_type, content_length
+    ):
+        """Return ``(backend config, body)``, or the :class:`IntakeResult` error."""
         # The sender is authenticated by its signature, not as an Odoo user:
         # the backend's settings are read as superuser, from a per-worker cache.
         config = self.env["fih.backend"].sudo()._webhook_config(backend_code)
@@ -87,7 +137,7 @@ class FihWebhookIntake(models.AbstractModel):
                 f"More than {config.rate_limit_per_minute} requests per minute.",
                 headers={"Retry-After": str(retry_after)},
             )
-        return self._store(config, headers, body)
+        return config, body
 
     def _count_request(self, config):
         """Count against the rate limit in a short transaction of its own, so

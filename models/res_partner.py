@@ -57,6 +57,12 @@ class ResPartner(models.Model):
             self.env["fih.outbox"]._emit("supplier.created", suppliers)
         return partners
 
+    def unlink(self):
+        self.env["fih.bi.deletion"]._record(
+            self.filtered(lambda partner: partner.supplier_rank > 0)
+        )
+        return super().unlink()
+
     def write(self, vals):
         result = super(ResPartner, self.with_context(fih_partner_write=True)).write(
             vals

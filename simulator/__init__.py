@@ -4,6 +4,7 @@ Standalone (stdlib only, not loaded by Odoo): a receiver that records and
 misbehaves on demand, a Standard Webhooks sender and deterministic data.
 """
 
+from .bi_warehouse import BiWarehouse
 from .control import SimulatorClient, SimulatorError
 from .generators import (
     ap_invoice,
@@ -23,6 +24,7 @@ from .sender import WebhookSender, batch_body, new_webhook_id, shuffled
 from .server import FaultRule, RecordedRequest, SimulatorServer
 
 __all__ = [
+    "BiWarehouse",
     "FaultRule",
     "NonLoopbackError",
     "RecordedRequest",

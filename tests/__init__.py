@@ -1,5 +1,6 @@
 from . import test_admin_tour
 from . import test_backend_secrets
+from . import test_bi_publication
 from . import test_concurrent_redelivery
 from . import test_mapping_governance
 from . import test_outbound_delivery

@@ -4,6 +4,8 @@ import importlib
 import pytest
 
 MODULES = [
+    "bi_datasets",
+    "bi_encoding",
     "envelope",
     "masking",
     "prometheus",

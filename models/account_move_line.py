@@ -1,0 +1,18 @@
+from odoo import models
+
+from .account_move import VENDOR_DOCUMENTS
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    def unlink(self):
+        # lines of a bill that was posted once may be in a BI publication
+        self.env["fih.bi.deletion"]._record(
+            self.filtered(
+                lambda line: line.move_id.move_type in VENDOR_DOCUMENTS
+                and line.move_id.posted_before
+                and line.display_type == "product"
+            )
+        )
+        return super().unlink()

@@ -1,0 +1,770 @@
+import contextlib
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import psycopg2
+import requests
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..lib import bi_encoding, delivery_policy, url_guard
+from ..lib.bi_datasets import DATASETS
+from .fih_delivery import database_environment
+from .fih_message import read_committed_cursor
+
+_logger = logging.getLogger(__name__)
+
+CHUNK_ATTEMPTS = 3  # per chunk within one run; then the load waits and resumes
+CHUNK_PAUSE_SECONDS = (0.5, 2.0)
+MAX_RUNS = 8  # automatic resumes before the owner has to decide
+STATES = [
+    ("queued", "Queued"),
+    ("running", "Loading"),
+    ("failed", "Interrupted (will resume)"),
+    ("awaiting_ack", "Sent, awaiting acknowledgement"),
+    ("reconciled", "Reconciled"),
+    ("mismatch", "Totals do not match"),
+    ("refused", "Stopped"),
+]
+ACTIVE_STATES = ("queued", "running", "failed")
+LOCK_NAMESPACE = 0x0F1B  # advisory locks of running loads: (namespace, load id)
+
+
+class LoadStopped(Exception):
+    """The load cannot go on now; ``retry`` says whether it resumes alone."""
+
+    def __init__(self, reason, retry, retry_after=None):
+        super().__init__(reason)
+        self.retry = retry
+        self.retry_after = retry_after
+
+
+class FihBiLoad(models.Model):
+    _name = "fih.bi.load"
+    _description = "Load of a publication to a reporting platform"
+    _order = "id desc"
+    _rec_name = "uid"
+
+    publication_id = fields.Many2one(
+        "fih.bi.publication", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="publication_id.company_id", store=True)
+    backend_id = fields.Many2one(related="publication_id.backend_id", store=True)
+    dataset = fields.Selection(related="publication_id.dataset", store=True)
+    uid = fields.Char(
+        string="Load id",
+        required=True,
+        readonly=True,
+        default=lambda self: str(uuid.uuid4()),
+        copy=False,
+        help="Sent with every chunk and the manifest; the reporting platform "
+        "deduplicates re-sent chunks on it.",
+    )
+    mode = fields.Selection(
+        [
+            ("incremental", "Incremental"),
+            ("full", "Full reload"),
+            ("period", "Period"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    state = fields.Selection(STATES, default="queued", required=True, readonly=True)
+    period_start = fields.Date(readonly=True)
+    period_end = fields.Date(readonly=True)
+    period_locked = fields.Boolean(
+        readonly=True,
+        help="The period was locked when the load started: its content is "
+        "immutable and publishing it again sends the same bytes.",
+    )
+    reference_load_id = fields.Many2one(
+        "fih.bi.load",
+        readonly=True,
+        help="The first publication of this locked period; every chunk must "
+        "be identical to it.",
+    )
+    as_of = fields.Date(readonly=True, help="Day the snapshot datasets are aged on.")
+    chunk_size = fields.Integer(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+    duration_seconds = fields.Float(
+        readonly=True, digits=(16, 1), string="Duration (s)"
+    )
+    runs = fields.Integer(
+        readonly=True, help="How many times the load was started or resumed."
+    )
+    watermark_from_at = fields.Datetime(readonly=True, string="Changes after")
+    watermark_from_key = fields.Integer(readonly=True)
+    bound_at = fields.Datetime(
+        readonly=True,
+        string="Snapshot taken",
+        help="Changes up to this moment are included; later ones go to the next "
+        "load. It is held back while older transactions are still open, so "
+        "none of their changes can be skipped.",
+    )
+    last_changed_at = fields.Datetime(readonly=True)
+    last_key = fields.Integer(readonly=True)
+    rows = fields.Integer(readonly=True)
+    tombstones = fields.Integer(readonly=True, string="Deletions")
+    bytes_sent = fields.Integer(readonly=True, string="Bytes sent (gzip)")
+    chunk_ids = fields.One2many("fih.bi.load.chunk", "load_id", readonly=True)
+    totals_json = fields.Text(readonly=True)
+    totals_display = fields.Text(
+        compute="_compute_totals_display", string="Control totals"
+    )
+    content_sha256 = fields.Char(readonly=True, string="Content hash")
+    manifest = fields.Text(readonly=True)
+    acknowledgement = fields.Text(readonly=True)
+    acknowledged_at = fields.Datetime(readonly=True)
+    differences = fields.Text(readonly=True)
+    error_message = fields.Text(readonly=True)
+    next_run_at = fields.Datetime(readonly=True)
+    sla_breached = fields.Boolean(readonly=True)
+
+    _sql_constraints = [
+        ("uid_unique", "unique(uid)", "A load id is unique."),
+    ]
+
+    def init(self):
+        # one load at a time per publication, enforced by the database
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS fih_bi_load_one_active
+                ON fih_bi_load (publication_id)
+             WHERE state IN ('queued', 'running', 'failed')
+            """
+        )
+
+    @api.depends("totals_json")
+    def _compute_totals_display(self):
+        for load in self:
+            totals = json.loads(load.totals_json or "[]")
+            load.totals_display = "\n".join(
+                f"{item['amount']} {item['currency']} ({item['company']}): "
+                f"{item['total']} over {item['rows']} rows"
+                for item in totals
+            )
+
+    # -- queueing -------------------------------------------------------------
+
+    def _enqueue(self, eta=None):
+        for load in self:
+            backend = load.publication_id.backend_id
+            load.with_user(backend.service_user_id).with_company(
+                load.company_id
+            ).with_delay(
+                channel=backend._channel_name(),
+                eta=eta,
+                identity_key=f"fih-bi-load-{load.id}-{eta or 'now'}",
+                description=self.env._(
+                    "Publish %(publication)s (%(mode)s)",
+                    publication=load.publication_id.name,
+                    mode=dict(self._fields["mode"].selection)[load.mode],
+                ),
+            )._run()
+
+    # -- the run ----------------------------------------------------------------
+
+    def _run(self):
+        """Job: send the remaining chunks, then the manifest.
+
+        Progress is committed chunk by chunk on its own cursor, so a worker
+        killed mid-load, or a platform outage, resumes after the last chunk
+        that was accepted. The rows are read from one snapshot (a repeatable
+        read transaction) through a server-side cursor: memory stays at one
+        chunk whatever the size of the dataset.
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        registry = self.env.registry
+        with registry.cursor() as stream_cr:
+            try:
+                # a second job for the same load (a redelivered job) stops here
+                if not _try_lock(stream_cr, self.id):
+                    return self.env._("Load %s is already running elsewhere.", self.uid)
+                with registry.cursor() as progress_cr:
+                    load = self.with_env(self.env(cr=progress_cr))
+                    outcome = load._run_on(stream_cr)
+                    progress_cr.commit()
+            finally:
+                # it only read; ending it releases the lock and the snapshot
+                stream_cr.commit()
+        self.env.invalidate_all()
+        return outcome
+
+    def _checkpoint(self):
+        """Commit the progress cursor that ``_run`` opened for this load.
+
+        Never the caller's transaction: the load's own cursor exists so that
+        accepted chunks survive a failure later in the run.
+        """
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _run_on(self, stream_cr):
+        if self.state not in ACTIVE_STATES:
+            return self.env._("Nothing to do: the load is %s.", self.state)
+        started = time.monotonic()
+        if not self.bound_at:
+            self._begin()
+        self.write(
+            {
+                "state": "running",
+                "runs": self.runs + 1,
+                "started_at": self.started_at or fields.Datetime.now(),
+                "error_message": False,
+                "next_run_at": False,
+            }
+        )
+        self._checkpoint()
+        try:
+            if not self.manifest:
+                self._stream_chunks(stream_cr)
+                self._build_manifest()
+                self._checkpoint()
+            self._send_manifest()
+        except LoadStopped as stop:
+            self._stopped(stop)
+        except Exception as exc:
+            # what was committed (accepted chunks) stays; the rest is redone
+            _logger.exception(
+                "Load %s of publication %s failed", self.uid, self.publication_id.id
+            )
+            self.env.cr.rollback()
+            self._stopped(
+                LoadStopped(
+                    self.env._(
+                        "Unexpected error (%s); give the technical detail in the "
+                        "server log to your integration team",
+                        type(exc).__name__,
+                    ),
+                    retry=True,
+                )
+            )
+        finally:
+            self.duration_seconds += time.monotonic() - started
+            self._checkpoint()
+        return self.env._(
+            "%(rows)s rows, state %(state)s", rows=self.rows, state=self.state
+        )
+
+    def _begin(self):
+        """Fix what this load covers, once: the watermark it starts from and
+        the snapshot bound it stops at."""
+        publication = self.publication_id
+        values = {"bound_at": self._snapshot_bound()}
+        if self.mode == "incremental":
+            values.update(
+                watermark_from_at=publication.watermark_changed_at,
+                watermark_from_key=publication.watermark_key,
+                last_changed_at=publication.watermark_changed_at,
+                last_key=publication.watermark_key,
+            )
+        self.write(values)
+
+    def _snapshot_bound(self):
+        """The moment before which every change is committed and visible.
+
+        Odoo stamps write_date with the start of the writing transaction; a
+        transaction still open may commit rows stamped earlier than now, so
+        the bound is held back to the oldest open transaction's start.
+        """
+        with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                """
+                SELECT least(clock_timestamp(), min(xact_start)) AT TIME ZONE 'UTC'
+                  FROM pg_stat_activity
+                 WHERE datname = current_database()
+                   AND pid <> pg_backend_pid()
+                   AND xact_start IS NOT NULL
+                """
+            )
+            return cr.fetchone()[0]
+
+    # -- reading -------------------------------------------------------------
+
+    def _query(self):
+        """The ordered rows still to send, as one SQL statement."""
+        dataset = DATASETS[self.dataset]
+        technical = SQL("_changed_at, _key, _live")
+        columns = SQL(", ".join(f"src.{name}" for name in dataset.column_names))
+        company = SQL(
+            "(src._company_id IS NULL OR src._company_id = %s)", self.company_id.id
+        )
+        if self.mode == "period":
+            where = SQL(
+                "src._live AND src._date BETWEEN %s AND %s AND src._key > %s",
+                self.period_start,
+                self.period_end,
+                self.last_key or 0,
+            )
+            order = SQL("_key")
+        elif self.mode == "full":
+            where = SQL("src._live AND src._key > %s", self.last_key or 0)
+            order = SQL("_key")
+        else:
+            after = self._after_clause("src._changed_at", "src._key")
+            where = SQL(
+                "(src._live OR src._was_published) AND %s AND src._changed_at < %s",
+                after,
+                self.bound_at,
+            )
+            order = SQL("_changed_at, _key")
+        query = SQL(
+            "WITH fih_params AS (SELECT %s::date AS as_of), src AS (%s) "
+            "SELECT %s, %s FROM src WHERE %s AND %s",
+            self.as_of or fields.Date.context_today(self),
+            SQL(dataset.select),
+            technical,
+            columns,
+            company,
+            where,
+        )
+        if self.mode == "incremental" and dataset.deletion_model:
+            nulls = SQL(", ".join(["NULL"] * (len(dataset.column_names) - 1)))
+            query = SQL(
+                "%s UNION ALL SELECT d.deleted_at, d.res_id, false, d.res_id, %s "
+                "FROM fih_bi_deletion d WHERE d.res_model = %s "
+                "AND (d.company_id IS NULL OR d.company_id = %s) "
+                "AND %s AND d.deleted_at < %s",
+                query,
+                nulls,
+                dataset.deletion_model,
+                self.company_id.id,
+                self._after_clause("d.deleted_at", "d.res_id"),
+                self.bound_at,
+            )
+        return SQL("%s ORDER BY %s", query, order)
+
+    def _after_clause(self, changed_column, key_column):
+        if not self.last_changed_at:
+            return SQL("TRUE")
+        return SQL(
+            "(%s, %s) > (%s, %s)",
+            SQL(changed_column),
+            SQL(key_column),
+            self.last_changed_at,
+            self.last_key or 0,
+        )
+
+    def _stream_chunks(self, stream_cr):
+        sequence = len(self.chunk_ids)
+        reference_chunks = {
+            chunk.sequence: chunk.sha256 for chunk in self.reference_load_id.chunk_ids
+        }
+        stream = SQL.identifier(f"fih_bi_stream_{self.id}_{self.runs}")
+        stream_cr.execute(
+            SQL("DECLARE %s NO SCROLL CURSOR FOR %s", stream, self._query())
+        )
+        try:
+            self._send_chunks(stream_cr, stream, sequence, reference_chunks)
+        finally:
+            with contextlib.suppress(psycopg2.Error):
+                stream_cr.execute(SQL("CLOSE %s", stream))
+
+    def _send_chunks(self, stream_cr, stream, sequence, reference_chunks):
+        dataset = DATASETS[self.dataset]
+        publication = self.publication_id
+        columns = dataset.column_names
+        spec = [(t.amount, t.currency, t.company) for t in dataset.totals]
+        while True:
+            stream_cr.execute(SQL("FETCH FORWARD %s FROM %s", self.chunk_size, stream))
+            fetched = stream_cr.fetchall()
+            if not fetched:
+                break
+            sequence += 1
+            rows = [row[3:] for row in fetched]
+            live = [row[2] for row in fetched]
+            totals = bi_encoding.ControlTotals(spec, columns)
+            for row, is_live in zip(rows, live, strict=True):
+                if is_live:
+                    totals.add(row)
+            raw = bi_encoding.encode(publication.data_format, columns, rows, live)
+            digest = bi_encoding.sha256(raw)
+            if self.reference_load_id and reference_chunks.get(sequence) != digest:
+                raise LoadStopped(
+                    self.env._(
+                        "Chunk %(sequence)s of locked period %(start)s to %(end)s "
+                        "differs from its first publication (load %(reference)s). "
+                        "A locked period is immutable: nothing was sent. Check "
+                        "whether the period was unlocked and changed.",
+                        sequence=sequence,
+                        start=self.period_start,
+                        end=self.period_end,
+                        reference=self.reference_load_id.uid,
+                    ),
+                    retry=False,
+                )
+            body = bi_encoding.compress(raw)
+            tombstones = live.count(False)
+            status, seconds = self._post_with_retries(
+                self._url(f"chunks/{sequence}"),
+                body,
+                {
+                    "Content-Type": bi_encoding.FORMATS[publication.data_format][0],
+                    "Content-Encoding": "gzip",
+                    "Idempotency-Key": f"{self.uid}:{sequence}",
+                    "X-FIH-Load-Id": self.uid,
+                    "X-FIH-Chunk": str(sequence),
+                    "X-FIH-Rows": str(len(rows)),
+                    "X-FIH-Chunk-SHA256": digest,
+                },
+            )
+            last = fetched[-1]
+            self.env["fih.bi.load.chunk"].create(
+                {
+                    "load_id": self.id,
+                    "sequence": sequence,
+                    "rows": len(rows) - tombstones,
+                    "tombstones": tombstones,
+                    "raw_bytes": len(raw),
+                    "bytes_sent": len(body),
+                    "sha256": digest,
+                    "totals_json": json.dumps(totals.as_list()),
+                    "http_status": status,
+                    "duration_ms": int(seconds * 1000),
+                    "first_key": fetched[0][1],
+                    "last_key": last[1],
+                }
+            )
+            self.write(
+                {
+                    "last_changed_at": last[0] if self.mode == "incremental" else False,
+                    "last_key": last[1],
+                    "rows": self.rows + len(rows) - tombstones,
+                    "tombstones": self.tombstones + tombstones,
+                    "bytes_sent": self.bytes_sent + len(body),
+                }
+            )
+            # the chunk is accepted: remember it before anything else can fail
+            self._checkpoint()
+        if self.reference_load_id and len(reference_chunks) != sequence:
+            raise LoadStopped(
+                self.env._(
+                    "Locked period %(start)s to %(end)s now has %(now)s chunks, its "
+                    "first publication had %(then)s. A locked period is immutable.",
+                    start=self.period_start,
+                    end=self.period_end,
+                    now=sequence,
+                    then=len(reference_chunks),
+                ),
+                retry=False,
+            )
+
+    # -- manifest and acknowledgement -------------------------------------------
+
+    def _build_manifest(self):
+        publication = self.publication_id
+        dataset = DATASETS[self.dataset]
+        totals = bi_encoding.ControlTotals([], [])
+        for chunk in self.chunk_ids.sorted("sequence"):
+            totals.merge(json.loads(chunk.totals_json))
+        chunks = [
+            {
+                "sequence": chunk.sequence,
+                "rows": chunk.rows,
+                "tombstones": chunk.tombstones,
+                "sha256": chunk.sha256,
+            }
+            for chunk in self.chunk_ids.sorted("sequence")
+        ]
+        identity = {
+            **publication._manifest_identity(),
+            "load_id": self.uid,
+            "mode": self.mode,
+            "replace": self.mode == "full" or not dataset.incremental,
+            "key": dataset.key_column,
+            "control_totals": [
+                {"amount": t.amount, "currency": t.currency, "company": t.company}
+                for t in dataset.totals
+            ],
+            "period": (
+                {
+                    "start": str(self.period_start),
+                    "end": str(self.period_end),
+                    "locked": self.period_locked,
+                }
+                if self.mode == "period"
+                else None
+            ),
+            "as_of": str(self.as_of) if not dataset.incremental else None,
+            "changes_before": (
+                self.bound_at.isoformat() + "Z" if self.mode == "incremental" else None
+            ),
+        }
+        manifest = bi_encoding.manifest(
+            identity, publication._columns_manifest(), chunks, totals.as_list()
+        )
+        self.write(
+            {
+                "manifest": json.dumps(manifest, indent=1, sort_keys=True),
+                "totals_json": json.dumps(manifest["totals"]),
+                "content_sha256": manifest["content_sha256"],
+            }
+        )
+
+    def _send_manifest(self):
+        status, _seconds, content = self._post_with_retries(
+            self._url("manifest"),
+            self.manifest.encode(),
+            {
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"{self.uid}:manifest",
+                "X-FIH-Load-Id": self.uid,
+            },
+            want_content=True,
+        )
+        now = fields.Datetime.now()
+        values = {"finished_at": now, "state": "awaiting_ack"}
+        if self.mode == "incremental" and self.last_changed_at:
+            self.publication_id._advance_watermark(self.last_changed_at, self.last_key)
+        elif self.mode == "full" and DATASETS[self.dataset].incremental:
+            # everything before the snapshot bound is now on the platform
+            self.publication_id._advance_watermark(self.bound_at, 0)
+        self.write(values)
+        acknowledgement = _json_or_none(content)
+        if status == 200 and acknowledgement and "rows" in acknowledgement:
+            self._reconcile(acknowledgement)
+
+    def _reconcile(self, acknowledgement):
+        """Compare what the platform reports with what was sent."""
+        self.ensure_one()
+        expected = json.loads(self.manifest)
+        differences = bi_encoding.compare(expected, acknowledgement)
+        self.write(
+            {
+                "acknowledgement": json.dumps(
+                    acknowledgement, indent=1, sort_keys=True
+                ),
+                "acknowledged_at": fields.Datetime.now(),
+                "differences": "\n".join(differences) or False,
+                "state": "mismatch" if differences else "reconciled",
+            }
+        )
+        if differences:
+            publication = self.publication_id
+            publication._alert(
+                self.env._("Reconciliation mismatch: %s", publication.name),
+                self.env._(
+                    "The reporting platform's figures for load %(load)s do not "
+                    "match what was sent:\n%(differences)s",
+                    load=self.uid,
+                    differences="\n".join(differences),
+                ),
+            )
+
+    @api.model
+    def _receive_acknowledgement(self, backend, acknowledgement):
+        """An acknowledgement sent later by the platform (signed webhook)."""
+        load_id = acknowledgement.get("load_id")
+        load = self.sudo().search(
+            [("uid", "=", load_id), ("backend_id", "=", backend.id)], limit=1
+        )
+        if not load:
+            raise UserError(self.env._("Unknown load %s.", load_id))
+        if load.state not in ("awaiting_ack", "reconciled", "mismatch"):
+            raise UserError(
+                self.env._("Load %s has not been sent completely yet.", load_id)
+            )
+        load._reconcile(acknowledgement)
+        return load
+
+    # -- HTTP -----------------------------------------------------------------
+
+    def _url(self, suffix):
+        publication = self.publication_id
+        base = (publication.backend_id.base_url or "").rstrip("/")
+        path = (publication.endpoint_path or "").strip("/")
+        return f"{base}/{path}/{publication.code}/loads/{self.uid}/{suffix}"
+
+    def _post_with_retries(self, url, body, headers, want_content=False):
+        """POST one chunk (or the manifest); a few quick retries, then stop
+        the load so that it resumes later from this chunk."""
+        backend = self.publication_id.backend_id.sudo()
+        if not backend.base_url:
+            raise LoadStopped(
+                self.env._("The reporting platform %s has no base URL.", backend.name),
+                retry=False,
+            )
+        if backend.environment == "prod" and database_environment() != "prod":
+            raise LoadStopped(
+                self.env._(
+                    "This %(env)s database never sends data to the production "
+                    "system %(backend)s.",
+                    env=database_environment(),
+                    backend=backend.name,
+                ),
+                retry=False,
+            )
+        Delivery = self.env["fih.delivery"]
+        headers = {**headers, "User-Agent": "Finance Integration Hub"}
+        outcome = None
+        for attempt in range(CHUNK_ATTEMPTS):
+            if attempt:
+                time.sleep(CHUNK_PAUSE_SECONDS[min(attempt - 1, 1)])
+            started = time.monotonic()
+            try:
+                headers.update(Delivery._auth_headers(backend))
+                status, response_headers, content = Delivery._post(
+                    backend, url, body, headers
+                )
+            except url_guard.UnsafeURLError as exc:
+                raise LoadStopped(
+                    self.env._("The address is not allowed: %s", exc), retry=False
+                ) from exc
+            except requests.RequestException as exc:
+                outcome = delivery_policy.classify(None, {}, type(exc).__name__)
+                continue
+            outcome = delivery_policy.classify(status, response_headers, None)
+            if outcome.kind == delivery_policy.DELIVERED:
+                seconds = time.monotonic() - started
+                return (status, seconds, content) if want_content else (status, seconds)
+            if outcome.kind == delivery_policy.PERMANENT:
+                break
+        raise LoadStopped(
+            outcome.reason,
+            retry=outcome.kind == delivery_policy.RETRY,
+            retry_after=outcome.retry_after,
+        )
+
+    def _stopped(self, stop):
+        publication = self.publication_id
+        if stop.retry and self.runs < MAX_RUNS:
+            policy = publication.backend_id._retry_policy()
+            delay = delivery_policy.next_delay(
+                self.runs,
+                stop.retry_after,
+                base=policy.base_seconds,
+                cap=policy.cap_seconds,
+            )
+            next_run = fields.Datetime.now() + timedelta(seconds=max(delay, 1))
+            self.write(
+                {
+                    "state": "failed",
+                    "error_message": self.env._(
+                        "%(reason)s. The load resumes after chunk %(chunk)s at "
+                        "%(when)s.",
+                        reason=str(stop),
+                        chunk=len(self.chunk_ids),
+                        when=next_run,
+                    ),
+                    "next_run_at": next_run,
+                }
+            )
+            self._checkpoint()
+            self._enqueue(eta=next_run)
+            return
+        self.write(
+            {
+                "state": "refused",
+                "error_message": str(stop),
+                "finished_at": fields.Datetime.now(),
+            }
+        )
+        publication._alert(
+            self.env._("Publication stopped: %s", publication.name),
+            self.env._(
+                "Load %(load)s of %(publication)s stopped after %(chunks)s chunks: "
+                "%(reason)s",
+                load=self.uid,
+                publication=publication.name,
+                chunks=len(self.chunk_ids),
+                reason=str(stop),
+            ),
+        )
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_resume(self):
+        for load in self:
+            if load.state not in ("failed", "refused"):
+                raise UserError(
+                    self.env._("Only an interrupted or stopped load can be resumed.")
+                )
+            if load.state == "refused" and load.reference_load_id:
+                raise UserError(
+                    self.env._(
+                        "This locked period changed since it was first published; "
+                        "it cannot be resumed. Unlock and re-publish it on purpose, "
+                        "or restore the period."
+                    )
+                )
+            if load.search_count(
+                [
+                    ("publication_id", "=", load.publication_id.id),
+                    ("state", "in", ACTIVE_STATES),
+                    ("id", "!=", load.id),
+                ]
+            ):
+                raise UserError(
+                    self.env._(
+                        "Another load of %s is in progress; resume this one when "
+                        "it has finished.",
+                        load.publication_id.name,
+                    )
+                )
+            load.sudo().write({"state": "failed", "runs": 0})
+            load._enqueue()
+        return True
+
+    @api.model
+    def _cron_recover(self):
+        """Resume loads whose worker died: running, but nobody holds their lock
+        and no job is waiting for them."""
+        loads = self.sudo().search([("state", "in", ("running", "queued"))])
+        recovered = self.browse()
+        for load in loads:
+            if load.create_date > fields.Datetime.now() - timedelta(minutes=2):
+                continue  # its job may not have started yet
+            if _try_lock(self.env.cr, load.id) and not load._job_waiting():
+                recovered |= load
+        for load in recovered:
+            load.write({"state": "failed"})
+            load._enqueue()
+        return recovered
+
+    def _job_waiting(self):
+        self.ensure_one()
+        self.env["queue.job"].flush_model(["identity_key", "state"])
+        self.env.cr.execute(
+            """
+            SELECT 1 FROM queue_job
+             WHERE identity_key LIKE %s
+               AND state IN ('pending', 'enqueued', 'wait_dependencies')
+             LIMIT 1
+            """,
+            (f"fih-bi-load-{self.id}-%",),
+        )
+        return bool(self.env.cr.fetchone())
+
+    def action_cancel(self):
+        for load in self:
+            if load.state not in ACTIVE_STATES:
+                raise UserError(
+                    self.env._("Only a load that has not finished can be cancelled.")
+                )
+            load.sudo().write(
+                {
+                    "state": "refused",
+                    "error_message": self.env._("Cancelled by %s.", self.env.user.name),
+                    "finished_at": fields.Datetime.now(),
+                }
+            )
+        return True
+
+
+def _try_lock(cr, load_id):
+    cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, load_id))
+    return cr.fetchone()[0]
+
+
+def _json_or_none(content):
+    try:
+        value = json.loads(content or b"")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
