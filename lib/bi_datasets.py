@@ -30,9 +30,12 @@ not a history of changes: every load replaces the previous one.
 False
 """
 
+import re
 from dataclasses import dataclass
 
 COLUMN_TYPES = ("integer", "text", "date", "numeric", "boolean")
+# column names are written into SQL: plain lower-case identifiers only
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Column:
     def __post_init__(self):
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"unknown column type {self.type!r}")
+        if not _IDENTIFIER.match(self.name):
+            raise ValueError(f"column name {self.name!r} is not a plain identifier")
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,35 @@ class Dataset:
     def column_names(self):
         return [column.name for column in self.columns]
 
-    def column(self, name):
-        return next(column for column in self.columns if column.name == name)
+    @property
+    def total_columns(self):
+        """The columns the control totals read, each once, in a fixed order."""
+        names = []
+        for total in self.totals:
+            for name in (total.amount, total.currency, total.company):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def ndjson_sql(self, alias):
+        """SQL rendering a row of ``alias`` as its NDJSON line (without the
+        newline): PostgreSQL writes the JSON, in C, from the typed values.
+
+        >>> print(Dataset("x", "X", "", _columns(("id", "integer", ""),
+        ...     ("name", "text", "")), "id", "").ndjson_sql("feed"))
+        CASE WHEN feed._live THEN (SELECT row_to_json(fih_row)::text FROM \
+(SELECT 'upsert' AS _op, feed.id, feed.name) fih_row) ELSE (SELECT \
+row_to_json(fih_row)::text FROM (SELECT 'delete' AS _op, feed._key AS id) \
+fih_row) END
+        """
+        values = ", ".join(f"{alias}.{name}" for name in self.column_names)
+        # identifiers only, checked by Column and written by this module
+        return (
+            f"CASE WHEN {alias}._live THEN (SELECT row_to_json(fih_row)::text "  # noqa: S608
+            f"FROM (SELECT 'upsert' AS _op, {values}) fih_row) ELSE (SELECT "
+            f"row_to_json(fih_row)::text FROM (SELECT 'delete' AS _op, "
+            f"{alias}._key AS {self.key_column}) fih_row) END"
+        )
 
 
 def _columns(*specs):

@@ -2,21 +2,19 @@
 
 Everything here is deterministic: the same rows give the same bytes (gzip
 without a timestamp, fixed column order, fixed number rendering), so a locked
-period published twice is byte-for-byte identical.
+period published twice is byte-for-byte identical. NDJSON lines are written
+by PostgreSQL (see ``Dataset.ndjson_sql``); CSV is written here.
 
 A row is a tuple in the dataset's column order. An upsert carries all its
 columns; a tombstone only the key:
 
 >>> columns = ["id", "supplier", "amount", "currency", "co"]
 >>> rows = [(7, "Acme, EU", Decimal("12.50"), "EUR", "BE")]
->>> print(encode_ndjson(columns, rows, [True]).decode(), end="")
-{"_op":"upsert","id":7,"supplier":"Acme, EU","amount":12.50,"currency":"EUR","co":"BE"}
 >>> deleted = (8, None, None, None, None)
->>> print(encode_ndjson(columns, [deleted], [False]).decode(), end="")
-{"_op":"delete","id":8}
->>> print(encode_csv(columns, rows, [True]).decode(), end="")
+>>> print(encode_csv(columns, rows + [deleted], [True, False]).decode(), end="")
 _op,id,supplier,amount,currency,co
 upsert,7,"Acme, EU",12.50,EUR,BE
+delete,8,,,,
 
 Control totals sum an amount per currency and company:
 
@@ -32,7 +30,6 @@ import datetime
 import gzip
 import hashlib
 import io
-import json
 from decimal import Decimal
 
 FORMATS = {
@@ -41,24 +38,6 @@ FORMATS = {
 }
 # level 6 is zlib's default: a fair trade of CPU against bytes on the wire
 GZIP_LEVEL = 6
-
-
-def _json_value(value):
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, datetime.datetime):
-        return '"' + value.isoformat(timespec="seconds") + '"'
-    if isinstance(value, datetime.date):
-        return '"' + value.isoformat() + '"'
-    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _csv_value(value):
@@ -75,23 +54,6 @@ def _csv_value(value):
     return str(value)
 
 
-def encode_ndjson(columns, rows, live_flags):
-    """One JSON object per line; the key is the first column."""
-    keys = [json.dumps(name) + ":" for name in columns]
-    key_name = keys[0]
-    out = []
-    append = out.append
-    for row, live in zip(rows, live_flags, strict=True):
-        if live:
-            body = ",".join(
-                key + _json_value(value) for key, value in zip(keys, row, strict=True)
-            )
-            append('{"_op":"upsert",' + body + "}\n")
-        else:
-            append('{"_op":"delete",' + key_name + _json_value(row[0]) + "}\n")
-    return "".join(out).encode()
-
-
 def encode_csv(columns, rows, live_flags):
     """RFC 4180 CSV with a header in every chunk, so each chunk stands alone."""
     buffer = io.StringIO()
@@ -104,13 +66,6 @@ def encode_csv(columns, rows, live_flags):
         else:
             writer.writerow(["delete", _csv_value(row[0]), *blanks])
     return buffer.getvalue().encode()
-
-
-ENCODERS = {"ndjson": encode_ndjson, "csv": encode_csv}
-
-
-def encode(fmt, columns, rows, live_flags):
-    return ENCODERS[fmt](columns, rows, live_flags)
 
 
 def compress(data):

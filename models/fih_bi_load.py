@@ -338,7 +338,19 @@ class FihBiLoad(models.Model):
                 self._after_clause("d.deleted_at", "d.res_id"),
                 self.bound_at,
             )
-        return SQL("%s ORDER BY %s", query, order)
+        if self.publication_id.data_format == "ndjson":
+            outputs = [dataset.ndjson_sql("feed")] + [
+                f"feed.{name}" for name in dataset.total_columns
+            ]
+        else:
+            outputs = [f"feed.{name}" for name in dataset.column_names]
+        return SQL(
+            "SELECT feed._changed_at, feed._key, feed._live, %s FROM (%s) feed "
+            "ORDER BY %s",
+            SQL(", ".join(outputs)),
+            query,
+            order,
+        )
 
     def _after_clause(self, changed_column, key_column):
         if not self.last_changed_at:
@@ -377,13 +389,18 @@ class FihBiLoad(models.Model):
             if not fetched:
                 break
             sequence += 1
-            rows = [row[3:] for row in fetched]
             live = [row[2] for row in fetched]
-            totals = bi_encoding.ControlTotals(spec, columns)
+            if publication.data_format == "ndjson":
+                raw = "".join(row[3] + "\n" for row in fetched).encode()
+                rows = [row[4:] for row in fetched]
+                totals = bi_encoding.ControlTotals(spec, dataset.total_columns)
+            else:
+                rows = [row[3:] for row in fetched]
+                raw = bi_encoding.encode_csv(columns, rows, live)
+                totals = bi_encoding.ControlTotals(spec, columns)
             for row, is_live in zip(rows, live, strict=True):
                 if is_live:
                     totals.add(row)
-            raw = bi_encoding.encode(publication.data_format, columns, rows, live)
             digest = bi_encoding.sha256(raw)
             if self.reference_load_id and reference_chunks.get(sequence) != digest:
                 raise LoadStopped(

@@ -17,6 +17,7 @@ import io
 import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 _CHUNK = re.compile(r"/(?P<pub>[^/]+)/loads/(?P<load>[^/]+)/chunks/(?P<seq>\d+)$")
@@ -32,6 +33,10 @@ class BiWarehouse:
         self.manifests = {}  # load id -> manifest
         self.acknowledgements = {}  # load id -> acknowledgement
         self._lock = threading.Lock()
+        # chunks are parsed in the background as they arrive, like a loader
+        # staging files; the manifest waits for its chunks
+        self._parser = ThreadPoolExecutor(1, thread_name_prefix="bi-warehouse")
+        self._parsed = {}  # (load id, sequence) -> future of [(op, row)]
 
     def attach(self, sim, path_prefix="/publications"):
         sim.add_route("POST", path_prefix + "/", self.handle)
@@ -56,8 +61,12 @@ class BiWarehouse:
         expected = request.headers.get("x-fih-chunk-sha256")
         if expected and hashlib.sha256(raw).hexdigest() != expected:
             return 400, {}, {"error": "the chunk does not match its SHA-256"}
+        fmt = "csv" if "csv" in request.headers.get("content-type", "") else "ndjson"
         with self._lock:
             self.chunks[(load_id, sequence)] = (raw, request.raw_body)
+            self._parsed[(load_id, sequence)] = self._parser.submit(
+                lambda: list(parse(raw, fmt))
+            )
         return 200, {}, {"load_id": load_id, "chunk": sequence}
 
     def _manifest(self, request, publication, load_id):
@@ -73,11 +82,11 @@ class BiWarehouse:
 
     # -- reading back -----------------------------------------------------------
 
-    def rows_of(self, load_id, fmt):
+    def rows_of(self, load_id):
         """Every (op, row) of a load, in chunk order."""
         sequences = sorted(seq for (load, seq) in self.chunks if load == load_id)
         for sequence in sequences:
-            yield from parse(self.chunks[(load_id, sequence)][0], fmt)
+            yield from self._parsed[(load_id, sequence)].result()
 
     def bodies(self, load_id):
         """The gzip bodies of a load, in order (for byte-for-byte checks)."""
@@ -90,7 +99,7 @@ class BiWarehouse:
         rows = tombstones = 0
         sums = {}
         specs = manifest.get("control_totals", [])
-        for op, row in self.rows_of(load_id, manifest["format"]):
+        for op, row in self.rows_of(load_id):
             if op == "delete":
                 tombstones += 1
                 continue
@@ -125,7 +134,7 @@ class BiWarehouse:
     def _apply(self, publication, manifest, load_id):
         key = manifest["key"]
         table = {} if manifest.get("replace") else self.tables.get(publication, {})
-        for op, row in self.rows_of(load_id, manifest["format"]):
+        for op, row in self.rows_of(load_id):
             if op == "delete":
                 table.pop(str(row[key]), None)
             else:

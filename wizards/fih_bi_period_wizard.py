@@ -24,14 +24,15 @@ class FihBiPeriodWizard(models.TransientModel):
         "bytes, and a change is refused instead of sent.",
     )
 
+    def _period_bounds(self):
+        day = fields.Date.to_date(self.month) or fields.Date.context_today(self)
+        start = day.replace(day=1)
+        return start, day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
     @api.depends("month", "publication_id")
     def _compute_period(self):
         for wizard in self:
-            day = wizard.month or fields.Date.context_today(self)
-            wizard.period_start = day.replace(day=1)
-            wizard.period_end = day.replace(
-                day=calendar.monthrange(day.year, day.month)[1]
-            )
+            wizard.period_start, wizard.period_end = wizard._period_bounds()
             wizard.locked = bool(
                 wizard.publication_id
                 and wizard.publication_id._is_locked(wizard.period_end)
