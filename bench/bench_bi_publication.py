@@ -275,7 +275,7 @@ class BiBench:
             )
             if loads and loads[0]["state"] not in ("queued", "running"):
                 break
-            time.sleep(0.1)
+            time.sleep(0.02)
         seconds = time.perf_counter() - started
         load = loads[0]
         sent = load["rows"] + load["tombstones"]

@@ -369,6 +369,12 @@ class FihBiLoad(models.Model):
             chunk.sequence: chunk.sha256 for chunk in self.reference_load_id.chunk_ids
         }
         stream = SQL.identifier(f"fih_bi_stream_{self.id}_{self.runs}")
+        # the whole result is read: plan for all rows, sort a chunk-sized
+        # feed in memory, and do not spend longer compiling (JIT) than running
+        stream_cr.execute(
+            "SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL jit = off; "
+            "SET LOCAL work_mem = '64MB'"
+        )
         stream_cr.execute(
             SQL("DECLARE %s NO SCROLL CURSOR FOR %s", stream, self._query())
         )
