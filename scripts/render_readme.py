@@ -19,6 +19,7 @@ SECTIONS = [
     ("CANONICAL", "Canonical model"),
     ("OUTBOUND", "Outbound synchronisation"),
     ("OPERATIONS", "Operations cockpit"),
+    ("PUBLICATIONS", "Publications to reporting platforms"),
     ("SECURITY", "Security and governance"),
     ("BENCHMARKS", "Benchmarks"),
     ("ROADMAP", "Known issues / Roadmap"),
