@@ -1,0 +1,328 @@
+"""Read UBL 2.1 invoices and credit notes (Peppol BIS Billing 3.0).
+
+Suppliers on the Peppol network send a UBL ``Invoice`` or ``CreditNote``;
+:func:`invoice_to_canonical` parses it through ``safe_xml`` and returns the
+canonical invoice (``schemas/invoice.json``), ready for ``canonical.check``.
+Other documents are refused with a :class:`UBLError` whose message a finance
+user can act on.
+
+>>> invoice_to_canonical(b'<Order xmlns="urn:oasis:names:specification:ubl:'
+...                      b'schema:xsd:Order-2"/>')
+Traceback (most recent call last):
+...
+lib.ubl_inbound.UBLError: the document is a UBL Order, not an Invoice or a CreditNote
+
+Amounts stay as the supplier states them: the untaxed total is
+``TaxExclusiveAmount``, the total ``TaxInclusiveAmount`` (``PayableAmount``,
+which deducts prepayments, goes to the extensions when it differs), and the
+tax per code comes from each ``TaxSubtotal``. Document-level allowances and
+charges become lines of their own, so that the lines add up to the untaxed
+total.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from lxml import etree
+
+from . import safe_xml
+from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS, UNECE_UNIT_CODES
+from .tax_check import money, tax_code, to_decimal
+
+INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+NS = {"cac": UBL_CAC_NS, "cbc": UBL_CBC_NS}
+# root element -> (document_type, line element, quantity element)
+ROOTS = {
+    f"{{{INVOICE_NS}}}Invoice": ("invoice", "InvoiceLine", "InvoicedQuantity"),
+    f"{{{CREDIT_NOTE_NS}}}CreditNote": (
+        "credit_note",
+        "CreditNoteLine",
+        "CreditedQuantity",
+    ),
+}
+SUPPLIER_IDS = (  # in order of preference
+    "cbc:EndpointID",
+    "cac:PartyIdentification/cbc:ID",
+    "cac:PartyLegalEntity/cbc:CompanyID",
+    "cac:PartyTaxScheme/cbc:CompanyID",
+)
+PRICE_PLACES = Decimal("0.000001")
+
+# UN/ECE code -> Odoo unit name; the first name of a code wins ("Units")
+ODOO_UNITS = {code: name for name, code in reversed(UNECE_UNIT_CODES.items())}
+
+
+class UBLError(ValueError):
+    """A UBL document is refused; the message is meant for a finance user."""
+
+
+def _text(parent, path):
+    element = parent.find(path, NS)
+    return "" if element is None else "".join(element.itertext()).strip()
+
+
+def _number(text, what):
+    try:
+        return to_decimal(text, what)
+    except ValueError:
+        raise UBLError(f"{what} must be a number such as 12.50, not {text!r}") from None
+
+
+def _date(text, what):
+    error = UBLError(f"{what} must be a date such as 2026-12-03, not {text!r}")
+    if len(text) != 10:  # UBL dates have no time part
+        raise error
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise error from None
+
+
+class _Reader:
+    """Reads amounts of one document, all in its currency."""
+
+    def __init__(self, root, label, currency):
+        self.root, self.label, self.currency = root, label, currency
+
+    def amount(self, parent, path, what, required=True):
+        element = parent.find(path, NS)
+        if element is None or not "".join(element.itertext()).strip():
+            if required:
+                name = path.replace("cbc:", "").replace("cac:", "")
+                raise UBLError(f"{what} is missing ({name})")
+            return None
+        code = (element.get("currencyID") or "").strip()
+        if code and code != self.currency:
+            raise UBLError(f"{what} is in {code}, the document in {self.currency}")
+        return _number("".join(element.itertext()).strip(), what)
+
+    def tax_code(self, category, what):
+        """The hub's tax code of a TaxCategory or ClassifiedTaxCategory."""
+        if category is None:
+            return None
+        scheme = _text(category, "cac:TaxScheme/cbc:ID") or "VAT"
+        percent = _text(category, "cbc:Percent") or None
+        try:
+            return tax_code(scheme, percent, _text(category, "cbc:ID"))
+        except ValueError as exc:
+            raise UBLError(f"the tax of {what}: {exc}") from None
+
+
+def _odoo_unit(code):
+    code = (code or "").strip()
+    return ODOO_UNITS.get(code, code) or None
+
+
+def _put(mapping, key, value):
+    """Set optional fields only when they have a value (the schema refuses blanks)."""
+    if value not in (None, "", [], {}):
+        mapping[key] = value
+
+
+def _supplier(root):
+    party = root.find("cac:AccountingSupplierParty/cac:Party", NS)
+    if party is not None:
+        for path in SUPPLIER_IDS:
+            element = party.find(path, NS)
+            value = "" if element is None else (element.text or "").strip()
+            if value:
+                # a scheme (Peppol EAS code such as 0208) keeps ids of registries apart
+                scheme = (element.get("schemeID") or "").strip()
+                return f"{scheme}:{value}" if scheme else value
+    raise UBLError(
+        "the document does not identify its supplier (AccountingSupplierParty: "
+        "EndpointID, PartyIdentification or CompanyID)"
+    )
+
+
+def _line(reader, element, position, quantity_tag):
+    line_id = _text(element, "cbc:ID") or str(position)
+    what = f"line {line_id} of {reader.label}"
+    quantity_element = element.find(f"cbc:{quantity_tag}", NS)
+    if quantity_element is None:
+        raise UBLError(f"{what} has no quantity ({quantity_tag})")
+    quantity = _number(quantity_element.text, f"the quantity of {what}")
+    amount = reader.amount(element, "cbc:LineExtensionAmount", f"the amount of {what}")
+    price = reader.amount(element, "cac:Price/cbc:PriceAmount", f"the price of {what}")
+    basis = _text(element, "cac:Price/cbc:BaseQuantity")
+    if basis:  # the price is for this many units
+        per = _number(basis, f"the price base quantity of {what}")
+        if per <= 0:
+            raise UBLError(f"the price base quantity of {what} must be positive")
+        price /= per
+    if element.find("cac:AllowanceCharge", NS) is not None and quantity:
+        # line allowances and charges are in the line amount: use the net price
+        price = (amount / quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+    item = element.find("cac:Item", NS)
+    if item is None:
+        raise UBLError(f"{what} has no item (cac:Item)")
+    product_code = _text(item, "cac:SellersItemIdentification/cbc:ID")
+    description = _text(item, "cbc:Name") or _text(item, "cbc:Description")
+    code = reader.tax_code(item.find("cac:ClassifiedTaxCategory", NS), what)
+    line = {"line_id": line_id}
+    _put(line, "po_line_id", _text(element, "cac:OrderLineReference/cbc:LineID"))
+    _put(line, "product_code", product_code)
+    line.update(
+        description=description or product_code or f"Line {line_id}",
+        quantity=float(quantity),
+    )
+    _put(line, "uom", _odoo_unit(quantity_element.get("unitCode")))
+    line.update(unit_price=float(price), tax_codes=[code] if code else [])
+    _put(line, "cost_center", _text(element, "cbc:AccountingCost"))
+    return line
+
+
+def _allowance_charge_lines(reader):
+    """Document-level allowances (negative) and charges as lines."""
+    lines = []
+    counts = {"allowance": 0, "charge": 0}
+    for element in reader.root.iterfind("cac:AllowanceCharge", NS):
+        charge = _text(element, "cbc:ChargeIndicator").lower() in ("true", "1")
+        kind = "charge" if charge else "allowance"
+        counts[kind] += 1
+        line_id = f"{kind}-{counts[kind]}"
+        what = f"the {kind} {counts[kind]} of {reader.label}"
+        amount = abs(reader.amount(element, "cbc:Amount", f"the amount of {what}"))
+        code = reader.tax_code(element.find("cac:TaxCategory", NS), what)
+        lines.append(
+            {
+                "line_id": line_id,
+                "description": _text(element, "cbc:AllowanceChargeReason")
+                or kind.capitalize(),
+                "quantity": 1.0,
+                "unit_price": float(amount if kind == "charge" else -amount),
+                "tax_codes": [code] if code else [],
+            }
+        )
+    return lines
+
+
+def _taxes(reader):
+    """``(amount_tax, tax_totals)`` from the TaxTotal in the document currency
+    (a second TaxTotal may state the tax in the tax currency)."""
+    for tax_total in reader.root.iterfind("cac:TaxTotal", NS):
+        amount_element = tax_total.find("cbc:TaxAmount", NS)
+        currency = "" if amount_element is None else amount_element.get("currencyID")
+        if currency not in (None, "", reader.currency):
+            continue
+        tax = reader.amount(tax_total, "cbc:TaxAmount", f"the tax of {reader.label}")
+        totals = {}
+        for subtotal in tax_total.iterfind("cac:TaxSubtotal", NS):
+            category = subtotal.find("cac:TaxCategory", NS)
+            code = reader.tax_code(category, f"a tax subtotal of {reader.label}")
+            if not code:
+                raise UBLError(f"a tax subtotal of {reader.label} has no TaxCategory")
+            what = f"the {code} subtotal of {reader.label}"
+            base = reader.amount(subtotal, "cbc:TaxableAmount", f"the base of {what}")
+            amount = reader.amount(subtotal, "cbc:TaxAmount", f"the tax of {what}")
+            total = totals.setdefault(code, [Decimal(0), Decimal(0)])
+            total[0] += base
+            total[1] += amount
+        return tax, [
+            {"tax_code": code, "base": float(base), "amount": float(amount)}
+            for code, (base, amount) in totals.items()
+        ]
+    raise UBLError(
+        f"{reader.label} states no tax total in {reader.currency} (TaxTotal)"
+    )
+
+
+def invoice_to_canonical(data):
+    """A UBL ``Invoice`` or ``CreditNote`` (bytes) as a canonical invoice.
+
+    The supplier is the first of EndpointID, PartyIdentification ID, legal
+    CompanyID and tax CompanyID of the AccountingSupplierParty, prefixed by
+    its scheme (``0208:0123456789``); the external_id is
+    ``<supplier>/<invoice number>`` because numbers are only unique per
+    supplier.
+    """
+    try:
+        root = safe_xml.parse(data)
+    except safe_xml.UnsafeXMLError as exc:
+        raise UBLError(str(exc)) from None
+    if root.tag not in ROOTS:
+        name = etree.QName(root)
+        kind = "UBL " if name.namespace and "ubl:schema" in name.namespace else ""
+        raise UBLError(
+            f"the document is a {kind}{name.localname}, not an Invoice or a CreditNote"
+        )
+    document_type, line_tag, quantity_tag = ROOTS[root.tag]
+    number = _text(root, "cbc:ID")
+    if not number:
+        raise UBLError("the document has no number (cbc:ID)")
+    noun = "credit note" if document_type == "credit_note" else "invoice"
+    label = f"the {noun} {number}"
+    currency = _text(root, "cbc:DocumentCurrencyCode")
+    if not currency:
+        raise UBLError(f"{label} has no currency (DocumentCurrencyCode)")
+    reader = _Reader(root, label, currency)
+    supplier = _supplier(root)
+
+    lines = [
+        _line(reader, element, position, quantity_tag)
+        for position, element in enumerate(root.iterfind(f"cac:{line_tag}", NS), 1)
+    ]
+    if not lines:
+        raise UBLError(f"{label} has no lines ({line_tag})")
+    lines += _allowance_charge_lines(reader)
+    seen = set()
+    for line in lines:
+        if line["line_id"] in seen:
+            raise UBLError(f"{label} has two lines numbered {line['line_id']}")
+        seen.add(line["line_id"])
+
+    totals = root.find("cac:LegalMonetaryTotal", NS)
+    if totals is None:
+        raise UBLError(f"{label} has no totals (LegalMonetaryTotal)")
+    untaxed = reader.amount(
+        totals, "cbc:TaxExclusiveAmount", f"the untaxed total of {label}"
+    )
+    total = reader.amount(totals, "cbc:TaxInclusiveAmount", f"the total of {label}")
+    payable = reader.amount(totals, "cbc:PayableAmount", f"the amount due of {label}")
+    if total < 0:
+        remedy = (
+            "send a credit note" if document_type == "invoice" else "send an invoice"
+        )
+        raise UBLError(
+            f"{label} has a negative total ({money(total)} {currency}); "
+            f"{remedy} instead"
+        )
+    tax, tax_totals = _taxes(reader)
+
+    document = {
+        "external_id": f"{supplier}/{number}",
+        "document_type": document_type,
+        "supplier_external_id": supplier,
+        "invoice_number": number,
+        "invoice_date": _date(_text(root, "cbc:IssueDate"), f"the date of {label}"),
+    }
+    due = _text(root, "cbc:DueDate") or _text(
+        root, "cac:PaymentMeans/cbc:PaymentDueDate"
+    )
+    if due:
+        document["due_date"] = _date(due, f"the due date of {label}")
+    document["currency"] = currency
+    _put(
+        document, "purchase_order_external_id", _text(root, "cac:OrderReference/cbc:ID")
+    )
+    document["lines"] = lines
+    _put(document, "tax_totals", tax_totals)
+    document.update(
+        amount_untaxed=float(untaxed),
+        amount_tax=float(tax),
+        amount_total=float(total),
+    )
+    extensions = {}
+    if payable != total:
+        extensions["ubl_payable_amount"] = float(payable)
+    credited = [
+        _text(reference, "cbc:ID")
+        for reference in root.iterfind(
+            "cac:BillingReference/cac:InvoiceDocumentReference", NS
+        )
+        if _text(reference, "cbc:ID")
+    ]
+    _put(extensions, "ubl_billing_references", credited)
+    _put(document, "extensions", extensions)
+    return document

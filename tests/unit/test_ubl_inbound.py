@@ -1,0 +1,342 @@
+import doctest
+from pathlib import Path
+
+import pytest
+
+from lib import canonical, safe_xml, ubl_inbound
+from lib.outbound_formats import render_ubl_order
+from lib.ubl_inbound import UBLError, invoice_to_canonical
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+SUPPLIER_PARTY = b'<cbc:EndpointID schemeID="0208">0123456749</cbc:EndpointID>'
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE Invoice [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol9 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<Invoice>&lol9;</Invoice>"""
+XXE = (
+    b'<?xml version="1.0"?>'
+    b'<!DOCTYPE Invoice [<!ENTITY xxe SYSTEM "http://169.254.169.254/latest/">]>'
+    b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+    b"&xxe;</Invoice>"
+)
+
+
+def _sample(name, *replacements):
+    """A sample document, with ``(old, new)`` byte replacements that must apply."""
+    data = (SAMPLES / f"{name}.xml").read_bytes()
+    for old, new in replacements:
+        assert old in data, f"{old!r} is not in {name}.xml"
+        data = data.replace(old, new)
+    return data
+
+
+def _invoice(*replacements):
+    document = invoice_to_canonical(_sample("ubl_invoice", *replacements))
+    assert canonical.validate("invoice", document) == []
+    return document
+
+
+def test_module_examples_hold():
+    result = doctest.testmod(ubl_inbound, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_peppol_invoice_becomes_a_canonical_invoice():
+    document = _invoice()
+    assert document["document_type"] == "invoice"
+    assert document["supplier_external_id"] == "0208:0123456749"
+    assert document["external_id"] == "0208:0123456749/INV-2026-000101"
+    assert document["invoice_number"] == "INV-2026-000101"
+    assert (document["invoice_date"], document["due_date"]) == (
+        "2026-12-03",
+        "2027-01-02",
+    )
+    assert document["currency"] == "EUR"
+    assert document["purchase_order_external_id"] == "PO-000001"
+    example_lines = canonical.example("invoice")["lines"]
+    for read, expected in zip(document["lines"], example_lines, strict=False):
+        for key in ("po_line_id", "product_code", "quantity", "uom", "unit_price"):
+            assert read[key] == expected[key]
+        assert read["tax_codes"] == expected["tax_codes"]
+    assert document["lines"][0]["description"] == "Copy paper A4 80 g/m2"
+    assert document["lines"][0]["cost_center"] == "FIN-100"
+
+
+def test_price_for_a_base_quantity_is_brought_to_one_unit():
+    # the coffee is priced 184.00 per 10 kg
+    assert _invoice()["lines"][1]["unit_price"] == 18.4
+
+
+def test_document_charges_are_lines_so_that_lines_add_up_to_the_untaxed_total():
+    document = _invoice()
+    assert document["lines"][2] == {
+        "line_id": "charge-1",
+        "description": "Freight",
+        "quantity": 1.0,
+        "unit_price": 10.0,
+        "tax_codes": ["VAT21"],
+    }
+    lines = sum(line["quantity"] * line["unit_price"] for line in document["lines"])
+    assert lines == pytest.approx(document["amount_untaxed"])
+
+
+def test_document_allowances_are_negative_lines():
+    document = _invoice(
+        (b"<cbc:ChargeIndicator>true", b"<cbc:ChargeIndicator>false"),
+        (b"<cbc:AllowanceChargeReason>Freight", b"<cbc:AllowanceChargeReason>Volume"),
+    )
+    line = document["lines"][2]
+    assert (line["line_id"], line["description"], line["unit_price"]) == (
+        "allowance-1",
+        "Volume",
+        -10.0,
+    )
+
+
+def test_taxes_and_totals_are_taken_as_stated():
+    document = _invoice()
+    assert document["tax_totals"] == [
+        {"tax_code": "VAT21", "base": 259.0, "amount": 54.39},
+        {"tax_code": "VAT6", "base": 230.0, "amount": 13.8},
+    ]
+    assert document["amount_untaxed"] == 489.0
+    assert document["amount_tax"] == 68.19  # the EUR TaxTotal, not the USD one
+    assert document["amount_total"] == 557.19
+    # what is left to pay after the prepayment
+    assert document["extensions"] == {"ubl_payable_amount": 500.0}
+
+
+def test_line_allowances_give_the_net_unit_price():
+    document = _invoice(
+        (
+            b'currencyID="EUR">249.00</cbc:LineExtensionAmount>',
+            b'currencyID="EUR">224.10</cbc:LineExtensionAmount>'
+            b"<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+            b'<cbc:Amount currencyID="EUR">24.90</cbc:Amount></cac:AllowanceCharge>',
+        ),
+    )
+    assert document["lines"][0]["unit_price"] == 22.41
+
+
+def test_credit_note_becomes_a_canonical_credit_note():
+    document = invoice_to_canonical(_sample("ubl_credit_note"))
+    assert canonical.validate("invoice", document) == []
+    assert document["document_type"] == "credit_note"
+    assert document["invoice_number"] == "CN-2026-000007"
+    assert document["due_date"] == "2026-12-22"  # from PaymentMeans
+    assert document["lines"] == [
+        {
+            "line_id": "1",
+            "po_line_id": "1",
+            "product_code": "PAP-A4-80",
+            "description": "Copy paper A4 80 g/m2, damaged boxes",
+            "quantity": 2.0,
+            "uom": "Units",
+            "unit_price": 24.9,
+            "tax_codes": ["VAT21"],
+        }
+    ]
+    assert (document["amount_untaxed"], document["amount_tax"]) == (49.8, 10.46)
+    assert document["amount_total"] == 60.26
+    assert document["extensions"] == {"ubl_billing_references": ["INV-2026-000101"]}
+
+
+@pytest.mark.parametrize(
+    ("replacements", "supplier"),
+    [
+        ([(SUPPLIER_PARTY, b"")], "SUP-000001"),
+        (
+            [
+                (SUPPLIER_PARTY, b""),
+                (b"<cac:PartyIdentification><cbc:ID>SUP-000001</cbc:ID>", b"<cac:X>"),
+                (b"</cac:PartyIdentification>", b"</cac:X>"),
+            ],
+            "0208:0123456749",
+        ),
+        (
+            [
+                (SUPPLIER_PARTY, b""),
+                (b"<cac:PartyIdentification><cbc:ID>SUP-000001</cbc:ID>", b"<cac:X>"),
+                (b"</cac:PartyIdentification>", b"</cac:X>"),
+                (b'<cbc:CompanyID schemeID="0208">0123456749</cbc:CompanyID>', b""),
+            ],
+            "BE0123456749",
+        ),
+    ],
+)
+def test_supplier_id_falls_back_from_endpoint_to_party_id_to_company_id(
+    replacements, supplier
+):
+    document = _invoice(*replacements)
+    assert document["supplier_external_id"] == supplier
+    assert document["external_id"] == f"{supplier}/INV-2026-000101"
+
+
+def test_supplier_party_identification_keeps_its_scheme():
+    document = invoice_to_canonical(_sample("ubl_credit_note", (SUPPLIER_PARTY, b"")))
+    assert document["supplier_external_id"] == "0088:5412345000013"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            render_ubl_order(
+                canonical.example("purchase_order"),
+                buyer={"name": "Acme"},
+                seller={"name": "Paper & Beans"},
+            ),
+            "the document is a UBL Order, not an Invoice or a CreditNote",
+        ),
+        (
+            (SAMPLES / "cxml_invoice_line_tax.xml").read_bytes(),
+            "the document is a cXML, not an Invoice or a CreditNote",
+        ),
+        (
+            b'<Invoice xmlns="urn:example:invoice"/>',
+            "the document is a Invoice, not",
+        ),
+        (b"<Invoice/>", "the document is a Invoice, not"),
+    ],
+)
+def test_other_documents_are_refused_readably(data, reason):
+    with pytest.raises(UBLError, match=reason):
+        invoice_to_canonical(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (BILLION_LAUGHS, "declares its own DTD or entities"),
+        (XXE, "declares its own DTD or entities"),
+        (
+            b"<Invoice>" + b"<a>" * 120 + b"</a>" * 120 + b"</Invoice>",
+            "nested more than 100 levels deep",
+        ),
+        (b"<Invoice><cbc:ID>1</cbc:ID></Invoice>", "not well-formed XML"),
+    ],
+)
+def test_hostile_xml_is_refused_readably_through_safe_xml(data, reason):
+    with pytest.raises(UBLError, match=reason) as caught:
+        invoice_to_canonical(data)
+    assert not isinstance(caught.value, safe_xml.UnsafeXMLError)
+
+
+@pytest.mark.parametrize(
+    ("replacements", "reason"),
+    [
+        (
+            [
+                (b"<cac:AccountingSupplierParty>", b"<cac:Y>"),
+                (b"</cac:AccountingSupplierParty>", b"</cac:Y>"),
+            ],
+            "does not identify its supplier",
+        ),
+        ([(b"<cbc:ID>INV-2026-000101</cbc:ID>", b"")], "has no number"),
+        (
+            [(b"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>", b"")],
+            "has no currency",
+        ),
+        (
+            [
+                (
+                    b"<cbc:IssueDate>2026-12-03</cbc:IssueDate>",
+                    b"<cbc:IssueDate>03/12/2026</cbc:IssueDate>",
+                )
+            ],
+            "the date of the invoice INV-2026-000101 must be a date such as 2026-12-03",
+        ),
+        (
+            [(b'unitCode="KGM">12.5<', b'unitCode="KGM">12,5<')],
+            "the quantity of line 2 of the invoice INV-2026-000101 must be a number",
+        ),
+        (
+            [
+                (
+                    b'<cbc:PriceAmount currencyID="EUR">24.90',
+                    b'<cbc:PriceAmount currencyID="USD">24.90',
+                )
+            ],
+            "the price of line 1 of the invoice INV-2026-000101 is in USD, the "
+            "document in EUR",
+        ),
+        (
+            [
+                (
+                    b'<cbc:TaxInclusiveAmount currencyID="EUR">557.19',
+                    b'<cbc:TaxInclusiveAmount currencyID="EUR">-557.19',
+                )
+            ],
+            "negative total \\(-557.19 EUR\\); send a credit note instead",
+        ),
+        (
+            [
+                (
+                    b'<cbc:TaxAmount currencyID="EUR">68.19',
+                    b'<cbc:TaxAmount currencyID="GBP">68.19',
+                )
+            ],
+            "states no tax total in EUR",
+        ),
+        (
+            [(b"<cbc:ID>2</cbc:ID>", b"<cbc:ID>1</cbc:ID>")],
+            "has two lines numbered 1",
+        ),
+        (
+            [(b"<cbc:Percent>6</cbc:Percent>", b"<cbc:Percent>six</cbc:Percent>")],
+            "the VAT rate must be a number",
+        ),
+        (
+            [
+                (b"<cac:LegalMonetaryTotal>", b"<cac:Z>"),
+                (b"</cac:LegalMonetaryTotal>", b"</cac:Z>"),
+            ],
+            "has no totals",
+        ),
+    ],
+)
+def test_invoice_problems_are_refused_readably(replacements, reason):
+    with pytest.raises(UBLError, match=reason):
+        invoice_to_canonical(_sample("ubl_invoice", *replacements))
+
+
+def test_invoice_without_lines_is_refused():
+    data = _sample("ubl_invoice")
+    data = data[: data.index(b"<cac:InvoiceLine>")] + b"</Invoice>"
+    with pytest.raises(UBLError, match="has no lines \\(InvoiceLine\\)"):
+        invoice_to_canonical(data)
+
+
+def test_negative_credit_note_is_refused():
+    data = _sample(
+        "ubl_credit_note",
+        (
+            b'TaxInclusiveAmount currencyID="EUR">60.26',
+            b'TaxInclusiveAmount currencyID="EUR">-60.26',
+        ),
+    )
+    with pytest.raises(UBLError, match="send an invoice instead"):
+        invoice_to_canonical(data)
+
+
+@pytest.mark.parametrize(
+    ("category", "percent", "code"),
+    [
+        ("S", "21", "VAT21"),
+        ("E", "0", "VAT0-E"),
+        ("AE", "0", "VAT0-AE"),
+        ("Z", "0.00", "VAT0-Z"),
+    ],
+)
+def test_tax_categories_give_the_hub_tax_codes(category, percent, code):
+    document = _invoice(
+        (
+            b"<cbc:ID>S</cbc:ID>\n        <cbc:Percent>6</cbc:Percent>",
+            f"<cbc:ID>{category}</cbc:ID><cbc:Percent>{percent}</cbc:Percent>".encode(),
+        ),
+    )
+    assert document["lines"][1]["tax_codes"] == [code]
