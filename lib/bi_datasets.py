@@ -180,11 +180,12 @@ SELECT greatest(l.write_date, m.write_date) AS _changed_at,
        a.code_store->>split_part(c.parent_path, '/', 1) AS account_code,
        coalesce(a.name->>'en_US',
                 (SELECT min(v) FROM jsonb_each_text(a.name) AS t(k, v))) AS account,
-       (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
-                          ORDER BY aa.id)
-          FROM jsonb_each_text(l.analytic_distribution) d
-          JOIN account_analytic_account aa ON aa.id::text = d.key)
-           AS cost_centers,
+       CASE WHEN l.analytic_distribution IS NOT NULL THEN
+           (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
+                              ORDER BY aa.id)
+              FROM jsonb_each_text(l.analytic_distribution) d
+              JOIN account_analytic_account aa ON aa.id::text = d.key)
+       END AS cost_centers,
        po.name AS purchase_order,
        l.quantity AS quantity,
        l.price_unit AS unit_price,
@@ -258,11 +259,12 @@ SELECT greatest(l.write_date, o.write_date) AS _changed_at,
        p.name AS supplier,
        pp.default_code AS product_code,
        l.name AS description,
-       (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
-                          ORDER BY aa.id)
-          FROM jsonb_each_text(l.analytic_distribution) d
-          JOIN account_analytic_account aa ON aa.id::text = d.key)
-           AS cost_centers,
+       CASE WHEN l.analytic_distribution IS NOT NULL THEN
+           (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
+                              ORDER BY aa.id)
+              FROM jsonb_each_text(l.analytic_distribution) d
+              JOIN account_analytic_account aa ON aa.id::text = d.key)
+       END AS cost_centers,
        l.product_qty AS ordered_qty,
        l.qty_received AS received_qty,
        l.qty_invoiced AS invoiced_qty,

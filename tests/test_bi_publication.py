@@ -159,12 +159,19 @@ class TestBiPublication(FihTransactionCase):
         self.bill([(1, 30.0)], move_type="in_refund")
         self.bill([(120, 1.0)] * 1 + [(1, 1.0)] * 119)  # one bill of 120 lines
         self.bill([(1, 999.0)], post=False)  # drafts are not spend
+        plan = self.env["account.analytic.plan"].create({"name": "Cost centres"})
+        marketing = self.env["account.analytic.account"].create(
+            {"name": "Marketing", "code": "CC100", "plan_id": plan.id}
+        )
+        analytic = self.bill([(1, 60.0)], post=False)
+        analytic.invoice_line_ids.analytic_distribution = {str(marketing.id): 100}
+        analytic.action_post()
         publication = self.publication()
         load = self.run_load(publication, "full")
         self.assertEqual(
             load.state, "reconciled", load.error_message or load.differences
         )
-        posted_lines = 2 + 1 + 1 + 120
+        posted_lines = 2 + 1 + 1 + 120 + 1
         self.assertEqual(load.rows, posted_lines)
         self.assertEqual(len(load.chunk_ids), 2)  # 100 rows per chunk
         self.assertGreaterEqual(len(self.warehouse.tables["spend"]), posted_lines)
@@ -188,6 +195,11 @@ class TestBiPublication(FihTransactionCase):
         ]
         self.assertEqual(len(refund), 1)
         self.assertLess(refund[0]["amount_company"], 0)
+        row = self.warehouse.tables["spend"][str(analytic.invoice_line_ids.id)]
+        self.assertEqual(
+            (row["cost_centers"], row["supplier"], row["document_type"]),
+            ("CC100=100.0", "Acme Supplies", "invoice"),
+        )
         self.assertEqual(publication.last_success_id, load)
         self.assertEqual(publication.status, "ok")
 
