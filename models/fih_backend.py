@@ -438,6 +438,7 @@ class FihBackend(models.Model):
     last_success_at = fields.Datetime(string="Last Success", compute="_compute_health")
     message_ids_count = fields.Integer(compute="_compute_message_counts")
     message_failed_count = fields.Integer(compute="_compute_message_counts")
+    publication_count = fields.Integer(compute="_compute_publication_count")
     binding_count = fields.Integer(compute="_compute_binding_count")
     mapping_ids = fields.One2many("fih.mapping", "backend_id", string="Mappings")
     mapping_count = fields.Integer(compute="_compute_mapping_count")
@@ -1134,6 +1135,24 @@ class FihBackend(models.Model):
 
     def action_open_messages(self):
         return self._action_open_messages([])
+
+    def _compute_publication_count(self):
+        counts = dict(
+            self.env["fih.bi.publication"]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+            )
+        )
+        for backend in self:
+            backend.publication_count = counts.get(backend, 0)
+
+    def action_open_publications(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "finance_integration_hub.fih_bi_publication_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"default_backend_id": self.id}
+        return action
 
     def action_open_failed_messages(self):
         return self._action_open_messages([("state", "in", ("failed", "dead"))])

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 
+from .bi_warehouse import BiWarehouse
 from .generators import procurement_supplier, supplier_event, supplier_events
 from .loopback import NonLoopbackError
 from .sender import WebhookSender
@@ -34,6 +35,8 @@ def cmd_serve(args):
         port=args.port,
         on_request=None if args.quiet else _print_request,
     )
+    # the reporting platform's side of BI publications
+    BiWarehouse().attach(server)
     server.start()
     print(f"simulator listening on {server.url} (control API under /_sim/)", flush=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)

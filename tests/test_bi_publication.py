@@ -552,3 +552,30 @@ class TestBiPublication(FihTransactionCase):
             self.publication(
                 code="aging-period", dataset="ap_aging", schedule="period_locked"
             )
+
+    def test_publications_and_loads_stay_within_their_company(self):
+        publication = self.publication()
+        load = self.run_load(publication, "full")
+        self.assertEqual(self.bi.publication_count, 1)
+        self.assertEqual(
+            self.bi.action_open_publications()["domain"],
+            [("backend_id", "=", self.bi.id)],
+        )
+        other = self.env["res.company"].create({"name": "Other Company BV"})
+        controller = self.env["res.users"].create(
+            {
+                "name": "Other controller",
+                "login": "other-controller",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+                "groups_id": [
+                    Command.link(
+                        self.env.ref("finance_integration_hub.group_fih_manager").id
+                    )
+                ],
+            }
+        )
+        as_other = self.env(user=controller)
+        self.assertFalse(as_other["fih.bi.publication"].search([]))
+        self.assertFalse(as_other["fih.bi.load"].search([("id", "=", load.id)]))
+        self.assertFalse(as_other["fih.bi.load.chunk"].search([]))
