@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 # a confirmed order's changes that matter to the procurement platform
 ORDER_FIELDS = {"order_line", "partner_id", "date_planned", "currency_id", "notes"}
@@ -7,6 +7,22 @@ ORDER_FIELDS = {"order_line", "partner_id", "date_planned", "currency_id", "note
 class PurchaseOrder(models.Model):
     _name = "purchase.order"
     _inherit = ["purchase.order", "fih.synced.mixin"]
+
+    fih_approved_by = fields.Char(
+        string="Approved by",
+        readonly=True,
+        copy=False,
+        help="Who approved the order in the procurement platform.",
+    )
+    fih_approved_at = fields.Datetime(
+        string="Approved on", readonly=True, copy=False
+    )
+    fih_approval_reference = fields.Char(
+        string="Approval reference",
+        readonly=True,
+        copy=False,
+        help="Approval or requisition reference in the procurement platform.",
+    )
 
     def button_confirm(self):
         result = super().button_confirm()

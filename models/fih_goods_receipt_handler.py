@@ -1,0 +1,123 @@
+from odoo import api, models
+
+from .fih_message import FihBusinessException, FihSkipped
+
+
+class FihGoodsReceiptHandler(models.AbstractModel):
+    """``goods_receipt.upsert``: quantities received on the order's receipt
+    (partial receipts leave a backorder) or services confirmed, so that bills
+    are matched against what was really delivered."""
+
+    _name = "fih.goods.receipt.handler"
+    _inherit = ["fih.p2p.handler.mixin"]
+    _description = "Goods Receipt Flow"
+    _fih_object_type = "goods_receipt"
+
+    @api.model
+    def _fih_process(self, messages, documents):
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes = {}
+        for message in messages:
+            document = documents[message.id]
+            try:
+                outcomes[message.id] = self._apply(backend, message, document.data)
+            except (FihBusinessException, FihSkipped) as exc:
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _apply(self, backend, message, data):
+        if self._binding(backend, "goods_receipt", data["external_id"]):
+            # a receipt is an event: the same one again changes nothing
+            raise FihSkipped(
+                self.env._("Receipt %s was already applied.", data["external_id"])
+            )
+        order = self._order(backend, data["purchase_order_external_id"])
+        if order.state not in ("purchase", "done"):
+            raise FihBusinessException(
+                self.env._(
+                    "Order %(order)s is %(state)s: nothing can be received on it.",
+                    order=order.name,
+                    state=dict(order._fields["state"].selection)[order.state],
+                )
+            )
+        quantities = self._quantities(order, data["lines"])
+        goods = {line: qty for line, qty in quantities.items() if line.product_id.type == "consu"}
+        services = {line: qty for line, qty in quantities.items() if line not in goods}
+        links = []
+        if goods:
+            picking = self._receive_goods(order, goods, data["receipt_date"])
+            links.append((picking._name, picking.id, "received"))
+        for line, quantity in services.items():
+            line.qty_received = line.qty_received + quantity
+        if services and not goods:
+            links.append((order._name, order.id, "service confirmed"))
+        record = self.env[links[0][0]].browse(links[0][1])
+        self._bind(backend, message, "goods_receipt", data["external_id"], record, data)
+        return links
+
+    def _quantities(self, order, lines):
+        by_external_id = {
+            line.fih_external_line_id: line
+            for line in order.order_line
+            if line.fih_external_line_id
+        }
+        tolerance = order.company_id.fih_over_receipt_tolerance
+        quantities = {}
+        for item in lines:
+            line = by_external_id.get(item["po_line_id"])
+            if not line:
+                raise FihBusinessException(
+                    self.env._(
+                        "Order %(order)s has no line %(line)s.",
+                        order=order.name,
+                        line=item["po_line_id"],
+                    )
+                )
+            quantities[line] = quantities.get(line, 0) + item["quantity"]
+        for line, quantity in quantities.items():
+            allowed = line.product_qty * (1 + tolerance / 100)
+            after = line.qty_received + quantity
+            if after > allowed + 1e-9:
+                raise FihBusinessException(
+                    self.env._(
+                        "Over-receipt on %(order)s line %(line)s (%(product)s): "
+                        "%(after)s would be received for %(ordered)s ordered; up "
+                        "to %(tolerance)s%% more is accepted (%(allowed)s). "
+                        "Nothing was received.",
+                        order=order.name,
+                        line=line.fih_external_line_id,
+                        product=line.name,
+                        after=after,
+                        ordered=line.product_qty,
+                        tolerance=tolerance,
+                        allowed=round(allowed, 4),
+                    )
+                )
+        return quantities
+
+    def _receive_goods(self, order, quantities, receipt_date):
+        picking = order.picking_ids.filtered(
+            lambda p: p.picking_type_code == "incoming"
+            and p.state not in ("done", "cancel")
+        )[:1]
+        if not picking:
+            raise FihBusinessException(
+                self.env._("Order %s has no receipt waiting.", order.name)
+            )
+        for move in picking.move_ids:
+            quantity = quantities.get(move.purchase_line_id, 0)
+            if quantity and move.product_id.tracking != "none":
+                raise FihBusinessException(
+                    self.env._(
+                        "%s is tracked by lot or serial number: receive it in "
+                        "Odoo, where the numbers are entered.",
+                        move.product_id.display_name,
+                    )
+                )
+            move.quantity = quantity
+            move.picked = bool(quantity)
+        # what was not received stays open on a backorder
+        picking.with_context(skip_backorder=True).button_validate()
+        picking.date_done = receipt_date
+        return picking

@@ -1,0 +1,188 @@
+import re
+
+from odoo import api, fields, models
+
+from ..lib.ordering import parse_timestamp, stale_reason
+from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+
+_PERCENT_CODE = re.compile(r"^[A-Z]*?(\d+(?:\.\d+)?)(?:-[A-Z]+)?$")
+
+
+class FihP2pHandlerMixin(models.AbstractModel):
+    """What the procure-to-pay flows share: bindings, look-ups that explain
+    themselves, and the order of arrival."""
+
+    _name = "fih.p2p.handler.mixin"
+    _description = "Procure-to-pay flow helpers"
+
+    # -- bindings -------------------------------------------------------------
+
+    @api.model
+    def _binding(self, backend, object_type, external_id):
+        return self.env["fih.binding"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("object_type", "=", object_type),
+                ("external_id", "=", external_id),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _bound(self, backend, object_type, external_id, model):
+        binding = self._binding(backend, object_type, external_id)
+        return self.env[model].browse(binding.res_id) if binding else self.env[model]
+
+    @api.model
+    def _bind(self, backend, message, object_type, external_id, record, data):
+        values = {
+            "last_sync_at": fields.Datetime.now(),
+            "last_message_id": message.id,
+            "source_version": data.get("source_version"),
+            "source_updated_at": parse_timestamp(data.get("updated_at")),
+        }
+        binding = self._binding(backend, object_type, external_id)
+        if binding:
+            binding.write(values)
+        else:
+            self.env["fih.binding"].create(
+                {
+                    "backend_id": backend.id,
+                    "object_type": object_type,
+                    "external_id": external_id,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    **values,
+                }
+            )
+
+    @api.model
+    def _check_not_stale(self, binding, message, data):
+        if not binding or message.replay_of_id:
+            return
+        reason = stale_reason(
+            (binding.source_version, binding.source_updated_at),
+            data.get("source_version"),
+            parse_timestamp(data.get("updated_at")),
+        )
+        if reason:
+            raise FihSkipped(self.env._("Not applied: %s.", reason))
+
+    # -- look-ups -------------------------------------------------------------
+
+    @api.model
+    def _supplier(self, backend, external_id):
+        """The bound supplier; missing means it has not arrived yet (retry)."""
+        partner = self._bound(backend, "supplier", external_id, "res.partner")
+        if not partner:
+            raise FihTransientError(
+                self.env._(
+                    "Supplier %(supplier)s is not known yet from %(backend)s; the "
+                    "document waits for it and is retried automatically.",
+                    supplier=external_id,
+                    backend=backend.name,
+                )
+            )
+        return partner
+
+    @api.model
+    def _order(self, backend, external_id):
+        order = self._bound(backend, "purchase_order", external_id, "purchase.order")
+        if not order:
+            raise FihTransientError(
+                self.env._(
+                    "Purchase order %(order)s is not known yet from %(backend)s; "
+                    "the document waits for it and is retried automatically.",
+                    order=external_id,
+                    backend=backend.name,
+                )
+            )
+        return order
+
+    @api.model
+    def _currency(self, code):
+        currency = self.env["res.currency"].with_context(active_test=False).search(
+            [("name", "=", code)], limit=1
+        )
+        if not currency or not currency.active:
+            raise FihBusinessException(
+                self.env._(
+                    "Currency %s is not active in Odoo; activate it or correct "
+                    "the document.",
+                    code,
+                )
+            )
+        return currency
+
+    @api.model
+    def _taxes(self, backend, company, codes):
+        """Purchase taxes for canonical tax codes: the backend's cross-reference
+        table 'taxes' first, else the purchase tax of that percentage."""
+        taxes = self.env["account.tax"]
+        for code in codes or []:
+            tax = self.env["fih.value.map"]._record_for("taxes", code, backend)
+            if not tax:
+                match = _PERCENT_CODE.match(code.upper())
+                if match:
+                    tax = self.env["account.tax"].search(
+                        [
+                            ("type_tax_use", "=", "purchase"),
+                            ("amount_type", "=", "percent"),
+                            ("amount", "=", float(match.group(1))),
+                            ("price_include", "=", False),
+                            *self.env["account.tax"]._check_company_domain(company),
+                        ],
+                        order="sequence, id",
+                        limit=1,
+                    )
+            if not tax or tax._name != "account.tax":
+                raise FihBusinessException(
+                    self.env._(
+                        "Tax code %(code)s has no purchase tax in %(company)s; add "
+                        "it to the cross-reference table 'taxes' of %(backend)s.",
+                        code=code,
+                        company=company.name,
+                        backend=backend.name,
+                    )
+                )
+            taxes |= tax
+        return taxes
+
+    @api.model
+    def _analytic_distribution(self, company, cost_center):
+        if not cost_center:
+            return False
+        account = self.env["account.analytic.account"].search(
+            [
+                ("code", "=", cost_center),
+                ("company_id", "in", [company.id, False]),
+            ],
+            limit=1,
+        )
+        if not account:
+            raise FihBusinessException(
+                self.env._(
+                    "Cost center %(code)s does not exist in %(company)s (analytic "
+                    "account with that reference).",
+                    code=cost_center,
+                    company=company.name,
+                )
+            )
+        return {str(account.id): 100.0}
+
+    @api.model
+    def _product(self, company, code):
+        """The product with that internal reference, else the hub's
+        non-catalogue purchase product (lines with a description only)."""
+        if code:
+            product = self.env["product.product"].search(
+                [
+                    ("default_code", "=", code),
+                    ("purchase_ok", "=", True),
+                    *self.env["product.product"]._check_company_domain(company),
+                ],
+                limit=1,
+            )
+            if product:
+                return product
+        return self.env.ref("finance_integration_hub.product_non_catalogue")

@@ -1,0 +1,204 @@
+from odoo import api, fields, models
+
+from ..lib.ordering import parse_timestamp
+from .fih_message import FihBusinessException, FihSkipped
+
+ORDER = "purchase.order"
+
+
+class FihPurchaseOrderHandler(models.AbstractModel):
+    """``purchase_order.upsert``: approved orders become confirmed purchase
+    orders; updates and cancellations apply while the order allows them."""
+
+    _name = "fih.purchase.order.handler"
+    _inherit = ["fih.p2p.handler.mixin"]
+    _description = "Purchase Order Flow"
+    _fih_object_type = "purchase_order"
+
+    @api.model
+    def _fih_process(self, messages, documents):
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes = {}
+        for message in messages:
+            document = documents[message.id]
+            try:
+                outcomes[message.id] = self._apply(
+                    backend, message, document.data, document.company
+                )
+            except (FihBusinessException, FihSkipped) as exc:
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _apply(self, backend, message, data, company):
+        binding = self._binding(backend, "purchase_order", data["external_id"])
+        self._check_not_stale(binding, message, data)
+        order = self.env[ORDER].browse(binding.res_id) if binding else self.env[ORDER]
+        if data["state"] == "cancelled":
+            if not order:
+                raise FihSkipped(
+                    self.env._(
+                        "Order %s was cancelled before it reached Odoo.",
+                        data["external_id"],
+                    )
+                )
+            self._cancel(order, data)
+            self._bind(backend, message, "purchase_order", data["external_id"], order, data)
+            return [(ORDER, order.id, "cancelled")]
+        partner = self._supplier(backend, data["supplier_external_id"])
+        currency = self._currency(data["currency"])
+        lines = [self._line_values(backend, company, line) for line in data["lines"]]
+        self._check_budget(company, currency, lines, order)
+        header = {
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "currency_id": currency.id,
+            "date_order": parse_timestamp(data["order_date"] + "T00:00:00Z")
+            if len(data["order_date"]) == 10
+            else parse_timestamp(data["order_date"]),
+            "partner_ref": data["external_id"],
+            **self._approval_values(data.get("approval")),
+        }
+        if not order:
+            order = self.env[ORDER].with_company(company).create(
+                {**header, "order_line": [fields.Command.create(v) for v in lines]}
+            )
+            order.button_confirm()
+            operation = "created"
+        else:
+            self._update(order, header, lines)
+            operation = "updated"
+        self._bind(backend, message, "purchase_order", data["external_id"], order, data)
+        return [(ORDER, order.id, operation)]
+
+    def _approval_values(self, approval):
+        if not approval:
+            return {}
+        return {
+            "fih_approved_by": approval["approver"],
+            "fih_approved_at": parse_timestamp(approval["approved_at"]),
+            "fih_approval_reference": approval.get("reference") or False,
+        }
+
+    def _line_values(self, backend, company, line):
+        product = self._product(company, line.get("product_code"))
+        values = {
+            "fih_external_line_id": line["line_id"],
+            "product_id": product.id,
+            "name": line["description"],
+            "product_qty": line["quantity"],
+            "price_unit": line["unit_price"],
+            "taxes_id": [fields.Command.set(self._taxes(backend, company, line["tax_codes"]).ids)],
+            "analytic_distribution": self._analytic_distribution(
+                company, line.get("cost_center")
+            ),
+        }
+        uom = line.get("uom")
+        if uom:
+            values["product_uom"] = self._uom(product, uom).id
+        if line.get("requested_date"):
+            values["date_planned"] = line["requested_date"]
+        return values
+
+    def _uom(self, product, name):
+        uom = self.env["uom.uom"].search([("name", "=ilike", name)], limit=1)
+        if not uom or uom.category_id != product.uom_po_id.category_id:
+            raise FihBusinessException(
+                self.env._(
+                    "Unit %(unit)s cannot be used for %(product)s (its unit is "
+                    "%(expected)s).",
+                    unit=name,
+                    product=product.display_name,
+                    expected=product.uom_po_id.name,
+                )
+            )
+        return uom
+
+    # -- changes to an existing order -------------------------------------------
+
+    def _progress(self, order):
+        lines = order.order_line.filtered(lambda line: not line.display_type)
+        return sum(lines.mapped("qty_received")), sum(lines.mapped("qty_invoiced"))
+
+    def _update(self, order, header, lines):
+        received, invoiced = self._progress(order)
+        if order.state in ("cancel", "done") or received or invoiced:
+            raise FihBusinessException(
+                self.env._(
+                    "Order %(order)s can no longer be changed from the procurement "
+                    "platform: it is %(state)s with %(received)s received and "
+                    "%(invoiced)s billed. Change it in Odoo, or cancel and reissue "
+                    "it in the platform.",
+                    order=order.name,
+                    state=dict(order._fields["state"].selection)[order.state],
+                    received=received,
+                    invoiced=invoiced,
+                )
+            )
+        existing = {
+            line.fih_external_line_id: line
+            for line in order.order_line
+            if line.fih_external_line_id
+        }
+        commands = []
+        for values in lines:
+            line = existing.pop(values["fih_external_line_id"], None)
+            commands.append(
+                fields.Command.update(line.id, values)
+                if line
+                else fields.Command.create(values)
+            )
+        commands += [fields.Command.delete(line.id) for line in existing.values()]
+        order.write({**header, "order_line": commands})
+
+    def _cancel(self, order, data):
+        if order.state == "cancel":
+            raise FihSkipped(self.env._("Order %s is already cancelled.", order.name))
+        received, invoiced = self._progress(order)
+        if received or invoiced:
+            raise FihBusinessException(
+                self.env._(
+                    "Order %(order)s cannot be cancelled: %(received)s already "
+                    "received and %(invoiced)s billed. Agree a return or credit "
+                    "note with the supplier first.",
+                    order=order.name,
+                    received=received,
+                    invoiced=invoiced,
+                )
+            )
+        order.button_cancel()
+
+    # -- commitment --------------------------------------------------------------
+
+    def _check_budget(self, company, currency, lines, order):
+        """Hold an order that would take a cost center over its budget."""
+        amounts = {}
+        for values in lines:
+            distribution = values.get("analytic_distribution") or {}
+            amount = values["product_qty"] * values["price_unit"]
+            for account_id, percent in distribution.items():
+                amounts[int(account_id)] = amounts.get(int(account_id), 0) + (
+                    amount * percent / 100
+                )
+        accounts = self.env["account.analytic.account"].browse(list(amounts))
+        for account in accounts.filtered("fih_budget_limit"):
+            requested = currency._convert(
+                amounts[account.id], company.currency_id, company, fields.Date.today()
+            )
+            committed = account._fih_committed_amount(exclude_order=order)
+            remaining = account.fih_budget_limit - committed
+            if requested > remaining + 0.005:
+                raise FihBusinessException(
+                    self.env._(
+                        "Cost center %(code)s would go over budget: this order "
+                        "commits %(requested).2f %(currency)s, %(remaining).2f "
+                        "remain of %(limit).2f (%(committed).2f already committed). "
+                        "The order is held; raise the budget or reduce the order.",
+                        code=account.code or account.name,
+                        requested=requested,
+                        currency=company.currency_id.name,
+                        remaining=remaining,
+                        limit=account.fih_budget_limit,
+                        committed=committed,
+                    )
+                )

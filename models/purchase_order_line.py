@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class PurchaseOrderLine(models.Model):
+    _inherit = "purchase.order.line"
+
+    fih_external_line_id = fields.Char(
+        string="External line id",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        help="Line number of the order in the procurement platform; receipts "
+        "and invoices refer to it.",
+    )
