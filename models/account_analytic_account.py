@@ -33,7 +33,10 @@ class AccountAnalyticAccount(models.Model):
                AND l.analytic_distribution ? %(account)s
                AND o.id <> %(exclude)s
             """,
-            {"account": str(self.id), "exclude": exclude_order.id if exclude_order else 0},
+            {
+                "account": str(self.id),
+                "exclude": exclude_order.id if exclude_order else 0,
+            },
         )
         return float(self.env.cr.fetchone()[0])
 

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 VENDOR_DOCUMENTS = ("in_invoice", "in_refund")
 
@@ -6,6 +6,21 @@ VENDOR_DOCUMENTS = ("in_invoice", "in_refund")
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "fih.synced.mixin"]
+
+    fih_hold_reason = fields.Text(
+        string="Held by the integration",
+        readonly=True,
+        copy=False,
+        help="Why the bill received from the AP tool was not posted: the "
+        "three-way match, tax, currency or period checks that failed, with the "
+        "figures compared. Fix the cause, then post it by hand.",
+    )
+    fih_external_total = fields.Monetary(
+        string="Total stated by the AP tool",
+        readonly=True,
+        copy=False,
+        currency_field="currency_id",
+    )
 
     def _vendor_documents(self):
         return self.filtered(lambda m: m.move_type in VENDOR_DOCUMENTS)

@@ -1,10 +1,17 @@
-from odoo import models
+from odoo import fields, models
 
 from .account_move import VENDOR_DOCUMENTS
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
+
+    fih_external_line_id = fields.Char(
+        string="External line id",
+        readonly=True,
+        copy=False,
+        help="Line number of the invoice in the AP tool.",
+    )
 
     def unlink(self):
         # lines of a bill that was posted once may be in a BI publication

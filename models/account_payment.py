@@ -1,9 +1,17 @@
-from odoo import models
+from odoo import fields, models
 
 
 class AccountPayment(models.Model):
     _name = "account.payment"
     _inherit = ["account.payment", "fih.synced.mixin"]
+
+    fih_external_reference = fields.Char(
+        string="Remittance reference",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Payment or remittance id in the system that reported it.",
+    )
 
     def action_post(self):
         result = super().action_post()

@@ -169,6 +169,16 @@ class FihBackend(models.Model):
         help="Technical user under which this backend's messages are processed. "
         "Give it only the rights its flows need; it never logs in.",
     )
+    bill_posting = fields.Selection(
+        [("draft", "Keep in draft"), ("post", "Post when every check passes")],
+        default="post",
+        required=True,
+        tracking=True,
+        help="Bills and credit notes from this backend: post them when the "
+        "three-way match, tax, currency and period checks pass, or always "
+        "leave them in draft for review. A bill that fails a check is never "
+        "posted.",
+    )
     exception_user_id = fields.Many2one(
         "res.users",
         string="Exception Handler",

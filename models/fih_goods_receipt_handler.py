@@ -32,7 +32,7 @@ class FihGoodsReceiptHandler(models.AbstractModel):
             raise FihSkipped(
                 self.env._("Receipt %s was already applied.", data["external_id"])
             )
-        order = self._order(backend, data["purchase_order_external_id"])
+        order = self._purchase_order(backend, data["purchase_order_external_id"])
         if order.state not in ("purchase", "done"):
             raise FihBusinessException(
                 self.env._(
@@ -42,7 +42,11 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                 )
             )
         quantities = self._quantities(order, data["lines"])
-        goods = {line: qty for line, qty in quantities.items() if line.product_id.type == "consu"}
+        goods = {
+            line: qty
+            for line, qty in quantities.items()
+            if line.product_id.type == "consu"
+        }
         services = {line: qty for line, qty in quantities.items() if line not in goods}
         links = []
         if goods:

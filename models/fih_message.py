@@ -524,7 +524,13 @@ class FihMessage(models.Model):
 
     def _handler_models(self):
         """Event type -> model implementing ``_fih_process(messages)``."""
-        return {"supplier.upsert": "fih.supplier.handler"}
+        return {
+            "supplier.upsert": "fih.supplier.handler",
+            "purchase_order.upsert": "fih.purchase.order.handler",
+            "goods_receipt.upsert": "fih.goods.receipt.handler",
+            "invoice.upsert": "fih.invoice.handler",
+            "payment.upsert": "fih.payment.handler",
+        }
 
     def _process_in_transaction(self):
         handlers = self._handler_models()

@@ -16,6 +16,15 @@ class FihMessageLink(models.Model):
         string="Record ID", model_field="res_model", required=True, index=True
     )
     operation = fields.Selection(
-        [("created", "Created"), ("updated", "Updated"), ("linked", "Linked")],
+        [
+            ("created", "Created"),
+            ("updated", "Updated"),
+            ("linked", "Linked"),
+            ("cancelled", "Cancelled"),
+            ("received", "Received"),
+            ("held", "Held for review"),
+            ("posted", "Posted"),
+            ("paid", "Paid"),
+        ],
         required=True,
     )

@@ -30,7 +30,20 @@ class FihP2pHandlerMixin(models.AbstractModel):
 
     @api.model
     def _bound(self, backend, object_type, external_id, model):
-        binding = self._binding(backend, object_type, external_id)
+        """The record this backend, or another backend of its company (the
+        AP tool names orders and suppliers as the procurement platform
+        does), knows by ``external_id``."""
+        binding = self._binding(backend, object_type, external_id) or self.env[
+            "fih.binding"
+        ].search(
+            [
+                ("company_id", "=", backend.company_id.id),
+                ("object_type", "=", object_type),
+                ("external_id", "=", external_id),
+            ],
+            order="backend_id",
+            limit=1,
+        )
         return self.env[model].browse(binding.res_id) if binding else self.env[model]
 
     @api.model
@@ -86,7 +99,7 @@ class FihP2pHandlerMixin(models.AbstractModel):
         return partner
 
     @api.model
-    def _order(self, backend, external_id):
+    def _purchase_order(self, backend, external_id):
         order = self._bound(backend, "purchase_order", external_id, "purchase.order")
         if not order:
             raise FihTransientError(
@@ -101,8 +114,10 @@ class FihP2pHandlerMixin(models.AbstractModel):
 
     @api.model
     def _currency(self, code):
-        currency = self.env["res.currency"].with_context(active_test=False).search(
-            [("name", "=", code)], limit=1
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
         )
         if not currency or not currency.active:
             raise FihBusinessException(

@@ -43,7 +43,9 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     )
                 )
             self._cancel(order, data)
-            self._bind(backend, message, "purchase_order", data["external_id"], order, data)
+            self._bind(
+                backend, message, "purchase_order", data["external_id"], order, data
+            )
             return [(ORDER, order.id, "cancelled")]
         partner = self._supplier(backend, data["supplier_external_id"])
         currency = self._currency(data["currency"])
@@ -60,8 +62,12 @@ class FihPurchaseOrderHandler(models.AbstractModel):
             **self._approval_values(data.get("approval")),
         }
         if not order:
-            order = self.env[ORDER].with_company(company).create(
-                {**header, "order_line": [fields.Command.create(v) for v in lines]}
+            order = (
+                self.env[ORDER]
+                .with_company(company)
+                .create(
+                    {**header, "order_line": [fields.Command.create(v) for v in lines]}
+                )
             )
             order.button_confirm()
             operation = "created"
@@ -88,7 +94,9 @@ class FihPurchaseOrderHandler(models.AbstractModel):
             "name": line["description"],
             "product_qty": line["quantity"],
             "price_unit": line["unit_price"],
-            "taxes_id": [fields.Command.set(self._taxes(backend, company, line["tax_codes"]).ids)],
+            "taxes_id": [
+                fields.Command.set(self._taxes(backend, company, line["tax_codes"]).ids)
+            ],
             "analytic_distribution": self._analytic_distribution(
                 company, line.get("cost_center")
             ),

@@ -14,9 +14,7 @@ class PurchaseOrder(models.Model):
         copy=False,
         help="Who approved the order in the procurement platform.",
     )
-    fih_approved_at = fields.Datetime(
-        string="Approved on", readonly=True, copy=False
-    )
+    fih_approved_at = fields.Datetime(string="Approved on", readonly=True, copy=False)
     fih_approval_reference = fields.Char(
         string="Approval reference",
         readonly=True,

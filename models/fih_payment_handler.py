@@ -1,0 +1,141 @@
+from odoo import api, fields, models
+
+from .fih_message import FihBusinessException, FihSkipped
+
+MOVE = "account.move"
+
+
+class FihPaymentHandler(models.AbstractModel):
+    """``payment.upsert``: a remittance pays one or several bills, fully or in
+    part; each allocation is registered and reconciled with its bill."""
+
+    _name = "fih.payment.handler"
+    _inherit = ["fih.p2p.handler.mixin"]
+    _description = "Payment Flow"
+    _fih_object_type = "payment"
+
+    @api.model
+    def _fih_process(self, messages, documents):
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes = {}
+        for message in messages:
+            document = documents[message.id]
+            try:
+                outcomes[message.id] = self._apply(
+                    backend, message, document.data, document.company
+                )
+            except (FihBusinessException, FihSkipped) as exc:
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _apply(self, backend, message, data, company):
+        if self._binding(backend, "payment", data["external_id"]):
+            raise FihSkipped(
+                self.env._("Payment %s was already registered.", data["external_id"])
+            )
+        partner = (
+            self._supplier(backend, data["supplier_external_id"])
+            if data.get("supplier_external_id")
+            else self.env["res.partner"]
+        )
+        currency = self._currency(data["currency"])
+        allocations = data.get("allocations") or []
+        if not allocations:
+            raise FihBusinessException(
+                self.env._(
+                    "Payment %s names no bill; register it in Odoo, where it can "
+                    "be matched by hand.",
+                    data["external_id"],
+                )
+            )
+        allocated = round(sum(item["amount"] for item in allocations), 2)
+        if abs(allocated - data["amount"]) > 0.005:
+            raise FihBusinessException(
+                self.env._(
+                    "Payment %(payment)s of %(amount)s %(currency)s allocates "
+                    "%(allocated)s to bills; the figures must agree.",
+                    payment=data["external_id"],
+                    amount=data["amount"],
+                    currency=currency.name,
+                    allocated=allocated,
+                )
+            )
+        bills = [
+            (self._bill(backend, company, partner, item), item["amount"])
+            for item in allocations
+        ]
+        links, payments = [], self.env["account.payment"]
+        for bill, amount in bills:
+            payment = self._register_payment(bill, amount, currency, data)
+            payments |= payment
+            links += [
+                ("account.payment", payment.id, "created"),
+                (MOVE, bill.id, "paid"),
+            ]
+        self._bind(backend, message, "payment", data["external_id"], payments[:1], data)
+        return links
+
+    def _bill(self, backend, company, partner, item):
+        bill = self.env[MOVE]
+        if item.get("invoice_external_id"):
+            bill = self._bound(backend, "invoice", item["invoice_external_id"], MOVE)
+        elif item.get("invoice_number") and partner:
+            bill = self.env[MOVE].search(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_type", "in", ("in_invoice", "in_refund")),
+                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                    ("ref", "=ilike", item["invoice_number"]),
+                    ("state", "!=", "cancel"),
+                ],
+                limit=1,
+            )
+        reference = item.get("invoice_external_id") or item.get("invoice_number")
+        if not bill:
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance pays bill %s, which Odoo does not know; "
+                    "nothing of this payment was registered.",
+                    reference or "(no reference)",
+                )
+            )
+        if bill.state != "posted":
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance pays %(bill)s, which is not posted (%(reason)s); "
+                    "nothing of this payment was registered.",
+                    bill=bill.display_name,
+                    reason=bill.fih_hold_reason or bill.state,
+                )
+            )
+        if bill.payment_state in ("paid", "reversed"):
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance pays %s, which is already paid; nothing of "
+                    "this payment was registered.",
+                    bill.display_name,
+                )
+            )
+        return bill
+
+    def _register_payment(self, bill, amount, currency, data):
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model=MOVE, active_ids=bill.ids)
+            .create(
+                {
+                    "payment_date": data["payment_date"],
+                    "amount": amount,
+                    "currency_id": currency.id,
+                    "communication": data.get("reference") or data["external_id"],
+                    # a partial payment leaves the rest of the bill open
+                    "payment_difference_handling": "open",
+                }
+            )
+        )
+        payment = wizard._create_payments()
+        payment.fih_external_reference = data["external_id"]
+        if not payment.date:
+            payment.date = fields.Date.to_date(data["payment_date"])
+        return payment

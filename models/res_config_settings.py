@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    fih_match_quantity_tolerance = fields.Float(
+        related="company_id.fih_match_quantity_tolerance", readonly=False
+    )
+    fih_match_price_tolerance_percent = fields.Float(
+        related="company_id.fih_match_price_tolerance_percent", readonly=False
+    )
+    fih_match_price_tolerance_amount = fields.Float(
+        related="company_id.fih_match_price_tolerance_amount", readonly=False
+    )
+    fih_tax_tolerance = fields.Float(
+        related="company_id.fih_tax_tolerance", readonly=False
+    )
+    fih_over_receipt_tolerance = fields.Float(
+        related="company_id.fih_over_receipt_tolerance", readonly=False
+    )

@@ -1,0 +1,440 @@
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import FihTransactionCase, supplier_event
+
+MAIL = "odoo.addons.mail.models.mail_mail"  # activity e-mails: no SMTP in tests
+
+
+def order_event(n=1, version=1, **overrides):
+    data = {
+        "external_id": f"PO-{n}",
+        "supplier_external_id": "SUP-000001",
+        "currency": "EUR",
+        "order_date": "2026-11-20",
+        "state": "approved",
+        "approval": {
+            "approver": "jane.buyer@example.com",
+            "approved_at": "2026-11-20T09:30:00Z",
+            "reference": f"REQ-{n}",
+        },
+        "source_version": version,
+        "lines": [
+            {
+                "line_id": "1",
+                "product_code": "PAPER",
+                "description": "Paper A4, box of 5 reams",
+                "quantity": 10,
+                "uom": "Units",
+                "unit_price": 4.0,
+                "tax_codes": ["VAT15"],
+                "cost_center": "CC100",
+                "requested_date": "2026-11-30",
+            },
+            {
+                "line_id": "2",
+                "description": "Printer installation",
+                "quantity": 1,
+                "uom": "Units",
+                "unit_price": 100.0,
+                "tax_codes": ["VAT15"],
+            },
+        ],
+    }
+    data.update(overrides)
+    return {
+        "id": f"evt-po-{n}-v{version}",
+        "type": "purchase_order.upsert",
+        "occurred_at": "2026-11-20T09:31:00Z",
+        "data": data,
+    }
+
+
+def receipt_event(n, lines, order=1):
+    return {
+        "id": f"evt-gr-{n}",
+        "type": "goods_receipt.upsert",
+        "occurred_at": "2026-11-25T10:00:00Z",
+        "data": {
+            "external_id": f"GR-{n}",
+            "purchase_order_external_id": f"PO-{order}",
+            "receipt_date": "2026-11-25",
+            "kind": "goods",
+            "lines": [{"po_line_id": line, "quantity": qty} for line, qty in lines],
+        },
+    }
+
+
+def invoice_event(n, lines, document_type="invoice", tax=None, order=1, **overrides):
+    """``lines``: (po line, quantity, unit price); 15 % tax unless ``tax``."""
+    untaxed = round(sum(qty * price for _line, qty, price in lines), 2)
+    amount_tax = round(untaxed * 0.15, 2) if tax is None else tax
+    data = {
+        "external_id": f"INV-{n}",
+        "document_type": document_type,
+        "supplier_external_id": "SUP-000001",
+        "invoice_number": f"F2026-{n:04d}",
+        "invoice_date": "2026-11-26",
+        "due_date": "2026-12-26",
+        "currency": "EUR",
+        "purchase_order_external_id": f"PO-{order}",
+        "lines": [
+            {
+                "line_id": str(index),
+                "po_line_id": po_line,
+                "description": f"Line {index}",
+                "quantity": qty,
+                "unit_price": price,
+                "tax_codes": ["VAT15"],
+            }
+            for index, (po_line, qty, price) in enumerate(lines, 1)
+        ],
+        "tax_totals": [{"tax_code": "VAT15", "base": untaxed, "amount": amount_tax}],
+        "amount_untaxed": untaxed,
+        "amount_tax": amount_tax,
+        "amount_total": round(untaxed + amount_tax, 2),
+    }
+    data.update(overrides)
+    return {
+        "id": f"evt-inv-{n}",
+        "type": "invoice.upsert",
+        "occurred_at": "2026-11-26T08:00:00Z",
+        "data": data,
+    }
+
+
+def payment_event(n, allocations, **overrides):
+    data = {
+        "external_id": f"PAY-{n}",
+        "supplier_external_id": "SUP-000001",
+        "payment_date": "2026-12-01",
+        "currency": "EUR",
+        "amount": round(sum(amount for _ref, amount in allocations), 2),
+        "reference": f"REMIT-{n}",
+        "allocations": [
+            {"invoice_external_id": ref, "amount": amount}
+            for ref, amount in allocations
+        ],
+    }
+    data.update(overrides)
+    return {
+        "id": f"evt-pay-{n}",
+        "type": "payment.upsert",
+        "occurred_at": "2026-12-01T08:00:00Z",
+        "data": data,
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestProcureToPay(FihTransactionCase):
+    """Supplier -> order -> receipt -> bill -> payment, from two platforms."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        procurement_secret = cls.secret
+        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
+        cls.ap_secret, cls.secret = cls.secret, procurement_secret
+        cls.paper = cls.env["product.product"].create(
+            {
+                "name": "Paper A4",
+                "default_code": "PAPER",
+                "type": "consu",
+                "is_storable": True,
+                "purchase_method": "receive",
+            }
+        )
+        plan = cls.env["account.analytic.plan"].create({"name": "Cost centres"})
+        cls.marketing = cls.env["account.analytic.account"].create(
+            {"name": "Marketing", "code": "CC100", "plan_id": plan.id}
+        )
+        cls.company = cls.env.company
+
+    # -- helpers -------------------------------------------------------------
+
+    def in_company_currency(self, event):
+        if "currency" in event["data"]:
+            event["data"]["currency"] = self.company.currency_id.name
+        return event
+
+    def from_ap(self, event):
+        event = self.in_company_currency(event)
+        body, headers = self.signed(event, secret=self.ap_secret)
+        result = self.env["fih.webhook.intake"]._receive(
+            self.ap.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+        )
+        self.assertEqual(result.status, 202, result.payload)
+        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        self.env.invalidate_all()
+        return self.Message.search(
+            [("backend_id", "=", self.ap.id), ("idempotency_key", "=", event["id"])]
+        )
+
+    def from_procurement(self, event):
+        event = self.in_company_currency(event)
+        self.assertEqual(self.receive(event).status, 202)
+        self.process()
+        return self.messages(idempotency_key=event["id"])
+
+    def order(self, n=1):
+        binding = self.env["fih.binding"].search(
+            [("object_type", "=", "purchase_order"), ("external_id", "=", f"PO-{n}")]
+        )
+        return self.env["purchase.order"].browse(binding.res_id)
+
+    def bill(self, n):
+        binding = self.env["fih.binding"].search(
+            [("object_type", "=", "invoice"), ("external_id", "=", f"INV-{n}")]
+        )
+        return self.env["account.move"].browse(binding.res_id)
+
+    def supplier_and_order(self):
+        self.from_procurement(supplier_event(1))
+        message = self.from_procurement(order_event())
+        self.assertEqual(message.state, "done", message.error_message)
+        return self.order()
+
+    # -- purchase orders -----------------------------------------------------------
+
+    def test_an_approved_order_is_confirmed_with_its_approval_evidence(self):
+        order = self.supplier_and_order()
+        self.assertEqual(order.state, "purchase")
+        self.assertEqual(order.partner_id, self.partners_by_external_id("SUP-000001"))
+        self.assertEqual(
+            (order.fih_approved_by, order.fih_approval_reference),
+            ("jane.buyer@example.com", "REQ-1"),
+        )
+        paper, install = order.order_line.sorted("fih_external_line_id")
+        self.assertEqual(
+            (paper.product_id, paper.product_qty, paper.price_unit),
+            (self.paper, 10, 4.0),
+        )
+        self.assertEqual(paper.analytic_distribution, {str(self.marketing.id): 100.0})
+        self.assertEqual(paper.taxes_id.amount, 15)
+        self.assertEqual(str(paper.date_planned.date()), "2026-11-30")
+        self.assertEqual(
+            install.product_id,
+            self.env.ref("finance_integration_hub.product_non_catalogue"),
+        )
+        self.assertEqual(install.name, "Printer installation")
+        self.assertEqual(order.amount_untaxed, 140.0)
+        self.assertEqual(len(order.picking_ids), 1)
+
+    def test_an_order_waits_for_its_supplier_when_it_arrives_first(self):
+        message = self.from_procurement(order_event())
+        self.assertEqual((message.state, message.error_kind), ("received", "transient"))
+        self.assertIn("not known yet", message.error_message)
+        self.from_procurement(supplier_event(1))
+        message.next_attempt_at = False
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.order().state, "purchase")
+
+    def test_updates_apply_until_goods_are_received_then_become_exceptions(self):
+        order = self.supplier_and_order()
+        update = order_event(version=2)
+        update["data"]["lines"][0]["quantity"] = 12
+        self.assertEqual(self.from_procurement(update).state, "done")
+        self.assertEqual(
+            order.order_line.filtered("product_id").mapped("product_qty")[0], 12
+        )
+        self.from_procurement(receipt_event(1, [("1", 2)]))
+        late = order_event(version=3)
+        with mute_logger(MAIL):
+            message = self.from_procurement(late)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("can no longer be changed", message.error_message)
+        self.assertEqual(
+            order.order_line.sorted("fih_external_line_id")[0].product_qty, 12
+        )
+
+    def test_a_cancellation_cancels_an_order_nothing_was_received_on(self):
+        order = self.supplier_and_order()
+        cancelled = order_event(version=2, state="cancelled")
+        self.assertEqual(self.from_procurement(cancelled).state, "done")
+        self.assertEqual(order.state, "cancel")
+
+    @mute_logger(MAIL)
+    def test_an_order_over_the_cost_center_budget_is_held(self):
+        self.marketing.fih_budget_limit = 30.0  # the paper line commits 40
+        self.from_procurement(supplier_event(1))
+        message = self.from_procurement(order_event())
+        self.assertEqual((message.state, message.error_kind), ("failed", "business"))
+        self.assertIn("Cost center CC100 would go over budget", message.error_message)
+        self.assertIn("40.00", message.error_message)
+        self.assertFalse(self.order())
+
+    # -- receipts ------------------------------------------------------------------
+
+    def test_a_partial_receipt_leaves_a_backorder(self):
+        order = self.supplier_and_order()
+        message = self.from_procurement(receipt_event(1, [("1", 4)]))
+        self.assertEqual(message.state, "done", message.error_message)
+        paper = order.order_line.filtered(lambda line: line.product_id == self.paper)
+        self.assertEqual(paper.qty_received, 4)
+        self.assertEqual(len(order.picking_ids), 2)
+        self.assertEqual(
+            sorted(order.picking_ids.mapped("state")), ["assigned", "done"]
+        )
+        again = self.from_procurement(
+            receipt_event(1, [("1", 4)]) | {"id": "evt-gr-1b"}
+        )
+        self.assertEqual(again.state, "skipped")
+        self.assertEqual(paper.qty_received, 4)
+
+    @mute_logger(MAIL)
+    def test_an_over_receipt_beyond_the_tolerance_is_refused(self):
+        self.company.fih_over_receipt_tolerance = 10
+        order = self.supplier_and_order()
+        refused = self.from_procurement(receipt_event(1, [("1", 12)]))
+        self.assertEqual(refused.state, "failed")
+        self.assertIn("11.0", refused.error_message)
+        accepted = self.from_procurement(receipt_event(2, [("1", 11)]))
+        self.assertEqual(accepted.state, "done")
+        paper = order.order_line.filtered(lambda line: line.product_id == self.paper)
+        self.assertEqual(paper.qty_received, 11)
+
+    # -- bills -----------------------------------------------------------------------
+
+    def test_a_matching_invoice_is_posted_and_linked_to_the_order(self):
+        order = self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        order.order_line.filtered(
+            lambda line: not line.product_id.is_storable
+        ).qty_received = 1
+        message = self.from_ap(invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)]))
+        self.assertEqual(message.state, "done", message.error_message)
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "posted")
+        self.assertEqual((bill.ref, bill.amount_total), ("F2026-0001", 161.0))
+        self.assertEqual(bill.invoice_line_ids.purchase_line_id, order.order_line)
+        self.assertEqual(order.invoice_ids, bill)
+        self.assertEqual(sorted(order.order_line.mapped("qty_invoiced")), [1.0, 10.0])
+        self.assertFalse(bill.fih_hold_reason)
+
+    @mute_logger(MAIL)
+    def test_invoicing_more_than_received_keeps_the_bill_in_draft(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 4)]))
+        message = self.from_ap(invoice_event(1, [("1", 10, 4.0)]))
+        self.assertEqual(message.state, "done")
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn("10 invoiced but only 4 received", bill.fih_hold_reason)
+        activity = bill.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.ap._exception_user())
+        self.assertIn("only 4 received", str(activity.note))
+
+    @mute_logger(MAIL)
+    def test_a_price_above_the_order_keeps_the_bill_in_draft_unless_tolerated(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        self.from_ap(invoice_event(1, [("1", 10, 4.2)]))
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn("unit price 4.20", bill.fih_hold_reason)
+        self.assertIn("instead of 4.00", bill.fih_hold_reason)
+        # the tolerance is raised and the AP tool sends the invoice again
+        self.company.fih_match_price_tolerance_percent = 5
+        message = self.from_ap(
+            invoice_event(1, [("1", 10, 4.2)]) | {"id": "evt-inv-1b"}
+        )
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.bill(1), bill)
+        self.assertEqual(bill.state, "posted")
+        self.assertFalse(bill.fih_hold_reason)
+
+    @mute_logger(MAIL)
+    def test_stated_taxes_that_differ_from_odoos_keep_the_bill_in_draft(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        self.from_ap(invoice_event(1, [("1", 10, 4.0)], tax=8.0))
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn("VAT15", bill.fih_hold_reason)
+        self.assertIn("8", bill.fih_hold_reason)
+        self.assertIn("6", bill.fih_hold_reason)  # 15 % of 40
+
+    @mute_logger(MAIL)
+    def test_a_duplicate_invoice_is_not_created(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        self.from_ap(invoice_event(1, [("1", 5, 4.0)]))
+        same_number = invoice_event(2, [("1", 5, 4.0)], invoice_number="F2026-0001")
+        message = self.from_ap(same_number)
+        self.assertEqual((message.state, message.error_kind), ("failed", "business"))
+        self.assertIn("Duplicate invoice", message.error_message)
+        self.assertFalse(self.bill(2))
+        same_amount = invoice_event(3, [("1", 5, 4.0)])
+        message = self.from_ap(same_amount)
+        self.assertIn("Possible duplicate", message.error_message)
+        self.assertFalse(self.bill(3))
+
+    def test_a_credit_note_is_posted_as_a_refund_of_the_order(self):
+        order = self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        self.from_ap(invoice_event(1, [("1", 10, 4.0)]))
+        message = self.from_ap(
+            invoice_event(2, [("1", 2, 4.0)], document_type="credit_note")
+        )
+        self.assertEqual(message.state, "done", message.error_message)
+        refund = self.bill(2)
+        self.assertEqual((refund.move_type, refund.state), ("in_refund", "posted"))
+        paper = order.order_line.filtered(lambda line: line.product_id == self.paper)
+        self.assertEqual(paper.qty_invoiced, 8)
+
+    def test_the_draft_policy_keeps_even_a_matching_bill_in_draft(self):
+        self.ap.bill_posting = "draft"
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        self.from_ap(invoice_event(1, [("1", 10, 4.0)]))
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertFalse(bill.fih_hold_reason)
+
+    # -- payments ------------------------------------------------------------------
+
+    def paid_bills(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        self.from_ap(invoice_event(1, [("1", 4, 4.0)]))
+        self.from_ap(invoice_event(2, [("1", 6, 4.0)]))
+        return self.bill(1), self.bill(2)
+
+    def test_a_remittance_pays_several_bills_fully_or_in_part(self):
+        first, second = self.paid_bills()
+        self.assertEqual((first.amount_total, second.amount_total), (18.4, 27.6))
+        message = self.from_ap(payment_event(1, [("INV-1", 18.4), ("INV-2", 10.0)]))
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(first.payment_state, "paid")
+        self.assertEqual(second.payment_state, "partial")
+        self.assertAlmostEqual(second.amount_residual, 17.6)
+        payments = self.env["account.payment"].search(
+            [("fih_external_reference", "=", "PAY-1")]
+        )
+        self.assertEqual(len(payments), 2)
+        self.assertEqual(
+            self.from_ap(
+                payment_event(1, [("INV-1", 18.4), ("INV-2", 10.0)])
+                | {"id": "evt-pay-1b"}
+            ).state,
+            "skipped",
+        )
+
+    @mute_logger(MAIL)
+    def test_a_remittance_for_an_unknown_bill_registers_nothing(self):
+        first, _second = self.paid_bills()
+        message = self.from_ap(payment_event(1, [("INV-1", 18.4), ("INV-404", 5.0)]))
+        self.assertEqual((message.state, message.error_kind), ("failed", "business"))
+        self.assertIn("INV-404", message.error_message)
+        self.assertEqual(first.payment_state, "not_paid")
+        self.assertFalse(
+            self.env["account.payment"].search(
+                [("fih_external_reference", "=", "PAY-1")]
+            )
+        )
