@@ -54,3 +54,26 @@ class FinanceHubWebhookController(http.Controller):
             headers=[("Content-Type", "application/json"), *result.headers.items()],
             status=result.status,
         )
+
+    @http.route(
+        "/finance_hub/cxml/<string:backend_code>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def receive_cxml(self, backend_code, **_query):
+        """cXML OrderRequest, InvoiceDetailRequest, ShipNoticeRequest..."""
+        httprequest = request.httprequest
+        result = request.env["fih.cxml.intake"]._receive(
+            backend_code,
+            lambda: httprequest.get_data(cache=False),
+            httprequest.content_length,
+        )
+        return request.make_response(
+            result.body,
+            headers=[("Content-Type", "text/xml; charset=utf-8")],
+            status=result.http_status,
+        )

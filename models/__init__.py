@@ -13,6 +13,7 @@ from . import fih_bi_load_chunk
 from . import fih_bi_publication
 from . import fih_binding
 from . import fih_canonical_export
+from . import fih_cxml_intake
 from . import fih_delivery
 from . import fih_exception_group
 from . import fih_health

@@ -174,6 +174,13 @@ class FihMessage(models.Model):
         "is classified public or internal.",
     )
     payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    source_document = fields.Text(
+        string="Original document",
+        readonly=True,
+        groups="finance_integration_hub.group_fih_manager",
+        help="The cXML or UBL document as received (shared secrets redacted); "
+        "the payload holds its canonical form.",
+    )
     payload_purged_at = fields.Datetime(
         readonly=True,
         help="The payload was deleted at the end of its retention period; the "

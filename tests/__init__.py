@@ -2,6 +2,7 @@ from . import test_admin_tour
 from . import test_backend_secrets
 from . import test_bi_publication
 from . import test_concurrent_redelivery
+from . import test_cxml_intake
 from . import test_mapping_governance
 from . import test_outbound_delivery
 from . import test_outbound_formats_and_auth

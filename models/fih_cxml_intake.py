@@ -1,0 +1,135 @@
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from typing import NamedTuple
+
+import psycopg2
+
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from ..lib import cxml_inbound
+from .fih_message import read_committed_cursor
+
+_logger = logging.getLogger(__name__)
+
+# cXML answers carry their status in the document; HTTP says the same
+HTTP_STATUS = {200: 200, 201: 200, 401: 401, 406: 406, 409: 409, 500: 500}
+
+
+class CxmlResult(NamedTuple):
+    status: int  # the cXML status code
+    body: bytes
+
+    @property
+    def http_status(self):
+        return HTTP_STATUS[self.status]
+
+
+class FihCxmlIntake(models.AbstractModel):
+    """``POST /finance_hub/cxml/<backend>``: check the shared secret, store the
+    business document once per payloadID, and answer a cXML ``Response``.
+
+    The document is converted to the canonical model here, so that the
+    sender learns at once (406) that it cannot be read; it is applied later by
+    the same flows as webhook events. The stored copy of the XML has its
+    SharedSecret redacted.
+    """
+
+    _name = "fih.cxml.intake"
+    _description = "cXML Intake"
+
+    @api.model
+    def _receive(self, backend_code, read_body, content_length):
+        """``read_body()`` is only called once the size is known to be fine."""
+        try:
+            return self._receive_checked(backend_code, read_body, content_length)
+        except (psycopg2.OperationalError, psycopg2.errors.SerializationFailure):
+            _logger.warning("cXML for %s not stored: database busy", backend_code)
+            return self._answer(500, "The hub is busy; send the document again later.")
+
+    def _receive_checked(self, backend_code, read_body, content_length):
+        config = self.env["fih.backend"].sudo()._webhook_config(backend_code)
+        if not config:
+            return self._answer(401, "No active backend has this address.")
+        if content_length is None or content_length > config.max_body_kb * 1024:
+            return self._answer(
+                406,
+                f"Send the document with a Content-Length of at most "
+                f"{config.max_body_kb} KB.",
+            )
+        body = read_body()
+        try:
+            envelope = cxml_inbound.parse_envelope(body)
+        except cxml_inbound.CXMLError as exc:
+            return self._answer(exc.status_code, str(exc))
+        backend = self.env["fih.backend"].sudo().browse(config.id)
+        try:
+            expected = backend._get_secret("cxml_shared_secret")
+        except UserError:
+            _logger.error("cXML for %s refused: secrets cannot be read", backend_code)
+            return self._answer(500, "The receiving side is not configured yet.")
+        if (
+            not expected
+            or not envelope.shared_secret
+            or not hmac.compare_digest(
+                expected.encode(), envelope.shared_secret.encode()
+            )
+        ):
+            return self._answer(401, "The Sender credential's SharedSecret is wrong.")
+        try:
+            converted = cxml_inbound.to_canonical(envelope)
+        except cxml_inbound.CXMLError as exc:
+            return self._answer(exc.status_code, str(exc))
+        if (
+            converted.operation == "delete"
+            and converted.object_type != "purchase_order"
+        ):
+            return self._answer(
+                406,
+                "Withdrawing an invoice or a receipt is not accepted; send a credit "
+                "memo or a correcting document.",
+            )
+        event = {
+            "id": envelope.payload_id,
+            "type": f"{converted.object_type}.upsert",
+            "occurred_at": envelope.timestamp,
+            "data": converted.document,
+        }
+        return self._store(config, envelope, event, body)
+
+    def _store(self, config, envelope, event, body):
+        self.env.flush_all()
+        with read_committed_cursor(self.env.registry) as cr:
+            env = self.env(cr=cr, su=True)
+            Message = env["fih.message"]
+            (result,) = Message._store_inbound_events(
+                config.id,
+                config.company_id,
+                [event],
+                envelope.payload_id,
+                str(uuid.uuid4()),
+            )
+            message = Message.browse(result["message_id"])
+            if result["duplicate"]:
+                raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+                if hashlib.sha256(raw.encode()).hexdigest() != message.payload_sha256:
+                    return self._answer(
+                        409,
+                        f"payloadID {envelope.payload_id} was already received with "
+                        "a different content; give the new document a new payloadID.",
+                    )
+                return self._answer(200, "Already received; nothing changed.")
+            message.source_document = cxml_inbound.redact_shared_secret(body).decode(
+                "utf-8", errors="replace"
+            )
+            env["fih.backend"].browse(config.id)._enqueue_processing()
+        return self._answer(
+            201,
+            f"Accepted as message {message.id}; it is applied in the background.",
+        )
+
+    def _answer(self, status, text):
+        return CxmlResult(status, cxml_inbound.render_response(status, text))

@@ -1,0 +1,187 @@
+import os
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..lib import safe_xml
+from ..simulator.p2p_documents import cxml_invoice, cxml_order_request
+from .common import FihTransactionCase, supplier_event
+from .test_procure_to_pay import receipt_event
+
+INTAKE = "odoo.addons.finance_integration_hub.models.fih_cxml_intake"
+ORDER_LINES = [
+    (1, "PAPER", "Paper A4", 10, 4.0, 15),
+    (2, "SVC", "Installation", 1, 100.0, 15),
+]
+
+
+@tagged("post_install", "-at_install")
+class TestCxmlIntake(FihTransactionCase):
+    """cXML documents at /finance_hub/cxml/<backend>, each status code."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend.cxml_shared_secret = "buyer-secret"
+        procurement_secret = cls.secret
+        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
+        cls.ap.cxml_shared_secret = "supplier-secret"
+        cls.secret = procurement_secret
+        cls.env["product.product"].create(
+            {
+                "name": "Paper A4",
+                "default_code": "PAPER",
+                "type": "consu",
+                "is_storable": True,
+            }
+        )
+        cls.currency = cls.env.company.currency_id.name
+
+    def post(self, body, backend=None):
+        result = self.env["fih.cxml.intake"]._receive(
+            (backend or self.backend).code, lambda: body, len(body)
+        )
+        self.env.invalidate_all()
+        status = safe_xml.parse(result.body).find("Response/Status")
+        self.assertEqual(int(status.get("code")), result.status)
+        return result.status, status.text or ""
+
+    def order(self, **kwargs):
+        return cxml_order_request(
+            "PO-1",
+            "SUP-000001",
+            ORDER_LINES,
+            currency=self.currency,
+            shared_secret="buyer-secret",
+            **kwargs,
+        )
+
+    def test_an_order_request_is_accepted_once_and_becomes_a_purchase_order(self):
+        self.receive(supplier_event(1))
+        self.assertEqual(self.post(self.order())[0], 201)
+        self.assertEqual(
+            self.post(self.order()), (200, "Already received; nothing changed.")
+        )
+        self.process()
+        message = self.messages(event_type="purchase_order.upsert")
+        self.assertEqual(
+            (len(message), message.state), (1, "done"), message.error_message
+        )
+        order = self.env["purchase.order"].browse(message.link_ids.res_id)
+        self.assertEqual(order.state, "purchase")
+        self.assertEqual(order.amount_untaxed, 140.0)
+        self.assertEqual(order.order_line.taxes_id.amount, 15)
+        self.assertEqual(message.idempotency_key, "PO-1.v1@procurement.example")
+        self.assertIn("<SharedSecret>***</SharedSecret>", message.source_document)
+        self.assertNotIn("buyer-secret", message.source_document + message.payload)
+
+    def test_the_same_payload_id_with_another_content_is_a_conflict(self):
+        self.post(self.order())
+        changed = cxml_order_request(
+            "PO-1",
+            "SUP-000001",
+            ORDER_LINES[:1],
+            currency=self.currency,
+            shared_secret="buyer-secret",
+        )
+        status, text = self.post(changed)
+        self.assertEqual(status, 409)
+        self.assertIn("new payloadID", text)
+        self.assertEqual(len(self.messages()), 1)
+
+    def test_a_wrong_shared_secret_or_backend_is_401_and_stores_nothing(self):
+        wrong = cxml_order_request(
+            "PO-1",
+            "SUP-000001",
+            ORDER_LINES,
+            currency=self.currency,
+            shared_secret="guess",
+        )
+        self.assertEqual(self.post(wrong)[0], 401)
+        status = (
+            self.env["fih.cxml.intake"]
+            ._receive("nope", lambda: wrong, len(wrong))
+            .status
+        )
+        self.assertEqual(status, 401)
+        self.assertFalse(self.messages())
+
+    def test_unreadable_and_hostile_documents_are_406(self):
+        self.assertEqual(self.post(b"<cXML><Header>")[0], 406)
+        xxe = (
+            b'<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY x SYSTEM '
+            b'"file:///etc/passwd">]><cXML payloadID="1" timestamp="now">&x;</cXML>'
+        )
+        status, text = self.post(xxe)
+        self.assertEqual(status, 406)
+        self.assertIn("refused for security reasons", text)
+        bomb = b"<cXML>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</cXML>"
+        self.assertEqual(self.post(bomb)[0], 406)
+        too_big = self.env["fih.cxml.intake"]._receive(
+            self.backend.code, lambda: b"", 10**9
+        )
+        self.assertEqual(too_big.status, 406)
+        self.assertFalse(self.messages())
+
+    def test_without_the_master_key_the_answer_is_500(self):
+        with (
+            patch.dict(os.environ, {"FIH_MASTER_KEY": ""}),
+            mute_logger(
+                INTAKE, "odoo.addons.finance_integration_hub.models.fih_backend"
+            ),
+        ):
+            status, _text = self.post(self.order())
+        self.assertEqual(status, 500)
+        self.assertFalse(self.messages())
+
+    def test_an_invoice_detail_request_becomes_a_posted_bill_and_a_credit_memo_a_refund(
+        self,
+    ):
+        self.receive(supplier_event(1))
+        self.post(self.order())
+        self.process()
+        self.receive(receipt_event(1, [("1", 10)]))
+        self.process()
+        invoice = cxml_invoice(
+            "F-1",
+            "PO-1",
+            "SUP-000001",
+            [(1, 1, 10, 4.0, 15)],
+            currency=self.currency,
+            shared_secret="supplier-secret",
+        )
+        self.assertEqual(self.post(invoice, self.ap)[0], 201)
+        credit = cxml_invoice(
+            "CN-1",
+            "PO-1",
+            "SUP-000001",
+            [(1, 1, 2, 4.0, 15)],
+            currency=self.currency,
+            shared_secret="supplier-secret",
+            credit_memo=True,
+        )
+        self.assertEqual(self.post(credit, self.ap)[0], 201)
+        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        self.env.invalidate_all()
+        messages = self.Message.search([("backend_id", "=", self.ap.id)], order="id")
+        self.assertEqual(
+            messages.mapped("state"), ["done", "done"], messages.mapped("error_message")
+        )
+        bill, refund = (
+            self.env["account.move"].browse(
+                m.link_ids.filtered(
+                    lambda link: link.res_model == "account.move"
+                ).res_id
+            )
+            for m in messages
+        )
+        self.assertEqual(
+            (bill.move_type, bill.state, bill.amount_total),
+            ("in_invoice", "posted", 46.0),
+        )
+        self.assertEqual(
+            (refund.move_type, refund.state, refund.amount_total),
+            ("in_refund", "posted", 9.2),
+        )
+        self.assertEqual(bill.ref, "F-1")
