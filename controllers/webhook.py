@@ -77,3 +77,28 @@ class FinanceHubWebhookController(http.Controller):
             headers=[("Content-Type", "text/xml; charset=utf-8")],
             status=result.http_status,
         )
+
+    @http.route(
+        "/finance_hub/ubl/<string:backend_code>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def receive_ubl(self, backend_code, **_query):
+        """A UBL / Peppol BIS Invoice or CreditNote, signed like a webhook."""
+        httprequest = request.httprequest
+        result = request.env["fih.webhook.intake"]._receive_ubl(
+            backend_code,
+            {key.lower(): value for key, value in httprequest.headers.items()},
+            lambda _limit: httprequest.get_data(cache=False),
+            httprequest.headers.get("Content-Type"),
+            httprequest.content_length,
+        )
+        return request.make_response(
+            json.dumps(result.payload),
+            headers=[("Content-Type", "application/json"), *result.headers.items()],
+            status=result.status,
+        )

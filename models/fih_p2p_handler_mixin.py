@@ -87,6 +87,18 @@ class FihP2pHandlerMixin(models.AbstractModel):
     def _supplier(self, backend, external_id):
         """The bound supplier; missing means it has not arrived yet (retry)."""
         partner = self._bound(backend, "supplier", external_id, "res.partner")
+        if not partner and ":" in external_id:
+            # a Peppol participant (scheme:number): the company's own number
+            number = external_id.split(":", 1)[1]
+            partner = self.env["res.partner"].search(
+                [
+                    ("parent_id", "=", False),
+                    "|",
+                    ("company_registry", "=", number),
+                    ("vat", "=ilike", f"%{number}"),
+                ],
+                limit=1,
+            )
         if not partner:
             raise FihTransientError(
                 self.env._(

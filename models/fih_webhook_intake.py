@@ -2,16 +2,17 @@ import logging
 import uuid
 from typing import NamedTuple
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import envelope, standard_webhooks
+from ..lib import envelope, standard_webhooks, ubl_inbound
 from .fih_backend import webhook_secrets
 from .fih_message import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = ("application/json",)
+XML_CONTENT_TYPES = ("application/xml", "text/xml")
 
 
 class IntakeResult(NamedTuple):
@@ -86,8 +87,66 @@ class FihWebhookIntake(models.AbstractModel):
         )
 
     @api.model
-    def _authenticate(
+    def _receive_ubl(
         self, backend_code, headers, read_body, content_type, content_length
+    ):
+        """A signed UBL 2.1 / Peppol BIS 3.0 Invoice or CreditNote: check, read,
+        store once (per supplier and invoice number), answer 202."""
+        verified = self._authenticate(
+            backend_code,
+            headers,
+            read_body,
+            content_type,
+            content_length,
+            media_types=XML_CONTENT_TYPES,
+        )
+        if isinstance(verified, IntakeResult):
+            return verified
+        config, body = verified
+        try:
+            document = ubl_inbound.invoice_to_canonical(body)
+        except ubl_inbound.UBLError as exc:
+            return _error(400, "invalid_ubl", str(exc))
+        event = {
+            "id": f"ubl:{document['external_id']}",
+            "type": "invoice.upsert",
+            "occurred_at": fields.Datetime.now().isoformat() + "Z",
+            "data": document,
+        }
+        self.env.flush_all()
+        with read_committed_cursor(self.env.registry) as cr:
+            env = self.env(cr=cr, su=True)
+            (result,) = env["fih.message"]._store_inbound_events(
+                config.id,
+                config.company_id,
+                [event],
+                headers.get("webhook-id"),
+                (headers.get("x-correlation-id") or str(uuid.uuid4()))[:128],
+            )
+            if not result["duplicate"]:
+                env["fih.message"].browse(
+                    result["message_id"]
+                ).source_document = body.decode("utf-8", errors="replace")
+                env["fih.backend"].browse(config.id)._enqueue_processing()
+        return IntakeResult(
+            202,
+            {
+                "status": "accepted",
+                "message_id": result["message_id"],
+                "duplicate": result["duplicate"],
+                "invoice": document["external_id"],
+            },
+        )
+
+    @api.model
+    def _authenticate(
+        self,
+        backend_code,
+        headers,
+        read_body,
+        content_type,
+        content_length,
+        media_types=JSON_CONTENT_TYPES,
     ):
         """Return ``(backend config, body)``, or the :class:`IntakeResult` error."""
         # The sender is authenticated by its signature, not as an Odoo user:
@@ -108,9 +167,11 @@ class FihWebhookIntake(models.AbstractModel):
         if len(body) > limit:
             return too_large
         media_type = (content_type or "").split(";")[0].strip().lower()
-        if media_type not in JSON_CONTENT_TYPES:
+        if media_type not in media_types:
             return _error(
-                415, "unsupported_media_type", "Send the events as application/json."
+                415,
+                "unsupported_media_type",
+                f"Send the body as {' or '.join(media_types)}.",
             )
         try:
             secrets = webhook_secrets(config)

@@ -167,3 +167,91 @@ def cxml_invoice(
         shared_secret=shared_secret,
         sender="AN-SUPPLIER-01",
     )
+
+
+UBL_NS = (
+    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:'
+    'CommonAggregateComponents-2" '
+    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'
+    'CommonBasicComponents-2"'
+)
+
+
+def _ubl_amount(tag, amount, currency):
+    return f'<cbc:{tag} currencyID="{escape(currency)}">{amount:.2f}</cbc:{tag}>'
+
+
+def _ubl_category(percent, tag="ClassifiedTaxCategory"):
+    return (
+        f"<cac:{tag}><cbc:ID>S</cbc:ID><cbc:Percent>{percent}</cbc:Percent>"
+        f"<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:{tag}>"
+    )
+
+
+def ubl_invoice(
+    number,
+    order_id,
+    supplier_registry,
+    lines,
+    *,
+    currency,
+    credit_note=False,
+    issue_date="2026-11-26",
+):
+    """A Peppol BIS Billing 3.0 Invoice (or CreditNote) of a Belgian supplier
+    (participant ``0208:<supplier_registry>``); ``lines`` as in
+    :func:`cxml_invoice`."""
+    root, line_tag, quantity_tag, type_tag, type_code = (
+        ("CreditNote", "CreditNoteLine", "CreditedQuantity", "CreditNoteTypeCode", 381)
+        if credit_note
+        else ("Invoice", "InvoiceLine", "InvoicedQuantity", "InvoiceTypeCode", 380)
+    )
+    by_rate, items, untaxed = {}, [], 0.0
+    for line_id, order_line, quantity, price, tax in lines:
+        amount = _cents(quantity * price)
+        untaxed += amount
+        by_rate[tax] = by_rate.get(tax, 0.0) + amount
+        items.append(
+            f"<cac:{line_tag}><cbc:ID>{line_id}</cbc:ID>"
+            f'<cbc:{quantity_tag} unitCode="EA">{quantity}</cbc:{quantity_tag}>'
+            f"{_ubl_amount('LineExtensionAmount', amount, currency)}"
+            f"<cac:OrderLineReference><cbc:LineID>{order_line}</cbc:LineID>"
+            f"</cac:OrderLineReference><cac:Item><cbc:Name>Line {line_id}</cbc:Name>"
+            f"{_ubl_category(tax)}</cac:Item><cac:Price>"
+            f"{_ubl_amount('PriceAmount', price, currency)}</cac:Price></cac:{line_tag}>"
+        )
+    taxes = {rate: _cents(base * rate / 100) for rate, base in by_rate.items()}
+    tax_total = _cents(sum(taxes.values()))
+    untaxed = _cents(untaxed)
+    subtotals = "".join(
+        f"<cac:TaxSubtotal>{_ubl_amount('TaxableAmount', by_rate[rate], currency)}"
+        f"{_ubl_amount('TaxAmount', taxes[rate], currency)}"
+        f"{_ubl_category(rate, 'TaxCategory')}</cac:TaxSubtotal>"
+        for rate in sorted(taxes)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<{root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:{root}-2" '
+        f"{UBL_NS}>"
+        "<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#"
+        "urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>"
+        "<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>"
+        f"<cbc:ID>{escape(number)}</cbc:ID><cbc:IssueDate>{issue_date}</cbc:IssueDate>"
+        f"<cbc:{type_tag}>{type_code}</cbc:{type_tag}>"
+        f"<cbc:DocumentCurrencyCode>{escape(currency)}</cbc:DocumentCurrencyCode>"
+        f"<cac:OrderReference><cbc:ID>{escape(order_id)}</cbc:ID></cac:OrderReference>"
+        "<cac:AccountingSupplierParty><cac:Party>"
+        f'<cbc:EndpointID schemeID="0208">{escape(supplier_registry)}</cbc:EndpointID>'
+        "<cac:PartyLegalEntity><cbc:RegistrationName>Supplier</cbc:RegistrationName>"
+        "</cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>"
+        "<cac:AccountingCustomerParty><cac:Party><cac:PartyLegalEntity>"
+        "<cbc:RegistrationName>Buyer</cbc:RegistrationName></cac:PartyLegalEntity>"
+        "</cac:Party></cac:AccountingCustomerParty>"
+        f"<cac:TaxTotal>{_ubl_amount('TaxAmount', tax_total, currency)}{subtotals}"
+        "</cac:TaxTotal><cac:LegalMonetaryTotal>"
+        f"{_ubl_amount('LineExtensionAmount', untaxed, currency)}"
+        f"{_ubl_amount('TaxExclusiveAmount', untaxed, currency)}"
+        f"{_ubl_amount('TaxInclusiveAmount', _cents(untaxed + tax_total), currency)}"
+        f"{_ubl_amount('PayableAmount', _cents(untaxed + tax_total), currency)}"
+        f"</cac:LegalMonetaryTotal>{''.join(items)}</{root}>"
+    ).encode()

@@ -5,7 +5,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import safe_xml
-from ..simulator.p2p_documents import cxml_invoice, cxml_order_request
+from ..simulator.p2p_documents import cxml_invoice, cxml_order_request, ubl_invoice
 from .common import FihTransactionCase, supplier_event
 from .test_procure_to_pay import receipt_event
 
@@ -27,7 +27,7 @@ class TestCxmlIntake(FihTransactionCase):
         procurement_secret = cls.secret
         cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
         cls.ap.cxml_shared_secret = "supplier-secret"
-        cls.secret = procurement_secret
+        cls.ap_secret, cls.secret = cls.secret, procurement_secret
         cls.env["product.product"].create(
             {
                 "name": "Paper A4",
@@ -185,3 +185,66 @@ class TestCxmlIntake(FihTransactionCase):
             ("in_refund", "posted", 9.2),
         )
         self.assertEqual(bill.ref, "F-1")
+
+    def post_ubl(self, body, secret=None, content_type="application/xml"):
+        signed_body, headers = self.signed(body, secret=secret or self.ap_secret)
+        headers["content-type"] = content_type
+        result = self.env["fih.webhook.intake"]._receive_ubl(
+            self.ap.code,
+            headers,
+            lambda limit: signed_body[:limit],
+            content_type,
+            len(signed_body),
+        )
+        self.env.invalidate_all()
+        return result
+
+    def test_a_peppol_invoice_and_credit_note_become_posted_documents(self):
+        self.receive(supplier_event(1))  # company registry 0000000001
+        self.post(self.order())
+        self.process()
+        self.receive(receipt_event(1, [("1", 10)]))
+        self.process()
+        invoice = ubl_invoice(
+            "U-1", "PO-1", "0000000001", [(1, "1", 10, 4.0, 15)], currency=self.currency
+        )
+        result = self.post_ubl(invoice)
+        self.assertEqual(result.status, 202, result.payload)
+        self.assertEqual(result.payload["invoice"], "0208:0000000001/U-1")
+        self.assertTrue(self.post_ubl(invoice).payload["duplicate"])
+        credit = ubl_invoice(
+            "U-C1",
+            "PO-1",
+            "0000000001",
+            [(1, "1", 3, 4.0, 15)],
+            currency=self.currency,
+            credit_note=True,
+        )
+        self.assertEqual(self.post_ubl(credit).status, 202)
+        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        self.env.invalidate_all()
+        messages = self.Message.search([("backend_id", "=", self.ap.id)], order="id")
+        self.assertEqual(len(messages), 2)
+        self.assertEqual(
+            messages.mapped("state"), ["done", "done"], messages.mapped("error_message")
+        )
+        order = self.env["purchase.order"].search([("partner_ref", "=", "PO-1")])
+        bills = order.invoice_ids.sorted("id")
+        self.assertEqual(bills.mapped("move_type"), ["in_invoice", "in_refund"])
+        self.assertEqual(bills.mapped("state"), ["posted", "posted"])
+        self.assertEqual(bills.mapped("amount_total"), [46.0, 13.8])
+        self.assertIn("<cbc:ID>U-1</cbc:ID>", messages[0].source_document)
+
+    def test_unsigned_wrong_type_or_unreadable_ubl_is_refused(self):
+        invoice = ubl_invoice(
+            "U-1", "PO-1", "0000000001", [(1, "1", 1, 4.0, 15)], currency=self.currency
+        )
+        self.assertEqual(self.post_ubl(invoice, secret="whsec_" + "B" * 32).status, 401)
+        self.assertEqual(
+            self.post_ubl(invoice, content_type="application/json").status, 415
+        )
+        order = b'<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>'
+        result = self.post_ubl(order)
+        self.assertEqual(result.status, 400)
+        self.assertIn("not an Invoice or a CreditNote", result.payload["message"])
+        self.assertFalse(self.Message.search([("backend_id", "=", self.ap.id)]))
