@@ -218,7 +218,8 @@ def ubl_invoice(
             f"<cac:OrderLineReference><cbc:LineID>{order_line}</cbc:LineID>"
             f"</cac:OrderLineReference><cac:Item><cbc:Name>Line {line_id}</cbc:Name>"
             f"{_ubl_category(tax)}</cac:Item><cac:Price>"
-            f"{_ubl_amount('PriceAmount', price, currency)}</cac:Price></cac:{line_tag}>"
+            f"{_ubl_amount('PriceAmount', price, currency)}</cac:Price>"
+            f"</cac:{line_tag}>"
         )
     taxes = {rate: _cents(base * rate / 100) for rate, base in by_rate.items()}
     tax_total = _cents(sum(taxes.values()))
