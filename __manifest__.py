@@ -39,6 +39,7 @@
         "views/fih_bi_load_views.xml",
         "wizards/fih_bi_period_wizard_views.xml",
         "views/fih_subscription_views.xml",
+        "views/fih_pull_views.xml",
         "views/fih_audit_log_views.xml",
         "views/fih_dashboard_views.xml",
     ],

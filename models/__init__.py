@@ -28,6 +28,7 @@ from . import fih_rate_counter
 from . import fih_sor_rule
 from . import fih_subscription
 from . import fih_supplier_handler
+from . import fih_pull
 from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
 from . import fih_invoice_handler

@@ -21,12 +21,14 @@ from .generators import (
 )
 from .loopback import NonLoopbackError, ensure_loopback_host, ensure_loopback_url
 from .sender import WebhookSender, batch_body, new_webhook_id, shuffled
+from .pull_source import PullSource
 from .server import FaultRule, RecordedRequest, SimulatorServer
 
 __all__ = [
     "BiWarehouse",
     "FaultRule",
     "NonLoopbackError",
+    "PullSource",
     "RecordedRequest",
     "SimulatorClient",
     "SimulatorError",

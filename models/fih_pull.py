@@ -1,0 +1,304 @@
+import json
+import logging
+import uuid
+
+import requests
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib import url_guard
+from .fih_delivery import MAX_RESPONSE_BYTES, _session, database_environment
+from .fih_message import read_committed_cursor
+from .fih_sor_rule import OBJECT_TYPES
+
+_logger = logging.getLogger(__name__)
+MAX_PAGES_PER_RUN = 100  # a run ends; the next one continues from the cursor
+
+
+class PullStopped(Exception):
+    """The platform could not be read; the reason is for the finance admin."""
+
+
+class FihPull(models.Model):
+    """A scheduled pull, for platforms that do not push: list what is not yet
+    exported, store it in the exchange log, then acknowledge it.
+
+    The acknowledgement is only sent once the documents are committed, and
+    the log's unique key makes a document listed again (after a crash between
+    storing and acknowledging) a duplicate that is not stored twice.
+    """
+
+    _name = "fih.pull"
+    _description = "Scheduled pull from a platform"
+    _order = "backend_id, object_type"
+
+    backend_id = fields.Many2one(
+        "fih.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    object_type = fields.Selection(
+        [item for item in OBJECT_TYPES if item[0] != "cost_center"],
+        required=True,
+        help="What the listed documents are; they are applied by the same flow "
+        "as pushed events of that type.",
+    )
+    active = fields.Boolean(default=True)
+    list_path = fields.Char(
+        required=True,
+        help="GET <base URL><path>?cursor=..&limit=.. answers "
+        '{"documents": [{"id", "data", "updated_at"}], "next_cursor", "has_more"}.',
+    )
+    ack_path = fields.Char(
+        required=True,
+        help='POST <base URL><path> with {"ids": [...]} marks documents as exported.',
+    )
+    page_size = fields.Integer(default=100, required=True)
+    interval_minutes = fields.Integer(default=15, required=True)
+    cursor = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Where the next run continues; kept between runs.",
+    )
+    cron_id = fields.Many2one("ir.cron", readonly=True, ondelete="set null", copy=False)
+    last_run_at = fields.Datetime(readonly=True)
+    last_stored = fields.Integer(readonly=True, string="Documents stored last run")
+    last_error = fields.Text(readonly=True)
+
+    _sql_constraints = [
+        (
+            "backend_object_unique",
+            "unique(backend_id, object_type)",
+            "This backend already has a pull for this kind of document.",
+        ),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        pulls = super().create(vals_list)
+        pulls._sync_cron()
+        return pulls
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"active", "interval_minutes"} & set(vals):
+            self._sync_cron()
+        return result
+
+    def unlink(self):
+        crons = self.sudo().cron_id
+        result = super().unlink()
+        crons.unlink()
+        return result
+
+    def _sync_cron(self):
+        model = self.env["ir.model"]._get_id(self._name)
+        for pull in self.sudo():
+            values = {
+                "name": self.env._(
+                    "Pull %(object)s from %(backend)s",
+                    object=pull.object_type,
+                    backend=pull.backend_id.name,
+                ),
+                "model_id": model,
+                "state": "code",
+                "code": f"model.browse({pull.id})._run()",
+                "interval_number": max(pull.interval_minutes, 1),
+                "interval_type": "minutes",
+                "active": pull.active,
+                "user_id": self.env.ref("base.user_root").id,
+            }
+            if pull.cron_id:
+                pull.cron_id.write(values)
+            else:
+                pull.cron_id = self.env["ir.cron"].create(values)
+
+    def action_run_now(self):
+        for pull in self:
+            pull._run()
+        return True
+
+    # -- the run ------------------------------------------------------------------
+
+    def _run(self):
+        """Read pages until the platform has nothing more (or the run's page
+        budget is spent); store, commit, acknowledge, then move the cursor."""
+        self.ensure_one()
+        backend = self.backend_id.sudo()
+        stored = 0
+        try:
+            self._check_allowed(backend)
+            for _page in range(MAX_PAGES_PER_RUN):
+                if not backend._take_outbound_token():
+                    break  # the rate limit: the next run continues
+                page = self._fetch(backend)
+                documents = page.get("documents") or []
+                stored += self._store(backend, documents)
+                if documents:
+                    if not backend._take_outbound_token():
+                        break  # stored, not acknowledged: listed again, deduplicated
+                    self._acknowledge(backend, [str(doc["id"]) for doc in documents])
+                self._save_cursor(page.get("next_cursor"))
+                if not page.get("has_more"):
+                    break
+            error = False
+        except PullStopped as exc:
+            error = str(exc)
+        self.sudo().write(
+            {
+                "last_run_at": fields.Datetime.now(),
+                "last_stored": stored,
+                "last_error": error,
+            }
+        )
+        return stored
+
+    def _check_allowed(self, backend):
+        if not backend.base_url:
+            raise PullStopped(self.env._("The backend has no base URL."))
+        if backend.environment == "prod" and database_environment() != "prod":
+            raise PullStopped(
+                self.env._(
+                    "This %s database never calls a production system.",
+                    database_environment(),
+                )
+            )
+
+    def _url(self, backend, path):
+        return backend.base_url.rstrip("/") + "/" + (path or "").lstrip("/")
+
+    def _get(self, backend, url, params):
+        headers = {
+            "User-Agent": "Finance Integration Hub",
+            **self.env["fih.delivery"]._auth_headers(backend),
+        }
+        try:
+            url_guard.check_url(url, allow_private=backend.allow_private_network)
+            response = _session(backend).get(
+                url,
+                params=params,
+                headers=headers,
+                timeout=(backend.connect_timeout, backend.read_timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
+                content = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+        except url_guard.UnsafeURLError as exc:
+            raise PullStopped(
+                self.env._("The address is not allowed: %s", exc)
+            ) from None
+        except requests.RequestException as exc:
+            raise PullStopped(
+                self.env._("%s could not be reached (%s).", url, type(exc).__name__)
+            ) from None
+        if response.status_code >= 300:
+            raise PullStopped(
+                self.env._(
+                    "%(url)s answered HTTP %(status)s.",
+                    url=url,
+                    status=response.status_code,
+                )
+            )
+        if len(content) > MAX_RESPONSE_BYTES:
+            raise PullStopped(self.env._("The page is too large; lower the page size."))
+        return content
+
+    def _fetch(self, backend):
+        params = {"limit": self.page_size}
+        if self.cursor:
+            params["cursor"] = self.cursor
+        content = self._get(backend, self._url(backend, self.list_path), params)
+        try:
+            page = json.loads(content)
+            documents = page["documents"]
+            for document in documents:
+                if (
+                    not isinstance(document, dict)
+                    or "id" not in document
+                    or not (isinstance(document.get("data"), dict))
+                ):
+                    raise ValueError("a document has no id or data")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PullStopped(self.env._("The list is not readable: %s", exc)) from None
+        return page
+
+    def _store(self, backend, documents):
+        """Store the page in its own committed transaction; return how many
+        were new."""
+        if not documents:
+            return 0
+        events = [
+            {
+                # a new version of a document is a new event; the same one
+                # listed again is a duplicate
+                "id": f"pull:{self.object_type}:{doc['id']}:{doc.get('updated_at') or ''}",
+                "type": f"{self.object_type}.upsert",
+                "occurred_at": doc.get("updated_at")
+                or fields.Datetime.now().isoformat(),
+                "data": doc["data"],
+            }
+            for doc in documents
+        ]
+        self.env.flush_all()
+        with read_committed_cursor(self.env.registry) as cr:
+            env = self.env(cr=cr, su=True)
+            results = env["fih.message"]._store_inbound_events(
+                backend.id, backend.company_id.id, events, None, str(uuid.uuid4())
+            )
+            new = sum(1 for result in results if not result["duplicate"])
+            if new:
+                env["fih.backend"].browse(backend.id)._enqueue_processing()
+        return new
+
+    def _acknowledge(self, backend, ids):
+        body = json.dumps({"ids": ids}).encode()
+        url = self._url(backend, self.ack_path)
+        try:
+            status, _headers, _content = self.env["fih.delivery"]._post(
+                backend,
+                url,
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "User-Agent": "Finance Integration Hub",
+                    **self.env["fih.delivery"]._auth_headers(backend),
+                },
+            )
+        except url_guard.UnsafeURLError as exc:
+            raise PullStopped(
+                self.env._("The address is not allowed: %s", exc)
+            ) from None
+        except requests.RequestException as exc:
+            raise PullStopped(
+                self.env._(
+                    "The acknowledgement could not be sent (%s); the documents are "
+                    "stored and will be acknowledged on the next run.",
+                    type(exc).__name__,
+                )
+            ) from None
+        if status >= 300:
+            raise PullStopped(
+                self.env._(
+                    "The acknowledgement was refused (HTTP %s); the documents are "
+                    "stored and will be acknowledged on the next run.",
+                    status,
+                )
+            )
+
+    def _save_cursor(self, cursor):
+        if cursor is None or cursor == self.cursor:
+            return
+        with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                "UPDATE fih_pull SET cursor = %s WHERE id = %s", (cursor, self.id)
+            )
+        self.invalidate_recordset(["cursor"])
+
+    @api.constrains("page_size")
+    def _check_page_size(self):
+        for pull in self:
+            if not 1 <= pull.page_size <= 1000:
+                raise ValidationError(
+                    self.env._("The page size must be between 1 and 1000.")
+                )
