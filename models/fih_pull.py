@@ -190,7 +190,11 @@ class FihPull(models.Model):
             ) from None
         except requests.RequestException as exc:
             raise PullStopped(
-                self.env._("%s could not be reached (%s).", url, type(exc).__name__)
+                self.env._(
+                    "%(url)s could not be reached (%(error)s).",
+                    url=url,
+                    error=type(exc).__name__,
+                )
             ) from None
         if response.status_code >= 300:
             raise PullStopped(
@@ -232,7 +236,14 @@ class FihPull(models.Model):
             {
                 # a new version of a document is a new event; the same one
                 # listed again is a duplicate
-                "id": f"pull:{self.object_type}:{doc['id']}:{doc.get('updated_at') or ''}",
+                "id": ":".join(
+                    (
+                        "pull",
+                        self.object_type,
+                        str(doc["id"]),
+                        doc.get("updated_at") or "",
+                    )
+                ),
                 "type": f"{self.object_type}.upsert",
                 "occurred_at": doc.get("updated_at")
                 or fields.Datetime.now().isoformat(),
