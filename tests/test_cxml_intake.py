@@ -7,7 +7,7 @@ from odoo.tools import mute_logger
 from ..lib import safe_xml
 from ..simulator.p2p_documents import cxml_invoice, cxml_order_request, ubl_invoice
 from .common import FihTransactionCase, supplier_event
-from .test_procure_to_pay import receipt_event
+from .test_procure_to_pay import payment_event, receipt_event
 
 INTAKE = "odoo.addons.finance_integration_hub.models.fih_cxml_intake"
 ORDER_LINES = [
@@ -185,6 +185,26 @@ class TestCxmlIntake(FihTransactionCase):
             ("in_refund", "posted", 9.2),
         )
         self.assertEqual(bill.ref, "F-1")
+        # the remittance closes the cycle: the bill is paid and reconciled
+        self.pay(payment_event(1, [("SUP-000001/F-1", 46.0)]))
+        self.assertEqual(bill.payment_state, "paid")
+        self.assertTrue(bill.line_ids.filtered("reconciled"))
+
+    def pay(self, event):
+        event["data"]["currency"] = self.currency
+        body, headers = self.signed(event, secret=self.ap_secret)
+        result = self.env["fih.webhook.intake"]._receive(
+            self.ap.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+        )
+        self.assertEqual(result.status, 202)
+        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        self.env.invalidate_all()
+        message = self.Message.browse(result.payload["message_id"])
+        self.assertEqual(message.state, "done", message.error_message)
 
     def post_ubl(self, body, secret=None, content_type="application/xml"):
         signed_body, headers = self.signed(body, secret=secret or self.ap_secret)
@@ -234,6 +254,8 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(bills.mapped("state"), ["posted", "posted"])
         self.assertEqual(bills.mapped("amount_total"), [46.0, 13.8])
         self.assertIn("<cbc:ID>U-1</cbc:ID>", messages[0].source_document)
+        self.pay(payment_event(1, [("0208:0000000001/U-1", 46.0)]))
+        self.assertEqual(bills[0].payment_state, "paid")
 
     def test_unsigned_wrong_type_or_unreadable_ubl_is_refused(self):
         invoice = ubl_invoice(
