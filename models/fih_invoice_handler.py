@@ -125,7 +125,9 @@ class FihInvoiceHandler(models.AbstractModel):
         }
         lines, codes_by_tax = [], {}
         for item in data["lines"]:
-            order_line = by_external_id.get(item.get("po_line_id") or "")
+            order_line = by_external_id.get(
+                item.get("po_line_id") or "", self.env["purchase.order.line"]
+            )
             if item.get("po_line_id") and not order_line:
                 raise FihBusinessException(
                     self.env._(

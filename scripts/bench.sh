@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks on one running Odoo (fresh database, prefork workers and the
 # queue_job runner), all traffic on 127.0.0.1.
-# Usage: scripts/bench.sh [all|intake|outbound|bi] [args passed to the bench]
+# Usage: scripts/bench.sh [all|intake|outbound|bi|bills] [args passed to the bench]
 source "$(dirname "$0")/env.sh"
 
 WHICH=${1:-all}
@@ -63,4 +63,8 @@ fi
 if [ "$WHICH" = all ] || [ "$WHICH" = bi ]; then
     "$PY" bench/bench_bi_publication.py --url "http://127.0.0.1:$PORT" --db "$DB" \
         --odoo-conf "$conf" --output bench/results/bi_publication.json "$@"
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = bills ]; then
+    "$PY" bench/bench_p2p_bills.py --url "http://127.0.0.1:$PORT" --db "$DB" \
+        --output bench/results/p2p_bills.json "$@"
 fi

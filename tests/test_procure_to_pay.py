@@ -438,3 +438,15 @@ class TestProcureToPay(FihTransactionCase):
                 [("fih_external_reference", "=", "PAY-1")]
             )
         )
+
+    def test_an_invoice_without_an_order_is_checked_and_posted(self):
+        self.from_procurement(supplier_event(1))
+        event = invoice_event(1, [(None, 2, 50.0)], purchase_order_external_id=None)
+        del event["data"]["purchase_order_external_id"]
+        for line in event["data"]["lines"]:
+            del line["po_line_id"]
+        message = self.from_ap(event)
+        self.assertEqual(message.state, "done", message.error_message)
+        bill = self.bill(1)
+        self.assertEqual((bill.state, bill.amount_total), ("posted", 115.0))
+        self.assertFalse(bill.invoice_line_ids.purchase_line_id)
