@@ -54,9 +54,7 @@ def invoice(n, currency, prefix, price_offset=0.0):
         for k in range(1, LINES + 1)
     ]
     untaxed = round(sum(line["quantity"] * line["unit_price"] for line in lines), 2)
-    tax = round(
-        sum(round(line["quantity"] * line["unit_price"] * 0.15, 2) for line in lines), 2
-    )
+    tax = round(untaxed * 0.15, 2)  # rounded globally, as the company does
     return {
         "external_id": f"{prefix}-{n}",
         "document_type": "invoice",
@@ -91,6 +89,7 @@ class BillBench:
                 "rate_limit_per_minute": 0,
                 "max_batch_events": 500,
                 "processing_batch_size": 50,
+                "retry_base_seconds": 1,
             },
         )
         self.path = "/finance_hub/webhook/bench-ap"
@@ -149,7 +148,7 @@ class BillBench:
             with self.db.cursor() as cr:
                 cr.execute(
                     "SELECT error_message FROM fih_message WHERE backend_id = %s "
-                    "AND (state IN ('failed', 'dead') OR error_kind = 'transient') "
+                    "AND state IN ('failed', 'dead') "
                     "LIMIT 1",
                     (self.backend_id,),
                 )

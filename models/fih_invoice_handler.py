@@ -89,6 +89,8 @@ class FihInvoiceHandler(models.AbstractModel):
             bill = (
                 self.env[MOVE]
                 .with_company(company)
+                # the supplier is not made a follower: no e-mails to suppliers
+                .with_context(mail_create_nosubscribe=True, mail_create_nolog=True)
                 .create(
                     {
                         **values,

@@ -81,6 +81,15 @@ def read_committed_cursor(registry):
         yield cr
 
 
+# flows that post accounting documents (journal sequences) or move stock
+SERIAL_EVENT_TYPES = {
+    "purchase_order.upsert",
+    "goods_receipt.upsert",
+    "invoice.upsert",
+    "payment.upsert",
+}
+ACCOUNTING_LOCK_NAMESPACE = 0x0F1C
+
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
@@ -524,10 +533,37 @@ class FihMessage(models.Model):
         if not self:
             return
         self.env.flush_all()
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr)
-            env["fih.message"].browse(self.ids)._process_in_transaction()
+        with self._accounting_turn():
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr)
+                env["fih.message"].browse(self.ids)._process_in_transaction()
         self.invalidate_recordset()
+
+    @contextmanager
+    def _accounting_turn(self):
+        """Batches that post documents take turns per company.
+
+        Posting numbers moves from one journal sequence: two batches posting
+        at once would fail with a serialization error and be redone. The
+        lock is taken on a connection of its own *before* the batch's
+        transaction starts, so the batch's snapshot already sees the
+        previous batch's numbers.
+        """
+        if not set(self.mapped("event_type")) & SERIAL_EVENT_TYPES:
+            yield
+            return
+        with self.env.registry.cursor() as lock_cr:
+            try:
+                for company_id in sorted(set(self.mapped("company_id").ids)):
+                    lock_cr.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)",
+                        (ACCOUNTING_LOCK_NAMESPACE, company_id),
+                    )
+                yield
+            finally:
+                # ends the lock's transaction; it wrote nothing (and under tests
+                # this keeps the batch's work, which shares the connection)
+                lock_cr.commit()
 
     def _handler_models(self):
         """Event type -> model implementing ``_fih_process(messages)``."""
