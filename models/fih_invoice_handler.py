@@ -32,17 +32,18 @@ class FihInvoiceHandler(models.AbstractModel):
         backend = messages.backend_id
         backend.ensure_one()
         outcomes = {}
+        cache = {}  # look-ups shared by the batch
         for message in messages:
             document = documents[message.id]
             try:
                 outcomes[message.id] = self._apply(
-                    backend, message, document.data, document.company
+                    backend, message, document.data, document.company, cache
                 )
             except (FihBusinessException, FihSkipped) as exc:
                 outcomes[message.id] = exc
         return outcomes
 
-    def _apply(self, backend, message, data, company):
+    def _apply(self, backend, message, data, company, cache=None):
         binding = self._binding(backend, "invoice", data["external_id"])
         self._check_not_stale(binding, message, data)
         bill = self.env[MOVE].browse(binding.res_id) if binding else self.env[MOVE]
@@ -68,7 +69,7 @@ class FihInvoiceHandler(models.AbstractModel):
         currency = self._currency(data["currency"])
         if not bill:
             self._check_duplicates(company, partner, move_type, data)
-        lines, codes_by_tax = self._lines(backend, company, order, data)
+        lines, codes_by_tax = self._lines(backend, company, order, data, cache)
         values = {
             "move_type": move_type,
             "partner_id": partner.id,
@@ -89,8 +90,9 @@ class FihInvoiceHandler(models.AbstractModel):
             bill = (
                 self.env[MOVE]
                 .with_company(company)
-                # the supplier is not made a follower: no e-mails to suppliers
-                .with_context(mail_create_nosubscribe=True, mail_create_nolog=True)
+                # a new bill has nothing to track yet, and the supplier is not
+                # made a follower: no e-mails to suppliers
+                .with_context(tracking_disable=True)
                 .create(
                     {
                         **values,
@@ -119,7 +121,7 @@ class FihInvoiceHandler(models.AbstractModel):
 
     # -- building the bill --------------------------------------------------------
 
-    def _lines(self, backend, company, order, data):
+    def _lines(self, backend, company, order, data, cache=None):
         by_external_id = {
             line.fih_external_line_id: line
             for line in order.order_line
@@ -140,7 +142,7 @@ class FihInvoiceHandler(models.AbstractModel):
                         order=order.name or "-",
                     )
                 )
-            taxes = self._taxes(backend, company, item["tax_codes"])
+            taxes = self._taxes(backend, company, item["tax_codes"], cache)
             for tax, code in zip(taxes, item["tax_codes"], strict=False):
                 codes_by_tax[tax.id] = code
             product = (
@@ -329,7 +331,9 @@ class FihInvoiceHandler(models.AbstractModel):
         return [finding.message for finding in findings]
 
     def _record_checks(self, backend, bill, findings):
-        bill.fih_hold_reason = "\n".join(findings) or False
+        reason = "\n".join(findings) or False
+        if (bill.fih_hold_reason or False) != reason:
+            bill.fih_hold_reason = reason
         if not findings:
             return
         activity_type = self.env.ref(

@@ -549,12 +549,18 @@ class FihMessage(models.Model):
         transaction starts, so the batch's snapshot already sees the
         previous batch's numbers.
         """
-        if not set(self.mapped("event_type")) & SERIAL_EVENT_TYPES:
-            yield
-            return
         with self.env.registry.cursor() as lock_cr:
             try:
-                for company_id in sorted(set(self.mapped("company_id").ids)):
+                # read on this fresh cursor: the caller's snapshot may predate
+                # the messages
+                lock_cr.execute(
+                    """
+                    SELECT DISTINCT company_id FROM fih_message
+                     WHERE id IN %s AND event_type IN %s ORDER BY company_id
+                    """,
+                    (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
+                )
+                for (company_id,) in lock_cr.fetchall():
                     lock_cr.execute(
                         "SELECT pg_advisory_xact_lock(%s, %s)",
                         (ACCOUNTING_LOCK_NAMESPACE, company_id),

@@ -142,11 +142,16 @@ class FihP2pHandlerMixin(models.AbstractModel):
         return currency
 
     @api.model
-    def _taxes(self, backend, company, codes):
+    def _taxes(self, backend, company, codes, cache=None):
         """Purchase taxes for canonical tax codes: the backend's cross-reference
-        table 'taxes' first, else the purchase tax of that percentage."""
+        table 'taxes' first, else the purchase tax of that percentage.
+        ``cache`` (a dict) spares the look-ups for the rest of a batch."""
         taxes = self.env["account.tax"]
         for code in codes or []:
+            key = ("tax", company.id, code)
+            if cache is not None and key in cache:
+                taxes |= cache[key]
+                continue
             tax = self.env["fih.value.map"]._record_for("taxes", code, backend)
             if not tax:
                 match = _PERCENT_CODE.match(code.upper())
@@ -173,6 +178,8 @@ class FihP2pHandlerMixin(models.AbstractModel):
                     )
                 )
             taxes |= tax
+            if cache is not None:
+                cache[key] = tax
         return taxes
 
     @api.model
