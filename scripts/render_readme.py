@@ -17,6 +17,7 @@ SECTIONS = [
     ("USAGE", "Usage"),
     ("WEBHOOKS", "Webhook contract and processing"),
     ("CANONICAL", "Canonical model"),
+    ("PROCURE_TO_PAY", "Procure-to-pay inbound flows"),
     ("OUTBOUND", "Outbound synchronisation"),
     ("OPERATIONS", "Operations cockpit"),
     ("PUBLICATIONS", "Publications to reporting platforms"),

@@ -256,3 +256,26 @@ def ubl_invoice(
         f"{_ubl_amount('PayableAmount', _cents(untaxed + tax_total), currency)}"
         f"</cac:LegalMonetaryTotal>{''.join(items)}</{root}>"
     ).encode()
+
+
+def cxml_receipt(receipt_id, order_id, lines, *, shared_secret, payload_id=None):
+    """A ``ReceiptRequest``; ``lines``: ``(order line number, quantity)``."""
+    items = "".join(
+        f'<ReceiptItem receiptLineNumber="{index}" quantity="{quantity}" '
+        f'type="received"><ReceiptItemReference lineNumber="{order_line}"/>'
+        "</ReceiptItem>"
+        for index, (order_line, quantity) in enumerate(lines, 1)
+    )
+    request = (
+        f"<ReceiptRequest><ReceiptRequestHeader receiptID={quoteattr(receipt_id)} "
+        'receiptDate="2026-11-26T10:00:00+00:00" operation="new"/><ReceiptOrder>'
+        f"<ReceiptOrderInfo><OrderReference orderID={quoteattr(order_id)}>"
+        f'<DocumentReference payloadID="{escape(order_id)}@procurement.example"/>'
+        f"</OrderReference></ReceiptOrderInfo>{items}</ReceiptOrder></ReceiptRequest>"
+    )
+    return cxml_envelope(
+        payload_id or f"{receipt_id}@procurement.example",
+        request,
+        shared_secret=shared_secret,
+        sender="AN-BUYER-01",
+    )

@@ -5,7 +5,12 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import safe_xml
-from ..simulator.p2p_documents import cxml_invoice, cxml_order_request, ubl_invoice
+from ..simulator.p2p_documents import (
+    cxml_invoice,
+    cxml_order_request,
+    cxml_receipt,
+    ubl_invoice,
+)
 from .common import FihTransactionCase, supplier_event
 from .test_procure_to_pay import payment_event, receipt_event
 
@@ -141,8 +146,11 @@ class TestCxmlIntake(FihTransactionCase):
         self.receive(supplier_event(1))
         self.post(self.order())
         self.process()
-        self.receive(receipt_event(1, [("1", 10)]))
+        receipt = cxml_receipt("GR-1", "PO-1", [(1, 10)], shared_secret="buyer-secret")
+        self.assertEqual(self.post(receipt)[0], 201)
         self.process()
+        receipt_message = self.messages(event_type="goods_receipt.upsert")
+        self.assertEqual(receipt_message.state, "done", receipt_message.error_message)
         invoice = cxml_invoice(
             "F-1",
             "PO-1",
