@@ -450,3 +450,32 @@ class TestProcureToPay(FihTransactionCase):
         bill = self.bill(1)
         self.assertEqual((bill.state, bill.amount_total), ("posted", 115.0))
         self.assertFalse(bill.invoice_line_ids.purchase_line_id)
+
+    @mute_logger(MAIL)
+    def test_a_bill_in_another_currency_or_a_locked_period_stays_in_draft(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        other = self.env.ref("base.EUR")
+        if other == self.company.currency_id:
+            other = self.env.ref("base.USD")
+        other.active = True
+        event = invoice_event(1, [("1", 10, 4.0)])
+        event["data"]["currency"] = other.name
+        body, headers = self.signed(event, secret=self.ap_secret)
+        self.env["fih.webhook.intake"]._receive(
+            self.ap.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+        )
+        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        self.env.invalidate_all()
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(f"Currency: the bill is in {other.name}", bill.fih_hold_reason)
+        self.company.fiscalyear_lock_date = "2026-11-30"
+        self.from_ap(invoice_event(2, [("1", 1, 4.0)]))
+        locked = self.bill(2)
+        self.assertEqual(locked.state, "draft")
+        self.assertIn("falls in a locked period", locked.fih_hold_reason)
