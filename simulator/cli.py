@@ -5,10 +5,22 @@ import json
 import os
 import signal
 import sys
+import urllib.error
+import urllib.request
 
 from .bi_warehouse import BiWarehouse
 from .generators import procurement_supplier, supplier_event, supplier_events
-from .loopback import NonLoopbackError
+from .loopback import NonLoopbackError, ensure_loopback_url
+from .p2p_documents import (
+    cxml_invoice,
+    cxml_order_request,
+    cxml_receipt,
+    invoice_event,
+    order_event,
+    payment_event,
+    receipt_event,
+    ubl_invoice,
+)
 from .sender import WebhookSender
 from .server import SimulatorServer
 
@@ -109,6 +121,126 @@ def cmd_demo(args):
     return 0 if _all_ok(statuses) else 1
 
 
+def _post_xml(url, body, timeout):
+    ensure_loopback_url(url)  # http(s) to loopback only
+    request = urllib.request.Request(  # noqa: S310
+        url, data=body, headers={"Content-Type": "text/xml"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def cmd_p2p(args):
+    """Supplier, order, receipt, bill and payment: the whole cycle, with the
+    order, receipt and bill in the chosen format."""
+    n, currency = args.number, args.currency
+    supplier_id, order_id = f"SUP-{n:06d}", f"PO-{n:06d}"
+    order_lines = [(1, "PAPER", "Copy paper A4", 10, 4.0, args.tax)]
+    invoice_lines = [(1, 1, 10, 4.0, args.tax)]
+    total = round(40.0 * (1 + args.tax / 100), 2)
+    results = []
+
+    def show(label, status, text):
+        results.append(status)
+        print(f"{label}: {status} {str(text)[:200]}", flush=True)
+
+    with WebhookSender(args.url, args.secret, timeout=args.timeout) as sender:
+
+        def send(label, event):
+            status, body, _headers = sender.send_event(event)
+            show(label, status, body)
+
+        send("supplier", supplier_event(n))
+        if args.format == "cxml":
+            secret = args.shared_secret
+            show(
+                "order (cXML)",
+                *_post_xml(
+                    args.cxml_url,
+                    cxml_order_request(
+                        order_id,
+                        supplier_id,
+                        order_lines,
+                        currency=currency,
+                        shared_secret=secret,
+                    ),
+                    args.timeout,
+                ),
+            )
+            show(
+                "receipt (cXML)",
+                *_post_xml(
+                    args.cxml_url,
+                    cxml_receipt(
+                        f"GR-{n:06d}", order_id, [(1, 10)], shared_secret=secret
+                    ),
+                    args.timeout,
+                ),
+            )
+            show(
+                "invoice (cXML)",
+                *_post_xml(
+                    args.cxml_url,
+                    cxml_invoice(
+                        f"INV-{n:06d}",
+                        order_id,
+                        supplier_id,
+                        invoice_lines,
+                        currency=currency,
+                        shared_secret=secret,
+                    ),
+                    args.timeout,
+                ),
+            )
+        else:
+            send(
+                "order",
+                order_event(order_id, supplier_id, order_lines, currency=currency),
+            )
+            send("receipt", receipt_event(f"GR-{n:06d}", order_id, [(1, 10)]))
+            if args.format == "ubl":
+                with WebhookSender(
+                    args.ubl_url, args.secret, timeout=args.timeout
+                ) as ubl:
+                    document = ubl_invoice(
+                        f"INV-{n:06d}",
+                        order_id,
+                        f"0{n:09d}",
+                        [(1, "1", 10, 4.0, args.tax)],
+                        currency=currency,
+                    )
+                    status, body, _headers = ubl.send(
+                        document, content_type="application/xml"
+                    )
+                    show("invoice (UBL)", status, body)
+            else:
+                send(
+                    "invoice",
+                    invoice_event(
+                        f"INV-{n:06d}",
+                        order_id,
+                        supplier_id,
+                        invoice_lines,
+                        currency=currency,
+                    ),
+                )
+        invoice_id = (
+            f"0208:0{n:09d}/INV-{n:06d}"
+            if args.format == "ubl"
+            else f"{supplier_id}/INV-{n:06d}"
+        )
+        send(
+            "payment",
+            payment_event(
+                f"PAY-{n:06d}", supplier_id, [(invoice_id, total)], currency=currency
+            ),
+        )
+    return 0 if _all_ok(results) else 1
+
+
 def _add_target_arguments(parser):
     parser.add_argument("--url", required=True, help="loopback webhook URL of Odoo")
     parser.add_argument(
@@ -158,6 +290,19 @@ def build_parser():
     demo = commands.add_parser("demo", help="5 suppliers, a batch of 5, a duplicate")
     _add_target_arguments(demo)
     demo.set_defaults(handler=cmd_demo)
+
+    p2p = commands.add_parser(
+        "p2p", help="supplier, order, receipt, bill and payment in one format"
+    )
+    _add_target_arguments(p2p)
+    p2p.add_argument("--format", choices=("json", "cxml", "ubl"), default="json")
+    p2p.add_argument("--number", type=int, default=1, help="supplier and order number")
+    p2p.add_argument("--currency", default="USD", help="the company's currency")
+    p2p.add_argument("--tax", type=int, default=15, help="purchase tax percentage")
+    p2p.add_argument("--cxml-url", help="/finance_hub/cxml/<backend> (cxml format)")
+    p2p.add_argument("--shared-secret", help="the backend's cXML shared secret")
+    p2p.add_argument("--ubl-url", help="/finance_hub/ubl/<backend> (ubl format)")
+    p2p.set_defaults(handler=cmd_p2p)
     return parser
 
 

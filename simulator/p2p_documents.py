@@ -279,3 +279,122 @@ def cxml_receipt(receipt_id, order_id, lines, *, shared_secret, payload_id=None)
         shared_secret=shared_secret,
         sender="AN-BUYER-01",
     )
+
+
+# -- the same cycle as canonical JSON events ------------------------------------
+
+
+def order_event(order_id, supplier_id, lines, *, currency, cost_center=None):
+    """``lines`` as in :func:`cxml_order_request`."""
+    return {
+        "id": f"evt-{order_id}-v1",
+        "type": "purchase_order.upsert",
+        "occurred_at": "2026-11-26T08:00:00Z",
+        "data": {
+            "external_id": order_id,
+            "supplier_external_id": supplier_id,
+            "currency": currency,
+            "order_date": "2026-11-26",
+            "state": "approved",
+            "approval": {
+                "approver": "buyer@procurement.example",
+                "approved_at": "2026-11-26T08:00:00Z",
+                "reference": f"REQ-{order_id}",
+            },
+            "lines": [
+                {
+                    "line_id": str(number),
+                    "product_code": code,
+                    "description": description,
+                    "quantity": quantity,
+                    "uom": "Units",
+                    "unit_price": price,
+                    "tax_codes": [f"VAT{tax}"],
+                    **({"cost_center": cost_center} if cost_center else {}),
+                }
+                for number, code, description, quantity, price, tax in lines
+            ],
+        },
+    }
+
+
+def receipt_event(receipt_id, order_id, lines):
+    """``lines``: ``(order line number, quantity)``."""
+    return {
+        "id": f"evt-{receipt_id}",
+        "type": "goods_receipt.upsert",
+        "occurred_at": "2026-11-26T10:00:00Z",
+        "data": {
+            "external_id": receipt_id,
+            "purchase_order_external_id": order_id,
+            "receipt_date": "2026-11-26",
+            "kind": "goods",
+            "lines": [
+                {"po_line_id": str(line), "quantity": quantity}
+                for line, quantity in lines
+            ],
+        },
+    }
+
+
+def invoice_event(invoice_number, order_id, supplier_id, lines, *, currency):
+    """``lines`` as in :func:`cxml_invoice`."""
+    untaxed = _cents(sum(quantity * price for _n, _o, quantity, price, _t in lines))
+    by_rate = {}
+    for _n, _o, quantity, price, tax in lines:
+        by_rate[tax] = by_rate.get(tax, 0.0) + _cents(quantity * price)
+    taxes = {rate: _cents(base * rate / 100) for rate, base in by_rate.items()}
+    amount_tax = _cents(sum(taxes.values()))
+    return {
+        "id": f"evt-{invoice_number}",
+        "type": "invoice.upsert",
+        "occurred_at": "2026-11-26T11:00:00Z",
+        "data": {
+            "external_id": f"{supplier_id}/{invoice_number}",
+            "document_type": "invoice",
+            "supplier_external_id": supplier_id,
+            "invoice_number": invoice_number,
+            "invoice_date": "2026-11-26",
+            "currency": currency,
+            "purchase_order_external_id": order_id,
+            "lines": [
+                {
+                    "line_id": str(number),
+                    "po_line_id": str(order_line),
+                    "description": f"Line {number}",
+                    "quantity": quantity,
+                    "unit_price": price,
+                    "tax_codes": [f"VAT{tax}"],
+                }
+                for number, order_line, quantity, price, tax in lines
+            ],
+            "tax_totals": [
+                {"tax_code": f"VAT{rate}", "base": by_rate[rate], "amount": amount}
+                for rate, amount in sorted(taxes.items())
+            ],
+            "amount_untaxed": untaxed,
+            "amount_tax": amount_tax,
+            "amount_total": _cents(untaxed + amount_tax),
+        },
+    }
+
+
+def payment_event(payment_id, supplier_id, allocations, *, currency):
+    """``allocations``: ``(invoice external id, amount)``."""
+    return {
+        "id": f"evt-{payment_id}",
+        "type": "payment.upsert",
+        "occurred_at": "2026-11-27T09:00:00Z",
+        "data": {
+            "external_id": payment_id,
+            "supplier_external_id": supplier_id,
+            "payment_date": "2026-11-27",
+            "currency": currency,
+            "amount": _cents(sum(amount for _ref, amount in allocations)),
+            "reference": f"REMIT-{payment_id}",
+            "allocations": [
+                {"invoice_external_id": ref, "amount": amount}
+                for ref, amount in allocations
+            ],
+        },
+    }
