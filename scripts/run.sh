@@ -82,5 +82,11 @@ cat <<INFO
     cd $FIH_ROOT && $PY -m simulator demo --url $webhook_url --secret $(cat "$secret_file")
     cd $FIH_ROOT && $PY -m simulator send --shape procurement-v2 --count 5 --url ${webhook_url}-v2 --secret $(cat "$secret_file")
 
+  Play a procure-to-pay cycle (supplier, order, receipt, bill, payment):
+    cd $FIH_ROOT && $PY -m simulator p2p --number 20 --url $webhook_url --secret $(cat "$secret_file")
+
+  BI publications send to the simulator's data warehouse:
+    Integration > Operations > Publications > Publish Now
+
 INFO
 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf"
