@@ -1,6 +1,6 @@
 from odoo import api, models
 
-from .fih_message import FihBusinessException, FihSkipped
+from .fih_message import FihBusinessException, FihSkipped, FihTransientError
 
 
 class FihGoodsReceiptHandler(models.AbstractModel):
@@ -22,7 +22,7 @@ class FihGoodsReceiptHandler(models.AbstractModel):
             document = documents[message.id]
             try:
                 outcomes[message.id] = self._apply(backend, message, document.data)
-            except (FihBusinessException, FihSkipped) as exc:
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         return outcomes
 
@@ -55,7 +55,7 @@ class FihGoodsReceiptHandler(models.AbstractModel):
         for line, quantity in services.items():
             line.qty_received = line.qty_received + quantity
         if services and not goods:
-            links.append((order._name, order.id, "service confirmed"))
+            links.append((order._name, order.id, "received"))
         record = self.env[links[0][0]].browse(links[0][1])
         self._bind(backend, message, "goods_receipt", data["external_id"], record, data)
         return links

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import tax_check, three_way_match
-from .fih_message import FihBusinessException, FihSkipped
+from .fih_message import FihBusinessException, FihSkipped, FihTransientError
 
 MOVE = "account.move"
 
@@ -39,7 +39,7 @@ class FihInvoiceHandler(models.AbstractModel):
                 outcomes[message.id] = self._apply(
                     backend, message, document.data, document.company, cache
                 )
-            except (FihBusinessException, FihSkipped) as exc:
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         return outcomes
 

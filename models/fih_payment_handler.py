@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .fih_message import FihBusinessException, FihSkipped
+from .fih_message import FihBusinessException, FihSkipped, FihTransientError
 
 MOVE = "account.move"
 
@@ -25,7 +25,7 @@ class FihPaymentHandler(models.AbstractModel):
                 outcomes[message.id] = self._apply(
                     backend, message, document.data, document.company
                 )
-            except (FihBusinessException, FihSkipped) as exc:
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         return outcomes
 
@@ -92,12 +92,22 @@ class FihPaymentHandler(models.AbstractModel):
                 limit=1,
             )
         reference = item.get("invoice_external_id") or item.get("invoice_number")
-        if not bill:
+        if not bill and not reference:
             raise FihBusinessException(
                 self.env._(
-                    "The remittance pays bill %s, which Odoo does not know; "
-                    "nothing of this payment was registered.",
-                    reference or "(no reference)",
+                    "An allocation of the remittance names no bill; nothing of "
+                    "this payment was registered."
+                )
+            )
+        if not bill:
+            # the bill may still be on its way: wait for it, then give up
+            # (dead letter, with an activity) after the backend's retries
+            raise FihTransientError(
+                self.env._(
+                    "The remittance pays bill %s, which Odoo does not know (yet); "
+                    "nothing of this payment was registered. It is retried "
+                    "automatically until the bill arrives.",
+                    reference,
                 )
             )
         if bill.state != "posted":

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
 from ..lib.ordering import parse_timestamp
-from .fih_message import FihBusinessException, FihSkipped
+from .fih_message import FihBusinessException, FihSkipped, FihTransientError
 
 ORDER = "purchase.order"
 
@@ -26,7 +26,7 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                 outcomes[message.id] = self._apply(
                     backend, message, document.data, document.company
                 )
-            except (FihBusinessException, FihSkipped) as exc:
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         return outcomes
 

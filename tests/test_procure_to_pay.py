@@ -429,15 +429,42 @@ class TestProcureToPay(FihTransactionCase):
     @mute_logger(MAIL)
     def test_a_remittance_for_an_unknown_bill_registers_nothing(self):
         first, _second = self.paid_bills()
+        self.ap.retry_max_attempts = 1  # give up at once: the bill never comes
         message = self.from_ap(payment_event(1, [("INV-1", 18.4), ("INV-404", 5.0)]))
-        self.assertEqual((message.state, message.error_kind), ("failed", "business"))
+        self.assertEqual(message.state, "dead")
         self.assertIn("INV-404", message.error_message)
+        self.assertEqual(len(message.exception_group_id.activity_ids), 1)
         self.assertEqual(first.payment_state, "not_paid")
         self.assertFalse(
             self.env["account.payment"].search(
                 [("fih_external_reference", "=", "PAY-1")]
             )
         )
+
+    def test_a_remittance_that_arrives_before_its_bill_waits_for_it(self):
+        self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        payment = self.from_ap(payment_event(1, [("INV-1", 46.0)]))
+        self.assertEqual((payment.state, payment.error_kind), ("received", "transient"))
+        self.assertIn("does not know (yet)", payment.error_message)
+        self.from_ap(invoice_event(1, [("1", 10, 4.0)]))
+        payment.next_attempt_at = False
+        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        self.env.invalidate_all()
+        self.assertEqual(payment.state, "done", payment.error_message)
+        self.assertEqual(self.bill(1).payment_state, "paid")
+
+    def test_a_service_only_order_is_confirmed_as_received(self):
+        self.from_procurement(supplier_event(1))
+        event = order_event()
+        event["data"]["lines"] = event["data"]["lines"][1:]  # the installation
+        self.from_procurement(event)
+        order = self.order()
+        message = self.from_procurement(receipt_event(1, [("2", 1)]))
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(message.link_ids.mapped("operation"), ["received"])
+        self.assertEqual(order.order_line.qty_received, 1)
+        self.assertFalse(order.picking_ids)
 
     def test_an_invoice_without_an_order_is_checked_and_posted(self):
         self.from_procurement(supplier_event(1))
