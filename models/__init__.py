@@ -31,6 +31,7 @@ from . import fih_supplier_handler
 from . import fih_pull
 from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
+from . import fih_ship_notice_handler
 from . import fih_invoice_handler
 from . import fih_payment_handler
 from . import purchase_order_line

@@ -55,7 +55,7 @@ class FihBinding(models.Model):
         ),
         (
             "record_uniq",
-            "unique(backend_id, object_type, res_id)",
+            "unique(backend_id, object_type, res_model, res_id)",
             "This record already has an external id for this backend.",
         ),
     ]

@@ -92,9 +92,15 @@ class FihCxmlIntake(models.AbstractModel):
                 "Withdrawing an invoice or a receipt is not accepted; send a credit "
                 "memo or a correcting document.",
             )
+        # a ship notice announces a delivery; only a receipt receives
+        event_type = (
+            "ship_notice.upsert"
+            if envelope.kind == "ShipNoticeRequest"
+            else f"{converted.object_type}.upsert"
+        )
         event = {
             "id": envelope.payload_id,
-            "type": f"{converted.object_type}.upsert",
+            "type": event_type,
             "occurred_at": envelope.timestamp,
             "data": converted.document,
         }

@@ -56,7 +56,9 @@ class FihGoodsReceiptHandler(models.AbstractModel):
             line.qty_received = line.qty_received + quantity
         if services and not goods:
             links.append((order._name, order.id, "received"))
-        record = self.env[links[0][0]].browse(links[0][1])
+        # the picking of the goods (one per receipt), else this message: a
+        # receipt is bound to something it alone owns
+        record = self.env["stock.picking"].browse(links[0][1]) if goods else message
         self._bind(backend, message, "goods_receipt", data["external_id"], record, data)
         return links
 
@@ -109,6 +111,18 @@ class FihGoodsReceiptHandler(models.AbstractModel):
             raise FihBusinessException(
                 self.env._("Order %s has no receipt waiting.", order.name)
             )
+        missing = [
+            line for line in quantities if line not in picking.move_ids.purchase_line_id
+        ]
+        if missing:
+            raise FihBusinessException(
+                self.env._(
+                    "The receipt of %(order)s has no move for %(lines)s; nothing was "
+                    "received.",
+                    order=order.name,
+                    lines=", ".join(line.name for line in missing),
+                )
+            )
         for move in picking.move_ids:
             quantity = quantities.get(move.purchase_line_id, 0)
             if quantity and move.product_id.tracking != "none":
@@ -123,5 +137,13 @@ class FihGoodsReceiptHandler(models.AbstractModel):
             move.picked = bool(quantity)
         # what was not received stays open on a backorder
         picking.with_context(skip_backorder=True).button_validate()
+        if picking.state != "done":
+            raise FihBusinessException(
+                self.env._(
+                    "Receipt %s could not be validated automatically; validate it "
+                    "in Odoo.",
+                    picking.name,
+                )
+            )
         picking.date_done = receipt_date
         return picking

@@ -46,8 +46,23 @@ class FihInvoiceHandler(models.AbstractModel):
     def _apply(self, backend, message, data, company, cache=None):
         binding = self._binding(backend, "invoice", data["external_id"])
         self._check_not_stale(binding, message, data)
-        bill = self.env[MOVE].browse(binding.res_id) if binding else self.env[MOVE]
+        bill = self._bound_record(binding, MOVE)
         if bill.state == "posted":
+            if self._float_differs(bill.amount_total, data["amount_total"]) or (
+                (bill.ref or "").lower() != data["invoice_number"].lower()
+            ):
+                raise FihBusinessException(
+                    self.env._(
+                        "Bill %(bill)s is already posted for %(posted)s; the AP "
+                        "tool now states %(total)s (number %(number)s). A posted "
+                        "bill is not changed: agree a credit note or a new "
+                        "invoice with the supplier.",
+                        bill=bill.name,
+                        posted=bill.amount_total,
+                        total=data["amount_total"],
+                        number=data["invoice_number"],
+                    )
+                )
             raise FihSkipped(
                 self.env._("Bill %s is already posted; it is not changed.", bill.name)
             )
@@ -67,9 +82,8 @@ class FihInvoiceHandler(models.AbstractModel):
             "in_refund" if data["document_type"] == "credit_note" else "in_invoice"
         )
         currency = self._currency(data["currency"])
-        if not bill:
-            self._check_duplicates(company, partner, move_type, data)
-        lines, codes_by_tax = self._lines(backend, company, order, data, cache)
+        self._check_duplicates(company, partner, move_type, data, exclude=bill)
+        lines, codes_by_tax = self._lines(backend, company, order, data, cache, partner)
         values = {
             "move_type": move_type,
             "partner_id": partner.id,
@@ -104,8 +118,11 @@ class FihInvoiceHandler(models.AbstractModel):
         findings = self._findings(bill, order, data, codes_by_tax)
         if not findings and backend.bill_posting == "post":
             try:
-                bill.action_post()
+                # Odoo may refuse after it has set the state: undo it all
+                with self.env.cr.savepoint():
+                    bill.action_post()
             except UserError as exc:
+                bill.invalidate_recordset()
                 findings.append(
                     self.env._("Odoo refused to post the bill: %s", exc.args[0])
                 )
@@ -121,7 +138,7 @@ class FihInvoiceHandler(models.AbstractModel):
 
     # -- building the bill --------------------------------------------------------
 
-    def _lines(self, backend, company, order, data, cache=None):
+    def _lines(self, backend, company, order, data, cache=None, partner=None):
         by_external_id = {
             line.fih_external_line_id: line
             for line in order.order_line
@@ -148,7 +165,7 @@ class FihInvoiceHandler(models.AbstractModel):
             product = (
                 order_line.product_id
                 if order_line
-                else self._product(company, item.get("product_code"))
+                else self._product(company, item.get("product_code"), partner)
             )
             lines.append(
                 {
@@ -168,16 +185,18 @@ class FihInvoiceHandler(models.AbstractModel):
             )
         return lines, codes_by_tax
 
-    def _check_duplicates(self, company, partner, move_type, data):
+    def _check_duplicates(self, company, partner, move_type, data, exclude=None):
         Move = self.env[MOVE]
         common = [
             ("company_id", "=", company.id),
             ("move_type", "=", move_type),
             ("commercial_partner_id", "=", partner.commercial_partner_id.id),
             ("state", "!=", "cancel"),
+            ("id", "not in", exclude.ids if exclude else []),
         ]
         same_number = Move.search(
-            common + [("ref", "=ilike", data["invoice_number"])], limit=1
+            common + [("ref", "=ilike", self._like_literal(data["invoice_number"]))],
+            limit=1,
         )
         if same_number:
             raise FihBusinessException(
@@ -203,8 +222,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     "Possible duplicate invoice: %(supplier)s already has %(bill)s "
                     "(number %(other)s) for the same amount %(amount)s on the same "
                     "date %(date)s. The document was not created; if it is a "
-                    "genuine second invoice, create it in Odoo or replay it after "
-                    "checking.",
+                    "genuine second invoice, record it in Odoo by hand.",
                     supplier=partner.display_name,
                     bill=same_amount.display_name,
                     other=same_amount.ref or "-",
@@ -219,6 +237,28 @@ class FihInvoiceHandler(models.AbstractModel):
         """Every reason not to post, as sentences with the figures compared."""
         company = bill.company_id
         findings = []
+        if order and order.partner_id.commercial_partner_id != (
+            bill.partner_id.commercial_partner_id
+        ):
+            findings.append(
+                self.env._(
+                    "Supplier: the bill is from %(bill)s, order %(order)s was placed "
+                    "with %(supplier)s.",
+                    bill=bill.partner_id.display_name,
+                    order=order.name,
+                    supplier=order.partner_id.display_name,
+                )
+            )
+        if self._float_differs(bill.amount_total, data["amount_total"]):
+            findings.append(
+                self.env._(
+                    "Total: the document states %(stated)s, the bill comes to "
+                    "%(computed)s %(currency)s.",
+                    stated=data["amount_total"],
+                    computed=bill.amount_total,
+                    currency=bill.currency_id.name,
+                )
+            )
         if order and order.currency_id != bill.currency_id:
             findings.append(
                 self.env._(
@@ -334,11 +374,17 @@ class FihInvoiceHandler(models.AbstractModel):
         reason = "\n".join(findings) or False
         if (bill.fih_hold_reason or False) != reason:
             bill.fih_hold_reason = reason
-        if not findings:
-            return
         activity_type = self.env.ref(
             "finance_integration_hub.mail_activity_type_integration_exception"
         )
+        # one open activity per bill: the latest checks replace earlier ones
+        earlier = bill.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == activity_type
+        )
+        if not findings:
+            earlier.action_feedback(self.env._("The bill passed every check."))
+            return
+        earlier.unlink()
         note = Markup("<p>%s</p><ul>%s</ul>") % (
             self.env._("The bill was not posted:"),
             Markup("").join(Markup("<li>%s</li>") % escape(text) for text in findings),
@@ -349,3 +395,7 @@ class FihInvoiceHandler(models.AbstractModel):
             note=note,
             user_id=backend._exception_user().id,
         )
+
+    @api.model
+    def _float_differs(self, first, second):
+        return abs(Decimal(str(first)) - Decimal(str(second))) > Decimal("0.005")

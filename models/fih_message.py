@@ -577,6 +577,7 @@ class FihMessage(models.Model):
             "supplier.upsert": "fih.supplier.handler",
             "purchase_order.upsert": "fih.purchase.order.handler",
             "goods_receipt.upsert": "fih.goods.receipt.handler",
+            "ship_notice.upsert": "fih.ship.notice.handler",
             "invoice.upsert": "fih.invoice.handler",
             "payment.upsert": "fih.payment.handler",
         }

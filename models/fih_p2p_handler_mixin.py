@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from ..lib.ordering import parse_timestamp, stale_reason
 from .fih_message import FihBusinessException, FihSkipped, FihTransientError
 
+_PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
 _PERCENT_CODE = re.compile(r"^[A-Z]*?(\d+(?:\.\d+)?)(?:-[A-Z]+)?$")
 
 
@@ -44,7 +45,33 @@ class FihP2pHandlerMixin(models.AbstractModel):
             order="backend_id",
             limit=1,
         )
-        return self.env[model].browse(binding.res_id) if binding else self.env[model]
+        if binding.res_model != model:
+            return self.env[model]  # a marker, such as an order cancelled early
+        return self._bound_record(binding, model)
+
+    @api.model
+    def _bound_record(self, binding, model):
+        """The record of ``binding``; one deleted in Odoo is an exception, not
+        a reason to create it again."""
+        if not binding:
+            return self.env[model]
+        record = self.env[model].browse(binding.res_id).exists()
+        if not record:
+            raise FihBusinessException(
+                self.env._(
+                    "%(external)s was applied before, but its Odoo record was "
+                    "deleted since; it is not created again. Remove the external "
+                    "id under Integration > External IDs to allow it.",
+                    external=binding.external_id,
+                )
+            )
+        return record
+
+    @api.model
+    def _like_literal(self, value):
+        """``value`` for =ilike: a case-insensitive exact match, so that % and
+        _ in invoice numbers are not wildcards."""
+        return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
     @api.model
     def _bind(self, backend, message, object_type, external_id, record, data):
@@ -87,18 +114,23 @@ class FihP2pHandlerMixin(models.AbstractModel):
     def _supplier(self, backend, external_id):
         """The bound supplier; missing means it has not arrived yet (retry)."""
         partner = self._bound(backend, "supplier", external_id, "res.partner")
-        if not partner and ":" in external_id:
-            # a Peppol participant (scheme:number): the company's own number
-            number = external_id.split(":", 1)[1]
-            partner = self.env["res.partner"].search(
+        peppol = _PEPPOL_ID.match(external_id)
+        if not partner and peppol:
+            # a Peppol participant (scheme:number): the company's own number,
+            # as registry number or as its VAT number without the country
+            number = peppol.group(1)
+            candidates = self.env["res.partner"].search(
                 [
                     ("parent_id", "=", False),
                     "|",
                     ("company_registry", "=", number),
-                    ("vat", "=ilike", f"%{number}"),
-                ],
-                limit=1,
+                    ("vat", "=ilike", f"%{self._like_literal(number)}"),
+                ]
             )
+            partner = candidates.filtered(
+                lambda p: p.company_registry == number
+                or re.sub(r"[^0-9A-Za-z]", "", p.vat or "")[2:] == number
+            )[:1]
         if not partner:
             raise FihTransientError(
                 self.env._(
@@ -205,18 +237,26 @@ class FihP2pHandlerMixin(models.AbstractModel):
         return {str(account.id): 100.0}
 
     @api.model
-    def _product(self, company, code):
-        """The product with that internal reference, else the hub's
-        non-catalogue purchase product (lines with a description only)."""
-        if code:
-            product = self.env["product.product"].search(
+    def _product(self, company, code, partner=None):
+        """The product with that internal reference, or with that code in the
+        supplier's price list; else (or without a code) the hub's
+        non-catalogue purchase product, the line keeping its description."""
+        non_catalogue = self.env.ref("finance_integration_hub.product_non_catalogue")
+        if not code:
+            return non_catalogue
+        Product = self.env["product.product"]
+        company_domain = Product._check_company_domain(company)
+        product = Product.search(
+            [("default_code", "=", code), ("purchase_ok", "=", True), *company_domain],
+            limit=1,
+        )
+        if not product and partner:
+            info = self.env["product.supplierinfo"].search(
                 [
-                    ("default_code", "=", code),
-                    ("purchase_ok", "=", True),
-                    *self.env["product.product"]._check_company_domain(company),
+                    ("partner_id", "=", partner.commercial_partner_id.id),
+                    ("product_code", "=", code),
                 ],
                 limit=1,
             )
-            if product:
-                return product
-        return self.env.ref("finance_integration_hub.product_non_catalogue")
+            product = info.product_id or info.product_tmpl_id.product_variant_id
+        return product or non_catalogue

@@ -65,6 +65,8 @@ class FihPaymentHandler(models.AbstractModel):
             (self._bill(backend, company, partner, item), item["amount"])
             for item in allocations
         ]
+        for bill, amount in bills:
+            self._check_allocation(bill, amount, partner, currency)
         links, payments = [], self.env["account.payment"]
         for bill, amount in bills:
             payment = self._register_payment(bill, amount, currency, data)
@@ -76,17 +78,56 @@ class FihPaymentHandler(models.AbstractModel):
         self._bind(backend, message, "payment", data["external_id"], payments[:1], data)
         return links
 
+    def _check_allocation(self, bill, amount, partner, currency):
+        if partner and bill.commercial_partner_id != partner.commercial_partner_id:
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance of %(supplier)s pays %(bill)s, a bill of "
+                    "%(other)s; nothing of this payment was registered.",
+                    supplier=partner.display_name,
+                    bill=bill.display_name,
+                    other=bill.partner_id.display_name,
+                )
+            )
+        if bill.move_type != "in_invoice":
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance allocates to %s, a credit note; settle credit "
+                    "notes in Odoo. Nothing of this payment was registered.",
+                    bill.display_name,
+                )
+            )
+        if currency == bill.currency_id and amount > bill.amount_residual + 0.005:
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance pays %(amount)s on %(bill)s, which has only "
+                    "%(residual)s left to pay; nothing of this payment was "
+                    "registered.",
+                    amount=amount,
+                    bill=bill.display_name,
+                    residual=bill.amount_residual,
+                )
+            )
+
     def _bill(self, backend, company, partner, item):
         bill = self.env[MOVE]
         if item.get("invoice_external_id"):
             bill = self._bound(backend, "invoice", item["invoice_external_id"], MOVE)
-        elif item.get("invoice_number") and partner:
+        elif item.get("invoice_number") and not partner:
+            raise FihBusinessException(
+                self.env._(
+                    "The remittance names bill %s by its number but not its "
+                    "supplier; nothing of this payment was registered.",
+                    item["invoice_number"],
+                )
+            )
+        elif item.get("invoice_number"):
             bill = self.env[MOVE].search(
                 [
                     ("company_id", "=", company.id),
                     ("move_type", "in", ("in_invoice", "in_refund")),
                     ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                    ("ref", "=ilike", item["invoice_number"]),
+                    ("ref", "=ilike", self._like_literal(item["invoice_number"])),
                     ("state", "!=", "cancel"),
                 ],
                 limit=1,

@@ -32,24 +32,57 @@ class FihPurchaseOrderHandler(models.AbstractModel):
 
     def _apply(self, backend, message, data, company):
         binding = self._binding(backend, "purchase_order", data["external_id"])
+        if binding.res_model == "fih.message":
+            # cancelled before any approved version arrived: a cancellation is final
+            raise FihSkipped(
+                self.env._(
+                    "Order %s was cancelled before it reached Odoo; this version "
+                    "is not applied.",
+                    data["external_id"],
+                )
+            )
         self._check_not_stale(binding, message, data)
-        order = self.env[ORDER].browse(binding.res_id) if binding else self.env[ORDER]
+        order = self._bound_record(binding, ORDER)
         if data["state"] == "cancelled":
             if not order:
-                raise FihSkipped(
-                    self.env._(
-                        "Order %s was cancelled before it reached Odoo.",
-                        data["external_id"],
-                    )
+                # remembered, so that an older approved version arriving late
+                # does not create the order
+                self._bind(
+                    backend,
+                    message,
+                    "purchase_order",
+                    data["external_id"],
+                    message,
+                    data,
                 )
+                return []
             self._cancel(order, data)
             self._bind(
                 backend, message, "purchase_order", data["external_id"], order, data
             )
             return [(ORDER, order.id, "cancelled")]
+        if not data.get("approval"):
+            raise FihBusinessException(
+                self.env._(
+                    "Order %s is approved but carries no approval evidence "
+                    "(approver and time); it is not created.",
+                    data["external_id"],
+                )
+            )
+        line_ids = [line["line_id"] for line in data["lines"]]
+        if len(set(line_ids)) != len(line_ids):
+            raise FihBusinessException(
+                self.env._(
+                    "Order %s numbers two lines the same; receipts and invoices "
+                    "could not tell them apart.",
+                    data["external_id"],
+                )
+            )
         partner = self._supplier(backend, data["supplier_external_id"])
         currency = self._currency(data["currency"])
-        lines = [self._line_values(backend, company, line) for line in data["lines"]]
+        lines = [
+            self._line_values(backend, company, line, partner) for line in data["lines"]
+        ]
         self._check_budget(company, currency, lines, order)
         header = {
             "partner_id": partner.id,
@@ -70,6 +103,9 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                 )
             )
             order.button_confirm()
+            if order.state == "to approve":
+                # approved in the procurement platform: the evidence is on it
+                order.button_approve(force=True)
             operation = "created"
         else:
             self._update(order, header, lines)
@@ -86,12 +122,19 @@ class FihPurchaseOrderHandler(models.AbstractModel):
             "fih_approval_reference": approval.get("reference") or False,
         }
 
-    def _line_values(self, backend, company, line):
-        product = self._product(company, line.get("product_code"))
+    def _line_values(self, backend, company, line, partner):
+        code = line.get("product_code")
+        product = self._product(company, code, partner)
+        description = line["description"]
+        if code and product == self.env.ref(
+            "finance_integration_hub.product_non_catalogue"
+        ):
+            # an unknown product: kept visible on the line for the buyer
+            description = f"[{code}] {description}"
         values = {
             "fih_external_line_id": line["line_id"],
             "product_id": product.id,
-            "name": line["description"],
+            "name": description,
             "product_qty": line["quantity"],
             "price_unit": line["unit_price"],
             "taxes_id": [
@@ -156,7 +199,13 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                 if line
                 else fields.Command.create(values)
             )
-        commands += [fields.Command.delete(line.id) for line in existing.values()]
+        # lines of a confirmed order cannot be deleted: they go to zero
+        commands += [
+            fields.Command.update(line.id, {"product_qty": 0})
+            if order.state == "purchase"
+            else fields.Command.delete(line.id)
+            for line in existing.values()
+        ]
         order.write({**header, "order_line": commands})
 
     def _cancel(self, order, data):

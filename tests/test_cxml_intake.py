@@ -278,3 +278,34 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(result.status, 400)
         self.assertIn("not an Invoice or a CreditNote", result.payload["message"])
         self.assertFalse(self.Message.search([("backend_id", "=", self.ap.id)]))
+
+    def test_a_ship_notice_announces_the_delivery_without_receiving_it(self):
+        self.receive(supplier_event(1))
+        self.post(self.order())
+        self.process()
+        notice = (
+            b'<?xml version="1.0"?><cXML payloadID="asn-1@supplier" '
+            b'timestamp="2026-11-26T09:00:00+00:00"><Header><From><Credential '
+            b'domain="NetworkID"><Identity>AN-SUP</Identity></Credential></From>'
+            b'<To><Credential domain="NetworkID"><Identity>AN-HUB</Identity>'
+            b'</Credential></To><Sender><Credential domain="NetworkID"><Identity>'
+            b"AN-SUP</Identity><SharedSecret>buyer-secret</SharedSecret>"
+            b"</Credential><UserAgent>x</UserAgent></Sender></Header><Request>"
+            b'<ShipNoticeRequest><ShipNoticeHeader shipmentID="SHIP-1" '
+            b'noticeDate="2026-11-26T09:00:00+00:00" '
+            b'deliveryDate="2026-11-28T09:00:00+00:00" operation="new"/>'
+            b'<ShipNoticePortion><OrderReference orderID="PO-1"/>'
+            b'<ShipNoticeItem quantity="10" lineNumber="1"><UnitOfMeasure>EA'
+            b"</UnitOfMeasure></ShipNoticeItem></ShipNoticePortion>"
+            b"</ShipNoticeRequest></Request></cXML>"
+        )
+        status, text = self.post(notice)
+        self.assertEqual(status, 201, text)
+        self.process()
+        message = self.messages(event_type="ship_notice.upsert")
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.env["purchase.order"].search([("partner_ref", "=", "PO-1")])
+        picking = order.picking_ids
+        self.assertEqual(str(picking.scheduled_date.date()), "2026-11-28")
+        self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
+        self.assertIn("SHIP-1", picking.message_ids[0].body)

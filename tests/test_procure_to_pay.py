@@ -506,3 +506,61 @@ class TestProcureToPay(FihTransactionCase):
         locked = self.bill(2)
         self.assertEqual(locked.state, "draft")
         self.assertIn("falls in a locked period", locked.fih_hold_reason)
+
+    def test_a_cancellation_that_arrives_first_stops_the_late_order(self):
+        self.from_procurement(supplier_event(1))
+        cancelled = order_event(version=2, state="cancelled")
+        self.assertEqual(self.from_procurement(cancelled).state, "done")
+        late = self.from_procurement(order_event(version=1))
+        self.assertEqual(late.state, "skipped")
+        self.assertIn("cancelled before it reached Odoo", late.error_message)
+        self.assertFalse(
+            self.env["purchase.order"].search([("partner_ref", "=", "PO-1")])
+        )
+
+    def test_a_line_removed_from_a_confirmed_order_goes_to_zero(self):
+        order = self.supplier_and_order()
+        update = order_event(version=2)
+        update["data"]["lines"] = update["data"]["lines"][:1]
+        self.assertEqual(self.from_procurement(update).state, "done")
+        install = order.order_line.filtered(
+            lambda line: line.fih_external_line_id == "2"
+        )
+        self.assertEqual(install.product_qty, 0)
+        self.assertEqual(order.amount_untaxed, 40.0)
+
+    def test_services_can_be_confirmed_in_several_receipts(self):
+        order = self.supplier_and_order()
+        first = self.from_procurement(receipt_event(1, [("2", 0.5)]))
+        second = self.from_procurement(receipt_event(2, [("2", 0.5)]))
+        self.assertEqual((first.state, second.state), ("done", "done"))
+        install = order.order_line.filtered(
+            lambda line: line.fih_external_line_id == "2"
+        )
+        self.assertEqual(install.qty_received, 1)
+
+    @mute_logger(MAIL)
+    def test_a_remittance_paying_too_much_or_another_suppliers_bill_is_refused(self):
+        first, _second = self.paid_bills()
+        too_much = self.from_ap(payment_event(1, [("INV-1", 50.0)]))
+        self.assertEqual((too_much.state, too_much.error_kind), ("failed", "business"))
+        self.assertIn("only 18.4 left to pay", too_much.error_message)
+        self.from_procurement(supplier_event(2))
+        other = payment_event(2, [("INV-1", 18.4)], supplier_external_id="SUP-000002")
+        refused = self.from_ap(other)
+        self.assertEqual(refused.state, "failed")
+        self.assertIn("a bill of", refused.error_message)
+        self.assertEqual(first.payment_state, "not_paid")
+
+    @mute_logger(MAIL)
+    def test_a_bill_from_another_supplier_than_the_order_stays_in_draft(self):
+        self.supplier_and_order()
+        self.from_procurement(supplier_event(2))
+        self.from_procurement(receipt_event(1, [("1", 10)]))
+        event = invoice_event(1, [("1", 10, 4.0)], supplier_external_id="SUP-000002")
+        self.from_ap(event)
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            "Supplier: the bill is from Supplier 000002", bill.fih_hold_reason
+        )

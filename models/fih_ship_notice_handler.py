@@ -1,0 +1,56 @@
+from odoo import api, models
+
+from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+
+
+class FihShipNoticeHandler(models.AbstractModel):
+    """``ship_notice.upsert``: the supplier announces a delivery. The order's
+    receipt gets the expected date and a note; nothing is received, because
+    only the buyer's own receipt proves the goods arrived."""
+
+    _name = "fih.ship.notice.handler"
+    _inherit = ["fih.p2p.handler.mixin"]
+    _description = "Ship Notice Flow"
+    _fih_object_type = "goods_receipt"
+
+    @api.model
+    def _fih_process(self, messages, documents):
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes = {}
+        for message in messages:
+            data = documents[message.id].data
+            try:
+                outcomes[message.id] = self._apply(backend, data)
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _apply(self, backend, data):
+        order = self._purchase_order(backend, data["purchase_order_external_id"])
+        picking = order.picking_ids.filtered(
+            lambda p: p.picking_type_code == "incoming"
+            and p.state not in ("done", "cancel")
+        )[:1]
+        if not picking:
+            raise FihSkipped(
+                self.env._("Order %s has nothing left to receive.", order.name)
+            )
+        picking.scheduled_date = data["receipt_date"]
+        by_external_id = {line.fih_external_line_id: line for line in order.order_line}
+        lines = ", ".join(
+            f"{item['quantity']} x {by_external_id[item['po_line_id']].name}"
+            if item["po_line_id"] in by_external_id
+            else f"{item['quantity']} x line {item['po_line_id']}"
+            for item in data["lines"]
+        )
+        picking.message_post(
+            body=self.env._(
+                "Shipment %(shipment)s announced by the supplier for %(date)s: "
+                "%(lines)s. Receive it when it arrives.",
+                shipment=data["external_id"],
+                date=data["receipt_date"],
+                lines=lines,
+            )
+        )
+        return [(picking._name, picking.id, "updated")]
