@@ -433,7 +433,10 @@ SELECT pay.write_date AS _changed_at,
        cur.name AS currency,
        CASE pay.payment_type WHEN 'outbound' THEN pay.amount ELSE -pay.amount END
            AS amount,
-       -pay.amount_company_currency_signed AS amount_company
+       CASE pay.payment_type
+            WHEN 'outbound' THEN abs(pay.amount_company_currency_signed)
+            ELSE -abs(pay.amount_company_currency_signed)
+       END AS amount_company
   FROM account_payment pay
   JOIN res_company c ON c.id = pay.company_id
   JOIN res_currency ccur ON ccur.id = c.currency_id

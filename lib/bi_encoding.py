@@ -175,7 +175,17 @@ def compare(expected, acknowledged):
     Rows: sent 2, the reporting platform counted 1.
     amount in EUR for Main: sent 10.00, the reporting platform summed 7.5.
     """
-    differences = []
+    differences = [
+        f"The acknowledgement does not state {label}: the load cannot be "
+        "reconciled without it."
+        for field, label in (
+            ("rows", "the rows"),
+            ("tombstones", "the deletions"),
+            ("totals", "the control totals"),
+            ("content_sha256", "the content hash"),
+        )
+        if field not in acknowledged
+    ]
     for field, label in (("rows", "Rows"), ("tombstones", "Deletions")):
         if field in acknowledged and acknowledged[field] != expected[field]:
             differences.append(

@@ -182,6 +182,9 @@ class FihBiLoad(models.Model):
         self.ensure_one()
         self.env.flush_all()
         registry = self.env.registry
+        # the bound is fixed and committed before the reading snapshot starts:
+        # a transaction committing in between is then either visible or after it
+        self._fix_bounds()
         with registry.cursor() as stream_cr:
             try:
                 # a second job for the same load (a redelivered job) stops here
@@ -209,8 +212,6 @@ class FihBiLoad(models.Model):
         if self.state not in ACTIVE_STATES:
             return self.env._("Nothing to do: the load is %s.", self.state)
         started = time.monotonic()
-        if not self.bound_at:
-            self._begin()
         self.write(
             {
                 "state": "running",
@@ -252,19 +253,24 @@ class FihBiLoad(models.Model):
             "%(rows)s rows, state %(state)s", rows=self.rows, state=self.state
         )
 
-    def _begin(self):
-        """Fix what this load covers, once: the watermark it starts from and
-        the snapshot bound it stops at."""
-        publication = self.publication_id
-        values = {"bound_at": self._snapshot_bound()}
-        if self.mode == "incremental":
-            values.update(
-                watermark_from_at=publication.watermark_changed_at,
-                watermark_from_key=publication.watermark_key,
-                last_changed_at=publication.watermark_changed_at,
-                last_key=publication.watermark_key,
-            )
-        self.write(values)
+    def _fix_bounds(self):
+        """Fix what this load covers, once, in a committed transaction of its
+        own: the watermark it starts from and the snapshot bound it stops at."""
+        with read_committed_cursor(self.env.registry) as cr:
+            load = self.with_env(self.env(cr=cr))
+            if load.bound_at or load.state not in ACTIVE_STATES:
+                return
+            publication = load.publication_id
+            values = {"bound_at": load._snapshot_bound()}
+            if load.mode == "incremental":
+                values.update(
+                    watermark_from_at=publication.watermark_changed_at,
+                    watermark_from_key=publication.watermark_key,
+                    last_changed_at=publication.watermark_changed_at,
+                    last_key=publication.watermark_key,
+                )
+            load.write(values)
+        self.invalidate_recordset()
 
     def _snapshot_bound(self):
         """The moment before which every change is committed and visible.
@@ -412,9 +418,10 @@ class FihBiLoad(models.Model):
                 raise LoadStopped(
                     self.env._(
                         "Chunk %(sequence)s of locked period %(start)s to %(end)s "
-                        "differs from its first publication (load %(reference)s). "
-                        "A locked period is immutable: nothing was sent. Check "
-                        "whether the period was unlocked and changed.",
+                        "differs from its earlier publication (load %(reference)s). "
+                        "A locked period is immutable: this chunk and the rest were "
+                        "not sent, and no manifest either. Check whether the "
+                        "period was unlocked and changed.",
                         sequence=sequence,
                         start=self.period_start,
                         end=self.period_end,
@@ -738,11 +745,16 @@ class FihBiLoad(models.Model):
     def _cron_recover(self):
         """Resume loads whose worker died: running, but nobody holds their lock
         and no job is waiting for them."""
-        loads = self.sudo().search([("state", "in", ("running", "queued"))])
+        now = fields.Datetime.now()
+        loads = self.sudo().search([("state", "in", ("running", "queued", "failed"))])
         recovered = self.browse()
         for load in loads:
-            if load.create_date > fields.Datetime.now() - timedelta(minutes=2):
+            if load.create_date > now - timedelta(minutes=2):
                 continue  # its job may not have started yet
+            if load.state == "failed" and (
+                not load.next_run_at or load.next_run_at > now - timedelta(minutes=2)
+            ):
+                continue  # its resume is scheduled (or it waits for a person)
             if _try_lock(self.env.cr, load.id) and not load._job_waiting():
                 recovered |= load
         for load in recovered:
@@ -769,6 +781,14 @@ class FihBiLoad(models.Model):
             if load.state not in ACTIVE_STATES:
                 raise UserError(
                     self.env._("Only a load that has not finished can be cancelled.")
+                )
+            if not _try_lock(self.env.cr, load.id):
+                raise UserError(
+                    self.env._(
+                        "Load %s is sending right now; cancel it once it has "
+                        "stopped or finished.",
+                        load.uid,
+                    )
                 )
             load.sudo().write(
                 {

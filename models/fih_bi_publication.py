@@ -2,7 +2,7 @@ import calendar
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..lib.bi_datasets import DATASETS
 
@@ -172,10 +172,17 @@ class FihBiPublication(models.Model):
                     self.env._("Rows per chunk must be between 100 and 100,000.")
                 )
 
-    @api.constrains("schedule", "dataset")
+    @api.constrains("schedule", "dataset", "first_period")
     def _check_schedule(self):
         for publication in self:
             dataset = DATASETS[publication.dataset]
+            if publication.schedule == "period_locked" and not publication.first_period:
+                raise ValidationError(
+                    self.env._(
+                        "Give the first month to publish when publishing each "
+                        "locked period."
+                    )
+                )
             if publication.schedule == "period_locked" and not dataset.incremental:
                 raise ValidationError(
                     self.env._(
@@ -287,7 +294,8 @@ class FihBiPublication(models.Model):
             if publication.cron_id:
                 publication.cron_id.write(values)
             else:
-                publication.cron_id = self.env["ir.cron"].create(values)
+                # scheduling is part of the publication, not a system setting
+                publication.cron_id = self.env["ir.cron"].sudo().create(values)
 
     def _run_scheduled(self):
         for publication in self.filtered("active"):
@@ -318,10 +326,12 @@ class FihBiPublication(models.Model):
         lock_date = self._lock_date()
         if not lock_date or not self.first_period:
             return []
+        # a period whose load failed its checks needs a person, not a retry
         published = {
             load.period_start
             for load in self.load_ids
-            if load.mode == "period" and load.state in ("reconciled", "awaiting_ack")
+            if load.mode == "period"
+            and load.state in ("reconciled", "awaiting_ack", "mismatch", "refused")
         }
         running = {
             load.period_start
@@ -380,7 +390,9 @@ class FihBiPublication(models.Model):
                     ("period_locked", "=", True),
                     ("state", "in", ("reconciled", "awaiting_ack", "mismatch")),
                 ],
-                order="id",
+                # the latest: a period unlocked, corrected and locked again
+                # is compared with its corrected publication
+                order="id desc",
                 limit=1,
             )
             if previous and values["period_locked"]:
@@ -397,13 +409,22 @@ class FihBiPublication(models.Model):
             mode = (
                 "incremental" if DATASETS[publication.dataset].incremental else "full"
             )
-            publication._start_load(mode)
+            if not publication._start_load(mode):
+                raise UserError(publication._busy_text())
         return self._notify(self.env._("The load was queued."))
 
     def action_full_reload(self):
         for publication in self:
-            publication._start_load("full")
+            if not publication._start_load("full"):
+                raise UserError(publication._busy_text())
         return self._notify(self.env._("A full reload was queued."))
+
+    def _busy_text(self):
+        return self.env._(
+            "A load of %s is still in progress or waiting to resume; open its "
+            "loads to follow, resume or cancel it.",
+            self.name,
+        )
 
     def action_publish_period(self):
         self.ensure_one()

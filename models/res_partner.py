@@ -85,6 +85,12 @@ class ResPartner(models.Model):
         new_suppliers = new_suppliers.filtered(lambda p: p.supplier_rank > 0)
         if new_suppliers:
             self.env["fih.outbox"]._emit("supplier.created", new_suppliers)
+            # the rank was raised in SQL: the supplier master feed of BI
+            # publications follows write_date
+            self.env.cr.execute(
+                "UPDATE res_partner SET write_date = %s WHERE id IN %s",
+                (self.env.cr.now(), tuple(new_suppliers.ids)),
+            )
         return result
 
     def _compute_fih_binding_count(self):

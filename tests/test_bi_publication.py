@@ -5,7 +5,7 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -416,6 +416,10 @@ class TestBiPublication(FihTransactionCase):
         self.assertEqual(
             send({"load_id": "no-such-load"}, secret=self.bi_secret).status, 409
         )
+        # an acknowledgement without figures proves nothing
+        bare = send({"load_id": load.uid}, secret=self.bi_secret)
+        self.assertEqual(bare.payload["state"], "mismatch")
+        self.assertIn("does not state the rows", " ".join(bare.payload["differences"]))
         result = send(acknowledgement, secret=self.bi_secret)
         self.assertEqual(result.status, 200)
         self.assertEqual(result.payload["state"], "reconciled")
@@ -520,6 +524,8 @@ class TestBiPublication(FihTransactionCase):
         self.assertEqual(payments.state, "reconciled")
         row = self.warehouse.tables["payments"][str(payment.id)]
         self.assertEqual((row["bills"], row["amount"]), (bill.name, payment.amount))
+        # cash out is positive in both currencies, whatever the journal entry
+        self.assertEqual(row["amount_company"], payment.amount)
         suppliers = self.publication(
             code="suppliers", dataset="suppliers", data_format="csv"
         )
@@ -579,3 +585,54 @@ class TestBiPublication(FihTransactionCase):
         self.assertFalse(as_other["fih.bi.publication"].search([]))
         self.assertFalse(as_other["fih.bi.load"].search([("id", "=", load.id)]))
         self.assertFalse(as_other["fih.bi.load.chunk"].search([]))
+
+    def test_an_integration_manager_schedules_a_publication_without_admin_rights(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Integration manager",
+                "login": "fih-manager",
+                "groups_id": [
+                    Command.link(
+                        self.env.ref("finance_integration_hub.group_fih_manager").id
+                    )
+                ],
+            }
+        )
+        self.assertFalse(manager.has_group("base.group_system"))
+        publication = (
+            self.env["fih.bi.publication"]
+            .with_user(manager)
+            .create(
+                {
+                    "name": "Nightly spend",
+                    "code": "nightly",
+                    "backend_id": self.bi.id,
+                    "dataset": "spend",
+                    "schedule": "nightly",
+                }
+            )
+        )
+        self.assertTrue(publication.sudo().cron_id.active)
+        with self.trapped_jobs():
+            publication.action_publish_now()
+            with self.assertRaises(UserError):
+                publication.action_publish_now()  # one load at a time, said so
+
+    def test_a_contact_that_becomes_a_supplier_through_a_bill_is_published(self):
+        contact = self.Partner.create({"name": "Newly used contact"})
+        suppliers = self.publication(code="suppliers", dataset="suppliers")
+        self.env.cr.execute(
+            "UPDATE res_partner SET write_date = %s", (self.ago(hours=2),)
+        )
+        self.run_load(suppliers)
+        self.assertNotIn(str(contact.id), self.warehouse.tables["suppliers"])
+        self.bill([(1, 10.0)], partner=contact)  # raises supplier_rank in SQL
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET write_date = %s WHERE id = %s "
+            "AND write_date > %s",
+            (self.ago(minutes=30), contact.id, self.ago(hours=1)),
+        )
+        self.assertEqual(self.env.cr.rowcount, 1)
+        self.run_load(suppliers)
+        self.assertIn(str(contact.id), self.warehouse.tables["suppliers"])
