@@ -249,7 +249,11 @@ class FihInvoiceHandler(models.AbstractModel):
                     supplier=order.partner_id.display_name,
                 )
             )
-        if self._float_differs(bill.amount_total, data["amount_total"]):
+        # the taxes' rounding (a cent each) and the company's tax tolerance
+        allowance = Decimal("0.01") * max(len(set(codes_by_tax.values())), 1) + Decimal(
+            str(company.fih_tax_tolerance)
+        )
+        if self._float_differs(bill.amount_total, data["amount_total"], allowance):
             findings.append(
                 self.env._(
                     "Total: the document states %(stated)s, the bill comes to "
@@ -397,5 +401,5 @@ class FihInvoiceHandler(models.AbstractModel):
         )
 
     @api.model
-    def _float_differs(self, first, second):
-        return abs(Decimal(str(first)) - Decimal(str(second))) > Decimal("0.005")
+    def _float_differs(self, first, second, allowance=Decimal("0.005")):
+        return abs(Decimal(str(first)) - Decimal(str(second))) > allowance
