@@ -49,6 +49,12 @@ class FihCxmlIntake(models.AbstractModel):
         except (psycopg2.OperationalError, psycopg2.errors.SerializationFailure):
             _logger.warning("cXML for %s not stored: database busy", backend_code)
             return self._answer(500, "The hub is busy; send the document again later.")
+        except Exception:
+            # the sender always gets a cXML answer, never an HTML error page
+            _logger.exception("cXML for %s not stored", backend_code)
+            return self._answer(
+                500, "The hub could not store the document; send it again later."
+            )
 
     def _receive_checked(self, backend_code, read_body, content_length):
         config = self.env["fih.backend"].sudo()._webhook_config(backend_code)
