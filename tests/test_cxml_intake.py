@@ -309,3 +309,15 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(str(picking.scheduled_date.date()), "2026-11-28")
         self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
         self.assertIn("SHIP-1", picking.message_ids[0].body)
+
+    def test_an_unexpected_error_is_answered_in_cxml(self):
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("disk full")
+
+        with (
+            patch(f"{INTAKE}.FihCxmlIntake._store", broken),
+            mute_logger(INTAKE),
+        ):
+            status, text = self.post(self.order())
+        self.assertEqual(status, 500)
+        self.assertIn("send it again later", text)

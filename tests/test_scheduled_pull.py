@@ -1,5 +1,7 @@
 from unittest.mock import patch
 
+from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..simulator import PullSource, SimulatorServer
@@ -98,3 +100,19 @@ class TestScheduledPull(FihTransactionCase):
         self.assertEqual(self.source.list_calls, 2)
         self.assertEqual(self.source.ack_calls, [["S1", "S2"]])
         self.assertEqual(len(self.messages()), 4)  # stored, acknowledged next time
+
+    def test_only_managers_run_a_pull_by_hand(self):
+        user = self.env["res.users"].create(
+            {
+                "name": "Integration user",
+                "login": "fih-user",
+                "groups_id": [
+                    Command.link(
+                        self.env.ref("finance_integration_hub.group_fih_user").id
+                    )
+                ],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.pull.with_user(user).action_run_now()
+        self.assertEqual(self.source.list_calls, 0)
