@@ -27,11 +27,9 @@ class FihGoodsReceiptHandler(models.AbstractModel):
         return outcomes
 
     def _apply(self, backend, message, data):
-        if self._binding(backend, "goods_receipt", data["external_id"]):
-            # a receipt is an event: the same one again changes nothing
-            raise FihSkipped(
-                self.env._("Receipt %s was already applied.", data["external_id"])
-            )
+        binding = self._binding(backend, "goods_receipt", data["external_id"])
+        if binding:
+            self._already_applied(binding, data, self.env._("Receipt"))
         order = self._purchase_order(backend, data["purchase_order_external_id"])
         if order.state not in ("purchase", "done"):
             raise FihBusinessException(

@@ -1,3 +1,4 @@
+import json
 import re
 
 from odoo import api, fields, models
@@ -95,6 +96,39 @@ class FihP2pHandlerMixin(models.AbstractModel):
                     **values,
                 }
             )
+
+    @api.model
+    def _already_applied(self, binding, data, what):
+        """An event applied once (a receipt, a payment) sent again: nothing to
+        do if it is the same; a different content is a correction the hub
+        cannot apply, so a person decides."""
+        earlier = binding.last_message_id.sudo()
+        try:
+            earlier_data = json.loads(earlier.payload or "null")["data"]
+        except (TypeError, ValueError, KeyError):
+            earlier_data = None  # purged by retention: nothing to compare
+        ignored = ("updated_at", "source_version")
+        if earlier_data is not None and {
+            key: value for key, value in earlier_data.items() if key not in ignored
+        } != {key: value for key, value in data.items() if key not in ignored}:
+            raise FihBusinessException(
+                self.env._(
+                    "%(what)s %(id)s was already applied (message %(message)s) and "
+                    "now arrives with another content. Applied documents are not "
+                    "changed: correct it in Odoo, or send the correction as a new "
+                    "document.",
+                    what=what,
+                    id=binding.external_id,
+                    message=earlier.id,
+                )
+            )
+        raise FihSkipped(
+            self.env._(
+                "%(what)s %(id)s was already applied.",
+                what=what,
+                id=binding.external_id,
+            )
+        )
 
     @api.model
     def _check_not_stale(self, binding, message, data):

@@ -30,10 +30,9 @@ class FihPaymentHandler(models.AbstractModel):
         return outcomes
 
     def _apply(self, backend, message, data, company):
-        if self._binding(backend, "payment", data["external_id"]):
-            raise FihSkipped(
-                self.env._("Payment %s was already registered.", data["external_id"])
-            )
+        binding = self._binding(backend, "payment", data["external_id"])
+        if binding:
+            self._already_applied(binding, data, self.env._("Payment"))
         partner = (
             self._supplier(backend, data["supplier_external_id"])
             if data.get("supplier_external_id")

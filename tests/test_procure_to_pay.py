@@ -564,3 +564,17 @@ class TestProcureToPay(FihTransactionCase):
         self.assertIn(
             "Supplier: the bill is from Supplier 000002", bill.fih_hold_reason
         )
+
+    @mute_logger(MAIL)
+    def test_a_receipt_sent_again_with_another_content_needs_a_person(self):
+        order = self.supplier_and_order()
+        self.from_procurement(receipt_event(1, [("1", 4)]))
+        same = self.from_procurement(receipt_event(1, [("1", 4)]) | {"id": "evt-gr-1b"})
+        self.assertEqual(same.state, "skipped")
+        changed = self.from_procurement(
+            receipt_event(1, [("1", 6)]) | {"id": "evt-gr-1c"}
+        )
+        self.assertEqual((changed.state, changed.error_kind), ("failed", "business"))
+        self.assertIn("arrives with another content", changed.error_message)
+        paper = order.order_line.filtered(lambda line: line.product_id == self.paper)
+        self.assertEqual(paper.qty_received, 4)
