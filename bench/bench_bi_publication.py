@@ -24,13 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import JsonRpc, Poster, argument_parser, report  # noqa: E402
+from common import JsonRpc, Poster, argument_parser, connect_db, report  # noqa: E402
 
 from simulator import BiWarehouse, SimulatorServer  # noqa: E402
 
@@ -70,8 +68,7 @@ class BiBench:
         self.sim = sim
         self.warehouse = warehouse
         self.rpc = JsonRpc(Poster(args.url), args.db, args.login, args.password)
-        self.db = psycopg2.connect(dbname=args.db)
-        self.db.autocommit = True
+        self.db = connect_db(args.db)
         self.backend_id = self.rpc.execute(
             "fih.backend",
             "create",

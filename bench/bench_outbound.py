@@ -16,13 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import JsonRpc, Poster, argument_parser, report  # noqa: E402
+from common import JsonRpc, Poster, argument_parser, connect_db, report  # noqa: E402
 
 from lib import standard_webhooks  # noqa: E402
 from simulator import SimulatorServer  # noqa: E402
@@ -33,8 +31,7 @@ class OutboundBench:
         self.args = args
         self.sim = sim
         self.rpc = JsonRpc(Poster(args.url), args.db, args.login, args.password)
-        self.db = psycopg2.connect(dbname=args.db)
-        self.db.autocommit = True
+        self.db = connect_db(args.db)
         self.backend_id = self.rpc.execute(
             "fih.backend",
             "create",

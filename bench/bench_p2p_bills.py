@@ -22,8 +22,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg2
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
@@ -32,8 +30,10 @@ from common import (  # noqa: E402
     JsonRpc,
     Poster,
     argument_parser,
+    connect_db,
     report,
     run_concurrently,
+    sign_requests,  # noqa: E402
 )
 
 from lib import standard_webhooks  # noqa: E402
@@ -75,8 +75,7 @@ class BillBench:
         self.args = args
         self.poster = Poster(args.url)
         self.rpc = JsonRpc(self.poster, args.db, args.login, args.password)
-        self.db = psycopg2.connect(dbname=args.db)
-        self.db.autocommit = True
+        self.db = connect_db(args.db)
         self.secret = standard_webhooks.generate_secret()
         self.backend_id = self.rpc.execute(
             "fih.backend",
@@ -105,15 +104,6 @@ class BillBench:
             )
             self.tax_id = cr.fetchone()[0]
 
-    def signed(self, requests_):
-        for path, body, headers in requests_:
-            if headers is None:
-                headers = standard_webhooks.sign(
-                    self.secret, f"msg_{time.time_ns()}_{id(body)}", body
-                )
-                headers["Content-Type"] = "application/json"
-            yield path, body, headers
-
     def send_events(self, events):
         batches = [
             (
@@ -126,7 +116,9 @@ class BillBench:
             for start in range(0, len(events), self.args.batch)
         ]
         statuses, _latencies, _seconds = run_concurrently(
-            self.poster, list(self.signed(batches)), self.args.concurrency
+            self.poster,
+            list(sign_requests(self.secret, batches)),
+            self.args.concurrency,
         )
         return statuses
 

@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
@@ -29,9 +27,11 @@ from common import (  # noqa: E402
     JsonRpc,
     Poster,
     argument_parser,
+    connect_db,
     percentile,
     report,
     run_concurrently,  # noqa: E402
+    sign_requests,  # noqa: E402
 )
 
 from lib import standard_webhooks  # noqa: E402
@@ -71,8 +71,7 @@ class Bench:
         self.args = args
         self.poster = Poster(args.url)
         self.rpc = JsonRpc(self.poster, args.db, args.login, args.password)
-        self.db = psycopg2.connect(dbname=args.db)
-        self.db.autocommit = True
+        self.db = connect_db(args.db)
         self.secret = standard_webhooks.generate_secret()
         self.backend_id = self.rpc.execute(
             "fih.backend",
@@ -147,16 +146,6 @@ class Bench:
             requests_.append((self.module_path, body, None))
         return requests_
 
-    def signed(self, requests_):
-        """Sign at send time: the timestamp must be fresh."""
-        for path, body, headers in requests_:
-            if headers is None:
-                headers = standard_webhooks.sign(
-                    self.secret, f"msg_{time.time_ns()}_{id(body)}", body
-                )
-                headers["Content-Type"] = "application/json"
-            yield path, body, headers
-
     # -- measures --------------------------------------------------------------
 
     def count_partners(self, numbers):
@@ -219,7 +208,7 @@ class Bench:
         numbers = range(920_001, 920_001 + 4 * self.args.concurrency)
         run_concurrently(
             self.poster,
-            self.signed(self.module_requests(numbers)),
+            sign_requests(self.secret, self.module_requests(numbers)),
             self.args.concurrency,
         )
         self.wait_applied(len(numbers), 120)
@@ -254,7 +243,7 @@ class Bench:
         started = time.perf_counter()
         result = self.intake(
             "finance_hub webhook, 1 event/request",
-            self.signed(self.module_requests(single)),
+            sign_requests(self.secret, self.module_requests(single)),
             n,
         )
         finished, states = self.wait_applied(base + n, self.args.timeout)
@@ -264,7 +253,7 @@ class Bench:
         )
         run_concurrently(
             self.poster,
-            self.signed(self.module_requests(single)),
+            sign_requests(self.secret, self.module_requests(single)),
             self.args.concurrency,
         )
         self.wait_applied(base + n, self.args.timeout)
@@ -278,7 +267,9 @@ class Bench:
         started = time.perf_counter()
         result = self.intake(
             f"finance_hub webhook, {self.args.batch_size} events/request",
-            self.signed(self.module_requests(batched, self.args.batch_size)),
+            sign_requests(
+                self.secret, self.module_requests(batched, self.args.batch_size)
+            ),
             events,
         )
         finished, states = self.wait_applied(base + events, self.args.timeout)
@@ -290,7 +281,9 @@ class Bench:
         )
         run_concurrently(
             self.poster,
-            self.signed(self.module_requests(batched, self.args.batch_size)),
+            sign_requests(
+                self.secret, self.module_requests(batched, self.args.batch_size)
+            ),
             self.args.concurrency,
         )
         self.wait_applied(base + events, self.args.timeout)

@@ -10,6 +10,10 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg2
+
+from lib import standard_webhooks
+
 
 class Poster:
     """Keep-alive HTTP POSTs from several threads, one connection each."""
@@ -114,6 +118,25 @@ class JsonRpc:
             "create",
             [values],
         )
+
+
+def sign_requests(secret, requests_):
+    """Sign at send time (the timestamp must be fresh) the requests whose
+    headers are None: ``(path, body, headers)`` in, the same out."""
+    for path, body, headers in requests_:
+        if headers is None:
+            headers = standard_webhooks.sign(
+                secret, f"msg_{time.time_ns()}_{id(body)}", body
+            )
+            headers["Content-Type"] = "application/json"
+        yield path, body, headers
+
+
+def connect_db(db):
+    """A direct, autocommit connection for setting up and counting."""
+    connection = psycopg2.connect(dbname=db)
+    connection.autocommit = True
+    return connection
 
 
 def argument_parser(description):

@@ -3,67 +3,53 @@ import json
 from odoo import http
 from odoo.http import request
 
+# the routes of other systems: authenticated by signature or shared secret,
+# not by an Odoo session
+INBOUND = {
+    "type": "http",
+    "auth": "none",
+    "methods": ["POST"],
+    "csrf": False,
+    "save_session": False,
+    "readonly": False,
+}
+
+
+def _signed_intake(method_name, backend_code):
+    """Hand a signed request to ``fih.webhook.intake.<method_name>`` and answer
+    its JSON result."""
+    httprequest = request.httprequest
+    result = getattr(request.env["fih.webhook.intake"], method_name)(
+        backend_code,
+        {key.lower(): value for key, value in httprequest.headers.items()},
+        # only called once Content-Length is known to be within the limit
+        lambda _limit: httprequest.get_data(cache=False),
+        httprequest.headers.get("Content-Type"),
+        httprequest.content_length,
+    )
+    return request.make_response(
+        json.dumps(result.payload),
+        headers=[("Content-Type", "application/json"), *result.headers.items()],
+        status=result.status,
+    )
+
 
 class FinanceHubWebhookController(http.Controller):
-    @http.route(
-        "/finance_hub/webhook/<string:backend_code>",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
+    @http.route("/finance_hub/webhook/<string:backend_code>", **INBOUND)
     def receive_webhook(self, backend_code, **_query):
-        httprequest = request.httprequest
-        result = request.env["fih.webhook.intake"]._receive(
-            backend_code,
-            {key.lower(): value for key, value in httprequest.headers.items()},
-            # only called once Content-Length is known to be within the limit
-            lambda _limit: httprequest.get_data(cache=False),
-            httprequest.headers.get("Content-Type"),
-            httprequest.content_length,
-        )
-        return request.make_response(
-            json.dumps(result.payload),
-            headers=[("Content-Type", "application/json"), *result.headers.items()],
-            status=result.status,
-        )
+        return _signed_intake("_receive", backend_code)
 
-    @http.route(
-        "/finance_hub/bi/ack/<string:backend_code>",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
+    @http.route("/finance_hub/bi/ack/<string:backend_code>", **INBOUND)
     def receive_bi_acknowledgement(self, backend_code, **_query):
         """A reporting platform's signed acknowledgement of a load."""
-        httprequest = request.httprequest
-        result = request.env["fih.webhook.intake"]._receive_bi_acknowledgement(
-            backend_code,
-            {key.lower(): value for key, value in httprequest.headers.items()},
-            lambda _limit: httprequest.get_data(cache=False),
-            httprequest.headers.get("Content-Type"),
-            httprequest.content_length,
-        )
-        return request.make_response(
-            json.dumps(result.payload),
-            headers=[("Content-Type", "application/json"), *result.headers.items()],
-            status=result.status,
-        )
+        return _signed_intake("_receive_bi_acknowledgement", backend_code)
 
-    @http.route(
-        "/finance_hub/cxml/<string:backend_code>",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
+    @http.route("/finance_hub/ubl/<string:backend_code>", **INBOUND)
+    def receive_ubl(self, backend_code, **_query):
+        """A UBL / Peppol BIS Invoice or CreditNote, signed like a webhook."""
+        return _signed_intake("_receive_ubl", backend_code)
+
+    @http.route("/finance_hub/cxml/<string:backend_code>", **INBOUND)
     def receive_cxml(self, backend_code, **_query):
         """cXML OrderRequest, InvoiceDetailRequest, ShipNoticeRequest..."""
         httprequest = request.httprequest
@@ -76,29 +62,4 @@ class FinanceHubWebhookController(http.Controller):
             result.body,
             headers=[("Content-Type", "text/xml; charset=utf-8")],
             status=result.http_status,
-        )
-
-    @http.route(
-        "/finance_hub/ubl/<string:backend_code>",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
-    def receive_ubl(self, backend_code, **_query):
-        """A UBL / Peppol BIS Invoice or CreditNote, signed like a webhook."""
-        httprequest = request.httprequest
-        result = request.env["fih.webhook.intake"]._receive_ubl(
-            backend_code,
-            {key.lower(): value for key, value in httprequest.headers.items()},
-            lambda _limit: httprequest.get_data(cache=False),
-            httprequest.headers.get("Content-Type"),
-            httprequest.content_length,
-        )
-        return request.make_response(
-            json.dumps(result.payload),
-            headers=[("Content-Type", "application/json"), *result.headers.items()],
-            status=result.status,
         )

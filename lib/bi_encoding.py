@@ -32,10 +32,7 @@ import hashlib
 import io
 from decimal import Decimal
 
-FORMATS = {
-    "ndjson": ("application/x-ndjson", ".ndjson"),
-    "csv": ("text/csv; charset=utf-8", ".csv"),
-}
+CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 # level 6 is zlib's default: a fair trade of CPU against bytes on the wire
 GZIP_LEVEL = 6
 

@@ -1,4 +1,5 @@
 from . import fih_p2p_handler_mixin
+from . import fih_own_cron_mixin
 from . import fih_record_reference_mixin
 from . import fih_synced_mixin
 from . import account_analytic_account

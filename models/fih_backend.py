@@ -973,17 +973,8 @@ class FihBackend(models.Model):
     def _deliver_outbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
         """Job: deliver due outbound messages, oldest first per record."""
         self.ensure_one()
-        Message = self.env["fih.message"]
-        delivered = 0
-        deadline = time.monotonic() + time_budget
-        due_by = fields.Datetime.now()
-        while True:
-            if time.monotonic() > deadline:
-                self._enqueue_delivery()
-                break
-            messages = Message._claim_outbound(self, self.processing_batch_size, due_by)
-            if not messages:
-                break
+
+        def deliver(messages, deadline):
             # a fresh transaction: this job's snapshot predates the claim
             self.env.flush_all()
             with self.env.registry.cursor() as cr:
@@ -991,8 +982,28 @@ class FihBackend(models.Model):
                 env["fih.delivery"]._deliver(
                     self.with_env(env), messages.with_env(env), deadline
                 )
-            delivered += len(messages)
+
+        delivered = self._drain("outbound", deliver, time_budget)
         return self.env._("%s messages handled", delivered)
+
+    def _drain(self, direction, handle, time_budget):
+        """Claim and handle due messages in micro-batches until none is left,
+        or hand over to a new job when ``time_budget`` is spent (a backlog
+        never runs into the worker's time limit). Returns the count."""
+        claim = getattr(self.env["fih.message"], f"_claim_{direction}")
+        handled = 0
+        deadline = time.monotonic() + time_budget
+        due_by = fields.Datetime.now()
+        while True:
+            if time.monotonic() > deadline:
+                self._enqueue_work(direction)
+                break
+            messages = claim(self, self.processing_batch_size, due_by)
+            if not messages:
+                break
+            handle(messages, deadline)
+            handled += len(messages)
+        return handled
 
     def _circuit_breaker(self):
         self.ensure_one()
@@ -1111,25 +1122,11 @@ class FihBackend(models.Model):
         return bool(self.env.cr.fetchone())
 
     def _process_inbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
-        """Job: process received messages in micro-batches until none is left.
-
-        After ``time_budget`` seconds the job hands over to a new one, so that
-        a large backlog never runs into the worker's time limit.
-        """
+        """Job: process received messages in micro-batches until none is left."""
         self.ensure_one()
-        Message = self.env["fih.message"]
-        processed = 0
-        deadline = time.monotonic() + time_budget
-        due_by = fields.Datetime.now()
-        while True:
-            if time.monotonic() > deadline:
-                self._enqueue_processing()
-                break
-            messages = Message._claim_inbound(self, self.processing_batch_size, due_by)
-            if not messages:
-                break
-            messages._process()
-            processed += len(messages)
+        processed = self._drain(
+            "inbound", lambda messages, _deadline: messages._process(), time_budget
+        )
         return self.env._("%s messages processed", processed)
 
     # -- actions --------------------------------------------------------

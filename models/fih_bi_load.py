@@ -435,7 +435,7 @@ class FihBiLoad(models.Model):
                 self._url(f"chunks/{sequence}"),
                 body,
                 {
-                    "Content-Type": bi_encoding.FORMATS[publication.data_format][0],
+                    "Content-Type": bi_encoding.CONTENT_TYPES[publication.data_format],
                     "Content-Encoding": "gzip",
                     "Idempotency-Key": f"{self.uid}:{sequence}",
                     "X-FIH-Load-Id": self.uid,

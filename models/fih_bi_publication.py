@@ -24,7 +24,8 @@ SCHEDULE_PERIODS = {"hourly": timedelta(hours=1), "nightly": timedelta(days=1)}
 class FihBiPublication(models.Model):
     _name = "fih.bi.publication"
     _description = "Publication to a reporting platform"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "fih.own.cron.mixin"]
+    _cron_fields = frozenset({"schedule", "active", "name"})
     _order = "name"
 
     name = fields.Char(required=True, tracking=True)
@@ -94,7 +95,6 @@ class FihBiPublication(models.Model):
         help="For 'when a period is locked': the first month to publish. "
         "Earlier locked months are not published automatically."
     )
-    cron_id = fields.Many2one("ir.cron", readonly=True, ondelete="set null", copy=False)
     owner_id = fields.Many2one(
         "res.users",
         default=lambda self: self.env.user,
@@ -252,50 +252,12 @@ class FihBiPublication(models.Model):
 
     # -- schedule ---------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        publications = super().create(vals_list)
-        publications._sync_cron()
-        return publications
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"schedule", "active", "name"} & set(vals):
-            self._sync_cron()
-        return result
-
-    def unlink(self):
-        crons = self.sudo().cron_id
-        result = super().unlink()
-        crons.unlink()
-        return result
-
-    def _sync_cron(self):
-        """One ir.cron per scheduled publication, so each runs on its own
-        schedule and can be paused from the standard cron screens."""
-        model = self.env["ir.model"]._get_id(self._name)
-        for publication in self.sudo():
-            interval = CRON_INTERVALS.get(publication.schedule)
-            wanted = bool(interval) and publication.active
-            if not wanted:
-                if publication.cron_id:
-                    publication.cron_id.active = False
-                continue
-            values = {
-                "name": self.env._("BI publication: %s", publication.name),
-                "model_id": model,
-                "state": "code",
-                "code": f"model.browse({publication.id})._run_scheduled()",
-                "interval_number": interval[0],
-                "interval_type": interval[1],
-                "active": True,
-                "user_id": self.env.ref("base.user_root").id,
-            }
-            if publication.cron_id:
-                publication.cron_id.write(values)
-            else:
-                # scheduling is part of the publication, not a system setting
-                publication.cron_id = self.env["ir.cron"].sudo().create(values)
+    def _cron_schedule(self):
+        interval = CRON_INTERVALS.get(self.schedule)
+        if not interval:
+            return None
+        name = self.env._("BI publication: %s", self.name)
+        return (name, "_run_scheduled", *interval)
 
     def _run_scheduled(self):
         for publication in self.filtered("active"):
@@ -303,12 +265,7 @@ class FihBiPublication(models.Model):
                 for start, end in publication._newly_locked_periods():
                     publication._start_load("period", period=(start, end))
             else:
-                mode = (
-                    "incremental"
-                    if DATASETS[publication.dataset].incremental
-                    else "full"
-                )
-                publication._start_load(mode)
+                publication._start_load(publication._usual_mode())
 
     def _lock_date(self):
         company = self.company_id
@@ -405,19 +362,22 @@ class FihBiPublication(models.Model):
         return load
 
     def action_publish_now(self):
-        for publication in self:
-            mode = (
-                "incremental" if DATASETS[publication.dataset].incremental else "full"
-            )
-            if not publication._start_load(mode):
-                raise UserError(publication._busy_text())
-        return self._notify(self.env._("The load was queued."))
+        return self._publish(None, self.env._("The load was queued."))
 
     def action_full_reload(self):
+        return self._publish("full", self.env._("A full reload was queued."))
+
+    def _publish(self, mode, done_text):
+        """Queue a load of each publication (``mode``, else its usual one);
+        say so, or why not."""
         for publication in self:
-            if not publication._start_load("full"):
+            if not publication._start_load(mode or publication._usual_mode()):
                 raise UserError(publication._busy_text())
-        return self._notify(self.env._("A full reload was queued."))
+        return self._notify(done_text)
+
+    def _usual_mode(self):
+        """Incremental where the dataset allows it; snapshots are reloaded."""
+        return "incremental" if DATASETS[self.dataset].incremental else "full"
 
     def _busy_text(self):
         return self.env._(

@@ -230,13 +230,27 @@ class FihDelivery(models.AbstractModel):
         return outcome, status, excerpt
 
     def _post(self, backend, url, body, headers):
-        """POST, following one redirect to the same origin; return
-        ``(status, headers, first bytes of the body)``."""
+        return self._request(backend, "POST", url, headers, body=body)
+
+    def _request(
+        self,
+        backend,
+        method,
+        url,
+        headers,
+        body=None,
+        params=None,
+        max_bytes=MAX_RESPONSE_BYTES,
+    ):
+        """Call ``url`` behind the SSRF guard, following one redirect to the
+        same origin; return ``(status, headers, first bytes of the body)``."""
         for _hop in range(2):
             url_guard.check_url(url, allow_private=backend.allow_private_network)
-            response = _session(backend).post(
+            response = _session(backend).request(
+                method,
                 url,
                 data=body,
+                params=params,
                 headers=headers,
                 timeout=(backend.connect_timeout, backend.read_timeout),
                 allow_redirects=False,
@@ -244,7 +258,7 @@ class FihDelivery(models.AbstractModel):
                 stream=True,  # read a bounded answer, whatever its size
             )
             with response:
-                content = response.raw.read(MAX_RESPONSE_BYTES, decode_content=True)
+                content = response.raw.read(max_bytes, decode_content=True)
                 status, response_headers = response.status_code, response.headers
                 location = response.headers.get("Location", "")
                 if not response.is_redirect:

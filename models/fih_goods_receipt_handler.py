@@ -1,6 +1,6 @@
-from odoo import api, models
+from odoo import models
 
-from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+from .fih_message import FihBusinessException
 
 
 class FihGoodsReceiptHandler(models.AbstractModel):
@@ -13,20 +13,7 @@ class FihGoodsReceiptHandler(models.AbstractModel):
     _description = "Goods Receipt Flow"
     _fih_object_type = "goods_receipt"
 
-    @api.model
-    def _fih_process(self, messages, documents):
-        backend = messages.backend_id
-        backend.ensure_one()
-        outcomes = {}
-        for message in messages:
-            document = documents[message.id]
-            try:
-                outcomes[message.id] = self._apply(backend, message, document.data)
-            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
-                outcomes[message.id] = exc
-        return outcomes
-
-    def _apply(self, backend, message, data):
+    def _apply(self, backend, message, data, company, cache):
         binding = self._binding(backend, "goods_receipt", data["external_id"])
         if binding:
             self._already_applied(binding, data, self.env._("Receipt"))

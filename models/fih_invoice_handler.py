@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import tax_check, three_way_match
-from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+from .fih_message import FihBusinessException, FihSkipped
 
 MOVE = "account.move"
 
@@ -27,23 +27,7 @@ class FihInvoiceHandler(models.AbstractModel):
     _description = "Vendor Bill Flow"
     _fih_object_type = "invoice"
 
-    @api.model
-    def _fih_process(self, messages, documents):
-        backend = messages.backend_id
-        backend.ensure_one()
-        outcomes = {}
-        cache = {}  # look-ups shared by the batch
-        for message in messages:
-            document = documents[message.id]
-            try:
-                outcomes[message.id] = self._apply(
-                    backend, message, document.data, document.company, cache
-                )
-            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
-                outcomes[message.id] = exc
-        return outcomes
-
-    def _apply(self, backend, message, data, company, cache=None):
+    def _apply(self, backend, message, data, company, cache):
         binding = self._binding(backend, "invoice", data["external_id"])
         self._check_not_stale(binding, message, data)
         bill = self._bound_record(binding, MOVE)
@@ -317,7 +301,9 @@ class FihInvoiceHandler(models.AbstractModel):
     def _three_way_match(self, bill, order):
         company = bill.company_id
         order_lines = []
-        for line in order.order_line.filtered("fih_external_line_id"):
+        # only the lines the bill refers to: the others cannot be matched
+        billed = bill.invoice_line_ids.purchase_line_id
+        for line in billed.filtered("fih_external_line_id"):
             other = line.invoice_lines.filtered(
                 lambda aml: aml.move_id != bill and aml.parent_state != "cancel"
             )

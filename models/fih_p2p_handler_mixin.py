@@ -17,6 +17,28 @@ class FihP2pHandlerMixin(models.AbstractModel):
     _name = "fih.p2p.handler.mixin"
     _description = "Procure-to-pay flow helpers"
 
+    @api.model
+    def _fih_process(self, messages, documents):
+        """Apply each document with ``_apply``; what a person or time must
+        settle is returned as the message's outcome, not raised."""
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes = {}
+        cache = {}  # look-ups shared by the batch
+        for message in messages:
+            document = documents[message.id]
+            try:
+                outcomes[message.id] = self._apply(
+                    backend, message, document.data, document.company, cache
+                )
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _apply(self, backend, message, data, company, cache):
+        """Apply one canonical document; return ``[(model, id, operation)]``."""
+        raise NotImplementedError
+
     # -- bindings -------------------------------------------------------------
 
     @api.model

@@ -1,6 +1,6 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
-from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+from .fih_message import FihBusinessException, FihTransientError
 
 MOVE = "account.move"
 
@@ -14,22 +14,7 @@ class FihPaymentHandler(models.AbstractModel):
     _description = "Payment Flow"
     _fih_object_type = "payment"
 
-    @api.model
-    def _fih_process(self, messages, documents):
-        backend = messages.backend_id
-        backend.ensure_one()
-        outcomes = {}
-        for message in messages:
-            document = documents[message.id]
-            try:
-                outcomes[message.id] = self._apply(
-                    backend, message, document.data, document.company
-                )
-            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
-                outcomes[message.id] = exc
-        return outcomes
-
-    def _apply(self, backend, message, data, company):
+    def _apply(self, backend, message, data, company, cache):
         binding = self._binding(backend, "payment", data["external_id"])
         if binding:
             self._already_applied(binding, data, self.env._("Payment"))

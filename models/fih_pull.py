@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import url_guard
-from .fih_delivery import MAX_RESPONSE_BYTES, _session, database_environment
+from .fih_delivery import MAX_RESPONSE_BYTES, database_environment
 from .fih_message import read_committed_cursor
 from .fih_sor_rule import OBJECT_TYPES
 
@@ -30,8 +30,10 @@ class FihPull(models.Model):
     """
 
     _name = "fih.pull"
+    _inherit = ["fih.own.cron.mixin"]
     _description = "Scheduled pull from a platform"
     _order = "backend_id, object_type"
+    _cron_fields = frozenset({"active", "interval_minutes"})
 
     backend_id = fields.Many2one(
         "fih.backend", required=True, ondelete="cascade", index=True
@@ -60,7 +62,6 @@ class FihPull(models.Model):
         copy=False,
         help="Where the next run continues; kept between runs.",
     )
-    cron_id = fields.Many2one("ir.cron", readonly=True, ondelete="set null", copy=False)
     last_run_at = fields.Datetime(readonly=True)
     last_stored = fields.Integer(readonly=True, string="Documents stored last run")
     last_error = fields.Text(readonly=True)
@@ -73,45 +74,13 @@ class FihPull(models.Model):
         ),
     ]
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        pulls = super().create(vals_list)
-        pulls._sync_cron()
-        return pulls
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"active", "interval_minutes"} & set(vals):
-            self._sync_cron()
-        return result
-
-    def unlink(self):
-        crons = self.sudo().cron_id
-        result = super().unlink()
-        crons.unlink()
-        return result
-
-    def _sync_cron(self):
-        model = self.env["ir.model"]._get_id(self._name)
-        for pull in self.sudo():
-            values = {
-                "name": self.env._(
-                    "Pull %(object)s from %(backend)s",
-                    object=pull.object_type,
-                    backend=pull.backend_id.name,
-                ),
-                "model_id": model,
-                "state": "code",
-                "code": f"model.browse({pull.id})._run()",
-                "interval_number": max(pull.interval_minutes, 1),
-                "interval_type": "minutes",
-                "active": pull.active,
-                "user_id": self.env.ref("base.user_root").id,
-            }
-            if pull.cron_id:
-                pull.cron_id.write(values)
-            else:
-                pull.cron_id = self.env["ir.cron"].create(values)
+    def _cron_schedule(self):
+        name = self.env._(
+            "Pull %(object)s from %(backend)s",
+            object=self.object_type,
+            backend=self.backend_id.name,
+        )
+        return (name, "_run", max(self.interval_minutes, 1), "minutes")
 
     def action_run_now(self):
         # it calls the platform and acknowledges documents: managers only
@@ -169,23 +138,27 @@ class FihPull(models.Model):
     def _url(self, backend, path):
         return backend.base_url.rstrip("/") + "/" + (path or "").lstrip("/")
 
-    def _get(self, backend, url, params):
+    def _call(self, backend, method, path, body=None, params=None, afterwards=""):
+        """Call the platform; any failure stops the run with a readable reason
+        (``afterwards`` says what happens next)."""
+        url = self._url(backend, path)
+        Delivery = self.env["fih.delivery"]
         headers = {
             "User-Agent": "Finance Integration Hub",
-            **self.env["fih.delivery"]._auth_headers(backend),
+            **Delivery._auth_headers(backend),
         }
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            url_guard.check_url(url, allow_private=backend.allow_private_network)
-            response = _session(backend).get(
+            status, _headers, content = Delivery._request(
+                backend,
+                method,
                 url,
+                headers,
+                body=body,
                 params=params,
-                headers=headers,
-                timeout=(backend.connect_timeout, backend.read_timeout),
-                allow_redirects=False,
-                stream=True,
+                max_bytes=MAX_RESPONSE_BYTES + 1,
             )
-            with response:
-                content = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
         except url_guard.UnsafeURLError as exc:
             raise PullStopped(
                 self.env._("The address is not allowed: %s", exc)
@@ -193,17 +166,19 @@ class FihPull(models.Model):
         except requests.RequestException as exc:
             raise PullStopped(
                 self.env._(
-                    "%(url)s could not be reached (%(error)s).",
+                    "%(url)s could not be reached (%(error)s).%(afterwards)s",
                     url=url,
                     error=type(exc).__name__,
+                    afterwards=afterwards,
                 )
             ) from None
-        if response.status_code >= 300:
+        if status >= 300:
             raise PullStopped(
                 self.env._(
-                    "%(url)s answered HTTP %(status)s.",
+                    "%(url)s answered HTTP %(status)s.%(afterwards)s",
                     url=url,
-                    status=response.status_code,
+                    status=status,
+                    afterwards=afterwards,
                 )
             )
         if len(content) > MAX_RESPONSE_BYTES:
@@ -214,7 +189,7 @@ class FihPull(models.Model):
         params = {"limit": self.page_size}
         if self.cursor:
             params["cursor"] = self.cursor
-        content = self._get(backend, self._url(backend, self.list_path), params)
+        content = self._call(backend, "GET", self.list_path, params=params)
         try:
             page = json.loads(content)
             documents = page["documents"]
@@ -265,39 +240,15 @@ class FihPull(models.Model):
         return new
 
     def _acknowledge(self, backend, ids):
-        body = json.dumps({"ids": ids}).encode()
-        url = self._url(backend, self.ack_path)
-        try:
-            status, _headers, _content = self.env["fih.delivery"]._post(
-                backend,
-                url,
-                body,
-                {
-                    "Content-Type": "application/json",
-                    "User-Agent": "Finance Integration Hub",
-                    **self.env["fih.delivery"]._auth_headers(backend),
-                },
-            )
-        except url_guard.UnsafeURLError as exc:
-            raise PullStopped(
-                self.env._("The address is not allowed: %s", exc)
-            ) from None
-        except requests.RequestException as exc:
-            raise PullStopped(
-                self.env._(
-                    "The acknowledgement could not be sent (%s); the documents are "
-                    "stored and will be acknowledged on the next run.",
-                    type(exc).__name__,
-                )
-            ) from None
-        if status >= 300:
-            raise PullStopped(
-                self.env._(
-                    "The acknowledgement was refused (HTTP %s); the documents are "
-                    "stored and will be acknowledged on the next run.",
-                    status,
-                )
-            )
+        self._call(
+            backend,
+            "POST",
+            self.ack_path,
+            body=json.dumps({"ids": ids}).encode(),
+            afterwards=self.env._(
+                " The documents are stored and will be acknowledged on the next run."
+            ),
+        )
 
     def _save_cursor(self, cursor):
         if cursor is None or cursor == self.cursor:

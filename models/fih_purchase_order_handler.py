@@ -1,7 +1,7 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..lib.ordering import parse_timestamp
-from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+from .fih_message import FihBusinessException, FihSkipped
 
 ORDER = "purchase.order"
 
@@ -15,22 +15,7 @@ class FihPurchaseOrderHandler(models.AbstractModel):
     _description = "Purchase Order Flow"
     _fih_object_type = "purchase_order"
 
-    @api.model
-    def _fih_process(self, messages, documents):
-        backend = messages.backend_id
-        backend.ensure_one()
-        outcomes = {}
-        for message in messages:
-            document = documents[message.id]
-            try:
-                outcomes[message.id] = self._apply(
-                    backend, message, document.data, document.company
-                )
-            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
-                outcomes[message.id] = exc
-        return outcomes
-
-    def _apply(self, backend, message, data, company):
+    def _apply(self, backend, message, data, company, cache):
         binding = self._binding(backend, "purchase_order", data["external_id"])
         if binding.res_model == "fih.message":
             # cancelled before any approved version arrived: a cancellation is final

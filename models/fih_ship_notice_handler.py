@@ -1,6 +1,6 @@
-from odoo import api, models
+from odoo import models
 
-from .fih_message import FihBusinessException, FihSkipped, FihTransientError
+from .fih_message import FihSkipped
 
 
 class FihShipNoticeHandler(models.AbstractModel):
@@ -13,20 +13,7 @@ class FihShipNoticeHandler(models.AbstractModel):
     _description = "Ship Notice Flow"
     _fih_object_type = "goods_receipt"
 
-    @api.model
-    def _fih_process(self, messages, documents):
-        backend = messages.backend_id
-        backend.ensure_one()
-        outcomes = {}
-        for message in messages:
-            data = documents[message.id].data
-            try:
-                outcomes[message.id] = self._apply(backend, data)
-            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
-                outcomes[message.id] = exc
-        return outcomes
-
-    def _apply(self, backend, data):
+    def _apply(self, backend, message, data, company, cache):
         order = self._purchase_order(backend, data["purchase_order_external_id"])
         picking = order.picking_ids.filtered(
             lambda p: p.picking_type_code == "incoming"

@@ -34,7 +34,7 @@ def chunk_request(load, sequence, raw, fmt="ndjson", digest=None):
         f"/publications/spend/loads/{load}/chunks/{sequence}",
         bi_encoding.compress(raw),
         {
-            "Content-Type": bi_encoding.FORMATS[fmt][0],
+            "Content-Type": bi_encoding.CONTENT_TYPES[fmt],
             "X-FIH-Chunk-SHA256": digest or bi_encoding.sha256(raw),
         },
     )
