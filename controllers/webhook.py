@@ -15,11 +15,11 @@ INBOUND = {
 }
 
 
-def _signed_intake(method_name, backend_code):
-    """Hand a signed request to ``fih.webhook.intake.<method_name>`` and answer
+def _signed_intake(intake, backend_code):
+    """Hand a signed request to the ``intake`` model's ``_receive`` and answer
     its JSON result."""
     httprequest = request.httprequest
-    result = getattr(request.env["fih.webhook.intake"], method_name)(
+    result = intake._receive(
         backend_code,
         {key.lower(): value for key, value in httprequest.headers.items()},
         # only called once Content-Length is known to be within the limit
@@ -37,17 +37,19 @@ def _signed_intake(method_name, backend_code):
 class FinanceHubWebhookController(http.Controller):
     @http.route("/finance_hub/webhook/<string:backend_code>", **INBOUND)
     def receive_webhook(self, backend_code, **_query):
-        return _signed_intake("_receive", backend_code)
+        return _signed_intake(request.env["fih.webhook.intake"], backend_code)
 
     @http.route("/finance_hub/bi/ack/<string:backend_code>", **INBOUND)
     def receive_bi_acknowledgement(self, backend_code, **_query):
         """A reporting platform's signed acknowledgement of a load."""
-        return _signed_intake("_receive_bi_acknowledgement", backend_code)
+        return _signed_intake(
+            request.env["fih.bi.acknowledgement.intake"], backend_code
+        )
 
     @http.route("/finance_hub/ubl/<string:backend_code>", **INBOUND)
     def receive_ubl(self, backend_code, **_query):
         """A UBL / Peppol BIS Invoice or CreditNote, signed like a webhook."""
-        return _signed_intake("_receive_ubl", backend_code)
+        return _signed_intake(request.env["fih.ubl.intake"], backend_code)
 
     @http.route("/finance_hub/cxml/<string:backend_code>", **INBOUND)
     def receive_cxml(self, backend_code, **_query):

@@ -1,47 +1,72 @@
-from . import fih_p2p_handler_mixin
+# bases first: mixins and abstract contracts the models below build on
 from . import fih_own_cron_mixin
 from . import fih_record_reference_mixin
+from . import fih_secret_mixin
 from . import fih_synced_mixin
-from . import account_analytic_account
-from . import account_move
-from . import account_move_line
-from . import account_payment
 from . import fih_audit_log
+
+# configuration
 from . import fih_backend
-from . import fih_bi_deletion
-from . import fih_bi_load
-from . import fih_bi_load_chunk
-from . import fih_bi_publication
+from . import fih_backend_credentials
+from . import fih_backend_alerts
 from . import fih_binding
-from . import fih_canonical_export
-from . import fih_cxml_intake
-from . import fih_delivery
-from . import fih_exception_group
-from . import fih_health
+from . import fih_value_map
+from . import fih_value_map_entry
+from . import fih_sor_rule
 from . import fih_mapping
 from . import fih_mapping_rule
-from . import fih_metrics
-from . import fih_message
-from . import fih_message_link
-from . import fih_operator_action
-from . import fih_outbox
-from . import fih_rate_counter
-from . import fih_sor_rule
-from . import fih_subscription
-from . import fih_supplier_handler
+
+# intake -> exchange log -> processing
+from . import fih_intake
+from . import fih_webhook_intake
+from . import fih_ubl_intake
+from . import fih_cxml_intake
+from . import fih_bi_acknowledgement_intake
 from . import fih_pull
+from . import fih_rate_counter
+from . import fih_message
+from . import fih_message_queue
+from . import fih_message_processing
+from . import fih_message_link
+from . import fih_exception_group
+from . import fih_operator_action
+
+# flows: one handler per event type
+from . import fih_handler
+from . import fih_procure_to_pay_handler
+from . import fih_supplier_handler
 from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
 from . import fih_ship_notice_handler
 from . import fih_invoice_handler
 from . import fih_payment_handler
+
+# business change -> outbox -> delivery
+from . import fih_subscription
+from . import fih_outbox
+from . import fih_canonical_export
+from . import fih_http_client
+from . import fih_delivery
+
+# publications to reporting platforms
+from . import fih_bi_deletion
+from . import fih_bi_publication
+from . import fih_bi_load
+from . import fih_bi_load_chunk
+
+# operations
+from . import fih_health
+from . import fih_metrics
+
+# Odoo models the hub extends
+from . import account_analytic_account
+from . import account_move
+from . import account_move_line
+from . import account_payment
+from . import purchase_order
 from . import purchase_order_line
 from . import res_company
 from . import res_config_settings
-from . import fih_value_map
-from . import fih_value_map_entry
-from . import fih_webhook_intake
-from . import purchase_order
 from . import res_partner
 from . import res_partner_bank
 from . import stock_picking

@@ -1,37 +1,13 @@
-import logging
-import os
 import re
-import time
-from datetime import timedelta
-from functools import lru_cache
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, config
+from odoo.exceptions import ValidationError
 
-from ..lib import circuit_breaker, standard_webhooks
+from ..lib import circuit_breaker
 from ..lib.retry_policy import RetryPolicy
-from ..lib.secret_box import MasterKeyError, SecretBox
-from .fih_message import read_committed_cursor
 
-_logger = logging.getLogger(__name__)
-
-# the job that drains each direction's messages of a backend
-DRAIN_JOBS = {
-    "inbound": "_process_inbound_messages",
-    "outbound": "_deliver_outbound_messages",
-}
-# seconds a drain job works before handing over (worker time limits are ~120 s)
-DRAIN_TIME_BUDGET = 60
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
-# name of the secret input field -> column holding its ciphertext
-SECRET_FIELDS = {
-    "webhook_secret": "webhook_secret_encrypted",
-    "api_key": "api_key_encrypted",
-    "oauth_client_secret": "oauth_client_secret_encrypted",
-    "cxml_shared_secret": "cxml_shared_secret_encrypted",
-}
 
 
 class WebhookConfig(NamedTuple):
@@ -45,46 +21,6 @@ class WebhookConfig(NamedTuple):
     webhook_secret_encrypted: str | None
     webhook_secret_previous_encrypted: str | None
     webhook_secret_previous_valid_until: object
-
-
-@lru_cache(maxsize=4)
-def _secret_box_for(keys):
-    return SecretBox(keys)
-
-
-def secret_box():
-    """The encryption box of this server; raises :class:`UserError` if unset."""
-    keys = config.get("fih_master_key") or os.environ.get("FIH_MASTER_KEY") or ""
-    try:
-        return _secret_box_for(keys)
-    except MasterKeyError as exc:
-        raise UserError(str(exc)) from exc
-
-
-def decrypt(token):
-    """Plaintext of a stored secret; a wrong key is a :class:`UserError`."""
-    try:
-        return secret_box().decrypt(token)
-    except MasterKeyError as exc:
-        raise UserError(str(exc)) from exc
-
-
-def webhook_secrets(webhook_config, now=None):
-    """Secrets that may sign a webhook: current, then previous while in grace.
-
-    ``webhook_config`` is a :class:`WebhookConfig` or a backend record.
-    """
-    secrets = []
-    if webhook_config.webhook_secret_encrypted:
-        secrets.append(decrypt(webhook_config.webhook_secret_encrypted))
-    valid_until = webhook_config.webhook_secret_previous_valid_until
-    if (
-        webhook_config.webhook_secret_previous_encrypted
-        and valid_until
-        and valid_until > (now or fields.Datetime.now())
-    ):
-        secrets.append(decrypt(webhook_config.webhook_secret_previous_encrypted))
-    return secrets
 
 
 class FihBackend(models.Model):
@@ -259,28 +195,6 @@ class FihBackend(models.Model):
         "belongs to another partner. Suppliers are never merged silently.",
     )
     # Secrets: ciphertext only in the database; the *_input fields are write-only.
-    webhook_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
-    webhook_secret_previous_encrypted = fields.Char(
-        copy=False, groups="base.group_system"
-    )
-    webhook_secret_previous_valid_until = fields.Datetime(
-        string="Previous Secret Accepted Until",
-        copy=False,
-        readonly=True,
-        help="After a rotation the previous signing secret is still accepted "
-        "until this time, so the external system can switch without losing "
-        "webhooks.",
-    )
-    webhook_secret_rotated_at = fields.Datetime(copy=False, readonly=True)
-    secret_grace_hours = fields.Integer(
-        string="Rotation Grace (hours)",
-        default=24,
-        tracking=True,
-        help="How long the previous signing secret stays valid after a new one "
-        "is set.",
-    )
-    api_key_encrypted = fields.Char(copy=False, groups="base.group_system")
-    oauth_client_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
     oauth_client_id = fields.Char(
         string="OAuth2 Client ID",
         tracking=True,
@@ -291,15 +205,6 @@ class FihBackend(models.Model):
         tracking=True,
         help="Address where access tokens are requested.",
     )
-    cxml_shared_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
-    cxml_shared_secret = fields.Char(
-        string="cXML Shared Secret",
-        compute="_compute_secret_inputs",
-        inverse="_inverse_cxml_shared_secret",
-        help="SharedSecret of the cXML Sender credential. Stored encrypted and "
-        "never shown again.",
-    )
-    has_cxml_shared_secret = fields.Boolean(compute="_compute_has_secrets")
     cxml_from_domain = fields.Char(string="cXML From Domain", default="NetworkID")
     cxml_from_identity = fields.Char(
         string="cXML From Identity", help="Our identity on the supplier network."
@@ -361,59 +266,10 @@ class FihBackend(models.Model):
     subscription_ids = fields.One2many(
         "fih.subscription", "backend_id", string="Subscriptions"
     )
-    webhook_secret = fields.Char(
-        string="Webhook Signing Secret",
-        compute="_compute_secret_inputs",
-        inverse="_inverse_webhook_secret",
-        help="Shared secret (whsec_...) with which the external system signs its "
-        "webhooks. Stored encrypted and never shown again; setting a new one "
-        "keeps the previous one valid for the grace period.",
-    )
-    api_key = fields.Char(
-        string="API Key",
-        compute="_compute_secret_inputs",
-        inverse="_inverse_api_key",
-        help="Key sent to the external system on outbound calls. Stored encrypted "
-        "and never shown again.",
-    )
-    oauth_client_secret = fields.Char(
-        string="OAuth2 Client Secret",
-        compute="_compute_secret_inputs",
-        inverse="_inverse_oauth_client_secret",
-        help="Stored encrypted and never shown again.",
-    )
-    has_webhook_secret = fields.Boolean(compute="_compute_has_secrets")
-    has_api_key = fields.Boolean(compute="_compute_has_secrets")
-    has_oauth_client_secret = fields.Boolean(compute="_compute_has_secrets")
     webhook_url = fields.Char(
         string="Webhook URL",
         compute="_compute_webhook_url",
         help="Address to give the external system for its webhooks.",
-    )
-    alert_failure_rate = fields.Integer(
-        string="Alert Above Failure Rate (%)",
-        default=20,
-        tracking=True,
-        help="The owner is alerted when more than this share of the last hour's "
-        "messages (at least 10) failed.",
-    )
-    alert_interval_hours = fields.Integer(
-        default=4,
-        tracking=True,
-        help="At most one alert of each kind per this many hours, however many "
-        "messages fail.",
-    )
-    last_alert_failure_at = fields.Datetime(readonly=True, copy=False)
-    last_alert_dead_at = fields.Datetime(readonly=True, copy=False)
-    credential_expiry_date = fields.Date(
-        tracking=True,
-        help="When the credentials agreed with this system expire (API key, "
-        "client secret, signing secret). The owner is reminded beforehand.",
-    )
-    credential_reminder_days = fields.Integer(
-        default=14,
-        tracking=True,
-        help="How many days before the expiry date the owner is reminded.",
     )
     channel_id = fields.Many2one(
         "queue.job.channel",
@@ -475,22 +331,6 @@ class FihBackend(models.Model):
                         code=backend.code,
                     )
                 )
-
-    def _compute_secret_inputs(self):
-        for backend in self:
-            backend.webhook_secret = False
-            backend.api_key = False
-            backend.oauth_client_secret = False
-            backend.cxml_shared_secret = False
-
-    def _compute_has_secrets(self):
-        for backend in self.sudo():
-            backend.has_webhook_secret = bool(backend.webhook_secret_encrypted)
-            backend.has_api_key = bool(backend.api_key_encrypted)
-            backend.has_oauth_client_secret = bool(
-                backend.oauth_client_secret_encrypted
-            )
-            backend.has_cxml_shared_secret = bool(backend.cxml_shared_secret_encrypted)
 
     @api.depends("code")
     def _compute_webhook_url(self):
@@ -565,290 +405,6 @@ class FihBackend(models.Model):
             backend.binding_count = counts.get(backend, 0)
 
     # -- secrets ---------------------------------------------------------
-
-    def _set_secret(self, field_name, plaintext):
-        # the writes below are sudo (ciphertext fields are admin-only): the
-        # caller must be allowed to change the backend itself
-        self.check_access("write")
-        column = SECRET_FIELDS[field_name]
-        box = secret_box()
-        for backend in self.sudo():
-            if field_name == "webhook_secret":
-                standard_webhooks.decode_secret(plaintext)  # refuse unusable secrets
-                values = {
-                    "webhook_secret_encrypted": box.encrypt(plaintext),
-                    "webhook_secret_rotated_at": fields.Datetime.now(),
-                }
-                if backend.webhook_secret_encrypted:
-                    values.update(
-                        webhook_secret_previous_encrypted=backend.webhook_secret_encrypted,
-                        webhook_secret_previous_valid_until=fields.Datetime.now()
-                        + timedelta(hours=backend.secret_grace_hours),
-                    )
-                backend.write(values)
-            else:
-                backend.write({column: box.encrypt(plaintext)})
-            backend.message_post(
-                body=self.env._(
-                    "%(label)s was changed.", label=self._fields[field_name].string
-                )
-            )
-
-    def _inverse_secret(self, field_name):
-        for backend in self:
-            plaintext = backend[field_name]
-            if plaintext:
-                try:
-                    backend._set_secret(field_name, plaintext.strip())
-                except ValueError as exc:
-                    raise ValidationError(
-                        self.env._("The webhook signing secret is not usable: %s", exc)
-                    ) from exc
-        # the plaintext must not linger in the cache once it is encrypted
-        self.invalidate_recordset([field_name])
-
-    def _inverse_webhook_secret(self):
-        self._inverse_secret("webhook_secret")
-
-    def _inverse_api_key(self):
-        self._inverse_secret("api_key")
-
-    def _inverse_oauth_client_secret(self):
-        self._inverse_secret("oauth_client_secret")
-
-    def _inverse_cxml_shared_secret(self):
-        self._inverse_secret("cxml_shared_secret")
-
-    def _get_secret(self, field_name):
-        """Decrypted secret, for the flows only; never log or display it."""
-        self.ensure_one()
-        token = self.sudo()[SECRET_FIELDS[field_name]]
-        return decrypt(token) if token else None
-
-    def _webhook_verification_secrets(self, now=None):
-        """Current secret, plus the previous one during its grace period."""
-        self.ensure_one()
-        return webhook_secrets(self.sudo(), now=now)
-
-    def action_generate_webhook_secret(self):
-        """Create a new signing secret and show it once, in a notification only."""
-        self.ensure_one()
-        secret = standard_webhooks.generate_secret()
-        self._set_secret("webhook_secret", secret)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("New webhook signing secret for %s", self.name),
-                "message": self.env._(
-                    "Copy it now into %(system)s; it will not be shown again. "
-                    "The previous secret stays valid for %(hours)s hours.\n%(secret)s",
-                    system=self.name,
-                    hours=self.secret_grace_hours,
-                    secret=secret,
-                ),
-                "sticky": True,
-                "type": "warning",
-            },
-        }
-
-    @api.model
-    def _reencrypt_all_secrets(self):
-        """Re-encrypt every stored secret under the newest master key.
-
-        Rotation: set ``fih_master_key = NEW,OLD``, restart, run this, then
-        remove OLD. Returns the number of secrets re-encrypted.
-        """
-        self.env.flush_all()  # raw updates below must not be overwritten later
-        box = secret_box()
-        columns = [
-            *SECRET_FIELDS.values(),
-            "webhook_secret_previous_encrypted",
-        ]
-        backends = self.sudo().with_context(active_test=False).search([])
-        count = 0
-        for backend in backends:
-            values = {}
-            for column in columns:
-                token = backend[column]
-                if token:
-                    try:
-                        values[column] = box.rotate(token)
-                    except MasterKeyError as exc:
-                        raise UserError(
-                            self.env._(
-                                "The secrets of %(backend)s cannot be re-encrypted: "
-                                "%(reason)s Add the old key after the new one in "
-                                "fih_master_key and try again.",
-                                backend=backend.name,
-                                reason=exc,
-                            )
-                        ) from exc
-            if values:
-                # raw update: re-encrypting is not a change of the secret
-                self.env.cr.execute(
-                    SQL(
-                        "UPDATE fih_backend SET %s WHERE id = %s",
-                        SQL(", ").join(
-                            SQL("%s = %s", SQL.identifier(column), token)
-                            for column, token in values.items()
-                        ),
-                        backend.id,
-                    )
-                )
-                count += len(values)
-        self.invalidate_model()
-        self.env.registry.clear_cache()
-        self.browse()._audit_key_rotation(count)
-        return count
-
-    def _audit_key_rotation(self, count):
-        self.env["fih.audit.log"].sudo().create(
-            {
-                "res_model": self._name,
-                "record_name": self.env._("All backends"),
-                "action": "key_rotation",
-                "changes": f'{{"secrets_reencrypted": {count}}}',
-            }
-        )
-
-    def action_reencrypt_secrets(self):
-        if not self.env.user.has_group("finance_integration_hub.group_fih_manager"):
-            raise UserError(self.env._("Only an Integration Manager can do this."))
-        count = self._reencrypt_all_secrets()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Secrets re-encrypted"),
-                "message": self.env._(
-                    "%s stored secrets now use the newest master key. The old key "
-                    "can be removed from the configuration.",
-                    count,
-                ),
-                "type": "success",
-            },
-        }
-
-    @api.model
-    def _cron_alerts(self):
-        """Tell owners about failure rates and dead letters, rate-limited."""
-        now = fields.Datetime.now()
-        backends = self.sudo().search([])
-        figures = self.env["fih.health"]._figures(backends.ids, hours=1)
-        for backend in backends:
-            quiet_since = now - timedelta(hours=backend.alert_interval_hours)
-            data = figures.get(backend.id)
-            if not data:
-                continue
-            finished = data["messages_24h"]  # window of the query: one hour
-            rate = 100 * data["failure_rate"]
-            if (
-                finished >= 10
-                and rate > backend.alert_failure_rate
-                and (
-                    not backend.last_alert_failure_at
-                    or backend.last_alert_failure_at < quiet_since
-                )
-            ):
-                backend._alert(
-                    self.env._(
-                        "%(rate)s%% of the last hour's messages from or to %(backend)s "
-                        "failed (alert threshold %(threshold)s%%).",
-                        rate=round(rate),
-                        backend=backend.name,
-                        threshold=backend.alert_failure_rate,
-                    )
-                )
-                backend.last_alert_failure_at = now
-            new_dead = (
-                self.env["fih.message"]
-                .sudo()
-                .search_count(
-                    [
-                        ("backend_id", "=", backend.id),
-                        ("state", "=", "dead"),
-                        ("write_date", ">", backend.last_alert_dead_at or quiet_since),
-                    ]
-                )
-            )
-            if new_dead and (
-                not backend.last_alert_dead_at
-                or backend.last_alert_dead_at < quiet_since
-            ):
-                backend._alert(
-                    self.env._(
-                        "%(count)s messages of %(backend)s became dead letters: they "
-                        "were retried until the limit and need a decision.",
-                        count=new_dead,
-                        backend=backend.name,
-                    )
-                )
-                backend.last_alert_dead_at = now
-
-    def _alert(self, text):
-        """Activity and e-mail to the owner."""
-        self.ensure_one()
-        owner = self.owner_id or self.env.ref("base.user_admin")
-        self.activity_schedule(
-            "mail.mail_activity_data_warning",
-            summary=self.env._("Integration alert: %s", self.name),
-            note=text,
-            user_id=owner.id,
-        )
-        # queued for the mail cron: a background check must not wait for SMTP
-        self.with_context(mail_notify_force_send=False).message_post(
-            body=text,
-            subject=self.env._("Integration alert: %s", self.name),
-            partner_ids=owner.partner_id.ids,
-            message_type="notification",
-            subtype_xmlid="mail.mt_comment",
-        )
-
-    @api.model
-    def _cron_credential_reminders(self):
-        """Remind owners of credentials that expire soon (once per backend)."""
-        today = fields.Date.context_today(self)
-        activity_type = self.env.ref("mail.mail_activity_data_warning")
-        for backend in self.sudo().search([("credential_expiry_date", "!=", False)]):
-            remind_from = backend.credential_expiry_date - timedelta(
-                days=backend.credential_reminder_days
-            )
-            if today < remind_from:
-                continue
-            already = backend.activity_ids.filtered(
-                lambda a, b=backend: a.activity_type_id == activity_type
-                and a.date_deadline == b.credential_expiry_date
-            )
-            if already:
-                continue
-            backend.activity_schedule(
-                activity_type_id=activity_type.id,
-                date_deadline=backend.credential_expiry_date,
-                summary=self.env._("Credentials of %s expire soon", backend.name),
-                note=self.env._(
-                    "The credentials agreed with %(backend)s expire on %(date)s. "
-                    "Agree new ones with its administrator, enter them here and "
-                    "move the expiry date.",
-                    backend=backend.name,
-                    date=backend.credential_expiry_date,
-                ),
-                user_id=(backend.owner_id or self.env.ref("base.user_admin")).id,
-            )
-
-    def action_end_secret_grace(self):
-        """Stop accepting the previous signing secret now."""
-        self.check_access("write")
-        self.sudo().write(
-            {
-                "webhook_secret_previous_encrypted": False,
-                "webhook_secret_previous_valid_until": False,
-            }
-        )
-        for backend in self:
-            backend.message_post(
-                body=self.env._("The previous signing secret was revoked.")
-            )
 
     # -- channels and policy --------------------------------------------
 
@@ -934,200 +490,17 @@ class FihBackend(models.Model):
 
     # -- processing -----------------------------------------------------
 
-    def _enqueue_processing(self, eta=None):
-        self._enqueue_work("inbound", eta=eta)
-
-    def _enqueue_delivery(self, eta=None):
-        self._enqueue_work("outbound", eta=eta)
-
     def _enqueue_work(self, direction, eta=None):
-        """Queue one drain job per backend and direction; a job already
-        waiting with the same identity takes the new messages too.
-
-        The job runs as the backend's service user, in the backend's company.
-        """
-        for backend in self:
-            identity_key = f"fih-{direction}-{backend.id}-{eta or 'now'}"
-            if self._drain_job_waiting(identity_key):
-                continue
-            if direction == "outbound":
-                description = self.env._(
-                    "Deliver outbound messages to %s", backend.name
-                )
-            else:
-                description = self.env._("Process inbound messages of %s", backend.name)
-            delayable = (
-                backend.with_user(backend.service_user_id)
-                .with_company(backend.company_id)
-                .with_delay(
-                    channel=backend._channel_name(),
-                    identity_key=identity_key,
-                    eta=eta,
-                    description=description,
-                )
-            )
-            getattr(delayable, DRAIN_JOBS[direction])()
+        """Wake the drain job of ``direction`` (inbound or outbound)."""
+        self.env["fih.message"]._enqueue_work(self, direction, eta=eta)
 
     # -- outbound -----------------------------------------------------------
 
-    def _deliver_outbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
-        """Job: deliver due outbound messages, oldest first per record."""
-        self.ensure_one()
-
-        def deliver(messages, deadline):
-            # a fresh transaction: this job's snapshot predates the claim
-            self.env.flush_all()
-            with self.env.registry.cursor() as cr:
-                env = self.env(cr=cr)
-                env["fih.delivery"]._deliver(
-                    self.with_env(env), messages.with_env(env), deadline
-                )
-
-        delivered = self._drain("outbound", deliver, time_budget)
-        return self.env._("%s messages handled", delivered)
-
-    def _drain(self, direction, handle, time_budget):
-        """Claim and handle due messages in micro-batches until none is left,
-        or hand over to a new job when ``time_budget`` is spent (a backlog
-        never runs into the worker's time limit). Returns the count."""
-        claim = getattr(self.env["fih.message"], f"_claim_{direction}")
-        handled = 0
-        deadline = time.monotonic() + time_budget
-        due_by = fields.Datetime.now()
-        while True:
-            if time.monotonic() > deadline:
-                self._enqueue_work(direction)
-                break
-            messages = claim(self, self.processing_batch_size, due_by)
-            if not messages:
-                break
-            handle(messages, deadline)
-            handled += len(messages)
-        return handled
-
-    def _circuit_breaker(self):
-        self.ensure_one()
-        return circuit_breaker.CircuitBreaker(
-            failure_threshold=max(self.breaker_threshold, 1),
-            cooldown_seconds=self.breaker_cooldown_seconds,
-        )
-
-    def _breaker_state(self):
-        """The breaker as committed now (not as this transaction saw it)."""
-        self.ensure_one()
-        self.env["fih.backend"].flush_model(
-            ["breaker_status", "breaker_failures", "breaker_opened_at"]
-        )
-        with read_committed_cursor(self.env.registry) as cr:
-            return self._read_breaker(cr)
-
-    def _read_breaker(self, cr, lock=False):
-        if lock:
-            cr.execute(
-                "SELECT breaker_status, breaker_failures, breaker_opened_at "
-                "FROM fih_backend WHERE id = %s FOR UPDATE",
-                (self.id,),
-            )
-        else:
-            cr.execute(
-                "SELECT breaker_status, breaker_failures, breaker_opened_at "
-                "FROM fih_backend WHERE id = %s",
-                (self.id,),
-            )
-        status, failures, opened_at = cr.fetchone()
-        return circuit_breaker.BreakerState(
-            status=status or "closed",
-            consecutive_failures=failures or 0,
-            opened_at=opened_at or None,
-        )
-
-    def _update_breaker(self, change):
-        """Apply ``change(state) -> state`` atomically across workers, in a
-        short transaction of its own; return ``(old, new)``."""
-        self.ensure_one()
-        with read_committed_cursor(self.env.registry) as cr:
-            old = self._read_breaker(cr, lock=True)
-            new = change(old)
-            if new != old:
-                # raw SQL: workers update it concurrently, tracking would be noise
-                cr.execute(
-                    "UPDATE fih_backend SET breaker_status = %s, breaker_failures = %s,"
-                    " breaker_opened_at = %s WHERE id = %s",
-                    (new.status, new.consecutive_failures, new.opened_at, self.id),
-                )
-        self.invalidate_recordset(
-            ["breaker_status", "breaker_failures", "breaker_opened_at"]
-        )
-        return old, new
-
-    def _store_breaker_state(self, state):
-        self._update_breaker(lambda _old: state)
-
-    def _notify_breaker_opened(self, reason):
-        self.ensure_one()
-        backend = self.sudo()
-        backend.activity_schedule(
-            "mail.mail_activity_data_warning",
-            summary=self.env._("Deliveries to %s are paused", backend.name),
-            note=self.env._(
-                "%(count)s deliveries failed in a row; the last one: %(reason)s. "
-                "Deliveries resume by themselves once a probe succeeds.",
-                count=backend.breaker_threshold,
-                reason=reason,
-            ),
-            user_id=(backend.owner_id or self.env.ref("base.user_admin")).id,
-        )
-
-    def _take_outbound_token(self):
-        """One call against the outbound rate limit shared by every worker."""
-        self.ensure_one()
-        if not self.outbound_rate_limit_per_minute:
-            return True
-        with read_committed_cursor(self.env.registry) as cr:
-            wait = self.env(cr=cr, su=True)["fih.rate.counter"]._hit(
-                self.id, self.outbound_rate_limit_per_minute, direction="outbound"
-            )
-        return not wait
-
-    def _cxml_sender(self):
-        self.ensure_one()
-        return {
-            "from_domain": self.cxml_from_domain or "NetworkID",
-            "from_identity": self.cxml_from_identity or self.company_id.name,
-            "to_domain": self.cxml_to_domain or "NetworkID",
-            "to_identity": self.cxml_to_identity or self.name,
-            "sender_domain": self.cxml_from_domain or "NetworkID",
-            "sender_identity": self.cxml_from_identity or self.company_id.name,
-            "shared_secret": self._get_secret("cxml_shared_secret") or "",
-            "deployment_mode": "production" if self.environment == "prod" else "test",
-        }
-
     def action_reset_breaker(self):
         self.check_access("write")
-        self.sudo()._store_breaker_state(circuit_breaker.BreakerState())
-
-    @api.model
-    def _drain_job_waiting(self, identity_key):
-        """Cheap probe before queue_job's own identity check (hot path)."""
-        self.env["queue.job"].flush_model(["identity_key", "state"])
-        self.env.cr.execute(
-            """
-            SELECT 1 FROM queue_job
-             WHERE identity_key = %s
-               AND state IN ('pending', 'enqueued', 'wait_dependencies')
-             LIMIT 1
-            """,
-            (identity_key,),
+        self.env["fih.delivery"].sudo()._store_breaker_state(
+            self, circuit_breaker.BreakerState()
         )
-        return bool(self.env.cr.fetchone())
-
-    def _process_inbound_messages(self, time_budget=DRAIN_TIME_BUDGET):
-        """Job: process received messages in micro-batches until none is left."""
-        self.ensure_one()
-        processed = self._drain(
-            "inbound", lambda messages, _deadline: messages._process(), time_budget
-        )
-        return self.env._("%s messages processed", processed)
 
     # -- actions --------------------------------------------------------
 

@@ -6,16 +6,14 @@ import uuid
 from datetime import timedelta
 
 import psycopg2
-import requests
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..lib import bi_encoding, delivery_policy, url_guard
+from ..lib import bi_encoding, delivery_policy
 from ..lib.bi_datasets import DATASETS
-from .fih_delivery import database_environment
-from .fih_message import read_committed_cursor
+from ..tools import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -607,58 +605,43 @@ class FihBiLoad(models.Model):
 
     def _url(self, suffix):
         publication = self.publication_id
-        base = (publication.backend_id.base_url or "").rstrip("/")
-        path = (publication.endpoint_path or "").strip("/")
-        return f"{base}/{path}/{publication.code}/loads/{self.uid}/{suffix}"
+        if not publication.backend_id.base_url:
+            return ""  # the call is refused with the reason
+        return self.env["fih.http.client"]._url(
+            publication.backend_id,
+            publication.endpoint_path,
+            publication.code,
+            "loads",
+            self.uid,
+            suffix,
+        )
 
     def _post_with_retries(self, url, body, headers, want_content=False):
         """POST one chunk (or the manifest); a few quick retries, then stop
         the load so that it resumes later from this chunk."""
         backend = self.publication_id.backend_id.sudo()
-        if not backend.base_url:
+        started = time.monotonic()
+        reply = self.env["fih.http.client"]._call(
+            backend,
+            "POST",
+            url,
+            headers,
+            body,
+            attempts=CHUNK_ATTEMPTS,
+            pauses=CHUNK_PAUSE_SECONDS,
+        )
+        outcome = reply.outcome
+        if outcome.kind != delivery_policy.DELIVERED:
             raise LoadStopped(
-                self.env._("The reporting platform %s has no base URL.", backend.name),
-                retry=False,
+                outcome.reason,
+                retry=outcome.kind == delivery_policy.RETRY,
+                retry_after=outcome.retry_after,
             )
-        if backend.environment == "prod" and database_environment() != "prod":
-            raise LoadStopped(
-                self.env._(
-                    "This %(env)s database never sends data to the production "
-                    "system %(backend)s.",
-                    env=database_environment(),
-                    backend=backend.name,
-                ),
-                retry=False,
-            )
-        Delivery = self.env["fih.delivery"]
-        headers = {**headers, "User-Agent": "Finance Integration Hub"}
-        outcome = None
-        for attempt in range(CHUNK_ATTEMPTS):
-            if attempt:
-                time.sleep(CHUNK_PAUSE_SECONDS[min(attempt - 1, 1)])
-            started = time.monotonic()
-            try:
-                headers.update(Delivery._auth_headers(backend))
-                status, response_headers, content = Delivery._post(
-                    backend, url, body, headers
-                )
-            except url_guard.UnsafeURLError as exc:
-                raise LoadStopped(
-                    self.env._("The address is not allowed: %s", exc), retry=False
-                ) from exc
-            except requests.RequestException as exc:
-                outcome = delivery_policy.classify(None, {}, type(exc).__name__)
-                continue
-            outcome = delivery_policy.classify(status, response_headers, None)
-            if outcome.kind == delivery_policy.DELIVERED:
-                seconds = time.monotonic() - started
-                return (status, seconds, content) if want_content else (status, seconds)
-            if outcome.kind == delivery_policy.PERMANENT:
-                break
-        raise LoadStopped(
-            outcome.reason,
-            retry=outcome.kind == delivery_policy.RETRY,
-            retry_after=outcome.retry_after,
+        seconds = time.monotonic() - started
+        return (
+            (reply.status, seconds, reply.content)
+            if want_content
+            else (reply.status, seconds)
         )
 
     def _stopped(self, stop):

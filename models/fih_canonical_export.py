@@ -41,7 +41,15 @@ class FihCanonicalExport(models.AbstractModel):
 
     @api.model
     def _document(self, object_type, record, backend):
-        return getattr(self, f"_{object_type}")(record, backend)
+        exporters = {
+            "supplier": self._supplier,
+            "purchase_order": self._purchase_order,
+            "goods_receipt": self._goods_receipt,
+            "invoice": self._invoice,
+            "payment": self._payment,
+            "cost_center": self._cost_center,
+        }
+        return exporters[object_type](record, backend)
 
     def _common(self, record, company):
         return {

@@ -1,6 +1,4 @@
-import hashlib
 import hmac
-import json
 import logging
 import uuid
 from typing import NamedTuple
@@ -11,7 +9,6 @@ from odoo import api, models
 from odoo.exceptions import UserError
 
 from ..lib import cxml_inbound
-from .fih_message import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +36,7 @@ class FihCxmlIntake(models.AbstractModel):
     """
 
     _name = "fih.cxml.intake"
+    _inherit = ["fih.intake"]
     _description = "cXML Intake"
 
     @api.model
@@ -57,7 +55,7 @@ class FihCxmlIntake(models.AbstractModel):
             )
 
     def _receive_checked(self, backend_code, read_body, content_length):
-        config = self.env["fih.backend"].sudo()._webhook_config(backend_code)
+        config = self._backend_config(backend_code)
         if not config:
             return self._answer(401, "No active backend has this address.")
         if content_length is None or content_length > config.max_body_kb * 1024:
@@ -113,34 +111,28 @@ class FihCxmlIntake(models.AbstractModel):
         return self._store(config, envelope, event, body)
 
     def _store(self, config, envelope, event, body):
-        self.env.flush_all()
-        with read_committed_cursor(self.env.registry) as cr:
-            env = self.env(cr=cr, su=True)
-            Message = env["fih.message"]
-            (result,) = Message._store_inbound_events(
-                config.id,
-                config.company_id,
-                [event],
-                envelope.payload_id,
-                str(uuid.uuid4()),
-            )
-            message = Message.browse(result["message_id"])
-            if result["duplicate"]:
-                raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-                if hashlib.sha256(raw.encode()).hexdigest() != message.payload_sha256:
-                    return self._answer(
-                        409,
-                        f"payloadID {envelope.payload_id} was already received with "
-                        "a different content; give the new document a new payloadID.",
-                    )
-                return self._answer(200, "Already received; nothing changed.")
-            message.source_document = cxml_inbound.redact_shared_secret(body).decode(
+        (result,) = self._store_events(
+            config.id,
+            config.company_id,
+            [event],
+            envelope.payload_id,
+            str(uuid.uuid4()),
+            source_document=cxml_inbound.redact_shared_secret(body).decode(
                 "utf-8", errors="replace"
+            ),
+        )
+        if result["duplicate"] and not result["same_content"]:
+            return self._answer(
+                409,
+                f"payloadID {envelope.payload_id} was already received with "
+                "a different content; give the new document a new payloadID.",
             )
-            env["fih.backend"].browse(config.id)._enqueue_processing()
+        if result["duplicate"]:
+            return self._answer(200, "Already received; nothing changed.")
         return self._answer(
             201,
-            f"Accepted as message {message.id}; it is applied in the background.",
+            f"Accepted as message {result['message_id']}; it is applied in the "
+            "background.",
         )
 
     def _answer(self, status, text):

@@ -1,63 +1,24 @@
 import json
 import logging
 import random
-import threading
 import time
 from datetime import timedelta
 
-import requests
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
 
 from ..lib import (
     circuit_breaker,
     delivery_policy,
     outbound_formats,
     standard_webhooks,
-    url_guard,
 )
-from .fih_message import read_committed_cursor
+from ..tools import read_committed_cursor
 
 _logger = logging.getLogger(__name__)
 
-# one pooled HTTP session per backend and worker process
-_SESSIONS = {}
-_TOKENS = {}  # backend id -> (access token, expiry epoch)
-_LOCK = threading.Lock()
 MAX_EXCERPT = 2000
-MAX_RESPONSE_BYTES = 1_000_000
-
-
-def _cache_key(backend):
-    """Per database, backend and credentials: a staging copy of a database or a
-    new client secret never reuses another's session or token."""
-    backend = backend.sudo()
-    return (
-        backend.env.cr.dbname,
-        backend.id,
-        backend.base_url,
-        backend.oauth_token_url,
-        backend.oauth_client_id,
-        backend.oauth_client_secret_encrypted,
-        backend.api_key_encrypted,
-    )
-
-
-def _session(backend):
-    key = _cache_key(backend)
-    with _LOCK:
-        session = _SESSIONS.get(key)
-        if session is None:
-            session = _SESSIONS[key] = requests.Session()
-            session.trust_env = False  # no proxies from the environment
-        return session
-
-
-def database_environment():
-    """prod, test or dev: from ``fih_environment`` in the Odoo config."""
-    return (config.get("fih_environment") or "dev").strip().lower()
+BREAKER_COLUMNS = ["breaker_status", "breaker_failures", "breaker_opened_at"]
 
 
 class FihDelivery(models.AbstractModel):
@@ -76,10 +37,10 @@ class FihDelivery(models.AbstractModel):
         is up), the messages not sent yet are released at once, without
         using up their attempts.
         """
-        breaker = backend._circuit_breaker()
+        breaker = self._circuit_breaker(backend)
         # the healthy case costs no breaker query per message: the state is
         # read once per batch and written only when it changes
-        state = backend._breaker_state()
+        state = self._breaker_state(backend)
         pending = list(messages)
         while pending:
             if deadline and time.monotonic() > deadline:
@@ -87,13 +48,14 @@ class FihDelivery(models.AbstractModel):
                 return
             if state.status != "closed":
                 verdict = {}
-                _old, state = backend._update_breaker(
-                    lambda current, verdict=verdict: _allow(breaker, current, verdict)
+                _old, state = self._update_breaker(
+                    backend,
+                    lambda current, verdict=verdict: _allow(breaker, current, verdict),
                 )
                 if not verdict["allowed"]:
                     self._release(backend, pending, _paused(backend, state))
                     return
-            if not backend._take_outbound_token():
+            if not self._take_outbound_token(backend):
                 self._release(backend, pending, _rate_limited())
                 return
             message = pending.pop(0)
@@ -103,9 +65,9 @@ class FihDelivery(models.AbstractModel):
                 _logger.info("Delivery of message %s failed", message.id, exc_info=True)
                 outcome, status, excerpt = self._outcome_of(exc), None, None
             self._record(message, outcome, status=status, excerpt=excerpt)
-            state = self._update_breaker(backend, breaker, state, outcome)
+            state = self._count_outcome(backend, breaker, state, outcome)
 
-    def _update_breaker(self, backend, breaker, state, outcome):
+    def _count_outcome(self, backend, breaker, state, outcome):
         """Count the outcome in the breaker; tell the owner when it opens."""
         if outcome.kind == "permanent":
             return state  # the receiver answered: not a sign of an outage
@@ -113,13 +75,14 @@ class FihDelivery(models.AbstractModel):
         if outcome.kind == "delivered" and healthy:
             return state
         now = time.time()
-        old, new = backend._update_breaker(
+        old, new = self._update_breaker(
+            backend,
             lambda current: breaker.record_success(current, now)
             if outcome.kind == "delivered"
-            else breaker.record_failure(current, now)
+            else breaker.record_failure(current, now),
         )
         if circuit_breaker.CircuitBreaker.just_opened(old, new):
-            backend._notify_breaker_opened(outcome.reason)
+            self._notify_breaker_opened(backend, outcome.reason)
         return new
 
     def _outcome_of(self, exc):
@@ -174,27 +137,24 @@ class FihDelivery(models.AbstractModel):
                     tuple(message.id for message in messages),
                 ),
             )
-        backend._enqueue_delivery(eta=_wake_up_at(next_attempt) if delay else None)
+        backend._enqueue_work(
+            "outbound", eta=_wake_up_at(next_attempt) if delay else None
+        )
 
     # -- one HTTP call ----------------------------------------------------------
 
     def _send(self, backend, message):
         """Return (Outcome, http status or None, response excerpt)."""
-        refusal = self._refusal(backend, message)
+        if not message.subscription_id:
+            reason = self.env._("The subscription of this message was deleted.")
+            return delivery_policy.Outcome("permanent", reason, None), None, None
+        Client = self.env["fih.http.client"]
+        refusal = Client._refusal(backend)
         if refusal:
             return delivery_policy.Outcome("permanent", refusal, None), None, None
         subscription = message.subscription_id
-        url = (
-            backend.base_url.rstrip("/")
-            + "/"
-            + (subscription.endpoint_path or "").lstrip("/")
-        )
         body, content_type = self._render(backend, message)
-        headers = {
-            "Content-Type": content_type,
-            "User-Agent": "Finance Integration Hub",
-        }
-        headers.update(self._auth_headers(backend))
+        headers = {"Content-Type": content_type}
         if backend.has_webhook_secret and content_type == "application/json":
             # receivers deduplicate on webhook-id: it is the same on every retry
             headers.update(
@@ -204,86 +164,24 @@ class FihDelivery(models.AbstractModel):
                     body,
                 )
             )
-        try:
-            status, response_headers, content = self._post(backend, url, body, headers)
-            if status == 401 and backend.auth_type == "oauth2":
-                _TOKENS.pop(_cache_key(backend), None)  # expired early: refresh once
-                headers.update(self._auth_headers(backend))
-                status, response_headers, content = self._post(
-                    backend, url, body, headers
-                )
-        except url_guard.UnsafeURLError as exc:
-            reason = self.env._("The address is not allowed: %s", exc)
-            return delivery_policy.Outcome("permanent", reason, None), None, None
-        except requests.RequestException as exc:
-            # the type only: the text of some errors quotes header values
-            outcome = delivery_policy.classify(None, {}, type(exc).__name__)
-            return outcome, None, type(exc).__name__
-        excerpt = content[:MAX_EXCERPT].decode("utf-8", errors="replace")
-        outcome = delivery_policy.classify(status, response_headers, None)
+        reply = Client._call(
+            backend,
+            "POST",
+            Client._url(backend, subscription.endpoint_path),
+            headers,
+            body,
+        )
+        if reply.error or reply.status is None:
+            return reply.outcome, None, reply.error
+        excerpt = reply.content[:MAX_EXCERPT].decode("utf-8", errors="replace")
+        outcome = reply.outcome
         if (
             outcome.kind == "delivered"
             and subscription.payload_format == "cxml_order_request"
         ):
             # cXML answers HTTP 200 even when the order was refused
-            outcome = delivery_policy.cxml_response_outcome(content)
-        return outcome, status, excerpt
-
-    def _post(self, backend, url, body, headers):
-        return self._request(backend, "POST", url, headers, body=body)
-
-    def _request(
-        self,
-        backend,
-        method,
-        url,
-        headers,
-        body=None,
-        params=None,
-        max_bytes=MAX_RESPONSE_BYTES,
-    ):
-        """Call ``url`` behind the SSRF guard, following one redirect to the
-        same origin; return ``(status, headers, first bytes of the body)``."""
-        for _hop in range(2):
-            url_guard.check_url(url, allow_private=backend.allow_private_network)
-            response = _session(backend).request(
-                method,
-                url,
-                data=body,
-                params=params,
-                headers=headers,
-                timeout=(backend.connect_timeout, backend.read_timeout),
-                allow_redirects=False,
-                verify=True,
-                stream=True,  # read a bounded answer, whatever its size
-            )
-            with response:
-                content = response.raw.read(max_bytes, decode_content=True)
-                status, response_headers = response.status_code, response.headers
-                location = response.headers.get("Location", "")
-                if not response.is_redirect:
-                    return status, response_headers, content
-            target = requests.compat.urljoin(url, location)
-            if not url_guard.same_origin(url, target):
-                raise url_guard.UnsafeURLError(
-                    f"the server redirected to another host ({target})"
-                )
-            url = target
-        return status, response_headers, content
-
-    def _refusal(self, backend, message):
-        if not backend.base_url:
-            return self.env._("The backend has no base URL.")
-        if backend.environment == "prod" and database_environment() != "prod":
-            return self.env._(
-                "This %(env)s database never calls the production system "
-                "%(backend)s (set fih_environment = prod only on production).",
-                env=database_environment(),
-                backend=backend.name,
-            )
-        if not message.subscription_id:
-            return self.env._("The subscription of this message was deleted.")
-        return None
+            outcome = delivery_policy.cxml_response_outcome(reply.content)
+        return outcome, reply.status, excerpt
 
     def _render(self, backend, message):
         envelope = json.loads(message.payload)
@@ -298,7 +196,7 @@ class FihDelivery(models.AbstractModel):
                 envelope["data"],
                 payload_id=f"{message.idempotency_key}@finance-integration-hub",
                 timestamp=envelope["occurred_at"],
-                sender=backend._cxml_sender(),
+                sender=self._cxml_sender(backend),
                 operation=operation,
             )
             return body, "text/xml; charset=utf-8"
@@ -312,46 +210,94 @@ class FihDelivery(models.AbstractModel):
             return body, "application/xml"
         return outbound_formats.render_json(envelope), "application/json"
 
-    def _auth_headers(self, backend):
-        auth = backend.auth_type
-        if auth == "api_key":
-            return {
-                backend.api_key_header or "X-API-Key": backend._get_secret("api_key")
-            }
-        if auth == "bearer":
-            return {"Authorization": f"Bearer {backend._get_secret('api_key')}"}
-        if auth == "basic":
-            token = requests.auth._basic_auth_str(
-                backend.basic_username or "", backend._get_secret("api_key") or ""
-            )
-            return {"Authorization": token}
-        if auth == "oauth2":
-            return {"Authorization": f"Bearer {self._oauth_token(backend)}"}
-        return {}
+    # -- circuit breaker, shared by every worker ------------------------------
 
-    def _oauth_token(self, backend):
-        cached = _TOKENS.get(_cache_key(backend))
-        if cached and cached[1] > time.time() + 30:
-            return cached[0]
-        url_guard.check_url(
-            backend.oauth_token_url, allow_private=backend.allow_private_network
+    def _circuit_breaker(self, backend):
+        return circuit_breaker.CircuitBreaker(
+            failure_threshold=max(backend.breaker_threshold, 1),
+            cooldown_seconds=backend.breaker_cooldown_seconds,
         )
-        response = _session(backend).post(
-            backend.oauth_token_url,
-            data={"grant_type": "client_credentials"},
-            auth=(backend.oauth_client_id, backend._get_secret("oauth_client_secret")),
-            timeout=(backend.connect_timeout, backend.read_timeout),
-            allow_redirects=False,
-            verify=True,
+
+    def _breaker_state(self, backend):
+        """The breaker as committed now (not as this transaction saw it)."""
+        backend.ensure_one()
+        self.env["fih.backend"].flush_model(BREAKER_COLUMNS)
+        with read_committed_cursor(self.env.registry) as cr:
+            return self._read_breaker(cr, backend)
+
+    def _read_breaker(self, cr, backend, lock=False):
+        cr.execute(
+            "SELECT breaker_status, breaker_failures, breaker_opened_at "
+            "FROM fih_backend WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+            (backend.id,),
         )
-        response.raise_for_status()
-        answer = response.json()
-        token = answer["access_token"]
-        _TOKENS[_cache_key(backend)] = (
-            token,
-            time.time() + int(answer.get("expires_in", 300)),
+        status, failures, opened_at = cr.fetchone()
+        return circuit_breaker.BreakerState(
+            status=status or "closed",
+            consecutive_failures=failures or 0,
+            opened_at=opened_at or None,
         )
-        return token
+
+    def _update_breaker(self, backend, change):
+        """Apply ``change(state) -> state`` atomically across workers, in a
+        short transaction of its own; return ``(old, new)``."""
+        backend.ensure_one()
+        with read_committed_cursor(self.env.registry) as cr:
+            old = self._read_breaker(cr, backend, lock=True)
+            new = change(old)
+            if new != old:
+                # raw SQL: workers update it concurrently, tracking would be noise
+                cr.execute(
+                    "UPDATE fih_backend SET breaker_status = %s, breaker_failures = %s,"
+                    " breaker_opened_at = %s WHERE id = %s",
+                    (new.status, new.consecutive_failures, new.opened_at, backend.id),
+                )
+        backend.invalidate_recordset(BREAKER_COLUMNS)
+        return old, new
+
+    def _store_breaker_state(self, backend, state):
+        self._update_breaker(backend, lambda _old: state)
+
+    def _notify_breaker_opened(self, backend, reason):
+        backend = backend.sudo()
+        backend.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Deliveries to %s are paused", backend.name),
+            note=self.env._(
+                "%(count)s deliveries failed in a row; the last one: %(reason)s. "
+                "Deliveries resume by themselves once a probe succeeds.",
+                count=backend.breaker_threshold,
+                reason=reason,
+            ),
+            user_id=(backend.owner_id or self.env.ref("base.user_admin")).id,
+        )
+
+    # -- rate limit and sender identity ---------------------------------------
+
+    def _take_outbound_token(self, backend):
+        """One call against the outbound rate limit shared by every worker."""
+        backend.ensure_one()
+        if not backend.outbound_rate_limit_per_minute:
+            return True
+        with read_committed_cursor(self.env.registry) as cr:
+            wait = self.env(cr=cr, su=True)["fih.rate.counter"]._hit(
+                backend.id, backend.outbound_rate_limit_per_minute, direction="outbound"
+            )
+        return not wait
+
+    def _cxml_sender(self, backend):
+        return {
+            "from_domain": backend.cxml_from_domain or "NetworkID",
+            "from_identity": backend.cxml_from_identity or backend.company_id.name,
+            "to_domain": backend.cxml_to_domain or "NetworkID",
+            "to_identity": backend.cxml_to_identity or backend.name,
+            "sender_domain": backend.cxml_from_domain or "NetworkID",
+            "sender_identity": backend.cxml_from_identity or backend.company_id.name,
+            "shared_secret": backend._get_secret("cxml_shared_secret") or "",
+            "deployment_mode": "production"
+            if backend.environment == "prod"
+            else "test",
+        }
 
     # -- outcome ----------------------------------------------------------------
 
@@ -415,7 +361,7 @@ class FihDelivery(models.AbstractModel):
             random.random,
         )
         next_attempt = now + timedelta(seconds=delay)
-        backend._enqueue_delivery(eta=_wake_up_at(next_attempt))
+        backend._enqueue_work("outbound", eta=_wake_up_at(next_attempt))
         return {
             "state": "received",
             "error_kind": "transient",

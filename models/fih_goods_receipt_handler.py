@@ -1,6 +1,6 @@
 from odoo import models
 
-from .fih_message import FihBusinessException
+from ..exceptions import FihBusinessException
 
 
 class FihGoodsReceiptHandler(models.AbstractModel):
@@ -9,8 +9,9 @@ class FihGoodsReceiptHandler(models.AbstractModel):
     are matched against what was really delivered."""
 
     _name = "fih.goods.receipt.handler"
-    _inherit = ["fih.p2p.handler.mixin"]
+    _inherit = ["fih.procure.to.pay.handler"]
     _description = "Goods Receipt Flow"
+    _fih_event_type = "goods_receipt.upsert"
     _fih_object_type = "goods_receipt"
 
     def _apply(self, backend, message, data, company, cache):

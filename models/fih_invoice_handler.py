@@ -6,8 +6,8 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..exceptions import FihBusinessException, FihSkipped
 from ..lib import tax_check, three_way_match
-from .fih_message import FihBusinessException, FihSkipped
 
 MOVE = "account.move"
 
@@ -23,8 +23,9 @@ class FihInvoiceHandler(models.AbstractModel):
     """
 
     _name = "fih.invoice.handler"
-    _inherit = ["fih.p2p.handler.mixin"]
+    _inherit = ["fih.procure.to.pay.handler"]
     _description = "Vendor Bill Flow"
+    _fih_event_type = "invoice.upsert"
     _fih_object_type = "invoice"
 
     def _apply(self, backend, message, data, company, cache):

@@ -118,5 +118,5 @@ class FihOutbox(models.AbstractModel):
         failed = messages.filtered(lambda m: m.state == "failed")
         for message in failed:
             message._schedule_exception_activity(message.error_message)
-        (messages - failed).backend_id._enqueue_delivery()
+        (messages - failed).backend_id._enqueue_work("outbound")
         return messages

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .fih_message import FihBusinessException, FihTransientError
+from ..exceptions import FihBusinessException, FihTransientError
 
 MOVE = "account.move"
 
@@ -10,8 +10,9 @@ class FihPaymentHandler(models.AbstractModel):
     part; each allocation is registered and reconciled with its bill."""
 
     _name = "fih.payment.handler"
-    _inherit = ["fih.p2p.handler.mixin"]
+    _inherit = ["fih.procure.to.pay.handler"]
     _description = "Payment Flow"
+    _fih_event_type = "payment.upsert"
     _fih_object_type = "payment"
 
     def _apply(self, backend, message, data, company, cache):

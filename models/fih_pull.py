@@ -2,14 +2,11 @@ import json
 import logging
 import uuid
 
-import requests
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib import url_guard
-from .fih_delivery import MAX_RESPONSE_BYTES, database_environment
-from .fih_message import read_committed_cursor
+from ..tools import read_committed_cursor
+from .fih_http_client import MAX_RESPONSE_BYTES
 from .fih_sor_rule import OBJECT_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -98,15 +95,14 @@ class FihPull(models.Model):
         backend = self.backend_id.sudo()
         stored = 0
         try:
-            self._check_allowed(backend)
             for _page in range(MAX_PAGES_PER_RUN):
-                if not backend._take_outbound_token():
+                if not self.env["fih.delivery"]._take_outbound_token(backend):
                     break  # the rate limit: the next run continues
                 page = self._fetch(backend)
                 documents = page.get("documents") or []
                 stored += self._store(backend, documents)
                 if documents:
-                    if not backend._take_outbound_token():
+                    if not self.env["fih.delivery"]._take_outbound_token(backend):
                         break  # stored, not acknowledged: listed again, deduplicated
                     self._acknowledge(backend, [str(doc["id"]) for doc in documents])
                 self._save_cursor(page.get("next_cursor"))
@@ -124,66 +120,47 @@ class FihPull(models.Model):
         )
         return stored
 
-    def _check_allowed(self, backend):
-        if not backend.base_url:
-            raise PullStopped(self.env._("The backend has no base URL."))
-        if backend.environment == "prod" and database_environment() != "prod":
-            raise PullStopped(
-                self.env._(
-                    "This %s database never calls a production system.",
-                    database_environment(),
-                )
-            )
-
-    def _url(self, backend, path):
-        return backend.base_url.rstrip("/") + "/" + (path or "").lstrip("/")
-
     def _call(self, backend, method, path, body=None, params=None, afterwards=""):
         """Call the platform; any failure stops the run with a readable reason
         (``afterwards`` says what happens next)."""
-        url = self._url(backend, path)
-        Delivery = self.env["fih.delivery"]
-        headers = {
-            "User-Agent": "Finance Integration Hub",
-            **Delivery._auth_headers(backend),
-        }
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            status, _headers, content = Delivery._request(
-                backend,
-                method,
-                url,
-                headers,
-                body=body,
-                params=params,
-                max_bytes=MAX_RESPONSE_BYTES + 1,
-            )
-        except url_guard.UnsafeURLError as exc:
-            raise PullStopped(
-                self.env._("The address is not allowed: %s", exc)
-            ) from None
-        except requests.RequestException as exc:
+        Client = self.env["fih.http.client"]
+        refusal = Client._refusal(backend)
+        if refusal:
+            raise PullStopped(refusal)
+        url = Client._url(backend, path)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        reply = Client._call(
+            backend,
+            method,
+            url,
+            headers,
+            body,
+            params=params,
+            max_bytes=MAX_RESPONSE_BYTES + 1,
+        )
+        if reply.error:
             raise PullStopped(
                 self.env._(
                     "%(url)s could not be reached (%(error)s).%(afterwards)s",
                     url=url,
-                    error=type(exc).__name__,
+                    error=reply.error,
                     afterwards=afterwards,
                 )
-            ) from None
-        if status >= 300:
+            )
+        if reply.status is None:
+            raise PullStopped(reply.outcome.reason)
+        if reply.status >= 300:
             raise PullStopped(
                 self.env._(
                     "%(url)s answered HTTP %(status)s.%(afterwards)s",
                     url=url,
-                    status=status,
+                    status=reply.status,
                     afterwards=afterwards,
                 )
             )
-        if len(content) > MAX_RESPONSE_BYTES:
+        if len(reply.content) > MAX_RESPONSE_BYTES:
             raise PullStopped(self.env._("The page is too large; lower the page size."))
-        return content
+        return reply.content
 
     def _fetch(self, backend):
         params = {"limit": self.page_size}
@@ -228,16 +205,10 @@ class FihPull(models.Model):
             }
             for doc in documents
         ]
-        self.env.flush_all()
-        with read_committed_cursor(self.env.registry) as cr:
-            env = self.env(cr=cr, su=True)
-            results = env["fih.message"]._store_inbound_events(
-                backend.id, backend.company_id.id, events, None, str(uuid.uuid4())
-            )
-            new = sum(1 for result in results if not result["duplicate"])
-            if new:
-                env["fih.backend"].browse(backend.id)._enqueue_processing()
-        return new
+        results = self.env["fih.intake"]._store_events(
+            backend.id, backend.company_id.id, events, None, str(uuid.uuid4())
+        )
+        return sum(1 for result in results if not result["duplicate"])
 
     def _acknowledge(self, backend, ids):
         self._call(

@@ -1,7 +1,7 @@
 from odoo import fields, models
 
+from ..exceptions import FihBusinessException, FihSkipped
 from ..lib.ordering import parse_timestamp
-from .fih_message import FihBusinessException, FihSkipped
 
 ORDER = "purchase.order"
 
@@ -11,8 +11,9 @@ class FihPurchaseOrderHandler(models.AbstractModel):
     orders; updates and cancellations apply while the order allows them."""
 
     _name = "fih.purchase.order.handler"
-    _inherit = ["fih.p2p.handler.mixin"]
+    _inherit = ["fih.procure.to.pay.handler"]
     _description = "Purchase Order Flow"
+    _fih_event_type = "purchase_order.upsert"
     _fih_object_type = "purchase_order"
 
     def _apply(self, backend, message, data, company, cache):

@@ -1,6 +1,6 @@
 from odoo import models
 
-from .fih_message import FihSkipped
+from ..exceptions import FihSkipped
 
 
 class FihShipNoticeHandler(models.AbstractModel):
@@ -9,8 +9,9 @@ class FihShipNoticeHandler(models.AbstractModel):
     only the buyer's own receipt proves the goods arrived."""
 
     _name = "fih.ship.notice.handler"
-    _inherit = ["fih.p2p.handler.mixin"]
+    _inherit = ["fih.procure.to.pay.handler"]
     _description = "Ship Notice Flow"
+    _fih_event_type = "ship_notice.upsert"
     _fih_object_type = "goods_receipt"
 
     def _apply(self, backend, message, data, company, cache):

@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 
+from ..exceptions import FihBusinessException, FihPermanentError, FihSkipped
 from ..lib import supplier_payload
 from ..lib.ordering import parse_timestamp, stale_reason
-from .fih_message import FihBusinessException, FihPermanentError, FihSkipped
 
 PARTNER = "res.partner"
 # compacted VAT, the same normalisation as supplier_payload.compact()
@@ -13,7 +13,9 @@ class FihSupplierHandler(models.AbstractModel):
     """``supplier.upsert``: create or update suppliers through their bindings."""
 
     _name = "fih.supplier.handler"
+    _inherit = ["fih.handler"]
     _description = "Supplier Flow"
+    _fih_event_type = "supplier.upsert"
     _fih_object_type = "supplier"
 
     @api.model

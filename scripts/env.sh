@@ -8,20 +8,42 @@ ODOO_SRC=${ODOO_SRC:-/opt/odoo-18.0}
 ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
 FIH_HOME=${FIH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/finance-integration-hub}
 FIH_VENV=${FIH_VENV:-$FIH_HOME/venv}
-FIH_ADDONS=$FIH_HOME/addons
+# One addons folder per checkout: a second clone never re-points another's module.
+FIH_ADDONS=$FIH_HOME/addons-$(printf '%s' "$FIH_ROOT" | sha256sum | cut -c1-12)
 PY=$FIH_VENV/bin/python
 export FIH_ROOT ODOO_SRC FIH_HOME FIH_VENV FIH_ADDONS PY
 
 log() { printf '[fih] %s\n' "$*" >&2; }
 die() { printf '[fih] ERROR: %s\n' "$*" >&2; exit 2; }
 
-ensure_postgres() {
-    if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-        log "installing PostgreSQL (Debian package)"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq postgresql libpq-dev >/dev/null
+# Every Debian package the project needs, installed before any cluster
+# starts: an upgrade of postgresql-15 under a running server breaks it
+# ("could not load library plpgsql.so").
+FIH_DEBIAN_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev chromium)
+
+ensure_debian_packages() {
+    local missing=() pkg
+    for pkg in "${FIH_DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    local before after
+    before=$(dpkg-query -W -f='${Version}' postgresql-15 2>/dev/null || true)
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+    after=$(dpkg-query -W -f='${Version}' postgresql-15 2>/dev/null || true)
+    if [ -n "$before" ] && [ "$before" != "$after" ] && pg_lsclusters -h | grep -q online; then
+        log "postgresql-15 changed ($before -> $after): restarting the clusters"
+        pg_lsclusters -h | awk '$4 == "online" {print $1" "$2}' | while read -r ver name; do
+            pg_ctlcluster "$ver" "$name" restart
+        done
     fi
+}
+
+ensure_postgres() {
+    ensure_debian_packages
     if ! pg_lsclusters -h | grep -q online; then
         local cluster
         cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
@@ -38,13 +60,8 @@ ensure_postgres() {
 }
 
 ensure_chromium() {
-    # the browser tour (HttpCase) drives Debian's headless Chromium
-    if ! command -v chromium >/dev/null 2>&1; then
-        log "installing Chromium (Debian package) for the browser test"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq chromium >/dev/null
-    fi
+    # the browser tours (HttpCase) drive Debian's headless Chromium
+    ensure_debian_packages
 }
 
 ensure_odoo_src() {
@@ -66,11 +83,7 @@ ensure_venv() {
     stamp=$FIH_VENV/.fih-stamp
     if [ ! -x "$PY" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log "building the virtualenv at $FIH_VENV (first run takes a few minutes)"
-        if ! dpkg -s libpq-dev libldap2-dev libsasl2-dev >/dev/null 2>&1; then
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq >/dev/null
-            apt-get install -y -qq libpq-dev libldap2-dev libsasl2-dev >/dev/null
-        fi
+        ensure_debian_packages
         mkdir -p "$FIH_HOME"
         python3 -m venv "$FIH_VENV"
         # PIP_CONSTRAINT (unlike -c) also reaches isolated build environments.

@@ -11,6 +11,19 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from ..lib import standard_webhooks
 
 
+def run_drain_job(backend, direction="inbound"):
+    """Run a backend's drain job the way the queue would: as its service
+    user, in its company."""
+    Message = (
+        backend.env["fih.message"]
+        .with_user(backend.service_user_id)
+        .with_company(backend.company_id)
+    )
+    if direction == "outbound":
+        return Message._deliver_outbound_messages(backend)
+    return Message._process_inbound_messages(backend)
+
+
 def supplier_data(n, **overrides):
     """Canonical supplier number ``n`` with a valid, unique IBAN and VAT."""
     bban = f"{n:012d}"
@@ -111,9 +124,7 @@ class FihTransactionCase(BackendMixin, TransactionCase):
 
     def process(self):
         """Run the drain job the way the queue would: as the service user."""
-        self.backend.with_user(self.backend.service_user_id).with_company(
-            self.backend.company_id
-        )._process_inbound_messages()
+        run_drain_job(self.backend)
         self.env.invalidate_all()
 
     def messages(self, **domain):

@@ -3,7 +3,7 @@ from odoo.tools import mute_logger
 
 from ..lib import standard_webhooks
 from ..simulator import WebhookSender
-from .common import MasterKeyMixin, supplier_event
+from .common import MasterKeyMixin, run_drain_job, supplier_event
 
 
 @tagged("post_install", "-at_install")
@@ -32,9 +32,7 @@ class TestAdminTour(MasterKeyMixin, HttpCase):
                 supplier_event(1, address={"country_code": "ZZ"})
             )
         self.assertEqual(status, 202, answer)
-        backend.with_user(backend.service_user_id).with_company(
-            backend.company_id
-        )._process_inbound_messages()
+        run_drain_job(backend)
         message = self.env["fih.message"].search([("backend_id", "=", backend.id)])
         self.assertEqual(message.state, "failed")
         self.start_tour(

@@ -400,11 +400,11 @@ class TestBiPublication(FihTransactionCase):
         load = self.run_load(publication, "full")
         self.assertEqual(load.state, "awaiting_ack")
         acknowledgement = self.warehouse.acknowledgements[load.uid]
-        intake = self.env["fih.webhook.intake"]
+        intake = self.env["fih.bi.acknowledgement.intake"]
 
         def send(payload, secret=None):
             body, headers = self.signed(payload, secret=secret)
-            return intake._receive_bi_acknowledgement(
+            return intake._receive(
                 self.bi.code,
                 headers,
                 lambda limit: body[:limit],

@@ -56,7 +56,7 @@ class TestConcurrentRedelivery(MasterKeyMixin, BaseCase):
         backend = env["fih.backend"].browse(env.context["backend_id"])
         company_id = backend.company_id.id
         barrier.wait()
-        results[index] = env["fih.message"]._store_inbound_events(
+        results[index] = env["fih.intake"]._store_inbound_events(
             backend.id, company_id, [supplier_event(1)], f"msg_race_{index}", "race"
         )[0]
         env.cr.commit()

@@ -11,7 +11,7 @@ from ..simulator.p2p_documents import (
     cxml_receipt,
     ubl_invoice,
 )
-from .common import FihTransactionCase, supplier_event
+from .common import FihTransactionCase, run_drain_job, supplier_event
 from .test_procure_to_pay import payment_event, receipt_event
 
 INTAKE = "odoo.addons.finance_integration_hub.models.fih_cxml_intake"
@@ -170,7 +170,7 @@ class TestCxmlIntake(FihTransactionCase):
             credit_memo=True,
         )
         self.assertEqual(self.post(credit, self.ap)[0], 201)
-        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        run_drain_job(self.ap)
         self.env.invalidate_all()
         messages = self.Message.search([("backend_id", "=", self.ap.id)], order="id")
         self.assertEqual(
@@ -209,7 +209,7 @@ class TestCxmlIntake(FihTransactionCase):
             len(body),
         )
         self.assertEqual(result.status, 202)
-        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        run_drain_job(self.ap)
         self.env.invalidate_all()
         message = self.Message.browse(result.payload["message_id"])
         self.assertEqual(message.state, "done", message.error_message)
@@ -217,7 +217,7 @@ class TestCxmlIntake(FihTransactionCase):
     def post_ubl(self, body, secret=None, content_type="application/xml"):
         signed_body, headers = self.signed(body, secret=secret or self.ap_secret)
         headers["content-type"] = content_type
-        result = self.env["fih.webhook.intake"]._receive_ubl(
+        result = self.env["fih.ubl.intake"]._receive(
             self.ap.code,
             headers,
             lambda limit: signed_body[:limit],
@@ -249,7 +249,7 @@ class TestCxmlIntake(FihTransactionCase):
             credit_note=True,
         )
         self.assertEqual(self.post_ubl(credit).status, 202)
-        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        run_drain_job(self.ap)
         self.env.invalidate_all()
         messages = self.Message.search([("backend_id", "=", self.ap.id)], order="id")
         self.assertEqual(len(messages), 2)

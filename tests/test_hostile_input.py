@@ -20,7 +20,13 @@ from pathlib import Path
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import BackendMixin, FihTransactionCase, supplier_data, supplier_event
+from .common import (
+    BackendMixin,
+    FihTransactionCase,
+    run_drain_job,
+    supplier_data,
+    supplier_event,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -29,7 +35,8 @@ MB = 1024 * 1024
 SAMPLES = Path(__file__).resolve().parents[1] / "mappings" / "samples"
 # what the engine logs on purpose for a message that fails or is retried
 ENGINE_LOGGERS = (
-    "odoo.addons.finance_integration_hub.models.fih_message",
+    "odoo.addons.finance_integration_hub.models.fih_message_processing",
+    "odoo.addons.finance_integration_hub.models.fih_message_queue",
     "odoo.addons.finance_integration_hub.models.fih_backend",
     "odoo.sql_db",
 )
@@ -156,9 +163,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
     def process(self, backend=None):
         backend = backend or self.backend
         with mute_logger(*ENGINE_LOGGERS):
-            backend.with_user(backend.service_user_id).with_company(
-                backend.company_id
-            )._process_inbound_messages()
+            run_drain_job(backend)
         self.env.invalidate_all()
 
     def message(self, event_id, backend=None):
@@ -424,7 +429,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
 
     def test_lone_surrogate_is_400_not_500(self):
         """Fixed: ``"\\ud800"`` (valid JSON syntax, not Unicode text) passes
-        envelope.parse_json; fih_message._store_inbound_events then fails on
+        envelope.parse_json; fih_intake._store_inbound_events then fails on
         ``raw.encode()`` (UnicodeEncodeError) and the webhook answers 500."""
         messages = self.counts()[1]
         for text in ('"\\ud800"', '"a\\udfffb"'):
@@ -438,7 +443,7 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
         """Fixed: an event id with ``\\u0000`` passes the envelope (the id is a
         non-empty string) and PostgreSQL refuses the NUL when the id is
         inserted as idempotency_key: psycopg2 raises ValueError in
-        fih_message._store_inbound_events and the webhook answers 500."""
+        fih_intake._store_inbound_events and the webhook answers 500."""
         response = self.post_signed({**supplier_event(1), "id": "evt-\u0000-1"})
         self.assertEqual(response.status_code, 400)
 

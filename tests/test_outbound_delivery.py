@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from ..lib import canonical, circuit_breaker, standard_webhooks
 from ..simulator import SimulatorServer
-from .common import FihTransactionCase, supplier_event
+from .common import FihTransactionCase, run_drain_job, supplier_event
 
 
 @tagged("post_install", "-at_install")
@@ -64,9 +64,7 @@ class TestOutboundDelivery(FihTransactionCase):
                 self.outbox(state="received").write(
                     {"next_attempt_at": fields.Datetime.now() - timedelta(seconds=1)}
                 )
-            self.receiver.with_user(self.receiver.service_user_id).with_company(
-                self.receiver.company_id
-            )._deliver_outbound_messages()
+            run_drain_job(self.receiver, "outbound")
             self.env.invalidate_all()
 
     def delivered_ids(self):
@@ -212,10 +210,11 @@ class TestOutboundDelivery(FihTransactionCase):
         self.deliver(make_due=True)  # still within the pause: nothing sent
         self.assertEqual(len(self.sim.requests("/suppliers")), sent)
         self.sim.clear_faults()
-        self.receiver._store_breaker_state(
+        self.env["fih.delivery"]._store_breaker_state(
+            self.receiver,
             circuit_breaker.BreakerState(
                 "open", 3, self.receiver.breaker_opened_at - 31
-            )
+            ),
         )
         self.deliver(make_due=True)
         self.assertEqual(self.receiver.breaker_status, "closed")

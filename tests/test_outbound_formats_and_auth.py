@@ -6,7 +6,7 @@ from odoo.tests import tagged
 
 from ..lib import safe_xml
 from ..simulator import SimulatorServer
-from .common import FihTransactionCase
+from .common import FihTransactionCase, run_drain_job
 
 CXML_RESPONSE = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
@@ -60,9 +60,7 @@ class TestOutboundFormatsAndAuth(FihTransactionCase):
         self.env["fih.message"].search(
             [("backend_id", "=", backend.id), ("state", "=", "received")]
         ).write({"next_attempt_at": fields.Datetime.now() - timedelta(seconds=1)})
-        backend.with_user(backend.service_user_id).with_company(
-            backend.company_id
-        )._deliver_outbound_messages()
+        run_drain_job(backend, "outbound")
         self.env.invalidate_all()
 
     def confirmed_order(self):

@@ -1,7 +1,7 @@
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import FihTransactionCase, supplier_event
+from .common import FihTransactionCase, run_drain_job, supplier_event
 
 MAIL = "odoo.addons.mail.models.mail_mail"  # activity e-mails: no SMTP in tests
 
@@ -168,7 +168,7 @@ class TestProcureToPay(FihTransactionCase):
             len(body),
         )
         self.assertEqual(result.status, 202, result.payload)
-        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        run_drain_job(self.ap)
         self.env.invalidate_all()
         return self.Message.search(
             [("backend_id", "=", self.ap.id), ("idempotency_key", "=", event["id"])]
@@ -449,7 +449,7 @@ class TestProcureToPay(FihTransactionCase):
         self.assertIn("does not know (yet)", payment.error_message)
         self.from_ap(invoice_event(1, [("1", 10, 4.0)]))
         payment.next_attempt_at = False
-        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        run_drain_job(self.ap)
         self.env.invalidate_all()
         self.assertEqual(payment.state, "done", payment.error_message)
         self.assertEqual(self.bill(1).payment_state, "paid")
@@ -496,7 +496,7 @@ class TestProcureToPay(FihTransactionCase):
             headers["content-type"],
             len(body),
         )
-        self.ap.with_user(self.ap.service_user_id)._process_inbound_messages()
+        run_drain_job(self.ap)
         self.env.invalidate_all()
         bill = self.bill(1)
         self.assertEqual(bill.state, "draft")

@@ -159,9 +159,7 @@ class TestWebhookContract(BackendMixin, HttpCase):
     def test_missing_master_key_is_503_and_stores_nothing(self):
         with (
             patch.dict(os.environ, {"FIH_MASTER_KEY": ""}),
-            mute_logger(
-                "odoo.addons.finance_integration_hub.models.fih_webhook_intake"
-            ),
+            mute_logger("odoo.addons.finance_integration_hub.models.fih_intake"),
         ):
             response = self.post(supplier_event(1))
         self.assertEqual(response.status_code, 503)

@@ -2,8 +2,8 @@ import json
 
 from odoo import api, fields, models
 
+from ..exceptions import FihPermanentError
 from ..lib import canonical, envelope, mapping_engine, supplier_payload
-from ..models.fih_message import FihPermanentError
 from ..models.fih_sor_rule import OBJECT_TYPES
 
 
@@ -82,9 +82,8 @@ class FihMappingTryWizard(models.TransientModel):
         ]
         if problems:
             return text, problems, []
-        Message = self.env["fih.message"]
         try:
-            company = Message._route_company(self.backend_id, document)
+            company = self.env["fih.message"]._route_company(self.backend_id, document)
         except FihPermanentError as exc:
             return text, [str(exc)], []
         refusal = self.env["fih.sor.rule"]._owner_refusal(
@@ -92,17 +91,11 @@ class FihMappingTryWizard(models.TransientModel):
         )
         if refusal:
             return text, [refusal], []
-        handler_name = {
-            model._fih_object_type: name
-            for name in set(Message._handler_models().values())
-            for model in [self.env[name]]
-        }.get(self.object_type)
-        if not handler_name:
+        handler = self.env["fih.handler"]._fih_handler_for_object(self.object_type)
+        if handler is None:
             return text, [], [self.env._("No inbound flow applies this object yet.")]
         try:
-            preview = self.env[handler_name]._fih_preview(
-                self.backend_id, document, company
-            )
+            preview = handler._fih_preview(self.backend_id, document, company)
         except (FihPermanentError, supplier_payload.PayloadError) as exc:
             return text, [str(exc)], []
         return text, [], preview

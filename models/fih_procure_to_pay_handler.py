@@ -3,41 +3,20 @@ import re
 
 from odoo import api, fields, models
 
+from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
 from ..lib.ordering import parse_timestamp, stale_reason
-from .fih_message import FihBusinessException, FihSkipped, FihTransientError
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
 _PERCENT_CODE = re.compile(r"^[A-Z]*?(\d+(?:\.\d+)?)(?:-[A-Z]+)?$")
 
 
-class FihP2pHandlerMixin(models.AbstractModel):
+class FihProcureToPayHandler(models.AbstractModel):
     """What the procure-to-pay flows share: bindings, look-ups that explain
     themselves, and the order of arrival."""
 
-    _name = "fih.p2p.handler.mixin"
-    _description = "Procure-to-pay flow helpers"
-
-    @api.model
-    def _fih_process(self, messages, documents):
-        """Apply each document with ``_apply``; what a person or time must
-        settle is returned as the message's outcome, not raised."""
-        backend = messages.backend_id
-        backend.ensure_one()
-        outcomes = {}
-        cache = {}  # look-ups shared by the batch
-        for message in messages:
-            document = documents[message.id]
-            try:
-                outcomes[message.id] = self._apply(
-                    backend, message, document.data, document.company, cache
-                )
-            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
-                outcomes[message.id] = exc
-        return outcomes
-
-    def _apply(self, backend, message, data, company, cache):
-        """Apply one canonical document; return ``[(model, id, operation)]``."""
-        raise NotImplementedError
+    _name = "fih.procure.to.pay.handler"
+    _inherit = ["fih.handler"]
+    _description = "Procure-to-pay flow"
 
     # -- bindings -------------------------------------------------------------
 

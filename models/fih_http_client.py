@@ -1,0 +1,213 @@
+import logging
+import threading
+import time
+from typing import NamedTuple
+
+import requests
+
+from odoo import models
+
+from ..lib import delivery_policy, url_guard
+from ..tools import database_environment
+
+_logger = logging.getLogger(__name__)
+
+# one pooled HTTP session per backend and worker process
+_SESSIONS = {}
+_TOKENS = {}  # backend id -> (access token, expiry epoch)
+_LOCK = threading.Lock()
+MAX_RESPONSE_BYTES = 1_000_000
+USER_AGENT = "Finance Integration Hub"
+
+
+class Reply(NamedTuple):
+    """What one call gave: its outcome, and what the other side answered."""
+
+    outcome: delivery_policy.Outcome
+    status: int | None = None
+    headers: dict | None = None
+    content: bytes = b""
+    error: str | None = None  # the type of a network error, never its text
+
+
+def _cache_key(backend):
+    """Per database, backend and credentials: a staging copy of a database or a
+    new client secret never reuses another's session or token."""
+    backend = backend.sudo()
+    return (
+        backend.env.cr.dbname,
+        backend.id,
+        backend.base_url,
+        backend.oauth_token_url,
+        backend.oauth_client_id,
+        backend.oauth_client_secret_encrypted,
+        backend.api_key_encrypted,
+    )
+
+
+def _session(backend):
+    key = _cache_key(backend)
+    with _LOCK:
+        session = _SESSIONS.get(key)
+        if session is None:
+            session = _SESSIONS[key] = requests.Session()
+            session.trust_env = False  # no proxies from the environment
+        return session
+
+
+class FihHttpClient(models.AbstractModel):
+    """Every call the hub makes to another system goes through here: the
+    environment guard, authentication, the SSRF guard, bounded answers and
+    the classification of the outcome (deliveries, BI loads and pulls)."""
+
+    _name = "fih.http.client"
+    _description = "Outbound HTTP calls"
+
+    def _refusal(self, backend):
+        """Why ``backend`` must not be called from this database, or None."""
+        if not backend.base_url:
+            return self.env._("%s has no base URL.", backend.name)
+        if backend.environment == "prod" and database_environment() != "prod":
+            return self.env._(
+                "This %(env)s database never calls the production system "
+                "%(backend)s (set fih_environment = prod only on production).",
+                env=database_environment(),
+                backend=backend.name,
+            )
+        return None
+
+    def _url(self, backend, *parts):
+        """The backend's base URL joined with ``parts``."""
+        path = "/".join(str(part).strip("/") for part in parts if part)
+        return backend.base_url.rstrip("/") + "/" + path
+
+    def _call(
+        self,
+        backend,
+        method,
+        url,
+        headers=None,
+        body=None,
+        params=None,
+        max_bytes=MAX_RESPONSE_BYTES,
+        attempts=1,
+        pauses=(0.5, 2.0),
+    ):
+        """Call ``url`` of ``backend``; return a :class:`Reply`, never raise for
+        the other side's failures. ``attempts`` > 1 retries quickly what is
+        worth retrying (pauses in seconds between attempts)."""
+        refusal = self._refusal(backend)
+        if refusal:
+            return Reply(
+                delivery_policy.Outcome(delivery_policy.PERMANENT, refusal, None)
+            )
+        headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        reply = None
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(pauses[min(attempt - 1, len(pauses) - 1)])
+            reply = self._call_once(
+                backend, method, url, headers, body, params, max_bytes
+            )
+            if reply.outcome.kind != delivery_policy.RETRY:
+                break
+        return reply
+
+    def _call_once(self, backend, method, url, headers, body, params, max_bytes):
+        try:
+            headers = {**headers, **self._auth_headers(backend)}
+            status, answer_headers, content = self._request(
+                backend, method, url, headers, body, params, max_bytes
+            )
+            if status == 401 and backend.auth_type == "oauth2":
+                _TOKENS.pop(_cache_key(backend), None)  # expired early: refresh once
+                headers.update(self._auth_headers(backend))
+                status, answer_headers, content = self._request(
+                    backend, method, url, headers, body, params, max_bytes
+                )
+        except url_guard.UnsafeURLError as exc:
+            reason = self.env._("The address is not allowed: %s", exc)
+            return Reply(
+                delivery_policy.Outcome(delivery_policy.PERMANENT, reason, None)
+            )
+        except requests.RequestException as exc:
+            # the type only: the text of some errors quotes header values
+            error = type(exc).__name__
+            return Reply(delivery_policy.classify(None, {}, error), error=error)
+        return Reply(
+            delivery_policy.classify(status, answer_headers, None),
+            status,
+            answer_headers,
+            content,
+        )
+
+    def _request(self, backend, method, url, headers, body, params, max_bytes):
+        """Call ``url`` behind the SSRF guard, following one redirect to the
+        same origin; return ``(status, headers, first bytes of the body)``."""
+        for _hop in range(2):
+            url_guard.check_url(url, allow_private=backend.allow_private_network)
+            response = _session(backend).request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=headers,
+                timeout=(backend.connect_timeout, backend.read_timeout),
+                allow_redirects=False,
+                verify=True,
+                stream=True,  # read a bounded answer, whatever its size
+            )
+            with response:
+                content = response.raw.read(max_bytes, decode_content=True)
+                status, response_headers = response.status_code, response.headers
+                location = response.headers.get("Location", "")
+                if not response.is_redirect:
+                    return status, response_headers, content
+            target = requests.compat.urljoin(url, location)
+            if not url_guard.same_origin(url, target):
+                raise url_guard.UnsafeURLError(
+                    f"the server redirected to another host ({target})"
+                )
+            url = target
+        return status, response_headers, content
+
+    def _auth_headers(self, backend):
+        auth = backend.auth_type
+        if auth == "api_key":
+            return {
+                backend.api_key_header or "X-API-Key": backend._get_secret("api_key")
+            }
+        if auth == "bearer":
+            return {"Authorization": f"Bearer {backend._get_secret('api_key')}"}
+        if auth == "basic":
+            token = requests.auth._basic_auth_str(
+                backend.basic_username or "", backend._get_secret("api_key") or ""
+            )
+            return {"Authorization": token}
+        if auth == "oauth2":
+            return {"Authorization": f"Bearer {self._oauth_token(backend)}"}
+        return {}
+
+    def _oauth_token(self, backend):
+        cached = _TOKENS.get(_cache_key(backend))
+        if cached and cached[1] > time.time() + 30:
+            return cached[0]
+        url_guard.check_url(
+            backend.oauth_token_url, allow_private=backend.allow_private_network
+        )
+        response = _session(backend).post(
+            backend.oauth_token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(backend.oauth_client_id, backend._get_secret("oauth_client_secret")),
+            timeout=(backend.connect_timeout, backend.read_timeout),
+            allow_redirects=False,
+            verify=True,
+        )
+        response.raise_for_status()
+        answer = response.json()
+        token = answer["access_token"]
+        _TOKENS[_cache_key(backend)] = (
+            token,
+            time.time() + int(answer.get("expires_in", 300)),
+        )
+        return token

@@ -1,0 +1,249 @@
+import hashlib
+import logging
+import uuid
+from typing import NamedTuple
+
+from psycopg2.extras import execute_values
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import standard_webhooks
+from ..tools import event_json, read_committed_cursor
+from .fih_backend_credentials import webhook_secrets
+
+_logger = logging.getLogger(__name__)
+
+JSON_CONTENT_TYPES = ("application/json",)
+XML_CONTENT_TYPES = ("application/xml", "text/xml")
+
+
+class IntakeResult(NamedTuple):
+    status: int
+    payload: dict
+    headers: dict = {}
+
+
+def error(status, code, message, details=None, headers=None):
+    """A JSON error answer: a clear status, a code and a readable message."""
+    payload = {"error": code, "message": message}
+    if details:
+        payload["details"] = details
+    return IntakeResult(status, payload, headers or {})
+
+
+class FihIntake(models.AbstractModel):
+    """What every door into the hub shares: the backend's intake settings,
+    the signed-request check, the rate limit, and storing events once in
+    the exchange log (deduplicated by the unique constraint) before their
+    processing is queued. Webhook, UBL, cXML and BI acknowledgement intakes
+    build on it; none does anything heavy during the request."""
+
+    _name = "fih.intake"
+    _description = "Intake"
+
+    @api.model
+    def _backend_config(self, backend_code):
+        """Intake settings of the active backend ``backend_code``, or None.
+
+        The sender is authenticated by its signature or shared secret, not as
+        an Odoo user: the settings are read as superuser, from a per-worker
+        cache.
+        """
+        return self.env["fih.backend"].sudo()._webhook_config(backend_code)
+
+    @api.model
+    def _authenticate(
+        self,
+        backend_code,
+        headers,
+        read_body,
+        content_type,
+        content_length,
+        media_types=JSON_CONTENT_TYPES,
+    ):
+        """Check a signed request (Standard Webhooks): return
+        ``(backend config, body)``, or the :class:`IntakeResult` error.
+
+        ``read_body(limit)`` returns the body (at least ``limit`` bytes of it
+        when it is longer); it is only called once the length is known to be
+        within the backend's limit.
+        """
+        config = self._backend_config(backend_code)
+        if not config:
+            return error(404, "unknown_backend", "No active backend has this code.")
+        limit = config.max_body_kb * 1024
+        too_large = error(
+            413, "body_too_large", f"The body exceeds {config.max_body_kb} KB."
+        )
+        if content_length is None:
+            # without it the size is only known after buffering the whole body
+            return error(411, "length_required", "Send a Content-Length header.")
+        if content_length > limit:
+            return too_large
+        body = read_body(limit + 1)
+        if len(body) > limit:
+            return too_large
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type not in media_types:
+            return error(
+                415,
+                "unsupported_media_type",
+                f"Send the body as {' or '.join(media_types)}.",
+            )
+        try:
+            secrets = webhook_secrets(config)
+        except UserError as exc:
+            _logger.error("Webhook for backend %s refused: %s", backend_code, exc)
+            return error(
+                503,
+                "not_configured",
+                "The receiving side is not configured; try again later.",
+                headers={"Retry-After": "300"},
+            )
+        if not secrets:
+            _logger.warning("Backend %s has no webhook signing secret", backend_code)
+            return error(401, "invalid_signature", "No signing secret is configured.")
+        try:
+            standard_webhooks.verify(secrets, headers, body)
+        except standard_webhooks.SignatureError as exc:
+            return error(401, "invalid_signature", str(exc))
+        retry_after = self._count_request(config)
+        if retry_after:
+            return error(
+                429,
+                "rate_limited",
+                f"More than {config.rate_limit_per_minute} requests per minute.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        return config, body
+
+    def _count_request(self, config):
+        """Count against the rate limit in a short transaction of its own, so
+        the shared counter row is not locked while the events are stored."""
+        if not config.rate_limit_per_minute:
+            return 0
+        with read_committed_cursor(self.env.registry) as cr:
+            return self.env(cr=cr, su=True)["fih.rate.counter"]._hit(
+                config.id, config.rate_limit_per_minute
+            )
+
+    @api.model
+    def _correlation_id(self, headers):
+        return (headers.get("x-correlation-id") or str(uuid.uuid4()))[:128]
+
+    @api.model
+    def _store_events(
+        self,
+        backend_id,
+        company_id,
+        events,
+        delivery_id,
+        correlation_id,
+        source_document=None,
+    ):
+        """Store ``events`` once each in a transaction of its own, keep the
+        original document beside new ones, and queue their processing.
+
+        At READ COMMITTED, concurrent redeliveries of one event meet at the
+        unique constraint (the later one does nothing) instead of failing with
+        a serialization error. Callers answer only after this commit. Each
+        result says whether the event was a duplicate and, if so, whether its
+        content equals the stored one (``same_content``).
+        """
+        self.env.flush_all()
+        with read_committed_cursor(self.env.registry) as cr:
+            env = self.env(cr=cr, su=True)
+            results = env["fih.intake"]._store_inbound_events(
+                backend_id, company_id, events, delivery_id, correlation_id
+            )
+            Message = env["fih.message"]
+            duplicates = Message.browse(
+                [r["message_id"] for r in results if r["duplicate"]]
+            )
+            stored = dict(duplicates.mapped(lambda m: (m.id, m.payload_sha256)))
+            for result in results:
+                fingerprint = result.pop("fingerprint")
+                if result["duplicate"]:
+                    result["same_content"] = stored[result["message_id"]] == fingerprint
+                elif source_document is not None:
+                    Message.browse(
+                        result["message_id"]
+                    ).source_document = source_document
+            if any(not result["duplicate"] for result in results):
+                env["fih.backend"].browse(backend_id)._enqueue_work("inbound")
+        return results
+
+    @api.model
+    def _store_inbound_events(
+        self, backend_id, company_id, events, delivery_id, correlation_id
+    ):
+        """Store events once each; return one dict per event, in order.
+
+        Deduplication is the unique constraint: INSERT .. ON CONFLICT DO
+        NOTHING, which also holds under concurrent redelivery.
+        """
+        Message = self.env["fih.message"]
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = []
+        for event in events:
+            raw = event_json(event)
+            rows.append(
+                (
+                    backend_id,
+                    company_id,
+                    "inbound",
+                    event["type"],
+                    event.get("id") or delivery_id,
+                    delivery_id,
+                    correlation_id,
+                    "received",
+                    0,
+                    now,
+                    raw,
+                    hashlib.sha256(raw.encode()).hexdigest(),
+                    uid,
+                    now,
+                    uid,
+                    now,
+                )
+            )
+        inserted = execute_values(
+            self.env.cr,
+            """
+            INSERT INTO fih_message (
+                backend_id, company_id, direction, event_type, idempotency_key,
+                delivery_id, correlation_id, state, attempts, received_at,
+                payload, payload_sha256, create_uid, create_date, write_uid,
+                write_date)
+            VALUES %s
+            ON CONFLICT (backend_id, direction, idempotency_key) DO NOTHING
+            RETURNING idempotency_key, id
+            """,
+            rows,
+            fetch=True,
+        )
+        new_ids = dict(inserted)
+        keys = [row[4] for row in rows]
+        existing = {}
+        if len(new_ids) < len(keys):
+            self.env.cr.execute(
+                """
+                SELECT idempotency_key, id FROM fih_message
+                 WHERE backend_id = %s AND direction = 'inbound'
+                   AND idempotency_key IN %s
+                """,
+                (backend_id, tuple(set(keys) - set(new_ids))),
+            )
+            existing = dict(self.env.cr.fetchall())
+        Message.invalidate_model()
+        return [
+            {
+                "event_id": key,
+                "message_id": new_ids.get(key) or existing.get(key),
+                "duplicate": key not in new_ids,
+                "fingerprint": row[11],
+            }
+            for key, row in zip(keys, rows, strict=True)
+        ]

@@ -1,0 +1,398 @@
+import hashlib
+import json
+import logging
+import math
+import traceback
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import NamedTuple
+
+import psycopg2
+from psycopg2.extras import execute_values
+
+from odoo import fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..exceptions import (
+    FihBusinessException,
+    FihPermanentError,
+    FihSkipped,
+    FihTransientError,
+)
+from ..lib import canonical, mapping_engine
+from ..lib.supplier_payload import PayloadError
+
+_logger = logging.getLogger(__name__)
+
+# flows that post accounting documents (journal sequences) or move stock
+SERIAL_EVENT_TYPES = {
+    "purchase_order.upsert",
+    "goods_receipt.upsert",
+    "invoice.upsert",
+    "payment.upsert",
+}
+ACCOUNTING_LOCK_NAMESPACE = 0x0F1C
+
+TRANSIENT_DB_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.OperationalError,
+)
+
+
+class FihMessageProcessing(models.Model):
+    """The pipeline of a claimed batch: payload -> mapping -> canonical
+    validation -> company routing -> the event type's flow -> outcome."""
+
+    _inherit = "fih.message"
+
+    def _process(self):
+        """Process claimed messages in a fresh transaction, committed at the end.
+
+        Business changes and the "done" state commit together, so a crash
+        can never apply a message twice.
+        """
+        if not self:
+            return
+        self.env.flush_all()
+        with self._accounting_turn():
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr)
+                env["fih.message"].browse(self.ids)._process_in_transaction()
+        self.invalidate_recordset()
+
+    @contextmanager
+    def _accounting_turn(self):
+        """Batches that post documents take turns per company.
+
+        Posting numbers moves from one journal sequence: two batches posting
+        at once would fail with a serialization error and be redone. The
+        lock is taken on a connection of its own *before* the batch's
+        transaction starts, so the batch's snapshot already sees the
+        previous batch's numbers.
+        """
+        with self.env.registry.cursor() as lock_cr:
+            try:
+                # read on this fresh cursor: the caller's snapshot may predate
+                # the messages
+                lock_cr.execute(
+                    """
+                    SELECT DISTINCT company_id FROM fih_message
+                     WHERE id IN %s AND event_type IN %s ORDER BY company_id
+                    """,
+                    (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
+                )
+                for (company_id,) in lock_cr.fetchall():
+                    lock_cr.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)",
+                        (ACCOUNTING_LOCK_NAMESPACE, company_id),
+                    )
+                yield
+            finally:
+                # ends the lock's transaction; it wrote nothing (and under tests
+                # this keeps the batch's work, which shares the connection)
+                lock_cr.commit()
+
+    def _process_in_transaction(self):
+        handlers = self.env["fih.handler"]._fih_handlers()
+        outcomes = {}
+        by_type = {}
+        for message in self:
+            if message.event_type in handlers:
+                by_type.setdefault(message.event_type, self.browse())
+                by_type[message.event_type] |= message
+            else:
+                outcomes[message.id] = FihPermanentError(
+                    self.env._(
+                        "No flow handles events of type '%(type)s'. Known types: "
+                        "%(known)s.",
+                        type=message.event_type,
+                        known=", ".join(sorted(handlers)),
+                    )
+                )
+        for event_type, messages in by_type.items():
+            handler = handlers[event_type]
+            documents, refused = messages._prepare_documents(handler._fih_object_type)
+            outcomes.update(refused)
+            ready = messages.filtered(lambda m, d=documents: m.id in d)
+            if ready:
+                outcomes.update(self._run_handler(handler, ready, documents))
+        self._record_outcomes(outcomes)
+
+    def _prepare_documents(self, object_type):
+        """Map each payload to the canonical model, validate it, route it.
+
+        Returns ``({message_id: Document}, {message_id: exception})``.
+        """
+        documents, refused = {}, {}
+        backend = self.backend_id
+        mapping = self.env["fih.mapping"]._find_active(backend, object_type)
+        mapped = []
+        for message in self:
+            try:
+                if hashlib.sha256(message.sudo().payload.encode()).hexdigest() != (
+                    message.payload_sha256
+                ):
+                    raise FihPermanentError(
+                        self.env._(
+                            "The stored payload no longer matches what was received "
+                            "(its fingerprint differs); it is not processed."
+                        )
+                    )
+                data = json.loads(message.payload)["data"]
+                document = mapping._apply(data) if mapping else data
+                errors = canonical.validate(object_type, document)
+                if errors and not mapping:
+                    raise FihPermanentError(
+                        self.env._(
+                            "%(backend)s has no active mapping for %(object)s "
+                            "(API version %(version)s), so its payloads must be in "
+                            "the canonical shape, and this one is not: %(errors)s",
+                            backend=backend.name,
+                            object=object_type,
+                            version=backend.api_version or "-",
+                            errors="; ".join(
+                                f"{e['path']}: {e['reason']}" for e in errors[:5]
+                            ),
+                        ),
+                        detail=json.dumps(errors),
+                    )
+                if errors:
+                    raise PayloadError(errors)
+                company = self._route_company(backend, document)
+                refusal = self.env["fih.sor.rule"]._owner_refusal(
+                    company, object_type, backend
+                )
+                if refusal:
+                    raise FihBusinessException(refusal)
+            except mapping_engine.MappingError as exc:
+                refused[message.id] = PayloadError(exc.errors)
+                continue
+            except RecursionError:
+                refused[message.id] = FihPermanentError(
+                    self.env._("The payload is nested too deeply to be processed.")
+                )
+                continue
+            except (PayloadError, FihPermanentError) as exc:
+                refused[message.id] = exc
+                continue
+            documents[message.id] = Document(document, company)
+            if mapping:
+                mapped.append(
+                    (message.id, json.dumps(document, ensure_ascii=False, default=str))
+                )
+        self._record_mapping(object_type, mapping, mapped)
+        return documents, refused
+
+    def _route_company(self, backend, document):
+        """Company of an entity code (multi-entity routing), else the backend's."""
+        code = document.get("company_code")
+        if not code:
+            return backend.company_id
+        company = self.env["fih.value.map"]._record_for("companies", code, backend)
+        if not company or company._name != "res.company":
+            raise FihPermanentError(
+                self.env._(
+                    "The entity code '%(code)s' has no company in the "
+                    "cross-reference table 'companies' of %(backend)s.",
+                    code=code,
+                    backend=backend.name,
+                )
+            )
+        return company
+
+    def _record_mapping(self, object_type, mapping, mapped):
+        """Which mapping version produced what, in one statement per batch."""
+        self.env.cr.execute(
+            "UPDATE fih_message SET object_type = %s, mapping_id = %s WHERE id IN %s",
+            (object_type, mapping.id or None, tuple(self.ids)),
+        )
+        if mapped:
+            execute_values(
+                self.env.cr,
+                """
+                UPDATE fih_message m SET canonical_payload = v.document
+                  FROM (VALUES %s) AS v(id, document) WHERE m.id = v.id
+                """,
+                mapped,
+            )
+        self.invalidate_recordset(["object_type", "mapping_id", "canonical_payload"])
+
+    def _run_handler(self, handler, messages, documents):
+        """Apply a batch in one savepoint; set aside what fails, then isolate.
+
+        Messages the handler refuses are rolled back with the batch, which is
+        tried once more without them; an unexpected error processes each
+        message alone so that good ones are never lost.
+        """
+        # changes made here must not be sent back to the backend they came from
+        handler = handler.with_context(fih_origin_backend_id=messages.backend_id.id)
+        refused = {}
+        batch = messages
+        while len(batch) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    outcomes = handler._fih_process(batch, documents)
+                    errors = {
+                        key: value
+                        for key, value in outcomes.items()
+                        if isinstance(value, Exception)
+                    }
+                    if not errors:
+                        return {**refused, **outcomes}
+                    raise _RetryWithout(errors)
+            except _RetryWithout as retry:
+                if set(retry.errors) & set(refused):
+                    break  # no progress: isolate
+                refused.update(retry.errors)
+                batch = batch.filtered(lambda m: m.id not in refused)
+            except Exception:  # noqa: BLE001 - isolated per message below
+                _logger.debug("batch not applied as a whole, isolating messages")
+                break
+        outcomes = dict(refused)
+        for message in batch:
+            try:
+                with self.env.cr.savepoint():
+                    result = handler._fih_process(message, documents)[message.id]
+                    if isinstance(result, Exception):
+                        raise result
+                    outcomes[message.id] = result
+            except Exception as exc:  # noqa: BLE001 - classified in _record_outcomes
+                exc.fih_trace = traceback.format_exc()
+                outcomes[message.id] = exc
+        return outcomes
+
+    def _record_outcomes(self, outcomes):
+        now = fields.Datetime.now()
+        links = []
+        done_ids = []
+        for message in self:
+            outcome = outcomes[message.id]
+            if isinstance(outcome, FihSkipped):
+                message.sudo().write(
+                    {
+                        "state": "skipped",
+                        "done_at": now,
+                        "lease_until": False,
+                        "error_kind": False,
+                        "error_message": str(outcome),
+                    }
+                )
+                message._close_exception_activities()
+                continue
+            if isinstance(outcome, Exception):
+                latency = int((now - message.received_at).total_seconds() * 1000)
+                message._record_failure(outcome, now, latency)
+                continue
+            done_ids.append(message.id)
+            links.extend(
+                {
+                    "message_id": message.id,
+                    "res_model": model_name,
+                    "res_id": record_id,
+                    "operation": operation,
+                }
+                for model_name, record_id, operation in outcome
+            )
+        if done_ids:
+            # one statement for the whole batch; latency differs per row
+            self.env.cr.execute(
+                """
+                UPDATE fih_message
+                   SET state = 'done', done_at = %(now)s, lease_until = NULL,
+                       error_kind = NULL, error_message = NULL, error_detail = NULL,
+                       latency_ms = (EXTRACT(EPOCH FROM %(now)s - received_at)
+                                     * 1000)::int,
+                       write_date = %(now)s, write_uid = %(uid)s
+                 WHERE id IN %(ids)s
+                """,
+                {"now": now, "uid": self.env.uid, "ids": tuple(done_ids)},
+            )
+            done = self.browse(done_ids)
+            done.invalidate_recordset()
+            if done.filtered("exception_group_id"):
+                done._close_exception_activities()
+        if links:
+            self.env["fih.message.link"].create(links)
+
+    def _record_failure(self, exc, now, latency):
+        self.ensure_one()
+        detail = getattr(exc, "fih_trace", None) or "".join(
+            traceback.format_exception(exc)
+        )
+        values = {"lease_until": False, "latency_ms": latency, "error_detail": detail}
+        if isinstance(exc, PayloadError):
+            exc = FihPermanentError(
+                self.env._("The payload is invalid: %s", exc),
+                detail=json.dumps(exc.errors),
+            )
+        if isinstance(exc, FihPermanentError | UserError | ValidationError):
+            kind = getattr(exc, "kind", "permanent")
+            message_text = exc.args[0] if exc.args else str(exc)
+            if isinstance(exc, AccessError):
+                message_text = self.env._(
+                    "The integration is not allowed to do this: %s", message_text
+                )
+            values.update(state="failed", error_kind=kind, error_message=message_text)
+            self.sudo().write(values)
+            self._schedule_exception_activity(message_text)
+            return
+        policy = self.backend_id._retry_policy()
+        age = (now - self.received_at).total_seconds()
+        reason = self._transient_reason(exc)
+        if policy.gives_up(self.attempts, age):
+            values.update(
+                state="dead",
+                error_kind="transient",
+                error_message=self.env._(
+                    "Gave up after %(attempts)s attempts: %(reason)s",
+                    attempts=self.attempts,
+                    reason=reason,
+                ),
+            )
+            self.sudo().write(values)
+            self._schedule_exception_activity(values["error_message"])
+            return
+        # whole seconds, rounded up: the column drops fractions, and a retry
+        # must never become due earlier than the policy says
+        next_attempt = now + timedelta(seconds=math.ceil(policy.delay(self.attempts)))
+        # one delayed job per backend and minute, however many messages wait
+        wake_up = next_attempt.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        values.update(
+            state="received",
+            error_kind="transient",
+            error_message=reason,
+            next_attempt_at=next_attempt,
+        )
+        self.sudo().write(values)
+        self.backend_id._enqueue_work("inbound", eta=wake_up)
+
+    def _transient_reason(self, exc):
+        if isinstance(exc, TRANSIENT_DB_ERRORS):
+            return self.env._(
+                "The database was busy with a concurrent change; it will be "
+                "retried automatically."
+            )
+        if isinstance(exc, FihTransientError):
+            return str(exc)
+        return self.env._(
+            "Unexpected error (%s); it will be retried automatically. If it "
+            "persists, give the technical detail to your integration team.",
+            type(exc).__name__,
+        )
+
+
+class _RetryWithout(Exception):
+    """Internal signal: roll the batch back and retry it without these messages."""
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+
+class Document(NamedTuple):
+    """A canonical document ready for a flow, with the company it lands in."""
+
+    data: dict
+    company: models.BaseModel

@@ -1,0 +1,60 @@
+"""Small helpers shared by the models: database isolation, the server's
+secret box, the server's environment and the stored form of an event."""
+
+import json
+import os
+from contextlib import contextmanager
+from functools import lru_cache
+
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from .lib.secret_box import MasterKeyError, SecretBox
+
+
+@contextmanager
+def read_committed_cursor(registry):
+    """A new cursor whose transaction runs at READ COMMITTED, committed on exit.
+
+    Odoo's REPEATABLE READ turns a row changed by a concurrent, committed
+    transaction into a serialization error; for the queue-like statements of
+    the hub (INSERT .. ON CONFLICT, UPDATE .. SKIP LOCKED) waiting for or
+    skipping that row is the intended behaviour.
+    """
+    with registry.cursor() as cr:
+        if not registry.in_test_mode():  # the test cursor is already in use
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        yield cr
+
+
+def event_json(event):
+    """The stored text of an inbound event: the exchange log fingerprints
+    exactly these bytes, and every intake that compares contents uses it."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def database_environment():
+    """prod, test or dev: from ``fih_environment`` in the Odoo config."""
+    return (config.get("fih_environment") or "dev").strip().lower()
+
+
+@lru_cache(maxsize=4)
+def _secret_box_for(keys):
+    return SecretBox(keys)
+
+
+def secret_box():
+    """The encryption box of this server; raises :class:`UserError` if unset."""
+    keys = config.get("fih_master_key") or os.environ.get("FIH_MASTER_KEY") or ""
+    try:
+        return _secret_box_for(keys)
+    except MasterKeyError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def decrypt(token):
+    """Plaintext of a stored secret; a wrong key is a :class:`UserError`."""
+    try:
+        return secret_box().decrypt(token)
+    except MasterKeyError as exc:
+        raise UserError(str(exc)) from exc
