@@ -52,6 +52,8 @@ from . import fih_delivery
 from . import fih_bi_deletion
 from . import fih_bi_publication
 from . import fih_bi_load
+from . import fih_bi_load_reconciliation
+from . import fih_bi_load_recovery
 from . import fih_bi_load_chunk
 
 # operations
