@@ -39,6 +39,9 @@ from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
 from . import fih_ship_notice_handler
 from . import fih_invoice_handler
+from . import fih_invoice_duplicates
+from . import fih_invoice_checks
+from . import fih_invoice_taxes
 from . import fih_payment_handler
 
 # business change -> outbox -> delivery
