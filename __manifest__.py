@@ -10,7 +10,15 @@
     "application": True,
     "depends": ["account", "purchase_stock", "queue_job"],
     "external_dependencies": {
-        "python": ["cryptography", "jsonschema", "lxml", "requests"]
+        "python": [
+            "cryptography",
+            "jsonschema",
+            "lxml",
+            "prometheus_client",
+            "requests",
+            "standardwebhooks",
+            "stdnum",
+        ]
     },
     "data": [
         "security/fih_security.xml",

@@ -15,6 +15,12 @@ import psycopg2
 from lib import standard_webhooks
 
 
+class _PerThread(threading.local):
+    """Each benchmark thread's own keep-alive connection."""
+
+    connection = None
+
+
 class Poster:
     """Keep-alive HTTP POSTs from several threads, one connection each."""
 
@@ -23,11 +29,11 @@ class Poster:
         if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit("the benchmark only talks to loopback")
         self.host, self.port = parsed.hostname, parsed.port
-        self.local = threading.local()
+        self.local = _PerThread()
 
     def post(self, path, body, headers):
         for attempt in (1, 2):
-            connection = getattr(self.local, "connection", None)
+            connection = self.local.connection
             if connection is None:
                 connection = http.client.HTTPConnection(
                     self.host, self.port, timeout=60

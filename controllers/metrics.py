@@ -1,6 +1,8 @@
 import hmac
 import os
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
 from odoo import http
 from odoo.http import request
 from odoo.tools import config
@@ -26,7 +28,7 @@ class FinanceHubMetricsController(http.Controller):
                 "unauthorized", status=401, headers=[("WWW-Authenticate", "Bearer")]
             )
         # metrics cover every company: the token holder is the monitoring system
-        text = request.env["fih.metrics"].sudo()._render()
+        body = request.env["fih.metrics"].sudo()._render()
         return request.make_response(
-            text, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+            body, headers=[("Content-Type", CONTENT_TYPE_LATEST)]
         )

@@ -112,6 +112,26 @@ def _columns(*specs):
     return tuple(Column(*spec) for spec in specs)
 
 
+# columns and SQL that several datasets share, written once
+_COMPANY_CURRENCY = ("company_currency", "text", "Currency of that company's books.")
+_SUPPLIER = (
+    ("supplier_id", "integer", "Odoo id of the supplier."),
+    ("supplier", "text", "Supplier name."),
+)
+_COST_CENTERS = ("cost_centers", "text", "Analytic distribution: code=percent;...")
+_COST_CENTERS_SQL = """CASE WHEN l.analytic_distribution IS NOT NULL THEN
+           (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
+                              ORDER BY aa.id)
+              FROM jsonb_each_text(l.analytic_distribution) d
+              JOIN account_analytic_account aa ON aa.id::text = d.key)
+       END AS cost_centers"""
+
+
+def _select(text):
+    """A dataset's SELECT with the shared SQL filled in (``{cost_centers}``)."""
+    return text.format(cost_centers=_COST_CENTERS_SQL)
+
+
 SPEND = Dataset(
     code="spend",
     label="Spend (posted vendor bill lines)",
@@ -135,16 +155,15 @@ SPEND = Dataset(
         ("accounting_date", "date", "Date of the journal entry (its period)."),
         ("due_date", "date", "When the bill is due."),
         ("company", "text", "Company that booked the bill."),
-        ("company_currency", "text", "Currency of that company's books."),
-        ("supplier_id", "integer", "Odoo id of the supplier."),
-        ("supplier", "text", "Supplier name."),
+        _COMPANY_CURRENCY,
+        *_SUPPLIER,
         ("supplier_vat", "text", "Supplier VAT number."),
         ("product_code", "text", "Internal reference of the product, if any."),
         ("description", "text", "Product or line description."),
         ("product_category", "text", "Full product category path."),
         ("account_code", "text", "Expense account code."),
         ("account", "text", "Expense account name."),
-        ("cost_centers", "text", "Analytic distribution: code=percent;..."),
+        _COST_CENTERS,
         ("purchase_order", "text", "Purchase order the line was billed from."),
         ("quantity", "numeric", "Billed quantity."),
         ("unit_price", "numeric", "Unit price in the bill currency."),
@@ -153,7 +172,7 @@ SPEND = Dataset(
         ("amount_company", "numeric", "Line amount excl. tax, company currency."),
     ),
     # account codes are stored per root company since Odoo 18
-    select="""
+    select=_select("""
 SELECT greatest(l.write_date, m.write_date) AS _changed_at,
        l.id AS _key,
        (m.state = 'posted') AS _live,
@@ -180,12 +199,7 @@ SELECT greatest(l.write_date, m.write_date) AS _changed_at,
        a.code_store->>split_part(c.parent_path, '/', 1) AS account_code,
        coalesce(a.name->>'en_US',
                 (SELECT min(v) FROM jsonb_each_text(a.name) AS t(k, v))) AS account,
-       CASE WHEN l.analytic_distribution IS NOT NULL THEN
-           (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
-                              ORDER BY aa.id)
-              FROM jsonb_each_text(l.analytic_distribution) d
-              JOIN account_analytic_account aa ON aa.id::text = d.key)
-       END AS cost_centers,
+       {cost_centers},
        po.name AS purchase_order,
        l.quantity AS quantity,
        l.price_unit AS unit_price,
@@ -206,7 +220,7 @@ SELECT greatest(l.write_date, m.write_date) AS _changed_at,
   LEFT JOIN purchase_order po ON po.id = pol.order_id
  WHERE m.move_type IN ('in_invoice', 'in_refund')
    AND l.display_type = 'product'
-""",
+"""),
 )
 
 OPEN_COMMITMENTS = Dataset(
@@ -228,12 +242,11 @@ OPEN_COMMITMENTS = Dataset(
         ("purchase_order", "text", "Purchase order number."),
         ("order_date", "date", "Date the order was confirmed."),
         ("company", "text", "Ordering company."),
-        ("company_currency", "text", "Currency of that company's books."),
-        ("supplier_id", "integer", "Odoo id of the supplier."),
-        ("supplier", "text", "Supplier name."),
+        _COMPANY_CURRENCY,
+        *_SUPPLIER,
         ("product_code", "text", "Internal reference of the product."),
         ("description", "text", "Line description."),
-        ("cost_centers", "text", "Analytic distribution: code=percent;..."),
+        _COST_CENTERS,
         ("ordered_qty", "numeric", "Quantity ordered."),
         ("received_qty", "numeric", "Quantity received so far."),
         ("invoiced_qty", "numeric", "Quantity billed so far."),
@@ -243,7 +256,7 @@ OPEN_COMMITMENTS = Dataset(
         ("open_amount", "numeric", "Open (not yet billed) value excl. tax."),
         ("open_amount_company", "numeric", "The same in company currency."),
     ),
-    select="""
+    select=_select("""
 SELECT greatest(l.write_date, o.write_date) AS _changed_at,
        l.id AS _key,
        true AS _live,
@@ -259,12 +272,7 @@ SELECT greatest(l.write_date, o.write_date) AS _changed_at,
        p.name AS supplier,
        pp.default_code AS product_code,
        l.name AS description,
-       CASE WHEN l.analytic_distribution IS NOT NULL THEN
-           (SELECT string_agg(coalesce(aa.code, aa.id::text) || '=' || d.value, ';'
-                              ORDER BY aa.id)
-              FROM jsonb_each_text(l.analytic_distribution) d
-              JOIN account_analytic_account aa ON aa.id::text = d.key)
-       END AS cost_centers,
+       {cost_centers},
        l.product_qty AS ordered_qty,
        l.qty_received AS received_qty,
        l.qty_invoiced AS invoiced_qty,
@@ -288,7 +296,7 @@ SELECT greatest(l.write_date, o.write_date) AS _changed_at,
  WHERE o.state IN ('purchase', 'done')
    AND l.display_type IS NULL
    AND (l.qty_invoiced < l.product_qty OR l.qty_received < l.product_qty)
-""",
+"""),
 )
 
 AP_AGING = Dataset(
@@ -311,9 +319,8 @@ AP_AGING = Dataset(
         ("supplier_reference", "text", "The supplier's own invoice number."),
         ("document_type", "text", "invoice or credit_note."),
         ("company", "text", "Company that owes (or is owed) the amount."),
-        ("company_currency", "text", "Currency of that company's books."),
-        ("supplier_id", "integer", "Odoo id of the supplier."),
-        ("supplier", "text", "Supplier name."),
+        _COMPANY_CURRENCY,
+        *_SUPPLIER,
         ("invoice_date", "date", "Date printed on the supplier's document."),
         ("due_date", "date", "When the bill is due."),
         ("as_of", "date", "Day the aging was computed."),
@@ -327,7 +334,7 @@ AP_AGING = Dataset(
         ),
         ("open_amount_company", "numeric", "The same in company currency."),
     ),
-    select="""
+    select=_select("""
 SELECT m.write_date AS _changed_at,
        m.id AS _key,
        true AS _live,
@@ -372,7 +379,7 @@ SELECT m.write_date AS _changed_at,
  WHERE m.move_type IN ('in_invoice', 'in_refund')
    AND m.state = 'posted'
    AND m.amount_residual <> 0
-""",
+"""),
 )
 
 PAYMENTS = Dataset(
@@ -394,9 +401,8 @@ PAYMENTS = Dataset(
         ("payment_date", "date", "Date of the payment."),
         ("direction", "text", "out: paid to the supplier; in: refund received."),
         ("company", "text", "Paying company."),
-        ("company_currency", "text", "Currency of that company's books."),
-        ("supplier_id", "integer", "Odoo id of the supplier."),
-        ("supplier", "text", "Supplier name."),
+        _COMPANY_CURRENCY,
+        *_SUPPLIER,
         ("journal", "text", "Bank or cash journal."),
         ("state", "text", "in_process (sent, not yet matched with the bank) or paid."),
         ("bills", "text", "Numbers of the bills it paid, ';'-separated."),
@@ -408,7 +414,7 @@ PAYMENTS = Dataset(
         ),
         ("amount_company", "numeric", "The same in company currency."),
     ),
-    select="""
+    select=_select("""
 SELECT pay.write_date AS _changed_at,
        pay.id AS _key,
        (pay.state IN ('in_process', 'paid')) AS _live,
@@ -444,7 +450,7 @@ SELECT pay.write_date AS _changed_at,
   LEFT JOIN res_partner p ON p.id = pay.partner_id
   LEFT JOIN account_journal j ON j.id = pay.journal_id
  WHERE pay.partner_type = 'supplier'
-""",
+"""),
 )
 
 SUPPLIERS = Dataset(
@@ -465,7 +471,7 @@ SUPPLIERS = Dataset(
         ("company", "text", "Company it belongs to; empty when shared."),
         ("bank_accounts", "integer", "Number of bank accounts on file."),
     ),
-    select="""
+    select=_select("""
 SELECT p.write_date AS _changed_at,
        p.id AS _key,
        (p.active AND p.supplier_rank > 0) AS _live,
@@ -487,7 +493,7 @@ SELECT p.write_date AS _changed_at,
   LEFT JOIN res_country country ON country.id = p.country_id
  WHERE p.parent_id IS NULL
    AND (p.supplier_rank > 0 OR NOT p.active)
-""",
+"""),
 )
 
 DATASETS = {

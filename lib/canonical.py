@@ -115,7 +115,7 @@ def _is_email(value):
 
 @FORMAT_CHECKER.checks("iban")
 def _is_iban(value):
-    """ISO 13616 mod-97 after removing spaces, dots and dashes; blank is "\\S"'s job."""
+    """ISO 13616 after removing spaces, dots and dashes; blank is "\\S"'s job."""
     if not isinstance(value, str) or not value.strip():
         return True
     return supplier_payload.iban_is_valid(supplier_payload.compact(value))
@@ -181,6 +181,18 @@ def example(object_type, version=1):
     {'invoice_external_id': 'DOC-INV-000001', 'amount': 345.09}
     """
     return copy.deepcopy(_cached_schema(object_type, version)["examples"][0])
+
+
+def put_optional(document, key, value):
+    """Set an optional field only when it has a value (the schemas refuse blanks).
+
+    >>> line = {"line_id": "1"}
+    >>> put_optional(line, "uom", None); put_optional(line, "cost_center", "CC1")
+    >>> line
+    {'line_id': '1', 'cost_center': 'CC1'}
+    """
+    if value not in (None, "", [], {}):
+        document[key] = value
 
 
 def field_paths(object_type, version=1, required_only=False):

@@ -11,17 +11,16 @@ up. Unit prices keep the precision they have (at least two decimals).
 
 >>> render_json({"type": "purchase_order.approved", "data": {"qty": 2}})
 b'{"type":"purchase_order.approved","data":{"qty":2}}'
->>> unit_code("kg"), unit_code("Hours"), unit_code("Pallets")
-('KGM', 'HUR', 'Pallets')
 """
 
 import json
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
-from . import safe_xml
+from . import units
+from .money import money, plain, price, round_half_up, to_decimal
 
 CXML_VERSION = "1.2.014"
 CXML_DOCTYPE = (
@@ -41,7 +40,6 @@ SENDER_KEYS = (
     "sender_identity",
     "shared_secret",
 )
-REDACTED = "***"
 
 UBL_ORDER_NS = "urn:oasis:names:specification:ubl:schema:xsd:Order-2"
 UBL_CAC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -49,77 +47,11 @@ UBL_CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents
 UBL_CUSTOMIZATION_ID = "urn:fdc:peppol.eu:poacc:trns:order:3"
 UBL_PROFILE_ID = "urn:fdc:peppol.eu:poacc:bis:order_only:3"
 
-# Odoo unit of measure names -> UN/ECE Recommendation 20 codes
-UNECE_UNIT_CODES = {
-    "Units": "EA",
-    "Unit(s)": "EA",
-    "Dozens": "DZN",
-    "kg": "KGM",
-    "g": "GRM",
-    "t": "TNE",
-    "lb": "LBR",
-    "oz": "ONZ",
-    "Hours": "HUR",
-    "Days": "DAY",
-    "m": "MTR",
-    "km": "KMT",
-    "cm": "CMT",
-    "mm": "MMT",
-    "in": "INH",
-    "ft": "FOT",
-    "mi": "SMI",
-    "L": "LTR",
-    "m²": "MTK",
-    "m³": "MTQ",
-    "ft²": "FTK",
-    "ft³": "FTQ",
-    "gal (US)": "GLL",
-}
-
-CENT = Decimal("0.01")
 # characters XML 1.0 cannot carry at all, even escaped
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # -- values --------------------------------------------------------------------
-
-
-def _decimal(value, field):
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{field} must be a number, not {value!r}")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{field} must be a number, not {value!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"{field} must be a finite number, not {value!r}")
-    return number
-
-
-def money(value):
-    """Two decimals, rounded half up.
-
-    >>> money(Decimal("2.675")), money(10)
-    ('2.68', '10.00')
-    """
-    return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def _price(number):
-    """A unit price: at least two decimals, more only when they matter."""
-    exact = number.normalize()
-    if exact.as_tuple().exponent >= -2:
-        return money(number)
-    return format(exact, "f")
-
-
-def _quantity(number):
-    return format(number.normalize(), "f")
-
-
-def unit_code(uom):
-    """UN/ECE code of an Odoo unit of measure name; unknown names pass through."""
-    return UNECE_UNIT_CODES.get(uom, uom)
 
 
 def _text(value, field):
@@ -149,9 +81,9 @@ def _lines(po):
     priced = []
     for index, line in enumerate(lines, start=1):
         label = f"line {line.get('line_id') or index}"
-        quantity = _decimal(line.get("quantity"), f"the quantity of {label}")
-        unit_price = _decimal(line.get("unit_price"), f"the unit price of {label}")
-        amount = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        quantity = to_decimal(line.get("quantity"), f"the quantity of {label}")
+        unit_price = to_decimal(line.get("unit_price"), f"the unit price of {label}")
+        amount = round_half_up(quantity * unit_price)
         priced.append((index, line, quantity, unit_price, amount))
     return priced
 
@@ -164,7 +96,8 @@ def _required(po, *names):
         )
 
 
-def _serialize(root, doctype=None):
+def serialize(root, doctype=None):
+    """``root`` as UTF-8 bytes after the XML declaration (and ``doctype``)."""
     body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
     prolog = XML_DECLARATION + (doctype.encode() + b"\n" if doctype else b"")
     return prolog + body
@@ -263,7 +196,7 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
             order,
             "ItemOut",
             field=label,
-            quantity=_quantity(quantity),
+            quantity=plain(quantity),
             lineNumber=line_id if line_id.isdigit() else str(index),
         )
         if line.get("requested_date"):
@@ -272,7 +205,7 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
         _sub(item_id, "SupplierPartID", line.get("product_code") or line_id, label)
         detail = _sub(item, "ItemDetail")
         unit = _sub(detail, "UnitPrice")
-        _sub(unit, "Money", _price(unit_price), currency=currency)
+        _sub(unit, "Money", price(unit_price), currency=currency)
         description = _sub(
             detail,
             "Description",
@@ -281,7 +214,10 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
         )
         description.set(XML_LANG, "en")
         _sub(
-            detail, "UnitOfMeasure", unit_code(line.get("uom")), f"the unit of {label}"
+            detail,
+            "UnitOfMeasure",
+            units.unit_code(line.get("uom")),
+            f"the unit of {label}",
         )
         if line.get("cost_center"):
             distribution = _sub(item, "Distribution")
@@ -292,40 +228,7 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
             _sub(segment, "Name", "Cost center").set(XML_LANG, "en")
             charge = _sub(distribution, "Charge")
             _sub(charge, "Money", money(amount), currency=currency)
-    return _serialize(root, CXML_DOCTYPE)
-
-
-def redact_shared_secret(xml_bytes):
-    """The same cXML with every ``SharedSecret`` replaced by ``***``, for logs.
-
-    A document that cannot be parsed is redacted textually: the secret must
-    never reach the exchange log, even from a broken message.
-
-    >>> sent = b"<cXML><SharedSecret>s3cr3t</SharedSecret></cXML>"
-    >>> print(redact_shared_secret(sent).decode())
-    <?xml version="1.0" encoding="UTF-8"?>
-    <cXML><SharedSecret>***</SharedSecret></cXML>
-    """
-    try:
-        root = safe_xml.parse(xml_bytes)
-    except safe_xml.UnsafeXMLError:
-        return _redact_text(bytes(xml_bytes))
-    for secret in root.iter("SharedSecret"):
-        for child in list(secret):
-            secret.remove(child)
-        secret.text = REDACTED
-    return _serialize(root, root.getroottree().docinfo.doctype or None)
-
-
-_SECRET_ELEMENT = re.compile(
-    rb"(<SharedSecret\b[^>]*>).*?(</SharedSecret\s*>|\Z)", re.DOTALL
-)
-
-
-def _redact_text(data):
-    return _SECRET_ELEMENT.sub(
-        lambda match: match.group(1) + REDACTED.encode() + match.group(2), data
-    )
+    return serialize(root, CXML_DOCTYPE)
 
 
 # -- UBL -----------------------------------------------------------------------
@@ -390,19 +293,19 @@ def render_ubl_order(po, *, buyer, seller):
         _cbc(
             item_line,
             "Quantity",
-            _quantity(quantity),
+            plain(quantity),
             f"the unit of {label}",
-            unitCode=unit_code(line.get("uom")),
+            unitCode=units.unit_code(line.get("uom")),
         )
         _cbc(item_line, "LineExtensionAmount", money(amount), currencyID=currency)
         if line.get("requested_date"):
             period = _cac(_cac(item_line, "Delivery"), "RequestedDeliveryPeriod")
             _cbc(period, "EndDate", line["requested_date"], label)
-        price = _cac(item_line, "Price")
-        _cbc(price, "PriceAmount", _price(unit_price), currencyID=currency)
+        price_element = _cac(item_line, "Price")
+        _cbc(price_element, "PriceAmount", price(unit_price), currencyID=currency)
         item = _cac(item_line, "Item")
         _cbc(item, "Name", line.get("description"), f"the description of {label}")
         if line.get("product_code"):
             sellers_id = _cac(item, "SellersItemIdentification")
             _cbc(sellers_id, "ID", line["product_code"], f"the product code of {label}")
-    return _serialize(root)
+    return serialize(root)

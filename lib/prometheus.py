@@ -1,54 +1,72 @@
-"""Prometheus text exposition format (version 0.0.4), from plain data.
+"""Prometheus metrics from plain figures, written by ``prometheus_client``.
 
->>> print(render([("fih_backlog", "gauge", "Waiting messages.",
-...     [({"backend": "coupa"}, 3)])]), end="")
+Each scrape gets a new ``CollectorRegistry`` whose one collector yields the
+metric families a function builds from rows (:func:`gauge`,
+:func:`histogram`); ``generate_latest`` writes them in the text format
+that :data:`CONTENT_TYPE` names.
+
+>>> def collect():
+...     yield gauge("fih_backlog", "Waiting messages.", ["backend"], [("coupa", 3)])
+>>> print(render(collect).decode(), end="")
 # HELP fih_backlog Waiting messages.
 # TYPE fih_backlog gauge
-fih_backlog{backend="coupa"} 3
+fih_backlog{backend="coupa"} 3.0
 """
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
 
 
-def _escape(value):
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def _label_values(values):
+    return [str(value) for value in values]
 
 
-def _labels(labels):
-    if not labels:
-        return ""
-    inner = ",".join(
-        f'{key}="{_escape(value)}"' for key, value in sorted(labels.items())
-    )
-    return "{" + inner + "}"
+def gauge(name, help_text, labels, rows):
+    """A gauge family; each row is its label values followed by the value."""
+    family = GaugeMetricFamily(name, help_text, labels=labels)
+    for *values, value in rows:
+        family.add_metric(_label_values(values), value)
+    return family
 
 
-def render(families):
-    """``families``: [(name, type, help, [(labels dict, value)])]."""
-    lines = []
-    for name, kind, help_text, samples in families:
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            labels = dict(labels)
-            sample_name = labels.pop("__name__", name)
-            lines.append(f"{sample_name}{_labels(labels)} {value}")
-    return "\n".join(lines) + "\n"
+def histogram(name, help_text, labels, samples):
+    """A histogram family over :data:`LATENCY_BUCKETS_MS`.
 
+    ``samples``: ``(label values, cumulative count per bucket, sum, count)``,
+    the counts in the order of the buckets (the observations at or below
+    each bound).
 
-def histogram_samples(name, labels, counts_by_bucket, total_sum, total_count):
-    """Cumulative ``_bucket`` samples plus ``_sum`` and ``_count``.
-
-    ``counts_by_bucket`` maps each upper bound of LATENCY_BUCKETS_MS to the
-    number of observations at or below it (already cumulative).
+    >>> family = histogram("fih_latency_ms", "Latency.", ["backend"],
+    ...     [(["coupa"], range(1, 11), 1234, 12)])
+    >>> [(sample.name, sample.labels.get("le"), sample.value)
+    ...  for sample in family.samples][-4:]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('fih_latency_ms_bucket', '60000', 10), ('fih_latency_ms_bucket', '+Inf', 12),
+     ('fih_latency_ms_count', None, 12), ('fih_latency_ms_sum', None, 1234)]
     """
-    samples = [
-        ({**labels, "le": bound, "__name__": f"{name}_bucket"}, counts_by_bucket[bound])
-        for bound in LATENCY_BUCKETS_MS
-    ]
-    samples.append(
-        ({**labels, "le": "+Inf", "__name__": f"{name}_bucket"}, total_count)
-    )
-    samples.append(({**labels, "__name__": f"{name}_sum"}, total_sum))
-    samples.append(({**labels, "__name__": f"{name}_count"}, total_count))
-    return samples
+    family = HistogramMetricFamily(name, help_text, labels=labels)
+    for values, counts, total_sum, total_count in samples:
+        buckets = [
+            (str(bound), count)
+            for bound, count in zip(LATENCY_BUCKETS_MS, counts, strict=True)
+        ]
+        buckets.append(("+Inf", total_count))
+        family.add_metric(_label_values(values), buckets, total_sum)
+    return family
+
+
+class _Collector:
+    """A ``prometheus_client`` collector over a function yielding families."""
+
+    def __init__(self, collect):
+        self.collect = collect
+
+
+def render(collect):
+    """The text exposition (bytes) of the families ``collect()`` yields."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(collect))
+    return generate_latest(registry)

@@ -24,39 +24,12 @@ Tax codes are built the same way for every inbound format, so that a cXML
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
-CENT = Decimal("0.01")
+from .money import CENT, money, plain, to_decimal
+
 ROUNDING = CENT  # what rounding alone can explain, per tax
 STANDARD_CATEGORIES = {"", "S"}  # UBL "standard rate": no suffix on the code
-
-
-def to_decimal(value, what="the amount"):
-    """``value`` (number or text) as a finite Decimal; floats go through str.
-
-    >>> to_decimal(24.9), to_decimal("1e2")
-    (Decimal('24.9'), Decimal('1E+2'))
-    """
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{what} must be a number, not {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{what} must be a number, not {value!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"{what} must be a finite number, not {value!r}")
-    return number
-
-
-def plain(number):
-    """A Decimal without exponent or trailing zeros: ``21``, ``5.5``, ``0``."""
-    text = format(number.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def money(number):
-    """Two decimals, half up, as the documents print them."""
-    return str(number.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def tax_code(scheme, percent=None, category=None):
@@ -72,49 +45,6 @@ def tax_code(scheme, percent=None, category=None):
     if category not in STANDARD_CATEGORIES:
         code += f"-{category}"
     return code
-
-
-# -- computing -----------------------------------------------------------------
-
-
-def compute_taxes(lines, rates, *, round_per_line=False):
-    """Base and amount per tax code from canonical invoice lines.
-
-    ``rates`` maps each tax code to its percentage. Line bases are rounded to
-    cents; the tax is rounded once per code (as UBL and most ERPs do) or, with
-    ``round_per_line``, on each line and then added up.
-
-    >>> lines = [
-    ...     {"quantity": 1, "unit_price": 0.45, "tax_codes": ["VAT21"]},
-    ...     {"quantity": 1, "unit_price": 0.45, "tax_codes": ["VAT21"]},
-    ... ]
-    >>> compute_taxes(lines, {"VAT21": 21})["VAT21"]
-    {'base': Decimal('0.90'), 'amount': Decimal('0.19')}
-    >>> compute_taxes(lines, {"VAT21": 21}, round_per_line=True)["VAT21"]["amount"]
-    Decimal('0.18')
-    """
-    totals = {}
-    for index, line in enumerate(lines, start=1):
-        label = f"line {line.get('line_id') or index}"
-        quantity = to_decimal(line.get("quantity"), f"the quantity of {label}")
-        price = to_decimal(line.get("unit_price"), f"the unit price of {label}")
-        base = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
-        for code in line.get("tax_codes") or ():
-            if code not in rates:
-                raise ValueError(f"no rate is known for the tax code {code!r}")
-            rate = to_decimal(rates[code], f"the rate of {code}")
-            total = totals.setdefault(code, {"base": Decimal(0), "amount": Decimal(0)})
-            total["base"] += base
-            if round_per_line:
-                total["amount"] += _tax(base, rate)
-    if not round_per_line:
-        for code, total in totals.items():
-            total["amount"] = _tax(total["base"], to_decimal(rates[code]))
-    return totals
-
-
-def _tax(base, rate):
-    return (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # -- checking ------------------------------------------------------------------

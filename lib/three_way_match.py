@@ -28,21 +28,25 @@ Quantities and prices are Decimals (text, int or float are converted), so
 0.1 + 0.2 is 0.3 here.
 """
 
-from dataclasses import dataclass, fields
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
-from .tax_check import CENT, money, plain, to_decimal
+from .money import money, plain, price, round_half_up, to_decimal
 
 ZERO = Decimal(0)
 
 
-def _decimals(instance, names, optional=()):
-    # frozen dataclasses: convert the figures once, at construction
-    for name in names:
-        value = getattr(instance, name)
-        if value is not None or name not in optional:
-            what = f"{name.replace('_', ' ')} of {type(instance).__name__}"
-            object.__setattr__(instance, name, to_decimal(value, what))
+def _set_decimals(instance, **figures):
+    """Store ``figures`` on a frozen dataclass as Decimals, once, at construction;
+    returns them converted."""
+    kind = type(instance).__name__
+    converted = {
+        name: to_decimal(value, f"{name.replace('_', ' ')} of {kind}")
+        for name, value in figures.items()
+    }
+    for name, number in converted.items():
+        object.__setattr__(instance, name, number)  # the frozen dataclass idiom
+    return converted
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class OrderLine:
     """A purchase order line and what happened to it so far.
 
     ``invoiced`` is the quantity already invoiced by earlier documents, net
-    of credit notes (see :func:`invoiced_quantities`).
+    of credit notes.
     """
 
     line_id: str
@@ -60,7 +64,13 @@ class OrderLine:
     invoiced: Decimal = ZERO
 
     def __post_init__(self):
-        _decimals(self, ("ordered", "unit_price", "received", "invoiced"))
+        _set_decimals(
+            self,
+            ordered=self.ordered,
+            unit_price=self.unit_price,
+            received=self.received,
+            invoiced=self.invoiced,
+        )
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,7 @@ class InvoiceLine:
     unit_price: Decimal
 
     def __post_init__(self):
-        _decimals(self, ("quantity", "unit_price"))
+        _set_decimals(self, quantity=self.quantity, unit_price=self.unit_price)
 
 
 @dataclass(frozen=True)
@@ -93,15 +103,14 @@ class Tolerance:
     price_amount: Decimal | None = None
 
     def __post_init__(self):
-        _decimals(
-            self,
-            [field.name for field in fields(self)],
-            optional=("price_percent", "price_amount"),
-        )
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value is not None and value < 0:
-                raise ValueError(f"the tolerance {field.name} must not be negative")
+        limits = {"quantity_percent": self.quantity_percent}
+        if self.price_percent is not None:
+            limits["price_percent"] = self.price_percent
+        if self.price_amount is not None:
+            limits["price_amount"] = self.price_amount
+        for name, number in _set_decimals(self, **limits).items():
+            if number < 0:
+                raise ValueError(f"the tolerance {name} must not be negative")
 
     def accepts_price(self, gap, ordered_price, line_gap):
         """Whether a unit price ``gap`` (``line_gap`` over the line) is accepted."""
@@ -130,8 +139,8 @@ class Finding:
     ``kind``: ``price_mismatch``, ``over_invoiced_quantity`` (more than
     ordered), ``not_received`` (more than received), ``over_credited_quantity``
     (a credit note credits more than was invoiced), ``unknown_line`` (the
-    order has no such line), ``unlinked_line`` (no order line given) or
-    ``currency_mismatch``. ``expected`` is the figure from the order or the
+    order has no such line) or ``unlinked_line`` (no order line given).
+    ``expected`` is the figure from the order or the
     receipts, ``actual`` the one from the invoice.
     """
 
@@ -158,24 +167,15 @@ class MatchResult:
 # -- the match -----------------------------------------------------------------
 
 
-def _price(number):
-    """At least two decimals, more only when the price has them."""
-    if number.normalize().as_tuple().exponent >= -2:
-        return money(number)
-    return plain(number)
-
-
 def _price_finding(line, order, tolerance, currency):
     gap = line.unit_price - order.unit_price
-    on_line = (gap * abs(line.quantity)).quantize(CENT, rounding=ROUND_HALF_UP)
+    on_line = round_half_up(gap * abs(line.quantity))
     if tolerance.accepts_price(gap, order.unit_price, on_line):
         return None
     direction = "more" if gap > 0 else "less"
     relative = ""
     if order.unit_price:
-        share = (abs(gap) * 100 / order.unit_price).quantize(
-            CENT, rounding=ROUND_HALF_UP
-        )
+        share = round_half_up(abs(gap) * 100 / order.unit_price)
         relative = f", {plain(share)} %"
     return Finding(
         "price_mismatch",
@@ -184,8 +184,8 @@ def _price_finding(line, order, tolerance, currency):
         order.unit_price,
         line.unit_price,
         f"Invoice line {line.line_id} (order line {order.line_id}): unit price "
-        f"{_price(line.unit_price)}{currency} instead of "
-        f"{_price(order.unit_price)}{currency} ordered ({_price(abs(gap))}"
+        f"{price(line.unit_price)}{currency} instead of "
+        f"{price(order.unit_price)}{currency} ordered ({price(abs(gap))}"
         f"{currency} {direction} per unit{relative}), {money(abs(on_line))}"
         f"{currency} {direction} on the line; {tolerance.describe(currency)}.",
     )
@@ -330,118 +330,3 @@ def match(
                 _quantity_findings(order, line_ids, quantity, tolerance, credit_note)
             )
     return MatchResult(tuple(findings))
-
-
-# -- canonical documents -------------------------------------------------------
-
-
-def received_quantities(receipts):
-    """Quantity received per order line over canonical goods receipts.
-
-    >>> received_quantities([{"lines": [{"po_line_id": "1", "quantity": 4}]},
-    ...                      {"lines": [{"po_line_id": "1", "quantity": 2.5}]}])
-    {'1': Decimal('6.5')}
-    """
-    totals = {}
-    for receipt in receipts:
-        for line in receipt.get("lines") or ():
-            quantity = to_decimal(line.get("quantity"), "a received quantity")
-            key = str(line.get("po_line_id"))
-            totals[key] = totals.get(key, ZERO) + quantity
-    return totals
-
-
-def invoiced_quantities(documents):
-    """Quantity invoiced per order line over canonical invoices, net of
-    credit notes (their quantities are positive and count negatively).
-
-    >>> invoiced_quantities([
-    ...     {"document_type": "invoice",
-    ...      "lines": [{"po_line_id": "1", "quantity": 10}]},
-    ...     {"document_type": "credit_note",
-    ...      "lines": [{"po_line_id": "1", "quantity": 3}]}])
-    {'1': Decimal('7')}
-    """
-    totals = {}
-    for document in documents:
-        sign = -1 if document.get("document_type") == "credit_note" else 1
-        for line in document.get("lines") or ():
-            if not line.get("po_line_id"):
-                continue
-            quantity = to_decimal(line.get("quantity"), "an invoiced quantity")
-            key = str(line["po_line_id"])
-            totals[key] = totals.get(key, ZERO) + sign * quantity
-    return totals
-
-
-def match_documents(
-    purchase_order,
-    invoice,
-    *,
-    receipts=(),
-    earlier_invoices=(),
-    tolerance=None,
-):
-    """Match a canonical ``invoice`` against a canonical ``purchase_order``.
-
-    Only receipts and earlier invoices of this order count, and an earlier
-    version of the invoice itself (same external_id) is left out, so that
-    matching an updated invoice again does not count it twice.
-    """
-    order_id = purchase_order.get("external_id")
-    referenced = invoice.get("purchase_order_external_id")
-    if referenced and referenced != order_id:
-        raise ValueError(
-            f"the invoice refers to the purchase order {referenced!r}, not {order_id!r}"
-        )
-    received = received_quantities(
-        r for r in receipts if r.get("purchase_order_external_id") == order_id
-    )
-    invoiced = invoiced_quantities(
-        document
-        for document in earlier_invoices
-        if document.get("purchase_order_external_id") == order_id
-        and document.get("external_id") != invoice.get("external_id")
-    )
-    order_lines = [
-        OrderLine(
-            str(line["line_id"]),
-            ordered=line["quantity"],
-            unit_price=line["unit_price"],
-            received=received.get(str(line["line_id"]), ZERO),
-            invoiced=invoiced.get(str(line["line_id"]), ZERO),
-        )
-        for line in purchase_order.get("lines") or ()
-    ]
-    invoice_lines = [
-        InvoiceLine(
-            str(line["line_id"]),
-            line.get("po_line_id"),
-            quantity=line["quantity"],
-            unit_price=line["unit_price"],
-        )
-        for line in invoice.get("lines") or ()
-    ]
-    findings = []
-    currency, order_currency = invoice.get("currency"), purchase_order.get("currency")
-    if currency != order_currency:
-        findings.append(
-            Finding(
-                "currency_mismatch",
-                None,
-                (),
-                order_currency,
-                currency,
-                f"The invoice is in {currency} but the order is in {order_currency}; "
-                "unit prices cannot be compared.",
-            )
-        )
-    result = match(
-        order_lines,
-        invoice_lines,
-        credit_note=invoice.get("document_type") == "credit_note",
-        tolerance=tolerance,
-        currency=currency if currency == order_currency else None,
-        compare_prices=currency == order_currency,
-    )
-    return MatchResult((*findings, *result.findings))

@@ -21,13 +21,15 @@ total.
 """
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from lxml import etree
 
-from . import safe_xml
-from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS, UNECE_UNIT_CODES
-from .tax_check import money, tax_code, to_decimal
+from . import safe_xml, units
+from .canonical import put_optional
+from .money import money, round_half_up, to_decimal
+from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS
+from .tax_check import tax_code
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -48,9 +50,6 @@ SUPPLIER_IDS = (  # in order of preference
     "cac:PartyTaxScheme/cbc:CompanyID",
 )
 PRICE_PLACES = Decimal("0.000001")
-
-# UN/ECE code -> Odoo unit name; the first name of a code wins ("Units")
-ODOO_UNITS = {code: name for name, code in reversed(UNECE_UNIT_CODES.items())}
 
 
 class UBLError(ValueError):
@@ -109,17 +108,6 @@ class _Reader:
             raise UBLError(f"the tax of {what}: {exc}") from None
 
 
-def _odoo_unit(code):
-    code = (code or "").strip()
-    return ODOO_UNITS.get(code, code) or None
-
-
-def _put(mapping, key, value):
-    """Set optional fields only when they have a value (the schema refuses blanks)."""
-    if value not in (None, "", [], {}):
-        mapping[key] = value
-
-
 def _supplier(root):
     party = root.find("cac:AccountingSupplierParty/cac:Party", NS)
     if party is not None:
@@ -153,7 +141,7 @@ def _line(reader, element, position, quantity_tag):
         price /= per
     if element.find("cac:AllowanceCharge", NS) is not None and quantity:
         # line allowances and charges are in the line amount: use the net price
-        price = (amount / quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+        price = round_half_up(amount / quantity, PRICE_PLACES)
     item = element.find("cac:Item", NS)
     if item is None:
         raise UBLError(f"{what} has no item (cac:Item)")
@@ -161,15 +149,17 @@ def _line(reader, element, position, quantity_tag):
     description = _text(item, "cbc:Name") or _text(item, "cbc:Description")
     code = reader.tax_code(item.find("cac:ClassifiedTaxCategory", NS), what)
     line = {"line_id": line_id}
-    _put(line, "po_line_id", _text(element, "cac:OrderLineReference/cbc:LineID"))
-    _put(line, "product_code", product_code)
+    put_optional(
+        line, "po_line_id", _text(element, "cac:OrderLineReference/cbc:LineID")
+    )
+    put_optional(line, "product_code", product_code)
     line.update(
         description=description or product_code or f"Line {line_id}",
         quantity=float(quantity),
     )
-    _put(line, "uom", _odoo_unit(quantity_element.get("unitCode")))
+    put_optional(line, "uom", units.inbound_unit(quantity_element.get("unitCode")))
     line.update(unit_price=float(price), tax_codes=[code] if code else [])
-    _put(line, "cost_center", _text(element, "cbc:AccountingCost"))
+    put_optional(line, "cost_center", _text(element, "cbc:AccountingCost"))
     return line
 
 
@@ -303,11 +293,11 @@ def invoice_to_canonical(data):
     if due:
         document["due_date"] = _date(due, f"the due date of {label}")
     document["currency"] = currency
-    _put(
+    put_optional(
         document, "purchase_order_external_id", _text(root, "cac:OrderReference/cbc:ID")
     )
     document["lines"] = lines
-    _put(document, "tax_totals", tax_totals)
+    put_optional(document, "tax_totals", tax_totals)
     document.update(
         amount_untaxed=float(untaxed),
         amount_tax=float(tax),
@@ -323,6 +313,6 @@ def invoice_to_canonical(data):
         )
         if _text(reference, "cbc:ID")
     ]
-    _put(extensions, "ubl_billing_references", credited)
-    _put(document, "extensions", extensions)
+    put_optional(extensions, "ubl_billing_references", credited)
+    put_optional(document, "extensions", extensions)
     return document

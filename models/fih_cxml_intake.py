@@ -8,7 +8,7 @@ import psycopg2
 from odoo import api, models
 from odoo.exceptions import UserError
 
-from ..lib import cxml_inbound
+from ..lib import cxml
 
 _logger = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ class FihCxmlIntake(models.AbstractModel):
             )
         body = read_body()
         try:
-            envelope = cxml_inbound.parse_envelope(body)
-        except cxml_inbound.CXMLError as exc:
+            envelope = cxml.parse_envelope(body)
+        except cxml.CXMLError as exc:
             return self._answer(exc.status_code, str(exc))
         backend = self.env["fih.backend"].sudo().browse(config.id)
         try:
@@ -84,8 +84,8 @@ class FihCxmlIntake(models.AbstractModel):
         ):
             return self._answer(401, "The Sender credential's SharedSecret is wrong.")
         try:
-            converted = cxml_inbound.to_canonical(envelope)
-        except cxml_inbound.CXMLError as exc:
+            converted = cxml.to_canonical(envelope)
+        except cxml.CXMLError as exc:
             return self._answer(exc.status_code, str(exc))
         if (
             converted.operation == "delete"
@@ -117,7 +117,7 @@ class FihCxmlIntake(models.AbstractModel):
             [event],
             envelope.payload_id,
             str(uuid.uuid4()),
-            source_document=cxml_inbound.redact_shared_secret(body).decode(
+            source_document=cxml.redact_shared_secret(body).decode(
                 "utf-8", errors="replace"
             ),
         )
@@ -136,4 +136,4 @@ class FihCxmlIntake(models.AbstractModel):
         )
 
     def _answer(self, status, text):
-        return CxmlResult(status, cxml_inbound.render_response(status, text))
+        return CxmlResult(status, cxml.render_response(status, text))

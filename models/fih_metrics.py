@@ -12,7 +12,12 @@ class FihMetrics(models.AbstractModel):
 
     @api.model
     def _render(self):
+        """The metrics in Prometheus' text format (bytes), read at this scrape."""
         self.env["fih.message"].flush_model()
+        return prometheus.render(self._metric_families)
+
+    @api.model
+    def _metric_families(self):
         cr = self.env.cr
         cr.execute(
             """
@@ -21,18 +26,12 @@ class FihMetrics(models.AbstractModel):
              GROUP BY 1, 2, 3, 4
             """
         )
-        totals = [
-            (
-                {
-                    "backend": code,
-                    "direction": direction,
-                    "event_type": event,
-                    "state": state,
-                },
-                count,
-            )
-            for code, direction, event, state, count in cr.fetchall()
-        ]
+        yield prometheus.gauge(
+            "fih_messages_total",  # a gauge: messages change state, counts go down
+            "Messages in the exchange log by backend, direction, type, state.",
+            ["backend", "direction", "event_type", "state"],
+            cr.fetchall(),
+        )
         buckets = SQL(", ").join(
             SQL("count(*) FILTER (WHERE m.latency_ms <= %s)", bound)
             for bound in prometheus.LATENCY_BUCKETS_MS
@@ -49,19 +48,12 @@ class FihMetrics(models.AbstractModel):
                 buckets,
             )
         )
-        latency = []
-        for row in cr.fetchall():
-            code, direction, event = row[:3]
-            counts = dict(zip(prometheus.LATENCY_BUCKETS_MS, row[3:-2], strict=True))
-            latency.extend(
-                prometheus.histogram_samples(
-                    "fih_message_latency_ms",
-                    {"backend": code, "direction": direction, "event_type": event},
-                    counts,
-                    row[-2],
-                    row[-1],
-                )
-            )
+        yield prometheus.histogram(
+            "fih_message_latency_ms",
+            "Time from receipt to the processing or delivery result.",
+            ["backend", "direction", "event_type"],
+            [(row[:3], row[3:-2], row[-2], row[-1]) for row in cr.fetchall()],
+        )
         cr.execute(
             """
             SELECT b.code, b.breaker_status,
@@ -72,27 +64,22 @@ class FihMetrics(models.AbstractModel):
              GROUP BY 1, 2
             """
         )
-        backlog, circuit, dead = [], [], []
-        for code, breaker, waiting, dead_count in cr.fetchall():
-            backlog.append(({"backend": code}, waiting))
-            circuit.append(({"backend": code}, 1 if breaker == "open" else 0))
-            dead.append(({"backend": code}, dead_count))
-        return prometheus.render(
-            [
-                (
-                    "fih_messages_total",
-                    "gauge",  # messages change state: the counts go down too
-                    "Messages in the exchange log by backend, direction, type, state.",
-                    totals,
-                ),
-                (
-                    "fih_message_latency_ms",
-                    "histogram",
-                    "Time from receipt to the processing or delivery result.",
-                    latency,
-                ),
-                ("fih_backlog", "gauge", "Messages waiting to be processed.", backlog),
-                ("fih_dead_letters", "gauge", "Messages parked as dead letters.", dead),
-                ("fih_circuit_open", "gauge", "1 when deliveries are paused.", circuit),
-            ]
+        backends = cr.fetchall()
+        yield prometheus.gauge(
+            "fih_backlog",
+            "Messages waiting to be processed.",
+            ["backend"],
+            [(code, waiting) for code, _breaker, waiting, _dead in backends],
+        )
+        yield prometheus.gauge(
+            "fih_dead_letters",
+            "Messages parked as dead letters.",
+            ["backend"],
+            [(code, dead) for code, _breaker, _waiting, dead in backends],
+        )
+        yield prometheus.gauge(
+            "fih_circuit_open",
+            "1 when deliveries are paused.",
+            ["backend"],
+            [(code, int(breaker == "open")) for code, breaker, *_counts in backends],
         )

@@ -15,6 +15,7 @@ SECTIONS = [
     ("INSTALL", "Installation"),
     ("CONFIGURE", "Configuration"),
     ("USAGE", "Usage"),
+    ("ARCHITECTURE", "Architecture"),
     ("WEBHOOKS", "Webhook contract and processing"),
     ("CANONICAL", "Canonical model"),
     ("PROCURE_TO_PAY", "Procure-to-pay inbound flows"),

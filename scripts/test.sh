@@ -31,7 +31,7 @@ unit_failed=$(tail -1 "$unit_log" | { grep -Eo '[0-9]+ (failed|errors?)' || true
 if [ "$unit_rc" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
 
 log "Odoo tests on a fresh database"
-db=fih_test_$(date +%s)
+db=fih_test_$(date +%s)_$$
 odoo_log=$(mktemp)
 export FIH_MASTER_KEY=${FIH_MASTER_KEY:-$("$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -1,6 +1,7 @@
 """Loopback simulator of the external systems around finance_integration_hub.
 
-Standalone (stdlib only, not loaded by Odoo): a receiver that records and
+Standalone (not loaded by Odoo; the standard library only, and the hub's own
+``lib.standard_webhooks`` for signing): a receiver that records and
 misbehaves on demand, a Standard Webhooks sender and deterministic data.
 """
 
@@ -11,8 +12,6 @@ from .generators import (
     ap_supplier,
     belgian_enterprise_number,
     belgian_iban,
-    is_valid_belgian_vat,
-    is_valid_iban,
     procurement_purchase_order,
     procurement_supplier,
     supplier_event,
@@ -22,7 +21,8 @@ from .generators import (
 from .loopback import NonLoopbackError, ensure_loopback_host, ensure_loopback_url
 from .sender import WebhookSender, batch_body, new_webhook_id, shuffled
 from .pull_source import PullSource
-from .server import FaultRule, RecordedRequest, SimulatorServer
+from .records import FaultRule, RecordedRequest
+from .server import SimulatorServer
 
 __all__ = [
     "BiWarehouse",
@@ -41,8 +41,6 @@ __all__ = [
     "belgian_iban",
     "ensure_loopback_host",
     "ensure_loopback_url",
-    "is_valid_belgian_vat",
-    "is_valid_iban",
     "new_webhook_id",
     "procurement_purchase_order",
     "procurement_supplier",

@@ -55,25 +55,11 @@ def iban_check_digits(country_code, bban):
     return f"{98 - _iban_numeric(country_code + '00' + bban) % 97:02d}"
 
 
-def is_valid_iban(iban):
-    iban = iban.replace(" ", "").upper()
-    if len(iban) < 15 or not iban[:2].isalpha() or not iban[2:].isalnum():
-        return False
-    return _iban_numeric(iban) % 97 == 1
-
-
 def belgian_enterprise_number(n):
     """``0`` + 7 digits + Belgian mod-97 check digits (10 digits)."""
     _check_n(n)
     first8 = f"0{(n * 104729 + 1234567) % 10**7:07d}"
     return f"{first8}{97 - int(first8) % 97:02d}"
-
-
-def is_valid_belgian_vat(vat):
-    digits = vat.upper().removeprefix("BE")
-    if len(digits) != 10 or not digits.isdigit() or digits[0] not in "01":
-        return False
-    return (int(digits[:8]) + int(digits[8:])) % 97 == 0
 
 
 def belgian_iban(n):

@@ -27,7 +27,7 @@ def is_loopback_host(host):
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    mapped = getattr(address, "ipv4_mapped", None)
+    mapped = address.ipv4_mapped if address.version == 6 else None
     return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 

@@ -72,6 +72,12 @@ def _percentile(sorted_values, percent):
     return round(sorted_values[rank - 1], 3)
 
 
+class _PerThread(threading.local):
+    """Each sending thread's own keep-alive connection."""
+
+    connection = None
+
+
 @dataclass
 class _SentRequest:
     body: bytes
@@ -95,7 +101,7 @@ class WebhookSender:
         self._host = parts.hostname
         self._port = parts.port
         self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._local = threading.local()
+        self._local = _PerThread()
         self._lock = threading.Lock()
         self._connections = []
         self._history = collections.OrderedDict()
@@ -103,7 +109,7 @@ class WebhookSender:
     # -- plumbing ----------------------------------------------------------
 
     def _connection(self):
-        connection = getattr(self._local, "connection", None)
+        connection = self._local.connection
         if connection is None:
             factory = (
                 http.client.HTTPSConnection
@@ -356,7 +362,7 @@ class WebhookSender:
             connections, self._connections = self._connections, []
         for connection in connections:
             connection.close()
-        self._local = threading.local()
+        self._local = _PerThread()
 
     def __enter__(self):
         return self

@@ -700,7 +700,7 @@ class TestHostileTryIt(HostileTally, FihTransactionCase):
 
     def test_deep_value_copied_by_a_mapping_is_a_problem_not_a_crash(self):
         """Fixed: the platform mapping copies ``id``; a 600-deep ``id`` makes
-        copy.deepcopy raise RecursionError in lib/mapping_engine.py ``_copy``,
+        copy.deepcopy raise RecursionError in lib/mapping/transforms.py ``_copy``,
         which is not a MappingError: action_try raises."""
         sample = json.dumps({"number": "S1", "name": "x", "id": "X"}).replace(
             '"X"', nested_json(600)
@@ -710,7 +710,7 @@ class TestHostileTryIt(HostileTally, FihTransactionCase):
 
     def test_huge_integer_scaled_by_a_mapping_is_a_problem_not_a_crash(self):
         """Fixed: ``scale`` on a 400-digit integer raises OverflowError from
-        ``math.isfinite`` (lib/mapping_engine.py ``_scale``): action_try
+        ``math.isfinite`` (lib/mapping/transforms.py ``_scale``): action_try
         raises instead of listing the problem."""
         sample = json.dumps({"number": "S1", "name": "x", "amount": 10**400})
         wizard = self.try_sample(sample, self.scale_mapping)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lib import bi_encoding
 from lib.bi_datasets import DATASETS, Column
 from simulator.bi_warehouse import BiWarehouse, parse
-from simulator.server import RecordedRequest
+from simulator.records import RecordedRequest
 
 COLUMNS = ["id", "supplier", "amount", "currency", "company"]
 SPEC = [("amount", "currency", "company")]

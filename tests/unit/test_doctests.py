@@ -6,14 +6,21 @@ import pytest
 MODULES = [
     "bi_datasets",
     "bi_encoding",
+    "cxml.envelope",
+    "cxml.reading",
+    "cxml.response",
     "envelope",
+    "mapping.rules",
+    "mapping.transforms",
     "masking",
+    "money",
     "prometheus",
     "ordering",
     "retry_policy",
     "secret_box",
     "standard_webhooks",
     "supplier_payload",
+    "units",
 ]
 
 

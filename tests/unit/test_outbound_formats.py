@@ -5,12 +5,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from lib import canonical, outbound_formats, safe_xml
+from lib.cxml import redact_shared_secret
 from lib.outbound_formats import (
-    redact_shared_secret,
     render_cxml_order_request,
     render_json,
     render_ubl_order,
-    unit_code,
 )
 
 SENDER = {
@@ -254,20 +253,6 @@ def test_redaction_of_unparsable_documents_still_hides_the_secret():
 def test_redaction_clears_nested_content():
     body = b"<cXML><SharedSecret>a<b>s3cr3t</b>c</SharedSecret></cXML>"
     assert b"s3cr3t" not in redact_shared_secret(body)
-
-
-@pytest.mark.parametrize(
-    ("uom", "code"),
-    [
-        ("Units", "EA"),
-        ("kg", "KGM"),
-        ("Hours", "HUR"),
-        ("L", "LTR"),
-        ("Crates", "Crates"),
-    ],
-)
-def test_unit_codes(uom, code):
-    assert unit_code(uom) == code
 
 
 # -- UBL -----------------------------------------------------------------------

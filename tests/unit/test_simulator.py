@@ -5,6 +5,9 @@ import time
 from pathlib import Path
 
 import pytest
+from stdnum import iban as stdnum_iban
+from stdnum.be import iban as stdnum_be_iban
+from stdnum.be import vat as stdnum_be_vat
 
 from lib import standard_webhooks
 from simulator import (
@@ -14,8 +17,6 @@ from simulator import (
     SimulatorServer,
     WebhookSender,
     belgian_iban,
-    is_valid_belgian_vat,
-    is_valid_iban,
     shuffled,
     supplier_event,
     supplier_events,
@@ -372,23 +373,20 @@ def test_thousand_suppliers_have_valid_unique_ibans_and_vats():
     events = supplier_events(1000)
     ibans = [event["data"]["bank_accounts"][0]["iban"] for event in events]
     vats = [event["data"]["vat"] for event in events]
-    assert all(is_valid_iban(iban) for iban in ibans)
+    assert all(stdnum_be_iban.is_valid(iban) for iban in ibans)
     assert all(iban.startswith("BE") and len(iban) == 16 for iban in ibans)
-    assert all(is_valid_belgian_vat(vat) for vat in vats)
+    assert all(stdnum_be_vat.is_valid(vat) for vat in vats)
     assert len(set(ibans)) == len(set(vats)) == 1000
     assert len({event["id"] for event in events}) == 1000
 
 
-def test_iban_checker_rejects_a_typo():
+def test_a_typo_in_a_generated_iban_breaks_its_check_digits():
     iban = belgian_iban(42)
     typo = iban[:-1] + str((int(iban[-1]) + 1) % 10)
-    assert is_valid_iban(iban) and not is_valid_iban(typo)
-    assert is_valid_iban("GB82 WEST 1234 5698 7654 32")
+    assert stdnum_iban.is_valid(iban) and not stdnum_iban.is_valid(typo)
 
 
-def test_identifiers_pass_python_stdnum_when_available():
-    stdnum_be_vat = pytest.importorskip("stdnum.be.vat")
-    stdnum_be_iban = pytest.importorskip("stdnum.be.iban")
+def test_identifiers_pass_python_stdnum():
     for n in (1, 2, 97, 999_999, 9_999_999):
         data = supplier_event(n)["data"]
         assert stdnum_be_vat.is_valid(data["vat"])

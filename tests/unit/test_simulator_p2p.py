@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from lib import canonical, cxml_inbound, safe_xml, standard_webhooks, ubl_inbound
+from lib import canonical, cxml, safe_xml, standard_webhooks, ubl_inbound
 from simulator import SimulatorServer
 from simulator.cli import main as cli_main
 from simulator.p2p_documents import (
@@ -66,7 +66,7 @@ def test_the_cxml_cycle_sends_order_receipt_and_invoice_as_cxml(sim, secret):
         "/cxml",
         "/webhook",
     ]
-    kinds = [cxml_inbound.parse_envelope(r.raw_body).kind for r in requests[1:4]]
+    kinds = [cxml.parse_envelope(r.raw_body).kind for r in requests[1:4]]
     assert kinds == ["OrderRequest", "ReceiptRequest", "InvoiceDetailRequest"]
 
 
@@ -86,23 +86,23 @@ def test_the_ubl_cycle_sends_a_signed_peppol_invoice(sim, secret):
 @pytest.mark.parametrize("credit", [False, True])
 def test_generated_documents_read_back_as_valid_canonical_documents(credit):
     lines = [(1, "PAPER", "Paper", 10, 4.0, 15), (2, "SVC", "Setup", 1, 99.99, 21)]
-    order = cxml_inbound.to_canonical(
-        cxml_inbound.parse_envelope(
+    order = cxml.to_canonical(
+        cxml.parse_envelope(
             cxml_order_request(
                 "PO-9", "SUP-9", lines, currency="EUR", shared_secret="s"
             )
         )
     )
     assert canonical.validate("purchase_order", order.document) == []
-    receipt = cxml_inbound.to_canonical(
-        cxml_inbound.parse_envelope(
+    receipt = cxml.to_canonical(
+        cxml.parse_envelope(
             cxml_receipt("GR-9", "PO-9", [(1, 4), (2, 1)], shared_secret="s")
         )
     )
     assert [line["quantity"] for line in receipt.document["lines"]] == [4, 1]
     invoice_lines = [(1, 1, 10, 4.0, 15), (2, 2, 1, 99.99, 21)]
-    cxml = cxml_inbound.to_canonical(
-        cxml_inbound.parse_envelope(
+    from_cxml = cxml.to_canonical(
+        cxml.parse_envelope(
             cxml_invoice(
                 "F-9",
                 "PO-9",
@@ -125,13 +125,13 @@ def test_generated_documents_read_back_as_valid_canonical_documents(credit):
         )
     )
     json_invoice = invoice_event("F-9", "PO-9", "SUP-9", invoice_lines, currency="EUR")
-    for document in (cxml, ubl, json_invoice["data"]):
+    for document in (from_cxml, ubl, json_invoice["data"]):
         assert canonical.validate("invoice", document) == []
         assert document["amount_total"] == pytest.approx(
             40 * 1.15 + 99.99 * 1.21, abs=0.01
         )
     assert (
-        cxml["document_type"]
+        from_cxml["document_type"]
         == ubl["document_type"]
         == ("credit_note" if credit else "invoice")
     )

@@ -1,23 +1,64 @@
 import base64
+import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from lib import standard_webhooks as sw
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 NOW = 1_800_000_000
+# The published test vector of the Standard Webhooks specification (its
+# repository's Python library tests, test_sign_function; the standardwebhooks
+# wheel and sdist do not ship those tests)
+VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+VECTOR_TIMESTAMP = 1614265330
+VECTOR_BODY = b'{"test": 2432232314}'
+VECTOR_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 def test_signature_matches_the_specification_example():
-    # example from the Standard Webhooks specification
-    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    body = b'{"test": 2432232314}'
     signature = sw.compute_signature(
-        secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body
+        VECTOR_SECRET, VECTOR_ID, VECTOR_TIMESTAMP, VECTOR_BODY
     )
-    assert signature == "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert f"v1,{signature}" == VECTOR_SIGNATURE
+
+
+def test_the_specification_example_signs_and_verifies():
+    headers = sw.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_BODY, VECTOR_TIMESTAMP)
+    assert headers == {
+        "webhook-id": VECTOR_ID,
+        "webhook-timestamp": str(VECTOR_TIMESTAMP),
+        "webhook-signature": VECTOR_SIGNATURE,
+    }
+    sw.verify([VECTOR_SECRET], headers, VECTOR_BODY, now=VECTOR_TIMESTAMP + 60)
+
+
+def test_the_specification_example_with_a_changed_signature_is_refused():
+    # the specification's own negative case: the last character changed
+    headers = sw.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_BODY, VECTOR_TIMESTAMP)
+    headers["webhook-signature"] = VECTOR_SIGNATURE[:-2] + "A="
+    with pytest.raises(sw.SignatureError, match="no signature matches"):
+        sw.verify([VECTOR_SECRET], headers, VECTOR_BODY, now=VECTOR_TIMESTAMP)
+
+
+def test_receivers_using_the_specification_library_accept_the_hub_signature():
+    now = int(time.time())
+    headers = sw.sign(SECRET, "msg_1", b'{"a": 1}', timestamp=now)
+    assert Webhook(SECRET).verify(b'{"a": 1}', headers) == {"a": 1}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(b'{"a": 2}', headers)
+
+
+def test_bodies_that_are_not_utf8_are_signed_as_raw_bytes():
+    body = '<?xml version="1.0" encoding="UTF-16"?><Invoice/>'.encode("utf-16")
+    headers = sw.sign(SECRET, "msg_1", body, timestamp=NOW)
+    sw.verify([SECRET], headers, body, now=NOW)
+    with pytest.raises(sw.SignatureError):
+        sw.verify([SECRET], headers, body[:-1] + b"\x01", now=NOW)
 
 
 def test_valid_request_verifies():

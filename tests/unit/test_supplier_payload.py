@@ -34,6 +34,9 @@ def test_normalizes_vat_iban_email_and_codes():
         ("DE89370400440532013000", True),
         ("BE71096123456768", False),
         ("XX00", False),
+        ("GB82WEST12345698765432", True),
+        # right check digits, but a Belgian IBAN has 16 characters
+        ("BE300961234567690", False),
     ],
 )
 def test_iban_checksum(iban, valid):

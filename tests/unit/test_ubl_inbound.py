@@ -2,6 +2,7 @@ import doctest
 from pathlib import Path
 
 import pytest
+from sample_documents import sample
 
 from lib import canonical, safe_xml, ubl_inbound
 from lib.outbound_formats import render_ubl_order
@@ -24,17 +25,8 @@ XXE = (
 )
 
 
-def _sample(name, *replacements):
-    """A sample document, with ``(old, new)`` byte replacements that must apply."""
-    data = (SAMPLES / f"{name}.xml").read_bytes()
-    for old, new in replacements:
-        assert old in data, f"{old!r} is not in {name}.xml"
-        data = data.replace(old, new)
-    return data
-
-
 def _invoice(*replacements):
-    document = invoice_to_canonical(_sample("ubl_invoice", *replacements))
+    document = invoice_to_canonical(sample("ubl_invoice", *replacements))
     assert canonical.validate("invoice", document) == []
     return document
 
@@ -123,7 +115,7 @@ def test_line_allowances_give_the_net_unit_price():
 
 
 def test_credit_note_becomes_a_canonical_credit_note():
-    document = invoice_to_canonical(_sample("ubl_credit_note"))
+    document = invoice_to_canonical(sample("ubl_credit_note"))
     assert canonical.validate("invoice", document) == []
     assert document["document_type"] == "credit_note"
     assert document["invoice_number"] == "CN-2026-000007"
@@ -177,7 +169,7 @@ def test_supplier_id_falls_back_from_endpoint_to_party_id_to_company_id(
 
 
 def test_supplier_party_identification_keeps_its_scheme():
-    document = invoice_to_canonical(_sample("ubl_credit_note", (SUPPLIER_PARTY, b"")))
+    document = invoice_to_canonical(sample("ubl_credit_note", (SUPPLIER_PARTY, b"")))
     assert document["supplier_external_id"] == "0088:5412345000013"
 
 
@@ -301,18 +293,18 @@ def test_hostile_xml_is_refused_readably_through_safe_xml(data, reason):
 )
 def test_invoice_problems_are_refused_readably(replacements, reason):
     with pytest.raises(UBLError, match=reason):
-        invoice_to_canonical(_sample("ubl_invoice", *replacements))
+        invoice_to_canonical(sample("ubl_invoice", *replacements))
 
 
 def test_invoice_without_lines_is_refused():
-    data = _sample("ubl_invoice")
+    data = sample("ubl_invoice")
     data = data[: data.index(b"<cac:InvoiceLine>")] + b"</Invoice>"
     with pytest.raises(UBLError, match="has no lines \\(InvoiceLine\\)"):
         invoice_to_canonical(data)
 
 
 def test_negative_credit_note_is_refused():
-    data = _sample(
+    data = sample(
         "ubl_credit_note",
         (
             b'TaxInclusiveAmount currencyID="EUR">60.26',

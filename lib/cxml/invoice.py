@@ -1,0 +1,324 @@
+"""cXML ``InvoiceDetailRequest`` -> canonical invoice or credit note.
+
+Suppliers bill through their network as InvoiceDetailRequests: invoices,
+debit and credit memos, with taxes per line or for the whole document. Each
+becomes a canonical ``invoice`` ready for ``canonical.check``.
+"""
+
+import datetime
+from decimal import Decimal
+
+from .. import units
+from ..canonical import put_optional
+from ..money import money, to_decimal
+from . import reading
+from .envelope import CXMLError, attribute, child, first_credential, text_of
+from .reading import Converted
+
+INVOICE_PURPOSES = (
+    "standard",
+    "creditMemo",
+    "lineLevelCreditMemo",
+    "debitMemo",
+    "lineLevelDebitMemo",
+)
+CREDIT_PURPOSES = ("creditMemo", "lineLevelCreditMemo")
+# Contact roles that name the supplier on an invoice
+INVOICE_SUPPLIER_ROLES = ("from", "supplierCorporate")
+
+
+def _invoice_supplier(root, header):
+    for partner in header.iterfind("InvoicePartner"):
+        contact = partner.find("Contact")
+        if contact is not None and contact.get("role") in INVOICE_SUPPLIER_ROLES:
+            if (contact.get("addressID") or "").strip():
+                return contact.get("addressID").strip()
+    # the supplier sends its invoices: its identity is the From credential
+    return first_credential(root, "From").identity
+
+
+class _InvoiceReader:
+    """Reads one InvoiceDetailRequest; credit memo amounts become positive."""
+
+    def __init__(self, label, currency, credit):
+        self.label, self.currency, self.credit = label, currency, credit
+        self.details = []  # every line-level TaxDetail, for the totals
+
+    def size(self, number):
+        # canonical amounts are positive on a credit note, whatever the sign convention
+        return abs(number) if self.credit else number
+
+    def money(self, parent, path, what, required=True):
+        amount = reading.amount(parent, path, what, self.currency, required)
+        return None if amount is None else self.size(amount)
+
+    def taxes(self, parent, what):
+        return [
+            (
+                code,
+                None if base is None else self.size(base),
+                self.size(amount),
+                purpose,
+            )
+            for code, base, amount, purpose in reading.tax_details(
+                parent.find("Tax"), self.currency, what
+            )
+        ]
+
+    def item_line(self, item, position):
+        line_id = reading.line_id(item, "invoiceLineNumber", position)
+        what = f"line {line_id} of {self.label}"
+        reference = item.find("InvoiceDetailItemReference")
+        if reference is None:
+            reference = item.find("InvoiceDetailServiceItemReference")
+        if reference is None:
+            raise CXMLError(
+                f"{what} has no item reference (InvoiceDetailItemReference)"
+            )
+        if item.get("quantity") is not None:
+            quantity = self.size(
+                reading.number(item.get("quantity"), f"the quantity of {what}")
+            )
+            unit_price = self.money(
+                item, "UnitPrice/Money", f"the unit price of {what}", False
+            )
+            if unit_price is None:  # service lines may bill a rate instead
+                unit_price = self.money(
+                    item, "UnitRate/Money", f"the unit price of {what}"
+                )
+        else:  # a service line billed as one amount
+            quantity = Decimal(1)
+            unit_price = self.money(
+                item, "SubtotalAmount/Money", f"the amount of {what}"
+            )
+        details = self.taxes(item, what)
+        self.details += details
+        product_code = text_of(reference.find("ItemID/SupplierPartID"))
+        line = {"line_id": line_id}
+        put_optional(line, "po_line_id", (reference.get("lineNumber") or "").strip())
+        put_optional(line, "product_code", product_code)
+        line.update(
+            description=reading.description(reference.find("Description"))
+            or product_code
+            or f"Line {line_id}",
+            quantity=float(quantity),
+        )
+        put_optional(
+            line, "uom", units.inbound_unit(text_of(item.find("UnitOfMeasure")))
+        )
+        line.update(unit_price=float(unit_price), tax_codes=reading.tax_codes(details))
+        put_optional(line, "cost_center", reading.cost_center(item))
+        return line
+
+    def header_order_line(self, header_order, order_id, position):
+        summary = child(
+            header_order,
+            "InvoiceDetailOrderSummary",
+            f"the order summary of {self.label}",
+        )
+        line_id = reading.line_id(summary, "invoiceLineNumber", position)
+        what = f"line {line_id} of {self.label}"
+        amount = self.money(summary, "SubtotalAmount/Money", f"the amount of {what}")
+        details = self.taxes(summary, what)
+        self.details += details
+        kind = "Credit" if self.credit else "Amount"
+        on_order = f" on order {order_id}" if order_id else ""
+        return {
+            "line_id": line_id,
+            "description": text_of(summary.find("Comments")) or f"{kind}{on_order}",
+            "quantity": 1.0,
+            "unit_price": float(amount),
+            "tax_codes": reading.tax_codes(details),
+        }
+
+    def charge_lines(self, summary, summary_details):
+        """Shipping, special handling and discount of the summary as lines, so
+        that the lines add up to the untaxed amount."""
+        lines = []
+        charges = (
+            ("shipping", "ShippingAmount/Money", "Shipping", "shippingTax"),
+            (
+                "special-handling",
+                "SpecialHandlingAmount/Money",
+                "Special handling",
+                "specialHandlingTax",
+            ),
+        )
+        for line_id, path, description, tax_purpose in charges:
+            amount = self.money(
+                summary, path, f"the {description.lower()} of {self.label}", False
+            )
+            if amount:
+                codes = [
+                    code
+                    for code, _b, _a, purpose in summary_details
+                    if purpose == tax_purpose
+                ]
+                lines.append(
+                    {
+                        "line_id": line_id,
+                        "description": description,
+                        "quantity": 1.0,
+                        "unit_price": float(amount),
+                        "tax_codes": list(dict.fromkeys(codes)),
+                    }
+                )
+        discount = self.money(
+            summary,
+            "InvoiceDetailDiscount/Money",
+            f"the discount of {self.label}",
+            False,
+        )
+        if discount:
+            lines.append(
+                {
+                    "line_id": "discount",
+                    "description": "Discount",
+                    "quantity": 1.0,
+                    "unit_price": -float(abs(discount)),
+                    "tax_codes": [],
+                }
+            )
+        return lines
+
+
+def _tax_totals(details, lines):
+    """Canonical tax_totals from ``(code, base, amount, purpose)`` details; a
+    missing base is the untaxed amount of the lines that carry the code."""
+    totals = {}
+    for code, base, amount, _purpose in details:
+        total = totals.setdefault(
+            code, {"tax_code": code, "base": Decimal(0), "amount": Decimal(0)}
+        )
+        if base is None:
+            base = sum(
+                (
+                    to_decimal(line["quantity"]) * to_decimal(line["unit_price"])
+                    for line in lines
+                    if code in line["tax_codes"]
+                ),
+                Decimal(0),
+            )
+        total["base"] += base
+        total["amount"] += amount
+    return [
+        {
+            "tax_code": code,
+            "base": float(money(t["base"])),
+            "amount": float(t["amount"]),
+        }
+        for code, t in totals.items()
+    ]
+
+
+def invoice_detail_to_canonical(root, *, supplier_external_id=None):
+    """A cXML ``InvoiceDetailRequest`` as a canonical invoice or credit note.
+
+    Purposes creditMemo and lineLevelCreditMemo give a credit note (amounts
+    made positive, whichever sign the sender uses); standard and debit memos
+    an invoice. Lines come from ``InvoiceDetailItem`` (and service items) or,
+    for header-level documents, one line per ``InvoiceDetailHeaderOrder``;
+    shipping, special handling and discount of the summary become extra lines.
+    Taxes per code come from the summary's TaxDetails, else from the lines'.
+    The supplier is the InvoicePartner with role "from" or supplierCorporate
+    (its addressID), else the From credential; the external_id is
+    ``<supplier>/<invoiceID>`` because invoice numbers are only unique per
+    supplier.
+    """
+    request = reading.request_body(root, "InvoiceDetailRequest")
+    header = child(request, "InvoiceDetailRequestHeader", "the invoice header")
+    number = attribute(header, "invoiceID", "the invoice header")
+    purpose = (header.get("purpose") or "standard").strip()
+    if purpose not in INVOICE_PURPOSES:
+        raise CXMLError(
+            f"the purpose of the invoice {number} must be one of "
+            f"{', '.join(INVOICE_PURPOSES)}, not {purpose!r}"
+        )
+    credit = purpose in CREDIT_PURPOSES
+    label = f"the {'credit memo' if credit else 'invoice'} {number}"
+    operation = reading.operation(header, "operation", ("new", "delete"), label)
+    invoice_date = reading.calendar_date(
+        header.get("invoiceDate"), f"the date of {label}"
+    )
+    summary = child(request, "InvoiceDetailSummary", f"the summary of {label}")
+    currency = reading.currency_of(
+        summary, "SubtotalAmount/Money", f"the subtotal of {label}"
+    )
+    reader = _InvoiceReader(label, currency, credit)
+
+    orders = request.findall("InvoiceDetailOrder")
+    header_orders = request.findall("InvoiceDetailHeaderOrder")
+    order_ids = [
+        reading.order_id(
+            child(order, "InvoiceDetailOrderInfo", f"the order of {label}"), label
+        )
+        for order in orders + header_orders
+    ]
+    order_id = reading.single_order(order_ids, label)
+    lines = []
+    for order in orders:
+        for item in order:
+            if item.tag in ("InvoiceDetailItem", "InvoiceDetailServiceItem"):
+                lines.append(reader.item_line(item, len(lines) + 1))
+    for header_order in header_orders:
+        lines.append(reader.header_order_line(header_order, order_id, len(lines) + 1))
+    summary_details = reader.taxes(summary, label)
+    lines += reader.charge_lines(summary, summary_details)
+    if not lines:
+        raise CXMLError(f"{label} has no lines (InvoiceDetailOrder)")
+    reading.unique_line_ids(lines, label)
+
+    tax = reader.money(summary, "Tax/Money", f"the tax of {label}")
+    # NetAmount: subtotal, taxes and charges, less the discount
+    total = reading.amount(
+        summary, "NetAmount/Money", f"the total of {label}", currency
+    )
+    if total < 0 and not credit:
+        raise CXMLError(
+            f"{label} has a negative total ({money(total)} {currency}); "
+            "a refund is sent as a credit memo (purpose creditMemo)"
+        )
+    total = reader.size(total)
+    supplier = supplier_external_id or _invoice_supplier(root, header)
+    document = {
+        "external_id": f"{supplier}/{number}",
+        "document_type": "credit_note" if credit else "invoice",
+        "supplier_external_id": supplier,
+        "invoice_number": number,
+        "invoice_date": invoice_date,
+    }
+    put_optional(document, "due_date", _due_date(header, invoice_date, label))
+    document["currency"] = currency
+    put_optional(document, "purchase_order_external_id", order_id)
+    document["lines"] = lines
+    put_optional(
+        document, "tax_totals", _tax_totals(summary_details or reader.details, lines)
+    )
+    document.update(
+        amount_untaxed=float(total - tax),
+        amount_tax=float(tax),
+        amount_total=float(total),
+    )
+    reading.set_updated_at(document, root)
+    extensions = {"cxml_payload_id": root.get("payloadID"), "cxml_purpose": purpose}
+    due = reader.money(summary, "DueAmount/Money", f"the amount due of {label}", False)
+    if due is not None and due != total:
+        extensions["cxml_due_amount"] = float(due)
+    if header.get("isInformationOnly") == "yes":
+        extensions["cxml_information_only"] = True
+    document["extensions"] = extensions
+    return Converted("invoice", operation, document)
+
+
+def _due_date(header, invoice_date, label):
+    """Invoice date plus the longest payInNumberOfDays (the net term)."""
+    days = [
+        reading.number(term.get("payInNumberOfDays"), f"the payment term of {label}")
+        for term in header
+        if term.tag in ("PaymentTerm", "InvoiceDetailPaymentTerm")
+        and term.get("payInNumberOfDays")
+    ]
+    if not days:
+        return None
+    date = datetime.date.fromisoformat(invoice_date)
+    return (date + datetime.timedelta(days=int(max(days)))).isoformat()

@@ -1,0 +1,112 @@
+"""The hub's one unit vocabulary: UN/ECE Recommendation 20 codes and Odoo's units.
+
+Documents from outside (cXML, UBL, mapped JSON) name units by their
+Recommendation 20 code; Odoo names its standard units ("Units", "kg",
+"Hours"...). :data:`UNECE_UNITS` holds both: each code with its name and the
+Odoo unit it means, None when Odoo has no such standard unit. Several codes
+can mean one Odoo unit (C62 "one", H87 "piece", EA "each" and PCE are all
+"Units"); an Odoo unit is written with the first code of the table that
+means it.
+
+>>> [odoo_unit(code) for code in ("C62", "H87", "EA", "PCE", " kgm ")]
+['Units', 'Units', 'Units', 'Units', 'kg']
+>>> odoo_unit("PR"), unit_name("PR"), odoo_unit("PAL")
+(None, 'pair', None)
+>>> inbound_unit("HUR"), inbound_unit("PAL"), inbound_unit(" ")
+('Hours', 'PAL', None)
+>>> unit_code("Units"), unit_code("m²"), unit_code("Crates")
+('EA', 'MTK', 'Crates')
+"""
+
+from typing import NamedTuple
+
+
+class Unit(NamedTuple):
+    name: str  # the Recommendation 20 name
+    odoo: str | None  # the name of Odoo's standard unit, None when it has none
+
+
+# UN/ECE Recommendation 20 code -> its name and the Odoo unit it means;
+# the first code of an Odoo unit is the one the hub writes (EA for "Units")
+UNECE_UNITS = {
+    # count
+    "EA": Unit("each", "Units"),
+    "C62": Unit("one", "Units"),
+    "H87": Unit("piece", "Units"),
+    "PCE": Unit("piece", "Units"),
+    "DZN": Unit("dozen", "Dozens"),
+    "SET": Unit("set", None),
+    "PR": Unit("pair", None),
+    "BX": Unit("box", None),
+    # mass
+    "KGM": Unit("kilogram", "kg"),
+    "GRM": Unit("gram", "g"),
+    "TNE": Unit("tonne (metric ton)", "t"),
+    "LBR": Unit("pound", "lb"),
+    "ONZ": Unit("ounce (avoirdupois)", "oz"),
+    # time
+    "HUR": Unit("hour", "Hours"),
+    "DAY": Unit("day", "Days"),
+    # length
+    "MTR": Unit("metre", "m"),
+    "MMT": Unit("millimetre", "mm"),
+    "CMT": Unit("centimetre", "cm"),
+    "KMT": Unit("kilometre", "km"),
+    "INH": Unit("inch", "in"),
+    "FOT": Unit("foot", "ft"),
+    "YRD": Unit("yard", "yd"),
+    "SMI": Unit("mile (statute mile)", "mi"),
+    # surface
+    "MTK": Unit("square metre", "m²"),
+    "FTK": Unit("square foot", "ft²"),
+    # volume
+    "LTR": Unit("litre", "L"),
+    "MTQ": Unit("cubic metre", "m³"),
+    "INQ": Unit("cubic inch", "in³"),
+    "FTQ": Unit("cubic foot", "ft³"),
+    "OZA": Unit("fluid ounce (US)", "fl oz (US)"),
+    "QT": Unit("quart (US)", "qt (US)"),
+    "GLL": Unit("gallon (US)", "gal (US)"),
+}
+
+# names Odoo gave its standard units in earlier versions -> today's name
+ODOO_UNIT_ALIASES = {"Unit(s)": "Units"}
+
+# Odoo unit name -> the code the hub writes for it
+UNECE_CODES = {}
+for _code, _unit in UNECE_UNITS.items():
+    if _unit.odoo:
+        UNECE_CODES.setdefault(_unit.odoo, _code)
+
+
+def _code(code):
+    return (code or "").strip().upper()
+
+
+def odoo_unit(code):
+    """The Odoo unit a UN/ECE code means (case and spaces do not matter), or
+    None: an unknown code, or one without a standard Odoo unit."""
+    unit = UNECE_UNITS.get(_code(code))
+    return unit.odoo if unit else None
+
+
+def unit_name(code):
+    """The Recommendation 20 name of a code, or None when the hub does not know it."""
+    unit = UNECE_UNITS.get(_code(code))
+    return unit.name if unit else None
+
+
+def odoo_codes():
+    """The codes that mean an Odoo unit, sorted (for messages)."""
+    return sorted(code for code, unit in UNECE_UNITS.items() if unit.odoo)
+
+
+def inbound_unit(code):
+    """The unit a canonical line gets for a received code: Odoo's name when the
+    code means an Odoo unit, else the code as sent; None when it is blank."""
+    return odoo_unit(code) or (code or "").strip() or None
+
+
+def unit_code(uom):
+    """The UN/ECE code of an Odoo unit name; other names pass through."""
+    return UNECE_CODES.get(ODOO_UNIT_ALIASES.get(uom, uom), uom)

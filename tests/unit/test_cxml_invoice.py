@@ -1,0 +1,257 @@
+"""cXML InvoiceDetailRequest -> canonical invoice or credit note."""
+
+import pytest
+from sample_documents import sample, sample_root, valid
+
+from lib import canonical
+from lib.cxml import (
+    CXMLError,
+    parse_envelope,
+    to_canonical,
+)
+from lib.cxml.invoice import invoice_detail_to_canonical
+
+# -- InvoiceDetailRequest ------------------------------------------------------
+
+
+def test_invoice_with_line_level_tax_becomes_a_canonical_invoice():
+    converted = to_canonical(parse_envelope(sample("cxml_invoice_line_tax")))
+    assert (converted.object_type, converted.operation) == ("invoice", "new")
+    document = valid(converted)
+    example = canonical.example("invoice")
+    for key in ("invoice_number", "invoice_date", "due_date", "currency"):
+        assert document[key] == example[key]
+    for key in ("purchase_order_external_id", "tax_totals", "amount_untaxed"):
+        assert document[key] == example[key]
+    assert (document["amount_tax"], document["amount_total"]) == (66.09, 545.09)
+    assert document["document_type"] == "invoice"
+    assert document["supplier_external_id"] == "SUP-000001"
+    assert document["external_id"] == "SUP-000001/INV-2026-000001"
+    first, second = document["lines"]
+    assert first == {
+        "line_id": "1",
+        "po_line_id": "1",
+        "product_code": "PAP-A4-80",
+        "description": "Copy paper A4 80 g/m2, box of 5 reams",
+        "quantity": 10.0,
+        "uom": "Units",
+        "unit_price": 24.9,
+        "tax_codes": ["VAT21"],
+        "cost_center": "FIN-100",
+    }
+    assert (second["quantity"], second["uom"], second["tax_codes"]) == (
+        12.5,
+        "kg",
+        ["VAT6"],
+    )
+
+
+def test_invoice_with_header_level_tax_takes_the_summary_rates():
+    document = valid(
+        invoice_detail_to_canonical(sample_root("cxml_invoice_header_tax"))
+    )
+    # lines without their own Tax stay without tax codes: nothing is guessed
+    assert [line["tax_codes"] for line in document["lines"][:2]] == [[], []]
+    # the shipping of the summary is a line, taxed as its shippingTax says
+    assert document["lines"][2] == {
+        "line_id": "shipping",
+        "description": "Shipping",
+        "quantity": 1.0,
+        "unit_price": 10.0,
+        "tax_codes": ["VAT21"],
+    }
+    assert document["tax_totals"] == [
+        {"tax_code": "VAT21", "base": 259.0, "amount": 54.39},
+        {"tax_code": "VAT6", "base": 110.4, "amount": 6.62},
+    ]
+    assert (document["amount_untaxed"], document["amount_tax"]) == (369.4, 61.01)
+    assert document["amount_total"] == 430.41
+    assert document["purchase_order_external_id"] == "PO-000001"  # OrderIDInfo
+    assert document["due_date"] == "2027-01-03"
+    assert document["extensions"]["cxml_due_amount"] == 400.0
+
+
+def test_invoice_supplier_falls_back_on_the_from_credential():
+    document = valid(
+        invoice_detail_to_canonical(sample_root("cxml_invoice_header_tax"))
+    )
+    assert document["supplier_external_id"] == "AN-SUP-000001"
+    assert document["external_id"] == "AN-SUP-000001/INV-2026-000002"
+    named = invoice_detail_to_canonical(
+        sample_root("cxml_invoice_header_tax"), supplier_external_id="SUP-000001"
+    )
+    assert valid(named)["external_id"] == "SUP-000001/INV-2026-000002"
+
+
+def test_line_level_credit_memo_becomes_a_credit_note_with_positive_amounts():
+    document = valid(invoice_detail_to_canonical(sample_root("cxml_credit_memo_lines")))
+    assert document["document_type"] == "credit_note"
+    assert document["lines"][0]["quantity"] == 2.0
+    assert document["lines"][0]["unit_price"] == 24.9
+    assert document["lines"][0]["po_line_id"] == "1"
+    assert document["tax_totals"] == [
+        {"tax_code": "VAT21", "base": 49.8, "amount": 10.46}
+    ]
+    assert (document["amount_untaxed"], document["amount_tax"]) == (49.8, 10.46)
+    assert document["amount_total"] == 60.26
+    assert document["extensions"]["cxml_purpose"] == "lineLevelCreditMemo"
+
+
+def test_header_level_credit_memo_gets_one_line_per_order():
+    document = valid(
+        invoice_detail_to_canonical(sample_root("cxml_credit_memo_header"))
+    )
+    assert document["document_type"] == "credit_note"
+    assert document["lines"] == [
+        {
+            "line_id": "1",
+            "description": "Goodwill credit for the late delivery",
+            "quantity": 1.0,
+            "unit_price": 20.0,
+            "tax_codes": ["VAT21"],
+        }
+    ]
+    assert (document["amount_tax"], document["amount_total"]) == (4.2, 24.2)
+
+
+def test_credit_memo_signs_do_not_matter():
+    negative = sample(
+        "cxml_credit_memo_header",
+        (b">20.00<", b">-20.00<"),
+        (b">4.20<", b">-4.20<"),
+        (b">24.20<", b">-24.20<"),
+    )
+    document = invoice_detail_to_canonical(parse_envelope(negative).root).document
+    positive = invoice_detail_to_canonical(
+        sample_root("cxml_credit_memo_header")
+    ).document
+    assert document == positive
+
+
+def test_debit_memo_is_an_invoice():
+    root = sample_root(
+        "cxml_invoice_line_tax", (b'purpose="standard"', b'purpose="debitMemo"')
+    )
+    assert valid(invoice_detail_to_canonical(root))["document_type"] == "invoice"
+
+
+def test_invoice_delete_keeps_the_document_for_the_binding():
+    root = sample_root(
+        "cxml_invoice_line_tax", (b'operation="new"', b'operation="delete"')
+    )
+    converted = invoice_detail_to_canonical(root)
+    assert converted.operation == "delete"
+    assert valid(converted)["external_id"] == "SUP-000001/INV-2026-000001"
+
+
+def test_information_only_invoices_are_flagged():
+    root = sample_root(
+        "cxml_invoice_line_tax",
+        (b'purpose="standard"', b'purpose="standard" isInformationOnly="yes"'),
+    )
+    extensions = valid(invoice_detail_to_canonical(root))["extensions"]
+    assert extensions["cxml_information_only"] is True
+
+
+def test_summary_discount_becomes_a_negative_line():
+    root = sample_root(
+        "cxml_invoice_header_tax",
+        (
+            b"<GrossAmount>",
+            b'<InvoiceDetailDiscount percentageRate="1"><Money currency="EUR">3.59'
+            b"</Money></InvoiceDetailDiscount><GrossAmount>",
+        ),
+        (
+            b'<NetAmount><Money currency="EUR">430.41',
+            b'<NetAmount><Money currency="EUR">426.82',
+        ),
+    )
+    document = valid(invoice_detail_to_canonical(root))
+    assert document["lines"][-1] == {
+        "line_id": "discount",
+        "description": "Discount",
+        "quantity": 1.0,
+        "unit_price": -3.59,
+        "tax_codes": [],
+    }
+    assert document["amount_untaxed"] == pytest.approx(365.81)
+    lines_total = sum(
+        line["quantity"] * line["unit_price"] for line in document["lines"]
+    )
+    assert lines_total == pytest.approx(document["amount_untaxed"])
+
+
+def test_exempt_and_zero_rated_taxes_keep_their_reason_in_the_code():
+    root = sample_root(
+        "cxml_invoice_line_tax",
+        (
+            b'category="vat" percentageRate="6"',
+            b'category="vat" percentageRate="0" exemptDetail="exempt"',
+        ),
+    )
+    document = invoice_detail_to_canonical(root).document
+    assert document["lines"][1]["tax_codes"] == ["VAT0-E"]
+
+
+@pytest.mark.parametrize(
+    ("replacements", "reason"),
+    [
+        (
+            [(b'purpose="standard"', b'purpose="proforma"')],
+            "the purpose of the invoice INV-2026-000001 must be one of",
+        ),
+        (
+            [(b'operation="new"', b'operation="update"')],
+            "must be new or delete, not 'update'",
+        ),
+        (
+            [
+                (b">545.09</Money></NetAmount>", b">-545.09</Money></NetAmount>"),
+            ],
+            "negative total \\(-545.09 EUR\\); a refund is sent as a credit memo",
+        ),
+        (
+            [
+                (
+                    b'<Money currency="EUR">13.80</Money>',
+                    b'<Money currency="USD">13.80</Money>',
+                )
+            ],
+            "is in USD, the document in EUR",
+        ),
+        (
+            [(b'percentageRate="6"', b'percentageRate="six"')],
+            "the VAT rate must be a number",
+        ),
+        (
+            [(b'invoiceDate="2026-12-03T09:30:00+01:00"', b"")],
+            "the date of the invoice INV-2026-000001 is missing",
+        ),
+        (
+            [(b'invoiceLineNumber="2"', b'invoiceLineNumber="1"')],
+            "has two lines numbered 1",
+        ),
+        (
+            [(b"<NetAmount>", b"<Net>"), (b"</NetAmount>", b"</Net>")],
+            "the total of the invoice INV-2026-000001 is missing",
+        ),
+    ],
+)
+def test_invoice_problems_are_refused_readably(replacements, reason):
+    with pytest.raises(CXMLError, match=reason) as caught:
+        invoice_detail_to_canonical(sample_root("cxml_invoice_line_tax", *replacements))
+    assert caught.value.status_code == 406
+
+
+def test_invoice_covering_two_orders_is_refused():
+    data = sample("cxml_invoice_line_tax")
+    order = data[
+        data.index(b"<InvoiceDetailOrder>") : data.index(b"<InvoiceDetailSummary>")
+    ]
+    second = order.replace(b'orderID="PO-000001"', b'orderID="PO-000002"')
+    second = second.replace(b'invoiceLineNumber="', b'invoiceLineNumber="1')
+    data = data.replace(order, order + second)
+    with pytest.raises(
+        CXMLError, match=r"several purchase orders \(PO-000001, PO-000002\)"
+    ):
+        invoice_detail_to_canonical(parse_envelope(data).root)
