@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..lib.document_numbers import normalise
 
 VENDOR_DOCUMENTS = ("in_invoice", "in_refund")
 
@@ -21,6 +23,20 @@ class AccountMove(models.Model):
         copy=False,
         currency_field="currency_id",
     )
+
+    fih_ref_key = fields.Char(
+        string="Normalised Reference",
+        compute="_compute_fih_ref_key",
+        store=True,
+        index="btree_not_null",
+        help="The supplier's document number without case, spaces, punctuation "
+        "or leading zeros: how duplicates and remittances find a bill.",
+    )
+
+    @api.depends("ref")
+    def _compute_fih_ref_key(self):
+        for move in self:
+            move.fih_ref_key = normalise(move.ref) or False
 
     def _vendor_documents(self):
         return self.filtered(lambda m: m.move_type in VENDOR_DOCUMENTS)

@@ -9,6 +9,7 @@ MODULES = [
     "cxml.envelope",
     "cxml.reading",
     "cxml.response",
+    "document_numbers",
     "envelope",
     "mapping.rules",
     "mapping.transforms",
