@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from ..lib import envelope
@@ -14,14 +14,7 @@ class FihBiAcknowledgementIntake(models.AbstractModel):
     _inherit = ["fih.intake"]
     _description = "BI Acknowledgement Intake"
 
-    @api.model
-    def _receive(self, backend_code, headers, read_body, content_type, content_length):
-        verified = self._authenticate(
-            backend_code, headers, read_body, content_type, content_length
-        )
-        if isinstance(verified, IntakeResult):
-            return verified
-        config, body = verified
+    def _accept(self, config, headers, body):
         try:
             acknowledgement = envelope.parse_json(body)
         except envelope.EnvelopeError as exc:

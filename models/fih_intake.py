@@ -52,15 +52,30 @@ class FihIntake(models.AbstractModel):
         """
         return self.env["fih.backend"].sudo()._webhook_config(backend_code)
 
+    _fih_media_types = JSON_CONTENT_TYPES  # what a signed intake accepts
+
+    @api.model
+    def _receive(self, backend_code, headers, read_body, content_type, content_length):
+        """Answer one signed request: authenticate it, then :meth:`_accept` it.
+
+        ``read_body(limit)`` returns the body (at least ``limit`` bytes of it
+        when it is longer).
+        """
+        verified = self._authenticate(
+            backend_code, headers, read_body, content_type, content_length
+        )
+        if isinstance(verified, IntakeResult):
+            return verified
+        config, body = verified
+        return self._accept(config, headers, body)
+
+    def _accept(self, config, headers, body):
+        """What an intake does with an authenticated body: an IntakeResult."""
+        raise NotImplementedError
+
     @api.model
     def _authenticate(
-        self,
-        backend_code,
-        headers,
-        read_body,
-        content_type,
-        content_length,
-        media_types=JSON_CONTENT_TYPES,
+        self, backend_code, headers, read_body, content_type, content_length
     ):
         """Check a signed request (Standard Webhooks): return
         ``(backend config, body)``, or the :class:`IntakeResult` error.
@@ -84,6 +99,7 @@ class FihIntake(models.AbstractModel):
         body = read_body(limit + 1)
         if len(body) > limit:
             return too_large
+        media_types = self._fih_media_types
         media_type = (content_type or "").split(";")[0].strip().lower()
         if media_type not in media_types:
             return error(

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..lib import ubl_inbound
 from .fih_intake import XML_CONTENT_TYPES, IntakeResult, error
@@ -13,20 +13,9 @@ class FihUblIntake(models.AbstractModel):
     _name = "fih.ubl.intake"
     _inherit = ["fih.intake"]
     _description = "UBL Intake"
+    _fih_media_types = XML_CONTENT_TYPES
 
-    @api.model
-    def _receive(self, backend_code, headers, read_body, content_type, content_length):
-        verified = self._authenticate(
-            backend_code,
-            headers,
-            read_body,
-            content_type,
-            content_length,
-            media_types=XML_CONTENT_TYPES,
-        )
-        if isinstance(verified, IntakeResult):
-            return verified
-        config, body = verified
+    def _accept(self, config, headers, body):
         try:
             document = ubl_inbound.invoice_to_canonical(body)
         except ubl_inbound.UBLError as exc:

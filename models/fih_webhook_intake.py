@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import models
 
 from ..lib import envelope
 from .fih_intake import IntakeResult
@@ -12,15 +12,8 @@ class FihWebhookIntake(models.AbstractModel):
     _inherit = ["fih.intake"]
     _description = "Webhook Intake"
 
-    @api.model
-    def _receive(self, backend_code, headers, read_body, content_type, content_length):
+    def _accept(self, config, headers, body):
         """Return an :class:`IntakeResult` for one webhook request."""
-        verified = self._authenticate(
-            backend_code, headers, read_body, content_type, content_length
-        )
-        if isinstance(verified, IntakeResult):
-            return verified
-        config, body = verified
         try:
             document = envelope.parse_json(body)
             events, is_batch = envelope.split_events(

@@ -1,0 +1,147 @@
+import json
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command, fields
+
+from ..simulator import BiWarehouse, SimulatorServer
+from .common import FihTransactionCase
+
+LOAD = "odoo.addons.finance_integration_hub.models.fih_bi_load"
+MAIL = "odoo.addons.mail.models.mail_mail"  # activity e-mails: no SMTP in tests
+
+
+class BiPublicationCase(FihTransactionCase):
+    """Set-up shared by the publication tests: a simulated reporting
+    platform on 127.0.0.1, a BI backend, posted bills and a publication."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sim = SimulatorServer()
+        cls.sim.start()
+        cls.addClassCleanup(cls.sim.stop)
+        backend_secret = cls.secret
+        cls.bi = cls._setup_backend(
+            code="test-bi",
+            kind="bi",
+            base_url=cls.sim.url,
+            allow_private_network=True,
+            retry_base_seconds=1,
+        )
+        cls.bi_secret, cls.secret = cls.secret, backend_secret
+        cls.company = cls.env.company
+        cls.supplier = cls.Partner.create({"name": "Acme Supplies", "supplier_rank": 1})
+        cls.other_supplier = cls.Partner.create(
+            {"name": "Globex", "supplier_rank": 1, "vat": "BE0477472701"}
+        )
+        cls.usd = cls.env.ref("base.USD")
+        cls.usd.active = True
+        cls.env["res.currency.rate"].create(
+            {
+                "currency_id": cls.usd.id,
+                "name": "2026-01-01",
+                "rate": 1.25,
+                "company_id": cls.company.id,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sim.reset()
+        self.warehouse = BiWarehouse().attach(self.sim)
+        self.pause = patch(f"{LOAD}.CHUNK_PAUSE_SECONDS", (0, 0))
+        self.pause.start()
+        self.addCleanup(self.pause.stop)
+
+    # -- helpers ------------------------------------------------------------
+
+    def publication(self, **values):
+        return self.env["fih.bi.publication"].create(
+            {
+                "name": "Spend to the warehouse",
+                "code": "spend",
+                "backend_id": self.bi.id,
+                "dataset": "spend",
+                "schedule": "manual",
+                "chunk_size": 100,
+                **values,
+            }
+        )
+
+    def bill(self, lines, partner=None, move_type="in_invoice", post=True, **values):
+        move = self.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": (partner or self.supplier).id,
+                "invoice_date": values.pop("invoice_date", "2026-10-15"),
+                "date": values.pop("date", "2026-10-15"),
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": f"Line {n}", "quantity": qty, "price_unit": price}
+                    )
+                    for n, (qty, price) in enumerate(lines)
+                ],
+                **values,
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def stamp(self, moves, minutes_ago):
+        """Give changes the time they would have had.
+
+        Odoo stamps a change with the start of its transaction, and a test is
+        one transaction: this moves the stamps of ``moves`` (and lines), or of
+        recorded deletions when ``moves`` is None, to ``minutes_ago``.
+        """
+        self.env.flush_all()
+        stamp = fields.Datetime.now() - timedelta(minutes=minutes_ago)
+        if moves is None:
+            self.env.cr.execute("UPDATE fih_bi_deletion SET deleted_at = %s", (stamp,))
+            return
+        ids = tuple(moves.ids)
+        self.env.cr.execute(
+            "UPDATE account_move SET write_date = %s WHERE id IN %s", (stamp, ids)
+        )
+        self.env.cr.execute(
+            "UPDATE account_move_line SET write_date = %s WHERE move_id IN %s",
+            (stamp, ids),
+        )
+        self.env.invalidate_all()
+
+    def ago(self, **delta):
+        return fields.Datetime.now() - timedelta(**delta)
+
+    def run_load(self, publication, mode=None, period=None):
+        """Start a load and run its job the way the queue would."""
+        with self.trapped_jobs() as trap:
+            if mode:
+                load = publication._start_load(mode, period=period)
+            else:
+                publication.action_publish_now()
+                load = publication.load_ids[:1]
+            self.perform_jobs(trap)
+        return load
+
+    def ledger_spend(self, company_currency=True):
+        """The ledger's own figures for posted vendor bill product lines."""
+        groups = self.env["account.move.line"]._read_group(
+            [
+                ("move_id.move_type", "in", ("in_invoice", "in_refund")),
+                ("parent_state", "=", "posted"),
+                ("display_type", "=", "product"),
+                ("company_id", "=", self.company.id),
+            ],
+            ["currency_id"] if not company_currency else [],
+            ["balance:sum", "amount_currency:sum", "__count"],
+        )
+        return groups
+
+    def totals(self, load, amount):
+        return {
+            item["currency"]: item["total"]
+            for item in json.loads(load.totals_json)
+            if item["amount"] == amount
+        }
