@@ -27,16 +27,13 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from common import (  # noqa: E402
-    JsonRpc,
-    Poster,
+    BenchSession,
     argument_parser,
-    connect_db,
     report,
     run_concurrently,
     sign_requests,  # noqa: E402
 )
 
-from lib import standard_webhooks  # noqa: E402
 from simulator.generators import supplier_event  # noqa: E402
 
 LINES = 5
@@ -70,28 +67,19 @@ def invoice(n, currency, prefix, price_offset=0.0):
     }
 
 
-class BillBench:
+class BillBench(BenchSession):
     def __init__(self, args):
-        self.args = args
-        self.poster = Poster(args.url)
-        self.rpc = JsonRpc(self.poster, args.db, args.login, args.password)
-        self.db = connect_db(args.db)
-        self.secret = standard_webhooks.generate_secret()
-        self.backend_id = self.rpc.execute(
-            "fih.backend",
-            "create",
+        super().__init__(
+            args,
             {
                 "name": "Benchmark AP tool",
                 "code": "bench-ap",
                 "kind": "ap_automation",
-                "webhook_secret": self.secret,
-                "rate_limit_per_minute": 0,
                 "max_batch_events": 500,
                 "processing_batch_size": 50,
                 "retry_base_seconds": 1,
             },
         )
-        self.path = "/finance_hub/webhook/bench-ap"
         with self.db.cursor() as cr:
             cr.execute(
                 "SELECT c.name FROM res_company co JOIN res_currency c "

@@ -24,17 +24,14 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from common import (  # noqa: E402
-    JsonRpc,
-    Poster,
+    BenchSession,
     argument_parser,
-    connect_db,
     percentile,
     report,
     run_concurrently,  # noqa: E402
     sign_requests,  # noqa: E402
 )
 
-from lib import standard_webhooks  # noqa: E402
 from simulator.generators import supplier_event  # noqa: E402
 
 NATIVE_ACTION = """
@@ -66,23 +63,15 @@ def partner_values(event):
     }
 
 
-class Bench:
+class Bench(BenchSession):
     def __init__(self, args):
-        self.args = args
-        self.poster = Poster(args.url)
-        self.rpc = JsonRpc(self.poster, args.db, args.login, args.password)
-        self.db = connect_db(args.db)
-        self.secret = standard_webhooks.generate_secret()
-        self.backend_id = self.rpc.execute(
-            "fih.backend",
-            "create",
+        super().__init__(
+            args,
             {
                 "name": "Benchmark procurement platform",
                 "code": "bench",
                 "kind": "procurement",
-                "rate_limit_per_minute": 0,
                 "max_batch_events": 1000,
-                "webhook_secret": self.secret,
             },
         )
         model_id = self.rpc.execute(

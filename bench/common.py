@@ -126,6 +126,25 @@ class JsonRpc:
         )
 
 
+class BenchSession:
+    """What every benchmark opens on the running Odoo: the HTTP poster, JSON-RPC
+    as the admin, a database connection and a signed backend of its own."""
+
+    def __init__(self, args, backend_values):
+        self.args = args
+        self.poster = Poster(args.url)
+        self.rpc = JsonRpc(self.poster, args.db, args.login, args.password)
+        self.db = connect_db(args.db)
+        self.secret = standard_webhooks.generate_secret()
+        self.backend_id = self.rpc.execute(
+            "fih.backend",
+            "create",
+            {"rate_limit_per_minute": 0, "webhook_secret": self.secret}
+            | backend_values,
+        )
+        self.path = f"/finance_hub/webhook/{backend_values['code']}"
+
+
 def sign_requests(secret, requests_):
     """Sign at send time (the timestamp must be fresh) the requests whose
     headers are None: ``(path, body, headers)`` in, the same out."""

