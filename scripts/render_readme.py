@@ -1,5 +1,8 @@
 """Render README.rst from the readme/ fragments (OCA layout, .rst fragments).
 
+Hand-made because OCA's own generator (oca-gen-addon-readme) is not
+published on PyPI; it follows the same fragment names and order.
+
 ``python scripts/render_readme.py`` writes README.rst; ``--check`` exits 1
 when README.rst is not what the fragments give (the test command runs it).
 """
