@@ -224,8 +224,8 @@ def invoice_to_canonical(data):
     The supplier is the first of EndpointID, PartyIdentification ID, legal
     CompanyID and tax CompanyID of the AccountingSupplierParty, prefixed by
     its scheme (``0208:0123456789``); the external_id is
-    ``<supplier>/<invoice number>`` because numbers are only unique per
-    supplier.
+    ``<supplier>/<document type>/<number>`` because numbers are only unique
+    per supplier and type (a credit note may reuse its invoice's number).
     """
     try:
         root = safe_xml.parse(data)
@@ -281,7 +281,9 @@ def invoice_to_canonical(data):
     tax, tax_totals = _taxes(reader)
 
     document = {
-        "external_id": f"{supplier}/{number}",
+        # a credit note may reuse its invoice's number: the type is part of
+        # the identity
+        "external_id": f"{supplier}/{document_type}/{number}",
         "document_type": document_type,
         "supplier_external_id": supplier,
         "invoice_number": number,

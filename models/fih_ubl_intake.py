@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import models
 
 from ..lib import ubl_inbound
 from .fih_intake import XML_CONTENT_TYPES, IntakeResult, error
@@ -20,10 +20,13 @@ class FihUblIntake(models.AbstractModel):
             document = ubl_inbound.invoice_to_canonical(body)
         except ubl_inbound.UBLError as exc:
             return error(400, "invalid_ubl", str(exc))
+        # the same document sent again gives the same event (same fingerprint):
+        # a redelivery is a duplicate, another content under its identity a
+        # conflict
         event = {
             "id": f"ubl:{document['external_id']}",
             "type": "invoice.upsert",
-            "occurred_at": fields.Datetime.now().isoformat() + "Z",
+            "occurred_at": f"{document['invoice_date']}T00:00:00Z",
             "data": document,
         }
         (result,) = self._store_events(
@@ -34,6 +37,15 @@ class FihUblIntake(models.AbstractModel):
             self._correlation_id(headers),
             source_document=body.decode("utf-8", errors="replace"),
         )
+        if result["duplicate"] and not result["same_content"]:
+            return error(
+                409,
+                "conflict",
+                f"{document['document_type'].replace('_', ' ').capitalize()} "
+                f"{document['invoice_number']} of this supplier was already "
+                "received with a different content; a correction needs a credit "
+                "note or a new document number.",
+            )
         return IntakeResult(
             202,
             {

@@ -238,7 +238,7 @@ class TestCxmlIntake(FihTransactionCase):
         )
         result = self.post_ubl(invoice)
         self.assertEqual(result.status, 202, result.payload)
-        self.assertEqual(result.payload["invoice"], "0208:0000000001/U-1")
+        self.assertEqual(result.payload["invoice"], "0208:0000000001/invoice/U-1")
         self.assertTrue(self.post_ubl(invoice).payload["duplicate"])
         credit = ubl_invoice(
             "U-C1",
@@ -262,8 +262,50 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(bills.mapped("state"), ["posted", "posted"])
         self.assertEqual(bills.mapped("amount_total"), [46.0, 13.8])
         self.assertIn("<cbc:ID>U-1</cbc:ID>", messages[0].source_document)
-        self.pay(payment_event(1, [("0208:0000000001/U-1", 46.0)]))
+        self.pay(payment_event(1, [("0208:0000000001/invoice/U-1", 46.0)]))
         self.assertEqual(bills[0].payment_state, "paid")
+
+    def test_ubl_documents_are_identified_by_type_supplier_and_number(self):
+        """Documents are identified by type, supplier and number: a credit note
+        numbered like its invoice is a document of its own, an identical
+        re-send is a duplicate, and another content under the same identity
+        is a visible 409, never a silent success."""
+        self.receive(supplier_event(1))
+        self.post(self.order())
+        self.process()
+        self.receive(receipt_event(1, [("1", 10)]))
+        self.process()
+        lines = [(1, "1", 10, 4.0, 15)]
+        invoice = ubl_invoice(
+            "U-7", "PO-1", "0000000001", lines, currency=self.currency
+        )
+        credit = ubl_invoice(
+            "U-7",
+            "PO-1",
+            "0000000001",
+            [(1, "1", 2, 4.0, 15)],
+            currency=self.currency,
+            credit_note=True,
+        )
+        self.assertEqual(self.post_ubl(invoice).status, 202)
+        answer = self.post_ubl(credit)
+        self.assertEqual(answer.status, 202, answer.payload)
+        self.assertFalse(answer.payload["duplicate"])
+        self.assertEqual(answer.payload["invoice"], "0208:0000000001/credit_note/U-7")
+        again = self.post_ubl(invoice)
+        self.assertEqual((again.status, again.payload["duplicate"]), (202, True))
+        changed = ubl_invoice(
+            "U-7", "PO-1", "0000000001", [(1, "1", 9, 4.0, 15)], currency=self.currency
+        )
+        conflict = self.post_ubl(changed)
+        self.assertEqual(conflict.status, 409, conflict.payload)
+        self.assertIn("different content", conflict.payload["message"])
+        run_drain_job(self.ap)
+        self.env.invalidate_all()
+        order = self.env["purchase.order"].search([("partner_ref", "=", "PO-1")])
+        bills = order.invoice_ids.sorted("id")
+        self.assertEqual(bills.mapped("move_type"), ["in_invoice", "in_refund"])
+        self.assertEqual(bills.mapped("amount_total"), [46.0, 9.2])
 
     def test_unsigned_wrong_type_or_unreadable_ubl_is_refused(self):
         invoice = ubl_invoice(

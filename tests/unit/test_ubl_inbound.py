@@ -41,7 +41,7 @@ def test_peppol_invoice_becomes_a_canonical_invoice():
     document = _invoice()
     assert document["document_type"] == "invoice"
     assert document["supplier_external_id"] == "0208:0123456749"
-    assert document["external_id"] == "0208:0123456749/INV-2026-000101"
+    assert document["external_id"] == "0208:0123456749/invoice/INV-2026-000101"
     assert document["invoice_number"] == "INV-2026-000101"
     assert (document["invoice_date"], document["due_date"]) == (
         "2026-12-03",
@@ -165,7 +165,7 @@ def test_supplier_id_falls_back_from_endpoint_to_party_id_to_company_id(
 ):
     document = _invoice(*replacements)
     assert document["supplier_external_id"] == supplier
-    assert document["external_id"] == f"{supplier}/INV-2026-000101"
+    assert document["external_id"] == f"{supplier}/invoice/INV-2026-000101"
 
 
 def test_supplier_party_identification_keeps_its_scheme():
