@@ -228,7 +228,7 @@ def cmd_p2p(args):
                     ),
                 )
         invoice_id = (
-            f"0208:0{n:09d}/INV-{n:06d}"
+            f"0208:0{n:09d}/invoice/INV-{n:06d}"
             if args.format == "ubl"
             else f"{supplier_id}/INV-{n:06d}"
         )

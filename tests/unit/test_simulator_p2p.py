@@ -76,7 +76,7 @@ def test_the_ubl_cycle_sends_a_signed_peppol_invoice(sim, secret):
     assert ubl.headers["content-type"] == "application/xml"
     standard_webhooks.verify([secret], ubl.headers, ubl.raw_body)
     invoice = ubl_inbound.invoice_to_canonical(ubl.raw_body)
-    assert invoice["external_id"] == "0208:0000000001/INV-000001"
+    assert invoice["external_id"] == "0208:0000000001/invoice/INV-000001"
     assert (
         requests[-1].json()["data"]["allocations"][0]["invoice_external_id"]
         == (invoice["external_id"])
