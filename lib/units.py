@@ -16,9 +16,17 @@ means it.
 ('Hours', 'PAL', None)
 >>> unit_code("Units"), unit_code("m²"), unit_code("Crates")
 ('EA', 'MTK', 'Crates')
+
+A canonical document may name a unit either way; :func:`odoo_unit_name` says
+which Odoo unit it means. Quantities converted between units (by Odoo, in
+binary floats) are checked with :func:`fits` before they are booked, and
+compared as :func:`figure` Decimals.
 """
 
+from decimal import Decimal
 from typing import NamedTuple
+
+from .money import plain, round_half_up, to_decimal
 
 
 class Unit(NamedTuple):
@@ -110,3 +118,51 @@ def inbound_unit(code):
 def unit_code(uom):
     """The UN/ECE code of an Odoo unit name; other names pass through."""
     return UNECE_CODES.get(ODOO_UNIT_ALIASES.get(uom, uom), uom)
+
+
+def odoo_unit_name(unit):
+    """The name of the Odoo unit a canonical ``unit`` means: the Odoo unit of a
+    UN/ECE code, an Odoo unit's name (in today's spelling), else the text as
+    given (a unit the company created); None when blank.
+
+    >>> [odoo_unit_name(u) for u in ("DZN", "c62", "Dozens", "Unit(s)", " kg ")]
+    ['Dozens', 'Units', 'Dozens', 'Units', 'kg']
+    >>> odoo_unit_name("Box of 10"), odoo_unit_name(" "), odoo_unit_name(None)
+    ('Box of 10', None, None)
+    """
+    text = (unit or "").strip()
+    if not text:
+        return None
+    return odoo_unit(text) or ODOO_UNIT_ALIASES.get(text, text)
+
+
+# how far from a whole number of rounding steps a converted quantity may be
+# and still count as exact: the noise of binary floats, not a quantity
+_NOISE = Decimal("1E-6")
+
+
+def fits(quantity, rounding):
+    """Whether ``quantity`` is a whole number of steps of ``rounding`` (the
+    precision of a unit in Odoo, such as 0.01), binary float noise aside:
+    a converted quantity that unit can record without rounding it.
+
+    >>> fits(24 * (1 / 12), 0.01), fits(0.12 * (1 / 12), 0.01)
+    (True, True)
+    >>> fits(5 * (1 / 12), 0.01), fits(2.5, 1)
+    (False, False)
+    """
+    steps = to_decimal(quantity) / to_decimal(rounding)
+    return abs(steps - steps.to_integral_value()) <= _NOISE
+
+
+def figure(value, places=9):
+    """A quantity or price converted between units (a binary float) as a
+    Decimal without the float's noise: half up to ``places`` decimals, far
+    below any unit's or price's precision, written without trailing zeros.
+
+    >>> figure(48 * (1 / 12)), figure(3.9999999999999996), figure(50 / 12)
+    (Decimal('4'), Decimal('4'), Decimal('4.166666667'))
+    >>> figure(2 / (1 / 12)), figure(0.1 + 0.2)
+    (Decimal('24'), Decimal('0.3'))
+    """
+    return Decimal(plain(round_half_up(to_decimal(value), places)))

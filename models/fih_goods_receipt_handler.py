@@ -27,19 +27,24 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     state=dict(order._fields["state"].selection)[order.state],
                 )
             )
+        # per order line: the quantities received, each in its unit
         quantities = self._quantities(order, data["lines"])
         goods = {
-            line: qty
-            for line, qty in quantities.items()
+            line: received
+            for line, received in quantities.items()
             if line.product_id.type == "consu"
         }
-        services = {line: qty for line, qty in quantities.items() if line not in goods}
+        services = {
+            line: received for line, received in quantities.items() if line not in goods
+        }
         links = []
         if goods:
             picking = self._receive_goods(order, goods, data["receipt_date"])
             links.append((picking._name, picking.id, "received"))
-        for line, quantity in services.items():
-            line.qty_received = line.qty_received + quantity
+        for line, received in services.items():
+            line.qty_received = line.qty_received + self._in_unit(
+                line, received, line.product_uom
+            )
         if services and not goods:
             links.append((order._name, order.id, "received"))
         # the picking of the goods (one per receipt), else this message: a
@@ -49,6 +54,10 @@ class FihGoodsReceiptHandler(models.AbstractModel):
         return links
 
     def _quantities(self, order, lines):
+        """Per order line, the ``(quantity, unit)`` received; each receipt
+        line is in its own unit (the order line's by default). Refuses the
+        receipt when a line would go over what was ordered, in the order
+        line's unit, plus the company's over-receipt tolerance."""
         by_external_id = {
             line.fih_external_line_id: line
             for line in order.order_line
@@ -66,27 +75,46 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                         line=item["po_line_id"],
                     )
                 )
-            quantities[line] = quantities.get(line, 0) + item["quantity"]
-        for line, quantity in quantities.items():
+            unit = line.product_uom
+            if item.get("uom"):
+                unit = self._unit(item["uom"], line.product_id, self._where(line))
+            quantities.setdefault(line, []).append((item["quantity"], unit))
+        for line, received in quantities.items():
             allowed = line.product_qty * (1 + tolerance / 100)
-            after = line.qty_received + quantity
+            after = line.qty_received + self._in_unit(line, received, line.product_uom)
             if after > allowed + 1e-9:
                 raise FihBusinessException(
                     self.env._(
                         "Over-receipt on %(order)s line %(line)s (%(product)s): "
-                        "%(after)s would be received for %(ordered)s ordered; up "
-                        "to %(tolerance)s%% more is accepted (%(allowed)s). "
-                        "Nothing was received.",
+                        "%(after)s %(unit)s would be received for %(ordered)s "
+                        "%(unit)s ordered; up to %(tolerance)s%% more is accepted "
+                        "(%(allowed)s %(unit)s). Nothing was received.",
                         order=order.name,
                         line=line.fih_external_line_id,
                         product=line.name,
                         after=after,
+                        unit=line.product_uom.name,
                         ordered=line.product_qty,
                         tolerance=tolerance,
                         allowed=round(allowed, 4),
                     )
                 )
         return quantities
+
+    def _where(self, line):
+        return self.env._(
+            "Receipt for %(order)s line %(line)s",
+            order=line.order_id.name,
+            line=line.fih_external_line_id,
+        )
+
+    def _in_unit(self, line, received, to_unit):
+        """The ``(quantity, unit)`` pairs received on ``line``, added up in
+        ``to_unit``, each converted exactly (else an exception)."""
+        return sum(
+            self._exact_quantity(quantity, unit, to_unit, self._where(line))
+            for quantity, unit in received
+        )
 
     def _receive_goods(self, order, quantities, receipt_date):
         picking = order.picking_ids.filtered(
@@ -109,8 +137,14 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     lines=", ".join(line.name for line in missing),
                 )
             )
+        lines_done = set()
         for move in picking.move_ids:
-            quantity = quantities.get(move.purchase_line_id, 0)
+            line = move.purchase_line_id
+            quantity = 0
+            if line in quantities and line not in lines_done:
+                # in the move's unit: the product's, as purchase creates moves
+                quantity = self._in_unit(line, quantities[line], move.product_uom)
+                lines_done.add(line)
             if quantity and move.product_id.tracking != "none":
                 raise FihBusinessException(
                     self.env._(

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from odoo import models
 
-from ..lib import three_way_match
+from ..lib import three_way_match, units
+from ..lib.money import to_decimal
 
 
 class FihInvoiceChecks(models.AbstractModel):
@@ -94,6 +95,9 @@ class FihInvoiceChecks(models.AbstractModel):
         return findings
 
     def _three_way_match(self, bill, order):
+        """The lib's match on the bill's lines against their order lines, every
+        quantity and unit price in the order line's unit (Odoo counts billed
+        quantities in it too)."""
         company = bill.company_id
         order_lines = []
         # only the lines the bill refers to: the others cannot be matched
@@ -103,7 +107,8 @@ class FihInvoiceChecks(models.AbstractModel):
                 lambda aml: aml.move_id != bill and aml.parent_state != "cancel"
             )
             invoiced = sum(
-                (-1 if aml.move_id.move_type == "in_refund" else 1) * aml.quantity
+                (-1 if aml.move_id.move_type == "in_refund" else 1)
+                * self._in_order_unit(aml)[0]
                 for aml in other
             )
             order_lines.append(
@@ -112,18 +117,20 @@ class FihInvoiceChecks(models.AbstractModel):
                     ordered=str(line.product_qty),
                     unit_price=str(line.price_unit),
                     received=str(line.qty_received),
-                    invoiced=str(invoiced),
+                    invoiced=invoiced,
                 )
             )
-        invoice_lines = [
-            three_way_match.InvoiceLine(
-                aml.fih_external_line_id or str(aml.id),
-                aml.purchase_line_id.fih_external_line_id or None,
-                quantity=str(aml.quantity),
-                unit_price=str(aml.price_unit),
+        invoice_lines = []
+        for aml in bill.invoice_line_ids:
+            quantity, unit_price = self._in_order_unit(aml)
+            invoice_lines.append(
+                three_way_match.InvoiceLine(
+                    aml.fih_external_line_id or str(aml.id),
+                    aml.purchase_line_id.fih_external_line_id or None,
+                    quantity=quantity,
+                    unit_price=unit_price,
+                )
             )
-            for aml in bill.invoice_line_ids
-        ]
         tolerance = three_way_match.Tolerance(
             quantity_percent=str(company.fih_match_quantity_tolerance),
             price_percent=str(company.fih_match_price_tolerance_percent)
@@ -139,4 +146,16 @@ class FihInvoiceChecks(models.AbstractModel):
             credit_note=bill.move_type == "in_refund",
             tolerance=tolerance,
             currency=bill.currency_id.name,
+        )
+
+    def _in_order_unit(self, aml):
+        """A bill line's quantity and unit price in its order line's unit, as
+        Decimals: converted by Odoo's units of measure, without rounding (a
+        line without an order line keeps its own)."""
+        unit, order_unit = aml.product_uom_id, aml.purchase_line_id.product_uom
+        if not (unit and order_unit) or unit == order_unit:
+            return to_decimal(aml.quantity), to_decimal(aml.price_unit)
+        return (
+            units.figure(unit._compute_quantity(aml.quantity, order_unit, round=False)),
+            units.figure(unit._compute_price(aml.price_unit, order_unit)),
         )

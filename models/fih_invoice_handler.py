@@ -155,6 +155,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     "fih_external_line_id": item["line_id"],
                     "product_id": product.id,
                     "name": item["description"],
+                    "product_uom_id": self._bill_unit(item, order_line, product).id,
                     "quantity": item["quantity"],
                     "price_unit": item["unit_price"],
                     "tax_ids": [fields.Command.set(taxes.ids)],
@@ -167,6 +168,16 @@ class FihInvoiceHandler(models.AbstractModel):
                 }
             )
         return lines, codes_by_tax
+
+    def _bill_unit(self, item, order_line, product):
+        """The unit of a bill line: the document's (an Odoo unit name or a
+        UN/ECE code), else the order line's, else the product's purchase
+        unit. Odoo counts what is billed on the order line in the order
+        line's unit."""
+        if item.get("uom"):
+            where = self.env._("Invoice line %(line)s", line=item["line_id"])
+            return self._unit(item["uom"], product, where)
+        return order_line.product_uom or product.uom_po_id
 
     def _record_checks(self, backend, bill, findings):
         reason = "\n".join(findings) or False

@@ -4,6 +4,7 @@ import re
 from odoo import api, fields, models
 
 from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
+from ..lib import units
 from ..lib.ordering import parse_timestamp, stale_reason
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
@@ -295,3 +296,102 @@ class FihProcureToPayHandler(models.AbstractModel):
             )
             product = info.product_id or info.product_tmpl_id.product_variant_id
         return product or non_catalogue
+
+    # -- units of measure -------------------------------------------------------
+
+    @api.model
+    def _unit(self, value, product, where):
+        """The Odoo unit a document's unit names (an Odoo unit name or a
+        UN/ECE code such as DZN or C62) for ``product``: unknown, ambiguous
+        or of another category than the product's unit, it is an exception
+        naming both; never replaced by another unit. ``where`` says which
+        line of which document, for the message."""
+        name = units.odoo_unit_name(value)
+        Unit = self.env["uom.uom"]
+        found = Unit
+        if name:
+            domain = [("name", "=ilike", self._like_literal(name))]
+            # Odoo's names are English; a unit may also be named in the
+            # user's language
+            found = Unit.with_context(lang="en_US").search(domain) or Unit.search(
+                domain
+            )
+        if not found:
+            raise FihBusinessException(
+                self.env._(
+                    "%(where)s: unit %(unit)s is not known in Odoo. Send the name "
+                    "of an Odoo unit of measure (such as Units, Dozens, kg) or its "
+                    "UN/ECE code (such as C62, DZN, KGM), or create the unit in "
+                    "Odoo. Nothing was booked.",
+                    where=where,
+                    unit=value,
+                )
+            )
+        if len(found) > 1:
+            raise FihBusinessException(
+                self.env._(
+                    "%(where)s: unit %(unit)s names several Odoo units of measure "
+                    "(%(units)s); rename them so that each name is unique. Nothing "
+                    "was booked.",
+                    where=where,
+                    unit=value,
+                    units=", ".join(found.mapped("display_name")),
+                )
+            )
+        self._check_unit(found, product, where)
+        return found
+
+    @api.model
+    def _check_unit(self, unit, product, where):
+        """A unit that cannot count ``product`` (another category than its
+        unit) is an exception naming both units and categories."""
+        if unit.category_id != product.uom_id.category_id:
+            raise FihBusinessException(
+                self.env._(
+                    "%(where)s: %(product)s is counted in %(product_unit)s "
+                    "(%(product_category)s), which cannot be converted to "
+                    "%(unit)s (%(category)s). Correct the unit in the document; "
+                    "nothing was booked.",
+                    where=where,
+                    product=product.display_name,
+                    product_unit=product.uom_id.name,
+                    product_category=product.uom_id.category_id.name,
+                    unit=unit.name,
+                    category=unit.category_id.name,
+                )
+            )
+
+    @api.model
+    def _exact_quantity(self, quantity, unit, to_unit, where):
+        """``quantity`` in ``unit`` converted to ``to_unit`` as Odoo converts
+        stock quantities (half up to ``to_unit``'s precision); a quantity that
+        ``to_unit`` cannot hold without rounding is an exception, not rounded."""
+        if unit.category_id != to_unit.category_id:
+            raise FihBusinessException(
+                self.env._(
+                    "%(where)s: %(unit)s (%(category)s) cannot be converted to "
+                    "%(to_unit)s (%(to_category)s). Nothing was booked.",
+                    where=where,
+                    unit=unit.name,
+                    category=unit.category_id.name,
+                    to_unit=to_unit.name,
+                    to_category=to_unit.category_id.name,
+                )
+            )
+        exact = unit._compute_quantity(quantity, to_unit, round=False)
+        if not units.fits(exact, to_unit.rounding):
+            raise FihBusinessException(
+                self.env._(
+                    "%(where)s: %(quantity)s %(unit)s is %(exact)s %(to_unit)s, "
+                    "but Odoo records %(to_unit)s to %(rounding)s only; booking it "
+                    "would round the quantity. Send the quantity in a unit that "
+                    "converts exactly, or book it in Odoo. Nothing was booked.",
+                    where=where,
+                    quantity=quantity,
+                    unit=unit.name,
+                    exact=units.figure(exact, 6),
+                    to_unit=to_unit.name,
+                    rounding=to_unit.rounding,
+                )
+            )
+        return unit._compute_quantity(quantity, to_unit, rounding_method="HALF-UP")

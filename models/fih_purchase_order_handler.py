@@ -130,26 +130,12 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                 company, line.get("cost_center")
             ),
         }
-        uom = line.get("uom")
-        if uom:
-            values["product_uom"] = self._uom(product, uom).id
+        if line.get("uom"):
+            where = self.env._("Order line %(line)s", line=line["line_id"])
+            values["product_uom"] = self._unit(line["uom"], product, where).id
         if line.get("requested_date"):
             values["date_planned"] = line["requested_date"]
         return values
-
-    def _uom(self, product, name):
-        uom = self.env["uom.uom"].search([("name", "=ilike", name)], limit=1)
-        if not uom or uom.category_id != product.uom_po_id.category_id:
-            raise FihBusinessException(
-                self.env._(
-                    "Unit %(unit)s cannot be used for %(product)s (its unit is "
-                    "%(expected)s).",
-                    unit=name,
-                    product=product.display_name,
-                    expected=product.uom_po_id.name,
-                )
-            )
-        return uom
 
     # -- changes to an existing order -------------------------------------------
 
