@@ -58,3 +58,44 @@ def decrypt(token):
         return secret_box().decrypt(token)
     except MasterKeyError as exc:
         raise UserError(str(exc)) from exc
+
+
+# -- liveness: PostgreSQL locks held by running work --------------------------
+# A running drain or queue job holds a shared advisory lock in a transaction
+# of its own, on a connection of its own, for as long as it runs. A worker
+# that dies (kill -9, OOM, limit_time_real, a deployment) loses its
+# connection, and PostgreSQL releases the lock at once: the sweeper, able to
+# take the lock exclusively, knows that nobody runs that work any more.
+# Lock keys: (namespace, 32-bit key); the namespaces are the hub's own.
+DRAIN_LOCK_NAMESPACE = 0x0F1D
+JOB_LOCK_NAMESPACE = 0x0F1E
+
+
+def drain_lock_key(backend_id, direction):
+    """The lock key of a backend's drain in one direction."""
+    return backend_id * 2 + (1 if direction == "outbound" else 0)
+
+
+@contextmanager
+def liveness_lock(registry, namespace, key):
+    """Hold a shared liveness lock while the block runs (see above).
+
+    Under tests the registry hands out the test cursor, which must not be
+    rolled back by this: no lock is taken there.
+    """
+    if registry.in_test_mode():
+        yield
+        return
+    with registry.cursor() as cr:
+        cr.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", (namespace, key))
+        try:
+            yield
+        finally:
+            cr.rollback()  # ends the transaction: releases the lock
+
+
+def nobody_holds(cr, namespace, key):
+    """True when no live transaction holds the liveness lock ``key``; the
+    caller's transaction then holds it exclusively until it ends."""
+    cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (namespace, key))
+    return cr.fetchone()[0]

@@ -1,2 +1,3 @@
 from . import webhook
 from . import metrics
+from . import queue_job_liveness

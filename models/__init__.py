@@ -28,6 +28,7 @@ from . import fih_message
 from . import fih_message_queue
 from . import fih_message_processing
 from . import fih_message_link
+from . import queue_job
 from . import fih_exception_group
 from . import fih_operator_action
 

@@ -3,7 +3,13 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..tools import read_committed_cursor
+from ..tools import (
+    DRAIN_LOCK_NAMESPACE,
+    drain_lock_key,
+    liveness_lock,
+    nobody_holds,
+    read_committed_cursor,
+)
 
 # How long a claimed message may stay "processing" before the sweeper assumes
 # its worker died and hands it back.
@@ -113,17 +119,39 @@ class FihMessageQueue(models.Model):
 
     @api.model
     def _cron_recover(self):
-        """Hand back messages of dead workers and restart idle backends."""
+        """Hand back the work of dead workers and restart idle backends.
+
+        A job whose worker died is requeued (its liveness lock is free); the
+        messages a dead drain had claimed go back at once (no drain of their
+        backend and direction holds its liveness lock any more), and any
+        message past its lease goes back too. Runs every minute.
+        """
         self = self.sudo()  # a system task: it writes the log as the hub
+        self.env["queue.job"]._fih_requeue_dead_jobs()
         self.flush_model()
-        self.env.cr.execute(
+        cr = self.env.cr
+        cr.execute(
+            "SELECT DISTINCT backend_id, direction FROM fih_message"
+            " WHERE state = 'processing'"
+        )
+        orphaned = [
+            f"{backend_id}:{direction}"
+            for backend_id, direction in cr.fetchall()
+            if nobody_holds(
+                cr, DRAIN_LOCK_NAMESPACE, drain_lock_key(backend_id, direction)
+            )
+        ]
+        cr.execute(
             """
             SELECT m.id FROM fih_message m
              WHERE m.state = 'processing'
-               AND m.lease_until < clock_timestamp() AT TIME ZONE 'UTC'
-            """
+               AND (m.lease_until < clock_timestamp() AT TIME ZONE 'UTC'
+                    OR m.backend_id || ':' || m.direction = ANY(%s))
+             ORDER BY m.id
+            """,
+            (orphaned,),
         )
-        stale = self.browse([row[0] for row in self.env.cr.fetchall()])
+        stale = self.browse([row[0] for row in cr.fetchall()])
         for message in stale:
             policy = message.backend_id._retry_policy()
             if message.attempts >= policy.max_attempts:
@@ -244,13 +272,16 @@ class FihMessageQueue(models.Model):
         handled = 0
         deadline = time.monotonic() + time_budget
         due_by = fields.Datetime.now()
-        while True:
-            if time.monotonic() > deadline:
-                self._enqueue_work(backend, direction)
-                break
-            messages = claim(backend, backend.processing_batch_size, due_by)
-            if not messages:
-                break
-            handle(messages, deadline)
-            handled += len(messages)
+        # while this drain lives, the sweeper leaves what it claimed alone
+        key = drain_lock_key(backend.id, direction)
+        with liveness_lock(self.env.registry, DRAIN_LOCK_NAMESPACE, key):
+            while True:
+                if time.monotonic() > deadline:
+                    self._enqueue_work(backend, direction)
+                    break
+                messages = claim(backend, backend.processing_batch_size, due_by)
+                if not messages:
+                    break
+                handle(messages, deadline)
+                handled += len(messages)
         return handled

@@ -16,6 +16,7 @@ from . import test_scheduled_pull
 from . import test_operations_cockpit
 from . import test_ownership_and_ordering
 from . import test_processing_engine
+from . import test_worker_liveness
 from . import test_security_governance
 from . import test_supplier_flow
 from . import test_webhook_contract
