@@ -70,7 +70,9 @@ class FihPaymentHandler(models.AbstractModel):
                     currency=currency.name,
                 )
             )
-        payments = self._register(plan, company, partner, currency, policy, data)
+        payments = self._register_remittance(
+            plan, company, partner, currency, policy, data
+        )
         self._bind(backend, message, "payment", data["external_id"], payments[:1], data)
         return [("account.payment", payment.id, "created") for payment in payments] + [
             (MOVE, move.id, "paid") for move in moves

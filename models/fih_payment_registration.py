@@ -16,7 +16,7 @@ class FihPaymentRegistration(models.AbstractModel):
     _inherit = "fih.payment.handler"
 
     @api.model
-    def _register(self, plan, company, partner, currency, policy, data):
+    def _register_remittance(self, plan, company, partner, currency, policy, data):
         """Book ``plan``; return the payments created."""
         for netting in plan.nettings:
             self._net(netting)
