@@ -85,7 +85,7 @@ class FihPaymentHandler(models.AbstractModel):
         kind, amount = remittance.allocation_kind(item)
         move = self._document(backend, company, partner, item, kind)
         if move.id not in documents:
-            self._check_document(move, company, partner, kind)
+            self._check_document(move, company, partner)
             documents[move.id] = remittance.Document(
                 move.id,
                 self._document_name(move),
@@ -193,7 +193,7 @@ class FihPaymentHandler(models.AbstractModel):
         }
 
     @api.model
-    def _check_document(self, move, company, partner, kind):
+    def _check_document(self, move, company, partner):
         name = self._document_name(move)
         if move.company_id != company:
             raise FihBusinessException(

@@ -28,6 +28,7 @@ class FihPaymentRegistration(models.AbstractModel):
         if plan.on_account:
             payments |= self._pay_on_account(plan, company, partner, currency, data)
         payments.fih_external_reference = data["external_id"]
+        self._check_paid(plan, payments, currency)
         self._check_outcome(plan, currency)
         return payments
 
@@ -134,6 +135,29 @@ class FihPaymentRegistration(models.AbstractModel):
         )
         payment.action_post()
         return payment
+
+    @api.model
+    def _check_paid(self, plan, payments, currency):
+        """The payments pay what the remittance paid: no discount taken by
+        Odoo's payment registration (early payment), no amount lost."""
+        planned = sum((s.cash for s in plan.of(remittance.BILL)), plan.on_account)
+        paid = sum(payments.mapped("amount"))
+        if payments.currency_id != currency or currency.compare_amounts(
+            paid, float(planned)
+        ):
+            raise FihBusinessException(
+                self.env._(
+                    "Odoo would register %(paid)s %(odoo_currency)s where the "
+                    "remittance paid %(planned)s %(currency)s; nothing of this "
+                    "payment was registered. Check the payment terms (early "
+                    "payment discounts) of the bills, then register the payment "
+                    "in Odoo.",
+                    paid=currency.round(paid),
+                    odoo_currency=", ".join(payments.currency_id.mapped("name")),
+                    planned=planned,
+                    currency=currency.name,
+                )
+            )
 
     @api.model
     def _check_outcome(self, plan, currency):

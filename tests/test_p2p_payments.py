@@ -3,6 +3,8 @@ intake: one bill named twice, numbers written another way, other
 currencies, small differences under the write-off policy, credit notes
 deducted, payments on account, redelivery."""
 
+from psycopg2 import IntegrityError
+
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -401,6 +403,23 @@ class TestP2PPayments(FihTransactionCase):
             message.error_message,
         )
         self.assert_open(over, 92.0, "not_paid")
+
+    def test_the_write_off_policy_of_one_currency_does_not_apply_to_another(self):
+        bill = self.free_bill(1, 20.0)  # 46.00, 57.50 in the foreign currency
+        # 0.02 short in the foreign currency, which has no policy: in part
+        payment = self.pay(
+            remittance_event(1, [{"invoice_external_id": "INV-1", "amount": 57.48}]),
+            self.foreign,
+        )
+        self.assertEqual(len(payment.move_id.line_ids), 2)
+        self.assertRecordValues(
+            self.payable(payment.move_id),
+            [{"amount_currency": 57.48, "balance": 45.98}],
+        )
+        self.assert_open(bill, 0.02, "partial")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                self.policy.copy({"label": "A second policy"})
 
     # -- (e) credit notes -----------------------------------------------------------
 
