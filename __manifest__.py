@@ -40,6 +40,7 @@
         "views/fih_exception_group_views.xml",
         "views/fih_operator_action_views.xml",
         "views/res_partner_views.xml",
+        "views/fih_payment_difference_policy_views.xml",
         "views/res_config_settings_views.xml",
         "views/business_document_views.xml",
         "views/fih_menus.xml",

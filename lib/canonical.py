@@ -405,7 +405,25 @@ def _supplier_checks(document):
     yield from _control_characters(document)
 
 
-_EXTRA_CHECKS = {"supplier": _supplier_checks}
+def _payment_checks(document):
+    """What JSON Schema says badly: an allocation of zero settles nothing,
+    and a negative amount is a credit note, not an invoice."""
+    allocations = document.get("allocations")
+    for index, item in enumerate(allocations if isinstance(allocations, list) else ()):
+        amount = item.get("amount") if isinstance(item, dict) else None
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            continue  # the schema reports it
+        if amount == 0:
+            yield ["allocations", index, "amount"], "must not be zero"
+        elif amount < 0 and item.get("document_type") == "invoice":
+            yield (
+                ["allocations", index, "amount"],
+                "is negative, which makes it a credit note: set document_type "
+                "to credit_note or leave it out",
+            )
+
+
+_EXTRA_CHECKS = {"supplier": _supplier_checks, "payment": _payment_checks}
 
 
 def validate(object_type, document, version=1):

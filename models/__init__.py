@@ -13,6 +13,7 @@ from . import fih_binding
 from . import fih_value_map
 from . import fih_value_map_entry
 from . import fih_sor_rule
+from . import fih_payment_difference_policy
 from . import fih_mapping
 from . import fih_mapping_rule
 
@@ -44,6 +45,7 @@ from . import fih_invoice_duplicates
 from . import fih_invoice_checks
 from . import fih_invoice_taxes
 from . import fih_payment_handler
+from . import fih_payment_registration
 
 # business change -> outbox -> delivery
 from . import fih_subscription

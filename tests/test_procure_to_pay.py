@@ -544,7 +544,10 @@ class TestProcureToPay(FihTransactionCase):
         first, _second = self.paid_bills()
         too_much = self.from_ap(payment_event(1, [("INV-1", 50.0)]))
         self.assertEqual((too_much.state, too_much.error_kind), ("failed", "business"))
-        self.assertIn("only 18.4 left to pay", too_much.error_message)
+        self.assertIn(
+            f"only 18.40 {self.company.currency_id.name} left to pay",
+            too_much.error_message,
+        )
         self.from_procurement(supplier_event(2))
         other = payment_event(2, [("INV-1", 18.4)], supplier_external_id="SUP-000002")
         refused = self.from_ap(other)

@@ -17,6 +17,7 @@ MODULES = [
     "money",
     "prometheus",
     "ordering",
+    "remittance",
     "retry_policy",
     "secret_box",
     "standard_webhooks",

@@ -1,0 +1,195 @@
+from odoo import api, models
+
+from ..exceptions import FihBusinessException
+from ..lib import remittance
+
+MOVE = "account.move"
+
+
+class FihPaymentRegistration(models.AbstractModel):
+    """Registering a decided remittance with Odoo's own tools: credit notes
+    reconciled with the bills they are deducted from, payments through the
+    payment registration wizard (which books write-offs and leaves exchange
+    differences to Odoo), the rest on account; then Odoo's outcome is
+    compared with the plan, to the cent."""
+
+    _inherit = "fih.payment.handler"
+
+    @api.model
+    def _register_remittance(self, plan, company, partner, currency, policy, data):
+        """Book ``plan``; return the payments created."""
+        for netting in plan.nettings:
+            self._net(netting)
+        payments = self.env["account.payment"]
+        if plan.bills_paid_in_full:
+            payments |= self._pay_together(plan.bills_paid_in_full, currency, data)
+        for settlement in plan.bills_paid_alone:
+            payments |= self._pay_alone(settlement, currency, policy, data)
+        if plan.on_account:
+            payments |= self._pay_on_account(plan, company, partner, currency, data)
+        payments.fih_external_reference = data["external_id"]
+        self._check_paid(plan, payments, currency)
+        self._check_outcome(plan, currency)
+        return payments
+
+    @api.model
+    def _net(self, netting):
+        """Set a credit note off against a bill: their open payable lines
+        reconciled together, per account."""
+        moves = self.env[MOVE].browse([netting.credit_note.key, netting.bill.key])
+        lines = self._open_lines(moves[0]) | self._open_lines(moves[1])
+        for account in lines.account_id:
+            lines.filtered(lambda line, a=account: line.account_id == a).reconcile()
+
+    @api.model
+    def _wizard(self, moves, values, data):
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model=MOVE, active_ids=moves.ids)
+            .create(
+                {
+                    "payment_date": data["payment_date"],
+                    "communication": data.get("reference") or data["external_id"],
+                    **values,
+                }
+            )
+        )
+
+    @api.model
+    def _pay_together(self, settlements, currency, data):
+        """One payment for the bills settled exactly (one per batch of Odoo's:
+        bills to different bank accounts of the supplier are paid apart)."""
+        bills = self.env[MOVE].browse([s.document.key for s in settlements])
+        wizard = self._wizard(
+            bills,
+            {
+                "amount": float(sum(s.cash for s in settlements)),
+                "currency_id": currency.id,
+                "group_payment": True,
+                "payment_difference_handling": "open",
+            },
+            data,
+        )
+        if wizard.can_edit_wizard:
+            self._check_difference(wizard, 0, bills, currency)
+        return wizard._create_payments()
+
+    @api.model
+    def _pay_alone(self, settlement, currency, policy, data):
+        """A payment of its own: a write-off, a partial payment, or a bill in
+        another currency than the remittance's."""
+        bill = self.env[MOVE].browse(settlement.document.key)
+        values = {
+            "amount": float(settlement.cash),
+            "currency_id": currency.id,
+            "payment_difference_handling": "open",
+        }
+        if settlement.outcome == remittance.WRITE_OFF:
+            values.update(
+                payment_difference_handling="reconcile",
+                writeoff_account_id=policy.account_id.id,
+                writeoff_label=policy.label,
+            )
+        wizard = self._wizard(bill, values, data)
+        self._check_difference(
+            wizard, settlement.write_off or settlement.remaining, bill, currency
+        )
+        return wizard._create_payments()
+
+    @api.model
+    def _check_difference(self, wizard, expected, bills, currency):
+        """Odoo must see the difference the plan sees (an early payment
+        discount or an instalment plan would make it see another)."""
+        if currency.compare_amounts(wizard.payment_difference, float(expected)):
+            raise FihBusinessException(
+                self.env._(
+                    "Odoo would leave a difference of %(odoo)s %(currency)s on "
+                    "%(bills)s where the remittance leaves %(expected)s; nothing "
+                    "of this payment was registered. Check the payment terms of "
+                    "the bills, then register the payment in Odoo.",
+                    odoo=currency.round(wizard.payment_difference),
+                    currency=currency.name,
+                    bills=", ".join(bills.mapped(self._document_name)),
+                    expected=expected,
+                )
+            )
+
+    @api.model
+    def _pay_on_account(self, plan, company, partner, currency, data):
+        """The rest no bill takes: a posted outbound payment, open on the
+        supplier as an outstanding debit until someone applies it."""
+        payment = (
+            self.env["account.payment"]
+            .with_company(company)
+            .create(
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": partner.commercial_partner_id.id,
+                    "amount": float(plan.on_account),
+                    "currency_id": currency.id,
+                    "date": data["payment_date"],
+                    "memo": data.get("reference") or data["external_id"],
+                }
+            )
+        )
+        payment.action_post()
+        return payment
+
+    @api.model
+    def _check_paid(self, plan, payments, currency):
+        """The payments pay what the remittance paid: no discount taken by
+        Odoo's payment registration (early payment), no amount lost."""
+        planned = sum((s.cash for s in plan.of(remittance.BILL)), plan.on_account)
+        paid = sum(payments.mapped("amount"))
+        if payments.currency_id != currency or currency.compare_amounts(
+            paid, float(planned)
+        ):
+            raise FihBusinessException(
+                self.env._(
+                    "Odoo would register %(paid)s %(odoo_currency)s where the "
+                    "remittance paid %(planned)s %(currency)s; nothing of this "
+                    "payment was registered. Check the payment terms (early "
+                    "payment discounts) of the bills, then register the payment "
+                    "in Odoo.",
+                    paid=currency.round(paid),
+                    odoo_currency=", ".join(payments.currency_id.mapped("name")),
+                    planned=planned,
+                    currency=currency.name,
+                )
+            )
+
+    @api.model
+    def _check_outcome(self, plan, currency):
+        """Every document is left as the plan says, to the cent; otherwise
+        nothing stays registered."""
+        self.env.invalidate_all()
+        for settlement in plan.settlements:
+            move = self.env[MOVE].browse(settlement.document.key)
+            own = move.currency_id
+            residual = move.amount_residual
+            if settlement.outcome != remittance.PARTIAL:
+                wrong = not own.is_zero(residual)
+                expected = self.env._("nothing")
+            else:
+                expected = f"{settlement.remaining} {currency.name}"
+                wrong = (
+                    own.compare_amounts(residual, float(settlement.remaining))
+                    if settlement.document.native
+                    # converted by Odoo at the payment date: some must stay open
+                    else own.is_zero(residual)
+                )
+            if wrong:
+                raise FihBusinessException(
+                    self.env._(
+                        "Odoo left %(residual)s %(currency)s open on %(document)s "
+                        "where the remittance leaves %(expected)s open; nothing of "
+                        "this payment was registered. Check the document's journal "
+                        "items (accounts, currency), then register the payment "
+                        "in Odoo.",
+                        residual=own.round(residual),
+                        currency=own.name,
+                        document=settlement.document.name,
+                        expected=expected,
+                    )
+                )
