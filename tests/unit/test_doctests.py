@@ -17,6 +17,7 @@ MODULES = [
     "money",
     "prometheus",
     "ordering",
+    "price_precision",
     "retry_policy",
     "secret_box",
     "standard_webhooks",
