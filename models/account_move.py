@@ -63,7 +63,7 @@ class AccountMove(models.Model):
             "amount %(amount)s %(currency)s, invoiced on %(date)s. If this is a "
             "genuine second invoice, press 'Not a duplicate' and post it.",
             prefix=self._fih_duplicate_prefix(),
-            bill=other.display_name,
+            bill=other.name if other.name and other.name != "/" else other.display_name,
             number=other.ref or "-",
             amount=f"{other.amount_total:.{other.currency_id.decimal_places}f}",
             currency=other.currency_id.name,

@@ -64,6 +64,7 @@ class TestP2PMatchingAndPosting(FihTransactionCase):
             {
                 "name": "Alice Accountant",
                 "login": "alice.accountant",
+                "email": "alice.accountant@example.com",
                 "company_id": cls.company.id,
                 "company_ids": [Command.set(cls.company.ids)],
                 "groups_id": [
@@ -523,6 +524,7 @@ class TestP2PMatchingAndPosting(FihTransactionCase):
         )
         self.env.invalidate_all()
         self.assertEqual((paper.qty_invoiced, paper.qty_to_invoice), (10, 0))
+        self.assertEqual(order.invoice_ids, self.bill(1) | refund)
         # a rebate on more units than were billed is held
         too_many = invoice_event(3, [("1", 12, 0.2)], document_type="credit_note")
         too_many["data"]["lines"][0]["price_adjustment"] = True
