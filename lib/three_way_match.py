@@ -34,6 +34,7 @@ from decimal import Decimal
 from .money import money, plain, price, round_half_up, to_decimal
 
 ZERO = Decimal(0)
+BILLING_CONTROLS = ("received", "ordered")
 
 
 def _set_decimals(instance, **figures):
@@ -54,7 +55,9 @@ class OrderLine:
     """A purchase order line and what happened to it so far.
 
     ``invoiced`` is the quantity already invoiced by earlier documents, net
-    of credit notes.
+    of credit notes. ``billing_control`` is the product's rule: ``received``
+    (invoice what was received, the default) or ``ordered`` (invoice what
+    was ordered, before or without a receipt).
     """
 
     line_id: str
@@ -62,6 +65,7 @@ class OrderLine:
     unit_price: Decimal
     received: Decimal = ZERO
     invoiced: Decimal = ZERO
+    billing_control: str = "received"
 
     def __post_init__(self):
         _set_decimals(
@@ -71,16 +75,27 @@ class OrderLine:
             received=self.received,
             invoiced=self.invoiced,
         )
+        if self.billing_control not in BILLING_CONTROLS:
+            raise ValueError(
+                f"the billing control of order line {self.line_id} must be one of "
+                f"{', '.join(BILLING_CONTROLS)}, not {self.billing_control!r}"
+            )
 
 
 @dataclass(frozen=True)
 class InvoiceLine:
-    """A line of the invoice or credit note being matched (quantities positive)."""
+    """A line of the invoice or credit note being matched (quantities positive).
+
+    ``price_adjustment``: the line only lowers the price of units already
+    invoiced (a rebate on a credit note, ``unit_price`` per unit); it credits
+    no quantity.
+    """
 
     line_id: str
     po_line_id: str | None
     quantity: Decimal
     unit_price: Decimal
+    price_adjustment: bool = False
 
     def __post_init__(self):
         _set_decimals(self, quantity=self.quantity, unit_price=self.unit_price)
@@ -91,42 +106,70 @@ class Tolerance:
     """How far an invoice may deviate before it is reported.
 
     ``quantity_percent``: how much more than ordered (or received) may be
-    invoiced. ``price_percent`` limits the unit price difference relative to
-    the ordered price, ``price_amount`` the money difference over the whole
-    line (quantity times the unit price difference). Every limit that is set
-    must hold; a limit left at None does not apply, and with neither price
-    limit set the price must be exactly the ordered one.
+    invoiced. Prices have two sides. The upper side is a price that costs the
+    company more than ordered (an invoice above the order price, a credit
+    note below it): ``price_percent`` limits the unit price difference
+    relative to the ordered price, ``price_amount`` the money difference over
+    the whole line (quantity times the unit price difference); with neither
+    set, no difference is accepted. The lower side (the company pays less) is
+    only checked when ``check_lower`` is on, against ``lower_percent`` and
+    ``lower_amount`` in the same way. Every limit that is set must hold.
+
+    >>> Tolerance(price_percent=2).describe(" EUR")
+    'up to 2 % is accepted'
+    >>> Tolerance(check_lower=True, lower_amount=1).describe(" EUR", "lower")
+    'up to 1.00 EUR on the line is accepted'
     """
 
     quantity_percent: Decimal = ZERO
     price_percent: Decimal | None = None
     price_amount: Decimal | None = None
+    check_lower: bool = False
+    lower_percent: Decimal | None = None
+    lower_amount: Decimal | None = None
 
     def __post_init__(self):
-        limits = {"quantity_percent": self.quantity_percent}
-        if self.price_percent is not None:
-            limits["price_percent"] = self.price_percent
-        if self.price_amount is not None:
-            limits["price_amount"] = self.price_amount
+        limits = {
+            "quantity_percent": self.quantity_percent,
+            "price_percent": self.price_percent,
+            "price_amount": self.price_amount,
+            "lower_percent": self.lower_percent,
+            "lower_amount": self.lower_amount,
+        }
+        limits = {name: value for name, value in limits.items() if value is not None}
         for name, number in _set_decimals(self, **limits).items():
             if number < 0:
                 raise ValueError(f"the tolerance {name} must not be negative")
 
-    def accepts_price(self, gap, ordered_price, line_gap):
-        """Whether a unit price ``gap`` (``line_gap`` over the line) is accepted."""
-        limits = []
-        if self.price_percent is not None:
-            limits.append(abs(gap) * 100 <= ordered_price * self.price_percent)
-        if self.price_amount is not None:
-            limits.append(abs(line_gap) <= self.price_amount)
-        return gap == 0 or (bool(limits) and all(limits))
+    def _limits(self, side):
+        if side == "lower":
+            return self.lower_percent, self.lower_amount
+        return self.price_percent, self.price_amount
 
-    def describe(self, currency=""):
+    def checks(self, side):
+        """Whether price differences on ``side`` (upper, lower) are checked."""
+        return side == "upper" or self.check_lower
+
+    def accepts_price(self, gap, ordered_price, line_gap, side="upper"):
+        """Whether a unit price ``gap`` (``line_gap`` over the line) on ``side``
+        of the ordered price is accepted."""
+        if gap == 0 or not self.checks(side):
+            return True
+        percent, amount = self._limits(side)
         limits = []
-        if self.price_percent is not None:
-            limits.append(f"{plain(self.price_percent)} %")
-        if self.price_amount is not None:
-            limits.append(f"{money(self.price_amount)}{currency} on the line")
+        if percent is not None:
+            limits.append(abs(gap) * 100 <= ordered_price * percent)
+        if amount is not None:
+            limits.append(abs(line_gap) <= amount)
+        return bool(limits) and all(limits)
+
+    def describe(self, currency="", side="upper"):
+        percent, amount = self._limits(side)
+        limits = []
+        if percent is not None:
+            limits.append(f"{plain(percent)} %")
+        if amount is not None:
+            limits.append(f"{money(amount)}{currency} on the line")
         if not limits:
             return "no difference is accepted"
         return f"up to {' and '.join(limits)} is accepted"
@@ -138,8 +181,11 @@ class Finding:
 
     ``kind``: ``price_mismatch``, ``over_invoiced_quantity`` (more than
     ordered), ``not_received`` (more than received), ``over_credited_quantity``
-    (a credit note credits more than was invoiced), ``unknown_line`` (the
-    order has no such line) or ``unlinked_line`` (no order line given).
+    (a credit note credits more than was invoiced, or lowers the price of
+    more units than were invoiced), ``over_credited_price`` (a rebate larger
+    than the ordered price), ``adjustment_not_credit`` (a price adjustment
+    on an invoice), ``unknown_line`` (the order has no such line) or
+    ``unlinked_line`` (no order line given).
     ``expected`` is the figure from the order or the
     receipts, ``actual`` the one from the invoice.
     """
@@ -167,16 +213,24 @@ class MatchResult:
 # -- the match -----------------------------------------------------------------
 
 
-def _price_finding(line, order, tolerance, currency):
+def _price_finding(line, order, tolerance, currency, credit_note=False):
     gap = line.unit_price - order.unit_price
     on_line = round_half_up(gap * abs(line.quantity))
-    if tolerance.accepts_price(gap, order.unit_price, on_line):
+    # an invoice above the order price, or a credit note below it, costs more
+    side = "upper" if (gap > 0) != credit_note else "lower"
+    if tolerance.accepts_price(gap, order.unit_price, on_line, side):
         return None
     direction = "more" if gap > 0 else "less"
     relative = ""
     if order.unit_price:
         share = round_half_up(abs(gap) * 100 / order.unit_price)
         relative = f", {plain(share)} %"
+    rebate = ""
+    if credit_note and gap < 0:
+        rebate = (
+            " If the credit note only lowers the price of units already invoiced "
+            "(a rebate), the line must be marked as a price adjustment."
+        )
     return Finding(
         "price_mismatch",
         order.line_id,
@@ -187,8 +241,36 @@ def _price_finding(line, order, tolerance, currency):
         f"{price(line.unit_price)}{currency} instead of "
         f"{price(order.unit_price)}{currency} ordered ({price(abs(gap))}"
         f"{currency} {direction} per unit{relative}), {money(abs(on_line))}"
-        f"{currency} {direction} on the line; {tolerance.describe(currency)}.",
+        f"{currency} {direction} on the line; "
+        f"{tolerance.describe(currency, side)}.{rebate}",
     )
+
+
+def _adjustment_findings(line, order, credit_note, currency):
+    """A price adjustment: only on a credit note, and never more than the
+    ordered price per unit."""
+    if not credit_note:
+        yield Finding(
+            "adjustment_not_credit",
+            order.line_id,
+            (line.line_id,),
+            None,
+            line.unit_price,
+            f"Invoice line {line.line_id} (order line {order.line_id}) is marked as "
+            "a price adjustment, which only a credit note can be; a higher price "
+            "needs the order changed first.",
+        )
+    elif line.unit_price > order.unit_price:
+        yield Finding(
+            "over_credited_price",
+            order.line_id,
+            (line.line_id,),
+            order.unit_price,
+            line.unit_price,
+            f"Invoice line {line.line_id} (order line {order.line_id}): the price "
+            f"adjustment lowers the price by {price(line.unit_price)}{currency} per "
+            f"unit, more than the {price(order.unit_price)}{currency} ordered.",
+        )
 
 
 def _with_margin(quantity, percent):
@@ -239,7 +321,9 @@ def _quantity_findings(order, line_ids, quantity, tolerance, credit_note):
             f"Order line {order.line_id}: {_invoiced_text(order, quantity)} but "
             f"only {plain(order.ordered)} ordered{margin}.",
         )
-    if total > _with_margin(order.received, tolerance.quantity_percent):
+    if order.billing_control == "received" and total > _with_margin(
+        order.received, tolerance.quantity_percent
+    ):
         received = (
             f"only {plain(order.received)} received"
             if order.received > 0
@@ -279,6 +363,13 @@ def match(
     ...     print(finding.message)
     Invoice line C2 is not linked to an order line, so it cannot be matched.
     Order line 1: the credit note credits 9 but only 8 have been invoiced.
+
+    A rebate of 0.50 per unit on the 8 units invoiced credits no quantity:
+
+    >>> rebate = [InvoiceLine("R1", "1", quantity=8, unit_price="0.50",
+    ...                       price_adjustment=True)]
+    >>> match(order, rebate, credit_note=True).matched
+    True
     """
     tolerance = tolerance or Tolerance()
     suffix = f" {currency}" if currency else ""
@@ -287,7 +378,7 @@ def match(
         if order.line_id in orders:
             raise ValueError(f"the order has two lines with the id {order.line_id!r}")
         orders[order.line_id] = order
-    findings, per_order_line = [], {}
+    findings, per_order_line, adjustments = [], {}, {}
     for line in invoice_lines:
         if not line.po_line_id:
             findings.append(
@@ -316,9 +407,14 @@ def match(
                 )
             )
             continue
+        if line.price_adjustment:
+            adjustments.setdefault(order.line_id, []).append(line)
+            if compare_prices:
+                findings.extend(_adjustment_findings(line, order, credit_note, suffix))
+            continue
         per_order_line.setdefault(order.line_id, []).append(line)
         if compare_prices:
-            finding = _price_finding(line, order, tolerance, suffix)
+            finding = _price_finding(line, order, tolerance, suffix, credit_note)
             if finding:
                 findings.append(finding)
     for order in orders.values():
@@ -329,4 +425,23 @@ def match(
             findings.extend(
                 _quantity_findings(order, line_ids, quantity, tolerance, credit_note)
             )
+        lines = adjustments.get(order.line_id)
+        if lines and credit_note:
+            findings.extend(_adjusted_quantity_findings(order, lines))
     return MatchResult(tuple(findings))
+
+
+def _adjusted_quantity_findings(order, lines):
+    """A rebate lowers the price of units already invoiced, never of more."""
+    quantity = sum((line.quantity for line in lines), ZERO)
+    if quantity > order.invoiced:
+        yield Finding(
+            "over_credited_quantity",
+            order.line_id,
+            tuple(line.line_id for line in lines),
+            order.invoiced,
+            quantity,
+            f"Order line {order.line_id}: the price adjustment applies to "
+            f"{plain(quantity)} units but only {plain(order.invoiced)} have been "
+            "invoiced.",
+        )

@@ -44,6 +44,7 @@ from . import fih_invoice_handler
 from . import fih_invoice_duplicates
 from . import fih_invoice_checks
 from . import fih_invoice_taxes
+from . import fih_invoice_posting
 from . import fih_payment_handler
 from . import fih_payment_registration
 

@@ -33,10 +33,81 @@ class AccountMove(models.Model):
         "or leading zeros: how duplicates and remittances find a bill.",
     )
 
+    fih_duplicate_of_id = fields.Many2one(
+        "account.move",
+        string="Possible duplicate of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The bill of the same supplier, for the same amount and about the "
+        "same date, that the integration found when this one arrived.",
+    )
+    fih_duplicate_reviewed = fields.Boolean(
+        string="Reviewed: not a duplicate",
+        readonly=True,
+        copy=False,
+        help="A person checked that this bill is a genuine second invoice: the "
+        "integration no longer holds it as a possible duplicate.",
+    )
+
     @api.depends("ref")
     def _compute_fih_ref_key(self):
         for move in self:
             move.fih_ref_key = normalise(move.ref) or False
+
+    def _fih_duplicate_finding(self, other):
+        """The hold reason of a possible duplicate of ``other``."""
+        self.ensure_one()
+        return self.env._(
+            "%(prefix)s %(bill)s (number %(number)s): the same supplier and the same "
+            "amount %(amount)s %(currency)s, invoiced on %(date)s. If this is a "
+            "genuine second invoice, press 'Not a duplicate' and post it.",
+            prefix=self._fih_duplicate_prefix(),
+            bill=other.name if other.name and other.name != "/" else other.display_name,
+            number=other.ref or "-",
+            amount=f"{other.amount_total:.{other.currency_id.decimal_places}f}",
+            currency=other.currency_id.name,
+            date=other.invoice_date,
+        )
+
+    def _fih_duplicate_prefix(self):
+        return self.env._("Possible duplicate of")
+
+    def action_fih_not_a_duplicate(self):
+        """A person confirms the bill is a genuine second invoice: the
+        possible-duplicate hold is lifted, and stays lifted when the document
+        is processed again. The bill is then posted as usual."""
+        self.check_access("write")
+        prefix = self._fih_duplicate_prefix()
+        activity_type = self.env.ref(
+            "finance_integration_hub.mail_activity_type_integration_exception"
+        )
+        for move in self.filtered(lambda m: m.state == "draft"):
+            other = move.fih_duplicate_of_id
+            reasons = [
+                line
+                for line in (move.fih_hold_reason or "").split("\n")
+                if line and not line.startswith(prefix)
+            ]
+            move.write(
+                {
+                    "fih_duplicate_reviewed": True,
+                    "fih_duplicate_of_id": False,
+                    "fih_hold_reason": "\n".join(reasons) or False,
+                }
+            )
+            move.message_post(
+                body=self.env._(
+                    "Reviewed by %(user)s: not a duplicate of %(bill)s.",
+                    user=self.env.user.name,
+                    bill=other.display_name or "-",
+                )
+            )
+            if not reasons:
+                move.activity_ids.filtered(
+                    lambda activity: activity.activity_type_id == activity_type
+                ).action_feedback(self.env._("Reviewed: not a duplicate."))
+        return True
 
     def _vendor_documents(self):
         return self.filtered(lambda m: m.move_type in VENDOR_DOCUMENTS)

@@ -12,6 +12,16 @@ class AccountMoveLine(models.Model):
         copy=False,
         help="Line number of the invoice in the AP tool.",
     )
+    fih_price_adjusted_line_id = fields.Many2one(
+        "purchase.order.line",
+        string="Price adjustment of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The purchase order line whose price this credit note line lowers "
+        "(a rebate). It is not linked as an invoiced quantity, so the quantity "
+        "billed on the order stays as it is.",
+    )
 
     def unlink(self):
         # lines of a bill that was posted once may be in a BI publication

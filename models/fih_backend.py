@@ -106,14 +106,20 @@ class FihBackend(models.Model):
         "Give it only the rights its flows need; it never logs in.",
     )
     bill_posting = fields.Selection(
-        [("draft", "Keep in draft"), ("post", "Post when every check passes")],
-        default="post",
+        [
+            ("matched", "Post bills with a matching order, keep others in draft"),
+            ("post", "Post every bill that passes the checks"),
+            ("draft", "Keep every bill in draft"),
+        ],
+        default="matched",
         required=True,
         tracking=True,
-        help="Bills and credit notes from this backend: post them when the "
-        "three-way match, tax, currency and period checks pass, or always "
-        "leave them in draft for review. A bill that fails a check is never "
-        "posted.",
+        help="Bills and credit notes from this backend that pass the three-way "
+        "match, tax, currency, price and duplicate checks: post those with a "
+        "purchase order and leave the others in draft for approval (default), "
+        "post them all, or leave them all in draft. A supplier's own 'Integration "
+        "bill posting' setting wins over this one. A bill that fails a check is "
+        "never posted.",
     )
     exception_user_id = fields.Many2one(
         "res.users",

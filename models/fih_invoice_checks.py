@@ -1,15 +1,22 @@
+from dataclasses import replace
 from decimal import Decimal
 
-from odoo import models
+from odoo import fields, models
 
 from ..lib import three_way_match, units
-from ..lib.money import to_decimal
+from ..lib.money import plain, round_half_up, to_decimal
+
+# order prices converted into the bill's currency keep this many decimals
+CONVERTED_PRICE_PLACES = 6
+PRICE_FINDINGS = ("price_mismatch", "over_credited_price")
 
 
 class FihInvoiceChecks(models.AbstractModel):
     """The checks a bill passes before it is posted: supplier, totals,
-    currency, period and the three-way match; each failure is a sentence
-    with the figures compared."""
+    exchange rates, unit price precision, possible duplicates and the
+    three-way match (order prices converted into the bill's currency); each
+    failure is a sentence with the figures compared. A bill dated in a locked
+    period is not held: Odoo books it on the first open date."""
 
     _inherit = "fih.invoice.handler"
 
@@ -43,41 +50,16 @@ class FihInvoiceChecks(models.AbstractModel):
                     currency=bill.currency_id.name,
                 )
             )
-        if order and order.currency_id != bill.currency_id:
-            findings.append(
-                self.env._(
-                    "Currency: the bill is in %(bill)s, order %(order)s in "
-                    "%(order_currency)s.",
-                    bill=bill.currency_id.name,
-                    order=order.name,
-                    order_currency=order.currency_id.name,
-                )
-            )
-        lock_date = max(
-            (
-                day
-                for day in (
-                    company.fiscalyear_lock_date,
-                    company.purchase_lock_date,
-                    company.hard_lock_date,
-                )
-                if day
-            ),
-            default=None,
-        )
-        if lock_date and bill.invoice_date and bill.invoice_date <= lock_date:
-            findings.append(
-                self.env._(
-                    "Period: the invoice date %(date)s falls in a locked period "
-                    "(locked up to %(lock)s).",
-                    date=bill.invoice_date,
-                    lock=lock_date,
-                )
-            )
+        rate_findings = self._exchange_rate_findings(bill, order)
+        findings += rate_findings
+        findings += self._price_precision_findings(bill.currency_id, data["lines"])
+        findings += self._near_duplicate_findings(bill)
         if order:
             findings += [
                 finding.message
-                for finding in self._three_way_match(bill, order).findings
+                for finding in self._three_way_match(
+                    bill, order, compare_prices=not rate_findings
+                ).findings
             ]
         findings += self._tax_findings(bill, data, codes_by_tax)
         declared = Decimal(str(data["amount_untaxed"]))
@@ -94,14 +76,75 @@ class FihInvoiceChecks(models.AbstractModel):
             )
         return findings
 
-    def _three_way_match(self, bill, order):
+    def _exchange_rate_findings(self, bill, order):
+        """Odoo takes 1:1 when a currency has no rate: the bill's currency,
+        and the order's for the price comparison, need one on or before the
+        invoice date."""
+        company = bill.company_id
+        day = bill.invoice_date or fields.Date.context_today(bill)
+        currencies = bill.currency_id | order.currency_id
+        findings = []
+        for currency in currencies - company.currency_id:
+            has_rate = self.env["res.currency.rate"].search_count(
+                [
+                    ("currency_id", "=", currency.id),
+                    ("name", "<=", day),
+                    ("company_id", "in", [False, company.root_id.id]),
+                ],
+                limit=1,
+            )
+            if not has_rate:
+                findings.append(
+                    self.env._(
+                        "Currency: no %(currency)s exchange rate is recorded on or "
+                        "before %(date)s, so the bill cannot be valued in "
+                        "%(company_currency)s nor compared with its order. Add the "
+                        "rate in Accounting > Configuration > Currencies, then "
+                        "process the document again.",
+                        currency=currency.name,
+                        date=day,
+                        company_currency=company.currency_id.name,
+                    )
+                )
+        return findings
+
+    def _order_price(self, order_line, bill):
+        """The order line's unit price in the bill's currency, at the rate of
+        the invoice date (Odoo's conversion, not rounded to cents)."""
+        if order_line.currency_id == bill.currency_id:
+            return str(order_line.price_unit)
+        converted = order_line.currency_id._convert(
+            order_line.price_unit,
+            bill.currency_id,
+            bill.company_id,
+            bill.invoice_date or fields.Date.context_today(bill),
+            round=False,
+        )
+        return str(round_half_up(to_decimal(converted), CONVERTED_PRICE_PLACES))
+
+    def _match_tolerance(self, company):
+        def limit(value):
+            return str(value) if value else None
+
+        return three_way_match.Tolerance(
+            quantity_percent=str(company.fih_match_quantity_tolerance),
+            price_percent=limit(company.fih_match_price_tolerance_percent),
+            price_amount=limit(company.fih_match_price_tolerance_amount),
+            check_lower=company.fih_match_price_lower_check,
+            lower_percent=limit(company.fih_match_price_lower_tolerance_percent),
+            lower_amount=limit(company.fih_match_price_lower_tolerance_amount),
+        )
+
+    def _three_way_match(self, bill, order, compare_prices=True):
         """The lib's match on the bill's lines against their order lines, every
         quantity and unit price in the order line's unit (Odoo counts billed
         quantities in it too)."""
-        company = bill.company_id
         order_lines = []
         # only the lines the bill refers to: the others cannot be matched
-        billed = bill.invoice_line_ids.purchase_line_id
+        billed = (
+            bill.invoice_line_ids.purchase_line_id
+            | bill.invoice_line_ids.fih_price_adjusted_line_id
+        )
         for line in billed.filtered("fih_external_line_id"):
             other = line.invoice_lines.filtered(
                 lambda aml: aml.move_id != bill and aml.parent_state != "cancel"
@@ -115,9 +158,12 @@ class FihInvoiceChecks(models.AbstractModel):
                 three_way_match.OrderLine(
                     line.fih_external_line_id,
                     ordered=str(line.product_qty),
-                    unit_price=str(line.price_unit),
+                    unit_price=self._order_price(line, bill),
                     received=str(line.qty_received),
                     invoiced=invoiced,
+                    billing_control="ordered"
+                    if line.product_id.purchase_method == "purchase"
+                    else "received",
                 )
             )
         invoice_lines = []
@@ -126,33 +172,57 @@ class FihInvoiceChecks(models.AbstractModel):
             invoice_lines.append(
                 three_way_match.InvoiceLine(
                     aml.fih_external_line_id or str(aml.id),
-                    aml.purchase_line_id.fih_external_line_id or None,
+                    (
+                        aml.purchase_line_id or aml.fih_price_adjusted_line_id
+                    ).fih_external_line_id
+                    or None,
                     quantity=quantity,
                     unit_price=unit_price,
+                    price_adjustment=bool(aml.fih_price_adjusted_line_id),
                 )
             )
-        tolerance = three_way_match.Tolerance(
-            quantity_percent=str(company.fih_match_quantity_tolerance),
-            price_percent=str(company.fih_match_price_tolerance_percent)
-            if company.fih_match_price_tolerance_percent
-            else None,
-            price_amount=str(company.fih_match_price_tolerance_amount)
-            if company.fih_match_price_tolerance_amount
-            else None,
-        )
-        return three_way_match.match(
+        result = three_way_match.match(
             order_lines,
             invoice_lines,
             credit_note=bill.move_type == "in_refund",
-            tolerance=tolerance,
+            tolerance=self._match_tolerance(bill.company_id),
             currency=bill.currency_id.name,
+            compare_prices=compare_prices,
+        )
+        if order.currency_id != bill.currency_id:
+            return self._with_conversion_note(result, bill, order)
+        return result
+
+    def _with_conversion_note(self, result, bill, order):
+        """Price findings of a bill in another currency than its order say
+        which rate the order prices were converted at."""
+        day = bill.invoice_date or fields.Date.context_today(bill)
+        rate = order.currency_id._get_conversion_rate(
+            order.currency_id, bill.currency_id, bill.company_id, day
+        )
+        note = self.env._(
+            " Order prices in %(order)s are converted to %(bill)s at the rate of "
+            "%(date)s: 1 %(order)s = %(rate)s %(bill)s.",
+            order=order.currency_id.name,
+            bill=bill.currency_id.name,
+            date=day,
+            rate=plain(round_half_up(to_decimal(rate), CONVERTED_PRICE_PLACES)),
+        )
+        return three_way_match.MatchResult(
+            tuple(
+                replace(finding, message=finding.message + note)
+                if finding.kind in PRICE_FINDINGS
+                else finding
+                for finding in result.findings
+            )
         )
 
     def _in_order_unit(self, aml):
         """A bill line's quantity and unit price in its order line's unit, as
         Decimals: converted by Odoo's units of measure, without rounding (a
         line without an order line keeps its own)."""
-        unit, order_unit = aml.product_uom_id, aml.purchase_line_id.product_uom
+        order_line = aml.purchase_line_id or aml.fih_price_adjusted_line_id
+        unit, order_unit = aml.product_uom_id, order_line.product_uom
         if not (unit and order_unit) or unit == order_unit:
             return to_decimal(aml.quantity), to_decimal(aml.price_unit)
         return (

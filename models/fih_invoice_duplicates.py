@@ -1,58 +1,78 @@
+from datetime import timedelta
+
 from odoo import models
 
 from ..exceptions import FihBusinessException
+from ..lib.document_numbers import normalise
 
 MOVE = "account.move"
 
 
 class FihInvoiceDuplicates(models.AbstractModel):
-    """Duplicate detection for incoming bills: the same supplier's number, or
-    the same amount on the same date."""
+    """Duplicate detection for incoming bills: the same supplier's number
+    however it is written is refused; the same amount about the same date is
+    held for a person to decide."""
 
     _inherit = "fih.invoice.handler"
 
-    def _check_duplicates(self, company, partner, move_type, data, exclude=None):
-        Move = self.env[MOVE]
-        common = [
+    def _same_supplier_domain(self, company, partner, move_type, exclude):
+        return [
             ("company_id", "=", company.id),
             ("move_type", "=", move_type),
             ("commercial_partner_id", "=", partner.commercial_partner_id.id),
             ("state", "!=", "cancel"),
             ("id", "not in", exclude.ids if exclude else []),
         ]
-        same_number = Move.search(
-            common + [("ref", "=ilike", self._like_literal(data["invoice_number"]))],
+
+    def _check_duplicate_number(self, company, partner, move_type, data, exclude=None):
+        """Refuse a document whose number the supplier already used, compared
+        without case, spaces, punctuation or leading zeros."""
+        key = normalise(data["invoice_number"])
+        if not key:
+            return
+        same_number = self.env[MOVE].search(
+            self._same_supplier_domain(company, partner, move_type, exclude)
+            + [("fih_ref_key", "=", key)],
             limit=1,
         )
         if same_number:
             raise FihBusinessException(
                 self.env._(
                     "Duplicate invoice: %(supplier)s's number %(number)s is already "
-                    "recorded as %(bill)s. The document was not created.",
+                    "recorded as %(bill)s (number %(other)s; numbers are compared "
+                    "without case, spaces, punctuation or leading zeros). The "
+                    "document was not created.",
                     supplier=partner.display_name,
                     number=data["invoice_number"],
                     bill=same_number.display_name,
+                    other=same_number.ref,
                 )
             )
-        same_amount = Move.search(
-            common
+
+    def _near_duplicate_findings(self, bill):
+        """A bill of the same supplier for the same amount, invoiced within the
+        company's number of days, unless a person said it is not a duplicate."""
+        company = bill.company_id
+        if (
+            not company.fih_near_duplicate_check
+            or bill.fih_duplicate_reviewed
+            or not bill.invoice_date
+        ):
+            bill.fih_duplicate_of_id = False
+            return []
+        days = timedelta(days=max(company.fih_near_duplicate_days, 0))
+        other = self.env[MOVE].search(
+            self._same_supplier_domain(company, bill.partner_id, bill.move_type, bill)
             + [
-                ("invoice_date", "=", data["invoice_date"]),
-                ("amount_total", "=", data["amount_total"]),
+                ("currency_id", "=", bill.currency_id.id),
+                ("amount_total", "=", bill.currency_id.round(bill.amount_total)),
+                ("invoice_date", ">=", bill.invoice_date - days),
+                ("invoice_date", "<=", bill.invoice_date + days),
+                ("fih_duplicate_reviewed", "=", False),
             ],
+            order="invoice_date, id",
             limit=1,
         )
-        if same_amount:
-            raise FihBusinessException(
-                self.env._(
-                    "Possible duplicate invoice: %(supplier)s already has %(bill)s "
-                    "(number %(other)s) for the same amount %(amount)s on the same "
-                    "date %(date)s. The document was not created; if it is a "
-                    "genuine second invoice, record it in Odoo by hand.",
-                    supplier=partner.display_name,
-                    bill=same_amount.display_name,
-                    other=same_amount.ref or "-",
-                    amount=data["amount_total"],
-                    date=data["invoice_date"],
-                )
-            )
+        if bill.fih_duplicate_of_id != other:
+            bill.fih_duplicate_of_id = other
+        return [bill._fih_duplicate_finding(other)] if other else []

@@ -3,7 +3,6 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from ..exceptions import FihBusinessException, FihSkipped
 
@@ -14,10 +13,12 @@ class FihInvoiceHandler(models.AbstractModel):
     """``invoice.upsert``: approved invoices and credit notes from the AP tool
     become vendor bills and refunds linked to their purchase order.
 
-    Before posting, every bill passes the three-way match, the tax check, the
-    currency and period-lock checks; one failure and the bill stays in draft
-    with an activity that shows the figures compared. Duplicates (same
-    supplier and number, or same amount and date) are not created at all.
+    Before posting, every bill passes the three-way match, the tax, price
+    precision, exchange rate and possible-duplicate checks; one failure and
+    the bill stays in draft with an activity that shows the figures compared.
+    A second document with the same supplier's number is not created at all.
+    Bills that pass are posted or left in draft for approval as the posting
+    policy of the backend and the supplier says.
     """
 
     _name = "fih.invoice.handler"
@@ -65,8 +66,9 @@ class FihInvoiceHandler(models.AbstractModel):
             "in_refund" if data["document_type"] == "credit_note" else "in_invoice"
         )
         currency = self._currency(data["currency"])
-        self._check_duplicates(company, partner, move_type, data, exclude=bill)
+        self._check_duplicate_number(company, partner, move_type, data, exclude=bill)
         lines, codes_by_tax = self._lines(backend, company, order, data, cache, partner)
+        self._mark_price_adjustments(data, lines)
         values = {
             "move_type": move_type,
             "partner_id": partner.id,
@@ -77,8 +79,6 @@ class FihInvoiceHandler(models.AbstractModel):
             "invoice_origin": order.name or False,
             "fih_external_total": data["amount_total"],
         }
-        if data.get("due_date"):
-            values["invoice_date_due"] = data["due_date"]
         if bill:
             bill.write({**values, "invoice_line_ids": [fields.Command.clear()]})
             bill.write({"invoice_line_ids": [fields.Command.create(v) for v in lines]})
@@ -98,17 +98,10 @@ class FihInvoiceHandler(models.AbstractModel):
                 )
             )
             operation = "created"
+        self._keep_due_date(bill, order, data)
         findings = self._findings(bill, order, data, codes_by_tax)
-        if not findings and backend.bill_posting == "post":
-            try:
-                # Odoo may refuse after it has set the state: undo it all
-                with self.env.cr.savepoint():
-                    bill.action_post()
-            except UserError as exc:
-                bill.invalidate_recordset()
-                findings.append(
-                    self.env._("Odoo refused to post the bill: %s", exc.args[0])
-                )
+        if not findings:
+            findings += self._post_or_keep(backend, bill, order, partner)
         self._record_checks(backend, bill, findings)
         self._bind(backend, message, "invoice", data["external_id"], bill, data)
         if findings:
@@ -178,6 +171,19 @@ class FihInvoiceHandler(models.AbstractModel):
             where = self.env._("Invoice line %(line)s", line=item["line_id"])
             return self._unit(item["uom"], product, where)
         return order_line.product_uom or product.uom_po_id
+
+    def _mark_price_adjustments(self, data, lines):
+        """Lines the document marks as price adjustments (rebates) keep their
+        order line in the hub's own field, not as an invoiced quantity: Odoo
+        would lower the quantity billed on the order by the refunded units and
+        make them billable again."""
+        adjusted = {
+            item["line_id"] for item in data["lines"] if item.get("price_adjustment")
+        }
+        for values in lines:
+            if values["fih_external_line_id"] in adjusted:
+                values["fih_price_adjusted_line_id"] = values["purchase_line_id"]
+                values["purchase_line_id"] = False
 
     def _record_checks(self, backend, bill, findings):
         reason = "\n".join(findings) or False

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
 from ..lib import units
 from ..lib.ordering import parse_timestamp, stale_reason
+from ..lib.price_precision import price_loss
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
 _PERCENT_CODE = re.compile(r"^[A-Z]*?(\d+(?:\.\d+)?)(?:-[A-Z]+)?$")
@@ -395,3 +396,31 @@ class FihProcureToPayHandler(models.AbstractModel):
                 )
             )
         return unit._compute_quantity(quantity, to_unit, rounding_method="HALF-UP")
+
+    @api.model
+    def _price_precision_findings(self, currency, lines):
+        """Sentences for the unit prices of canonical ``lines`` that Odoo would
+        round so that an amount changes, and what to do about it; none when
+        every price is kept as stated."""
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        losses = [
+            price_loss(
+                line["line_id"],
+                line["quantity"],
+                line["unit_price"],
+                digits,
+                currency.decimal_places,
+            )
+            for line in lines
+        ]
+        losses = [loss for loss in losses if loss]
+        if not losses:
+            return []
+        return [loss.message for loss in losses] + [
+            self.env._(
+                "Unit prices are never rounded silently: raise the Product Price "
+                "precision to %(digits)s decimals (Settings > Technical > Database "
+                "Structure > Decimal Accuracy), then process the document again.",
+                digits=max(loss.decimals for loss in losses),
+            )
+        ]

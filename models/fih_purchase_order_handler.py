@@ -66,6 +66,15 @@ class FihPurchaseOrderHandler(models.AbstractModel):
             )
         partner = self._supplier(backend, data["supplier_external_id"])
         currency = self._currency(data["currency"])
+        rounded = self._price_precision_findings(currency, data["lines"])
+        if rounded:
+            raise FihBusinessException(
+                self.env._(
+                    "Order %(order)s is not created or changed: %(reasons)s",
+                    order=data["external_id"],
+                    reasons=" ".join(rounded),
+                )
+            )
         lines = [
             self._line_values(backend, company, line, partner) for line in data["lines"]
         ]

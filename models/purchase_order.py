@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 # a confirmed order's changes that matter to the procurement platform
 ORDER_FIELDS = {"order_line", "partner_id", "date_planned", "currency_id", "notes"}
@@ -45,4 +45,16 @@ class PurchaseOrder(models.Model):
                 "purchase_order.changed",
                 self.filtered(lambda o: o.state in ("purchase", "done")),
             )
+        return result
+
+    @api.depends("order_line.fih_price_adjustment_line_ids.move_id")
+    def _compute_invoice(self):
+        # rebate credit notes are not linked as invoiced quantities: they are
+        # the order's documents all the same
+        result = super()._compute_invoice()
+        for order in self:
+            rebates = order.order_line.fih_price_adjustment_line_ids.move_id
+            if rebates - order.invoice_ids:
+                order.invoice_ids |= rebates
+                order.invoice_count = len(order.invoice_ids)
         return result

@@ -12,3 +12,11 @@ class PurchaseOrderLine(models.Model):
         help="Line number of the order in the procurement platform; receipts "
         "and invoices refer to it.",
     )
+    fih_price_adjustment_line_ids = fields.One2many(
+        "account.move.line",
+        "fih_price_adjusted_line_id",
+        string="Price adjustments",
+        readonly=True,
+        help="Credit note lines that lowered the price of this line (rebates) "
+        "without crediting a quantity.",
+    )

@@ -9,13 +9,16 @@ class ResCompany(models.Model):
         help="Three-way match: how much more than received (and ordered) may "
         "be invoiced, in percent. 0: not a unit more.",
     )
+    # the upper price tolerance: a price that costs the company more than
+    # ordered (an invoice above the order price, a credit note below it)
     fih_match_price_tolerance_percent = fields.Float(
-        string="Unit price tolerance (%)",
+        string="Upper unit price tolerance (%)",
         help="Three-way match: how much the invoiced unit price may exceed the "
-        "ordered one, in percent. Empty with no amount either: exact prices.",
+        "ordered one, in percent (on a credit note: how much lower the credited "
+        "price may be). Empty with no amount either: not a cent more.",
     )
     fih_match_price_tolerance_amount = fields.Float(
-        string="Line price tolerance (amount)",
+        string="Upper line price tolerance (amount)",
         help="Three-way match: how much more a line may cost than ordered, in "
         "the invoice currency. When both limits are set, both must hold.",
     )
@@ -29,4 +32,35 @@ class ResCompany(models.Model):
         string="Over-receipt tolerance (%)",
         help="Goods receipts from an integrated platform may exceed the "
         "ordered quantity by this percentage; beyond it they are refused.",
+    )
+    fih_match_price_lower_check = fields.Boolean(
+        string="Check prices below the order",
+        help="Three-way match: also hold a bill whose unit price is below the "
+        "ordered one (a credit note: above it) by more than the lower "
+        "tolerance. Off: a price in the company's favour is accepted.",
+    )
+    fih_match_price_lower_tolerance_percent = fields.Float(
+        string="Lower unit price tolerance (%)",
+        help="With the lower check on: how much the invoiced unit price may be "
+        "below the ordered one, in percent. Empty with no amount either: not a "
+        "cent less.",
+    )
+    fih_match_price_lower_tolerance_amount = fields.Float(
+        string="Lower line price tolerance (amount)",
+        help="With the lower check on: how much less a line may cost than "
+        "ordered, in the invoice currency. When both limits are set, both must "
+        "hold.",
+    )
+    fih_near_duplicate_check = fields.Boolean(
+        string="Hold possible duplicate bills",
+        default=True,
+        help="A bill from the same supplier for the same amount, dated within "
+        "the number of days set, is created in draft and held for a person, "
+        "who marks it 'Not a duplicate' when it is a genuine second invoice.",
+    )
+    fih_near_duplicate_days = fields.Integer(
+        string="Possible duplicates: days apart",
+        default=0,
+        help="How many days apart two invoice dates may be for the bills to be "
+        "possible duplicates; 0: the same date.",
     )

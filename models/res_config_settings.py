@@ -19,3 +19,18 @@ class ResConfigSettings(models.TransientModel):
     fih_over_receipt_tolerance = fields.Float(
         related="company_id.fih_over_receipt_tolerance", readonly=False
     )
+    fih_match_price_lower_check = fields.Boolean(
+        related="company_id.fih_match_price_lower_check", readonly=False
+    )
+    fih_match_price_lower_tolerance_percent = fields.Float(
+        related="company_id.fih_match_price_lower_tolerance_percent", readonly=False
+    )
+    fih_match_price_lower_tolerance_amount = fields.Float(
+        related="company_id.fih_match_price_lower_tolerance_amount", readonly=False
+    )
+    fih_near_duplicate_check = fields.Boolean(
+        related="company_id.fih_near_duplicate_check", readonly=False
+    )
+    fih_near_duplicate_days = fields.Integer(
+        related="company_id.fih_near_duplicate_days", readonly=False
+    )

@@ -34,6 +34,21 @@ class ResPartner(models.Model):
     fih_binding_count = fields.Integer(
         string="Integrations", compute="_compute_fih_binding_count"
     )
+    fih_bill_posting = fields.Selection(
+        [
+            ("backend", "Backend default"),
+            ("draft", "Always draft"),
+            ("post", "Post when checks pass"),
+        ],
+        string="Integration bill posting",
+        default="backend",
+        required=True,
+        help="Bills and credit notes of this supplier received from an "
+        "integration: follow the posting policy of the backend they come from, "
+        "always leave them in draft for approval, or post them when every check "
+        "passes (also without a purchase order). Set here, it wins over the "
+        "backend's policy. A bill that fails a check is never posted.",
+    )
 
     def init(self):
         # duplicate-supplier checks compare compacted VAT numbers

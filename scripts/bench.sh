@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks on one running Odoo (fresh database, prefork workers and the
 # queue_job runner), all traffic on 127.0.0.1.
-# Usage: scripts/bench.sh [all|intake|outbound|bi|bills] [args passed to the bench]
+# Usage: scripts/bench.sh [all|intake|outbound|bi|bills|worker-kill] [args passed to the bench]
+# (worker-kill is a fault test, not part of "all": it kills Odoo's workers)
 source "$(dirname "$0")/env.sh"
 
 WHICH=${1:-all}
@@ -10,6 +11,7 @@ WHICH=${1:-all}
 DB=${FIH_BENCH_DB:-fih_bench}
 PORT=${FIH_BENCH_PORT:-8269}
 WORKERS=${FIH_BENCH_WORKERS:-4}
+[ "$WHICH" = worker-kill ] && WORKERS=${FIH_BENCH_WORKERS:-2}
 
 ensure_postgres
 ensure_venv
@@ -67,4 +69,8 @@ fi
 if [ "$WHICH" = all ] || [ "$WHICH" = bills ]; then
     "$PY" bench/bench_p2p_bills.py --url "http://127.0.0.1:$PORT" --db "$DB" \
         --output bench/results/p2p_bills.json "$@"
+fi
+if [ "$WHICH" = worker-kill ]; then
+    "$PY" bench/fault_worker_kill.py --url "http://127.0.0.1:$PORT" --db "$DB" \
+        --odoo-pid "$odoo_pid" --output bench/results/worker_kill.json "$@"
 fi

@@ -13,6 +13,7 @@ from . import test_outbound_formats_and_auth
 from . import test_procure_to_pay
 from . import test_p2p_units_of_measure
 from . import test_p2p_payments
+from . import test_p2p_matching_and_posting
 from . import test_scheduled_pull
 from . import test_operations_cockpit
 from . import test_ownership_and_ordering

@@ -361,7 +361,7 @@ class TestProcureToPay(FihTransactionCase):
         self.assertIn("6", bill.fih_hold_reason)  # 15 % of 40
 
     @mute_logger(MAIL)
-    def test_a_duplicate_invoice_is_not_created(self):
+    def test_a_duplicate_number_is_refused_and_a_possible_duplicate_held(self):
         self.supplier_and_order()
         self.from_procurement(receipt_event(1, [("1", 10)]))
         self.from_ap(invoice_event(1, [("1", 5, 4.0)]))
@@ -370,10 +370,12 @@ class TestProcureToPay(FihTransactionCase):
         self.assertEqual((message.state, message.error_kind), ("failed", "business"))
         self.assertIn("Duplicate invoice", message.error_message)
         self.assertFalse(self.bill(2))
+        # same amount, same date, another number: created, held for a person
         same_amount = invoice_event(3, [("1", 5, 4.0)])
         message = self.from_ap(same_amount)
-        self.assertIn("Possible duplicate", message.error_message)
-        self.assertFalse(self.bill(3))
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.bill(3).state, "draft")
+        self.assertIn("Possible duplicate of", self.bill(3).fih_hold_reason)
 
     def test_a_credit_note_is_posted_as_a_refund_of_the_order(self):
         order = self.supplier_and_order()
@@ -466,7 +468,7 @@ class TestProcureToPay(FihTransactionCase):
         self.assertEqual(order.order_line.qty_received, 1)
         self.assertFalse(order.picking_ids)
 
-    def test_an_invoice_without_an_order_is_checked_and_posted(self):
+    def test_an_invoice_without_an_order_is_checked_and_left_for_approval(self):
         self.from_procurement(supplier_event(1))
         event = invoice_event(1, [(None, 2, 50.0)], purchase_order_external_id=None)
         del event["data"]["purchase_order_external_id"]
@@ -475,11 +477,16 @@ class TestProcureToPay(FihTransactionCase):
         message = self.from_ap(event)
         self.assertEqual(message.state, "done", message.error_message)
         bill = self.bill(1)
-        self.assertEqual((bill.state, bill.amount_total), ("posted", 115.0))
+        self.assertEqual((bill.state, bill.amount_total), ("draft", 115.0))
+        self.assertFalse(bill.fih_hold_reason)
         self.assertFalse(bill.invoice_line_ids.purchase_line_id)
+        # a backend that posts every bill passing the checks posts it
+        self.ap.bill_posting = "post"
+        self.from_ap(event | {"id": "evt-inv-1b"})
+        self.assertEqual((bill.state, bill.amount_total), ("posted", 115.0))
 
     @mute_logger(MAIL)
-    def test_a_bill_in_another_currency_or_a_locked_period_stays_in_draft(self):
+    def test_a_bill_without_exchange_rate_stays_in_draft_a_late_one_is_posted(self):
         self.supplier_and_order()
         self.from_procurement(receipt_event(1, [("1", 10)]))
         other = self.env.ref("base.EUR")
@@ -500,12 +507,17 @@ class TestProcureToPay(FihTransactionCase):
         self.env.invalidate_all()
         bill = self.bill(1)
         self.assertEqual(bill.state, "draft")
-        self.assertIn(f"Currency: the bill is in {other.name}", bill.fih_hold_reason)
+        self.assertIn(
+            f"Currency: no {other.name} exchange rate is recorded",
+            bill.fih_hold_reason,
+        )
+        bill.button_cancel()
         self.company.fiscalyear_lock_date = "2026-11-30"
         self.from_ap(invoice_event(2, [("1", 1, 4.0)]))
-        locked = self.bill(2)
-        self.assertEqual(locked.state, "draft")
-        self.assertIn("falls in a locked period", locked.fih_hold_reason)
+        late = self.bill(2)
+        self.assertEqual(late.state, "posted", late.fih_hold_reason)
+        self.assertEqual(str(late.invoice_date), "2026-11-26")
+        self.assertGreater(str(late.date), "2026-11-30")
 
     def test_a_cancellation_that_arrives_first_stops_the_late_order(self):
         self.from_procurement(supplier_event(1))

@@ -18,6 +18,7 @@ MODULES = [
     "prometheus",
     "ordering",
     "remittance",
+    "price_precision",
     "retry_policy",
     "secret_box",
     "standard_webhooks",

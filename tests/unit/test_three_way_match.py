@@ -82,6 +82,17 @@ def test_invoicing_before_anything_is_received_is_reported():
     )
 
 
+def test_products_billed_on_ordered_quantities_need_no_receipt():
+    order = _order(received=0, billing_control="ordered")
+    assert match(order, _invoice()).matched
+    assert _kinds(match(order, _invoice(quantity=11))) == ["over_invoiced_quantity"]
+
+
+def test_an_unknown_billing_control_is_refused():
+    with pytest.raises(ValueError, match="billing control of order line 1"):
+        OrderLine("1", ordered=1, unit_price=1, billing_control="delivered")
+
+
 def test_invoicing_more_than_received_is_reported():
     (finding,) = match(_order(received=6), _invoice()).findings
     assert finding.kind == "not_received"
@@ -135,11 +146,38 @@ def test_every_price_limit_that_is_set_must_hold():
     assert "up to 5 % and 2.00 on the line is accepted" in result.findings[0].message
 
 
-def test_a_lower_price_is_reported_too():
-    (finding,) = match(_order(), _invoice(unit_price="20")).findings
+def test_a_lower_price_is_accepted_unless_the_lower_tolerance_is_on():
+    assert match(_order(), _invoice(unit_price="20")).matched
+    lower = Tolerance(check_lower=True)
+    (finding,) = match(_order(), _invoice(unit_price="20"), tolerance=lower).findings
     assert "unit price 20.00 instead of 24.90 ordered (4.90 less per unit" in (
         finding.message
     )
+    assert finding.message.endswith("; no difference is accepted.")
+
+
+def test_the_lower_tolerance_has_its_own_limits():
+    # 2 % below the order: 0.498 less per unit
+    below = _invoice(unit_price="24.402")
+    assert match(_order(), below, tolerance=Tolerance(price_percent=5)).matched
+    one_percent = Tolerance(price_percent=5, check_lower=True, lower_percent=1)
+    (finding,) = match(_order(), below, tolerance=one_percent).findings
+    assert "(0.498 less per unit, 2 %), 4.98 less on the line; up to 1 % is " in (
+        finding.message
+    )
+    three_percent = Tolerance(check_lower=True, lower_percent=3)
+    assert match(_order(), below, tolerance=three_percent).matched
+    # the lower limits do not widen the upper side
+    above = _invoice(unit_price="25.398")
+    (finding,) = match(_order(), above, tolerance=three_percent).findings
+    assert finding.message.endswith("; no difference is accepted.")
+
+
+def test_an_amount_limit_on_the_lower_side_is_on_the_line():
+    tolerance = Tolerance(check_lower=True, lower_amount=5)
+    assert match(_order(), _invoice(unit_price="24.40"), tolerance=tolerance).matched
+    result = match(_order(), _invoice(unit_price="24.39"), tolerance=tolerance)
+    assert _kinds(result) == ["price_mismatch"]
 
 
 def test_prices_with_more_decimals_keep_them_and_the_currency_is_named():
@@ -198,11 +236,79 @@ def test_crediting_more_than_invoiced_is_reported():
     assert nothing.message.endswith("but nothing has been invoiced yet.")
 
 
-def test_credit_note_prices_are_checked_too():
+def test_a_credit_note_below_the_order_price_costs_the_company_and_is_reported():
     result = match(
-        _order(invoiced=10), _invoice(quantity=2, unit_price=30), credit_note=True
+        _order(invoiced=10), _invoice(quantity=2, unit_price=20), credit_note=True
+    )
+    (finding,) = result.findings
+    assert finding.kind == "price_mismatch"
+    assert "unit price 20.00 instead of 24.90 ordered (4.90 less per unit" in (
+        finding.message
+    )
+    assert finding.message.endswith("must be marked as a price adjustment.")
+    tolerance = Tolerance(price_percent=20)
+    assert match(
+        _order(invoiced=10),
+        _invoice(quantity=2, unit_price=20),
+        credit_note=True,
+        tolerance=tolerance,
+    ).matched
+
+
+def test_a_credit_note_above_the_order_price_is_on_the_lower_side():
+    order, credit = _order(invoiced=10), _invoice(quantity=2, unit_price=30)
+    assert match(order, credit, credit_note=True).matched
+    result = match(
+        order, credit, credit_note=True, tolerance=Tolerance(check_lower=True)
     )
     assert _kinds(result) == ["price_mismatch"]
+
+
+# -- price adjustments (rebates) -------------------------------------------------
+
+
+def _rebate(quantity=10, unit_price="0.40", line_id="R"):
+    return [
+        InvoiceLine(
+            line_id,
+            "1",
+            quantity=quantity,
+            unit_price=unit_price,
+            price_adjustment=True,
+        )
+    ]
+
+
+def test_a_rebate_on_invoiced_units_matches_without_a_price_check():
+    assert match(_order(invoiced=10), _rebate(), credit_note=True).matched
+
+
+def test_a_rebate_on_more_units_than_invoiced_is_reported():
+    (finding,) = match(_order(invoiced=6), _rebate(), credit_note=True).findings
+    assert finding.kind == "over_credited_quantity"
+    assert finding.message == (
+        "Order line 1: the price adjustment applies to 10 units but only 6 have "
+        "been invoiced."
+    )
+
+
+def test_a_rebate_larger_than_the_price_is_reported():
+    result = match(_order(invoiced=10), _rebate(unit_price=25), credit_note=True)
+    (finding,) = result.findings
+    assert finding.kind == "over_credited_price"
+    assert "lowers the price by 25.00 per unit, more than the 24.90 ordered" in (
+        finding.message
+    )
+
+
+def test_a_price_adjustment_on_an_invoice_is_reported():
+    (finding,) = match(_order(invoiced=10), _rebate()).findings
+    assert finding.kind == "adjustment_not_credit"
+
+
+def test_a_rebate_does_not_count_as_a_credited_quantity():
+    credit = [*_invoice(quantity=2, unit_price="24.90"), *_rebate(quantity=8)]
+    assert match(_order(invoiced=10), credit, credit_note=True).matched
 
 
 # -- input problems ------------------------------------------------------------

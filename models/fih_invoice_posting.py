@@ -1,0 +1,104 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class FihInvoicePosting(models.AbstractModel):
+    """What happens to a bill that passed every check: the posting policy of
+    the supplier and the backend, the document's own due date, and the date
+    Odoo books a late invoice on."""
+
+    _inherit = "fih.invoice.handler"
+
+    # -- posting policy --------------------------------------------------------------
+
+    def _posting_policy(self, backend, partner):
+        """``matched``, ``post`` or ``draft``, and who decided it: the
+        supplier's own setting wins over the backend's."""
+        supplier = partner.commercial_partner_id
+        if supplier.fih_bill_posting != "backend":
+            return supplier.fih_bill_posting, supplier.display_name
+        return backend.bill_posting, backend.name
+
+    def _post_or_keep(self, backend, bill, order, partner):
+        """Post a bill that passed every check, or leave it in draft for
+        approval with a note saying why; returns the findings of a refusal."""
+        policy, decided_by = self._posting_policy(backend, partner)
+        if policy == "draft":
+            bill.message_post(
+                body=self.env._(
+                    "Kept in draft for approval: the bill passed every check, and "
+                    "the integration bill posting of %s keeps every bill in draft.",
+                    decided_by,
+                )
+            )
+            return []
+        if policy == "matched" and not order:
+            bill.message_post(
+                body=self.env._(
+                    "Kept in draft for approval: the bill passed every check but "
+                    "refers to no purchase order, and the integration bill posting "
+                    "of %s only posts bills with a matching order.",
+                    decided_by,
+                )
+            )
+            return []
+        locked = bill._get_violated_lock_dates(
+            bill.invoice_date, bill._affect_tax_report()
+        )
+        try:
+            # Odoo may refuse after it has set the state: undo it all
+            with self.env.cr.savepoint():
+                bill.action_post()
+        except UserError as exc:
+            bill.invalidate_recordset()
+            return [self.env._("Odoo refused to post the bill: %s", exc.args[0])]
+        if locked:
+            bill.message_post(
+                body=self.env._(
+                    "The invoice date %(date)s falls in a locked period (locked up to "
+                    "%(lock)s): the bill is booked on %(booked)s, the first open "
+                    "date, and keeps its invoice date.",
+                    date=bill.invoice_date,
+                    lock=locked[-1][0],
+                    booked=bill.date,
+                )
+            )
+        return []
+
+    # -- due date ----------------------------------------------------------------------
+
+    def _agreed_payment_term(self, bill, order):
+        return (
+            order.payment_term_id
+            or bill.partner_id.commercial_partner_id.property_supplier_payment_term_id
+        )
+
+    def _keep_due_date(self, bill, order, data):
+        """The due date printed on the document is the one the bill keeps (a
+        payment term would recompute it); a note says when the agreed payment
+        term gives another date."""
+        term = self._agreed_payment_term(bill, order)
+        if not data.get("due_date"):
+            if not bill.invoice_payment_term_id and term:
+                bill.invoice_payment_term_id = term
+            return
+        due = fields.Date.to_date(data["due_date"])
+        # together, or the payment term computes the due date again
+        bill.write({"invoice_payment_term_id": False, "invoice_date_due": due})
+        if not term or not bill.invoice_date:
+            return
+        agreed = max(
+            (line._get_due_date(bill.invoice_date) for line in term.line_ids),
+            default=None,
+        )
+        if agreed and agreed != due:
+            bill.message_post(
+                body=self.env._(
+                    "Due date %(due)s kept as the supplier's document states it; the "
+                    "agreed payment term %(term)s would make the bill due on "
+                    "%(agreed)s.",
+                    due=due,
+                    term=term.display_name,
+                    agreed=agreed,
+                )
+            )
