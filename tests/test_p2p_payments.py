@@ -189,7 +189,9 @@ class TestP2PPayments(FihTransactionCase):
         return documents
 
     def free_bill(self, n, unit_price, quantity=2):
-        """Bill INV-n without an order: ``quantity`` x ``unit_price`` + 15 %."""
+        """Bill INV-n without an order: ``quantity`` x ``unit_price`` + 15 %,
+        posted by an AP tool trusted to post bills without an order."""
+        self.ap.bill_posting = "post"
         if not self.partners_by_external_id("SUP-000001"):
             self.from_procurement(supplier_event(1))
         event = invoice_event(n, [(None, quantity, unit_price)])
