@@ -75,6 +75,9 @@ class BillBench(BenchSession):
                 "name": "Benchmark AP tool",
                 "code": "bench-ap",
                 "kind": "ap_automation",
+                # the bills have no purchase order: an AP tool trusted to
+                # post them (the default keeps such bills for approval)
+                "bill_posting": "post",
                 "max_batch_events": 500,
                 "processing_batch_size": 50,
                 "retry_base_seconds": 1,

@@ -56,14 +56,21 @@ class WorkerKill(BenchSession):
         )
 
     def requests(self):
+        """Batches of distinct events, then 20 % of the events again in
+        batches of their own (a redelivery never repeats an id within one
+        request), all in shuffled order."""
         numbers = list(range(600_001, 600_001 + self.args.events))
         again = random.Random(7).sample(numbers, len(numbers) // 5)
-        events = [supplier_event(n) for n in numbers + again]
-        random.Random(11).shuffle(events)
         batch = self.args.batch
+        batches = []
+        for group in (numbers, again):
+            events = [supplier_event(n) for n in group]
+            random.Random(len(group)).shuffle(events)
+            batches += [events[i : i + batch] for i in range(0, len(events), batch)]
+        random.Random(11).shuffle(batches)
         return [
-            (self.path, json.dumps({"events": events[i : i + batch]}).encode(), None)
-            for i in range(0, len(events), batch)
+            (self.path, json.dumps({"events": events}).encode(), None)
+            for events in batches
         ], numbers
 
     def states(self):
