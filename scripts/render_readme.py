@@ -22,6 +22,7 @@ SECTIONS = [
     ("WEBHOOKS", "Webhook contract and processing"),
     ("CANONICAL", "Canonical model"),
     ("PROCURE_TO_PAY", "Procure-to-pay inbound flows"),
+    ("MONEY", "Money policies"),
     ("OUTBOUND", "Outbound synchronisation"),
     ("OPERATIONS", "Operations cockpit"),
     ("PUBLICATIONS", "Publications to reporting platforms"),
