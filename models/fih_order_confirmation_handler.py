@@ -140,12 +140,11 @@ class FihOrderConfirmationHandler(models.AbstractModel):
 
     def _findings(self, order, parts, data):
         """What the buyer must decide, one sentence each."""
-        _ = self.env._
         findings = []
         if data["status"] == "rejected":
-            findings.append(_("The supplier rejected the whole order."))
+            findings.append(self.env._("The supplier rejected the whole order."))
         for line, line_parts in parts.items():
-            label = _(
+            label = self.env._(
                 "Line %(line)s (%(product)s)",
                 line=line.fih_external_line_id,
                 product=line.name,
@@ -160,7 +159,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
             )
             if float_compare(rejected, 0, precision_rounding=rounding) > 0:
                 findings.append(
-                    _(
+                    self.env._(
                         "%(line)s: %(rejected)s %(unit)s of %(ordered)s rejected.",
                         line=label,
                         rejected=rejected,
@@ -172,7 +171,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                 delivered, line.product_qty, precision_rounding=rounding
             ):
                 findings.append(
-                    _(
+                    self.env._(
                         "%(line)s: the supplier confirms %(confirmed)s %(unit)s, "
                         "%(ordered)s were ordered.",
                         line=label,
@@ -187,7 +186,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                     price, line.price_unit
                 ):
                     findings.append(
-                        _(
+                        self.env._(
                             "%(line)s: confirmed at %(price)s %(currency)s instead "
                             "of %(ordered)s; the order keeps its price until you "
                             "change it.",
@@ -200,7 +199,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                 if part.get("substitute"):
                     substitute = part["substitute"]
                     findings.append(
-                        _(
+                        self.env._(
                             "%(line)s: the supplier offers %(item)s instead.",
                             line=label,
                             item=" ".join(
@@ -219,8 +218,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
     # -- telling people ---------------------------------------------------------
 
     def _part_text(self, line, part):
-        _ = self.env._
-        text = _(
+        text = self.env._(
             "line %(line)s: %(quantity)s %(unit)s %(status)s",
             line=line.fih_external_line_id,
             quantity=part["quantity"],
@@ -228,14 +226,13 @@ class FihOrderConfirmationHandler(models.AbstractModel):
             status=part["status"],
         )
         if part.get("delivery_date"):
-            text += _(", expected %s", part["delivery_date"])
+            text += self.env._(", expected %s", part["delivery_date"])
         if part.get("comments"):
             text += f" ({part['comments']})"
         return text
 
     def _summary(self, order, parts, data):
-        _ = self.env._
-        body = Markup("<p>%s</p>") % _(
+        body = Markup("<p>%s</p>") % self.env._(
             "Order confirmation %(reference)s of the supplier, %(date)s: %(status)s.",
             reference=data.get("supplier_reference") or data["external_id"],
             date=data["confirmation_date"],
@@ -251,13 +248,12 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                 Markup("<li>%s</li>") % escape(item) for item in items
             )
         if data.get("comments"):
-            body += Markup("<p>%s</p>") % _(
+            body += Markup("<p>%s</p>") % self.env._(
                 "The supplier's comments: %s", data["comments"]
             )
         return body
 
     def _tell_buyer(self, backend, order, findings, data):
-        _ = self.env._
         note = Markup("<ul>%s</ul>") % Markup("").join(
             Markup("<li>%s</li>") % escape(text) for text in findings
         )
@@ -269,7 +265,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
         ]
         if comments:
             note += Markup("<p>%s</p><ul>%s</ul>") % (
-                _("The supplier's comments:"),
+                self.env._("The supplier's comments:"),
                 Markup("").join(Markup("<li>%s</li>") % escape(c) for c in comments),
             )
         buyer = order.user_id
@@ -278,7 +274,7 @@ class FihOrderConfirmationHandler(models.AbstractModel):
             buyer = backend._exception_user()
         order.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=_("Supplier's confirmation: decide on %s", order.name),
+            summary=self.env._("Supplier's confirmation: decide on %s", order.name),
             note=note,
             user_id=buyer.id,
         )

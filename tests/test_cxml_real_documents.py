@@ -231,7 +231,7 @@ class TestPublicCxmlDocuments(CxmlCase):
                 notice,
                 b'deliveryDate="2000-10-18T09:00:00-08:00"',
                 b'deliveryDate="x"',
-                201,
+                406,
             ),
             (notice, b'shipmentID="S2-123"', b'shipmentID=" "', 406),
             (notice, b'orderID="DO1234"', b'orderID="DO1234" orderDate="never"', 201),
@@ -262,8 +262,10 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        procurement_secret = cls.secret
         cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
         cls.ap.cxml_shared_secret = "supplier-secret"
+        cls.secret = procurement_secret  # the webhooks of the procurement backend
         cls.paper = cls.env["product.product"].create(
             {
                 "name": "Paper A4",
@@ -276,7 +278,7 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
 
     def setUp(self):
         super().setUp()
-        self.receive(supplier_event(1))
+        self.assertEqual(self.receive(supplier_event(1)).status, 202)
         message = self.accepted(
             cxml_order_request(
                 "PO-1",
