@@ -162,6 +162,29 @@ class TestPublicCxmlDocuments(CxmlCase):
         self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
         self.assertEqual(picking.state, "assigned")
 
+    def test_a_goods_receipt_of_the_whole_order_must_count_its_lines(self):
+        """Only a ship notice may announce a whole order; a receipt counts."""
+        self.accepted(public_document("OrderRequest.xml"))
+        event = {
+            "id": "evt-gr-whole",
+            "type": "goods_receipt.upsert",
+            "occurred_at": "2000-10-18T10:00:00Z",
+            "data": {
+                "external_id": "GR-WHOLE",
+                "purchase_order_external_id": "DO1234",
+                "receipt_date": "2000-10-18",
+                "kind": "goods",
+                "whole_order": True,
+            },
+        }
+        self.assertEqual(self.receive(event).status, 202)
+        self.process()
+        message = self.messages(idempotency_key="evt-gr-whole")
+        self.assertEqual((message.state, message.error_kind), ("failed", "business"))
+        self.assertIn("without counting it", message.error_message)
+        order = self.order_by_reference("DO1234")
+        self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
+
     def test_the_handling_order_reaches_the_supplier_named_by_its_identity(self):
         message = self.accepted(public_document("OrderRequest-handling.xml"))
         self.assertEqual(message.state, "done", message.error_message)
