@@ -54,10 +54,10 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                     order_currency=order.currency_id.name,
                 )
             )
+        findings = self._findings(order, parts, data)  # refuses before writing
         for line, day in self._new_dates(parts):
             # Odoo's own update: open receipt moves get the new deadline
             line._update_date_planned(fields.Datetime.to_datetime(day))
-        findings = self._findings(order, parts, data)
         order.write(
             {"mail_reception_declined": True}
             if data["status"] == "rejected"
