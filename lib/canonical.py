@@ -30,6 +30,7 @@ OBJECT_TYPES = (
     "invoice",
     "payment",
     "cost_center",
+    "order_confirmation",
 )
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -423,7 +424,29 @@ def _payment_checks(document):
             )
 
 
-_EXTRA_CHECKS = {"supplier": _supplier_checks, "payment": _payment_checks}
+def _goods_receipt_checks(document):
+    """A receipt of the whole order has no lines: they would contradict it."""
+    if document.get("whole_order") is True and "lines" in document:
+        yield ["lines"], "must be left out when whole_order is true"
+
+
+def _order_confirmation_checks(document):
+    """Prices the supplier confirms need their currency."""
+    lines = document.get("lines")
+    priced = any(
+        isinstance(line, dict) and "unit_price" in line
+        for line in (lines if isinstance(lines, list) else ())
+    )
+    if priced and "currency" not in document:
+        yield ["currency"], "is required when a line states a unit price"
+
+
+_EXTRA_CHECKS = {
+    "supplier": _supplier_checks,
+    "payment": _payment_checks,
+    "goods_receipt": _goods_receipt_checks,
+    "order_confirmation": _order_confirmation_checks,
+}
 
 
 def validate(object_type, document, version=1):

@@ -22,10 +22,29 @@ from lxml import etree
 from . import units
 from .money import money, plain, price, round_half_up, to_decimal
 
-CXML_VERSION = "1.2.014"
-CXML_DOCTYPE = (
-    f'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/cXML.dtd">'
-)
+# the cXML version the hub declares unless a backend says otherwise
+CXML_VERSION = "1.2.063"
+_CXML_VERSION = re.compile(r"1\.2\.0[0-9]{2}")
+
+
+def cxml_doctype(version=CXML_VERSION):
+    """The DOCTYPE of a cXML document of ``version`` (the cXML.dtd it follows).
+
+    >>> cxml_doctype("1.2.050")
+    '<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.050/cXML.dtd">'
+    >>> cxml_doctype("2.0")
+    Traceback (most recent call last):
+    ...
+    ValueError: the cXML version must look like 1.2.063, not '2.0'
+    """
+    if not isinstance(version, str) or not _CXML_VERSION.fullmatch(version):
+        raise ValueError(f"the cXML version must look like 1.2.063, not {version!r}")
+    return (
+        f'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/{version}/cXML.dtd">'
+    )
+
+
+CXML_DOCTYPE = cxml_doctype()
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 USER_AGENT = "Finance Integration Hub"
@@ -137,16 +156,76 @@ def _check_sender(sender):
     return mode
 
 
-def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="new"):
-    """A cXML ``OrderRequest`` for the canonical purchase order ``po``.
+def _cxml_moment(day):
+    """A canonical date as the cXML date-time the DTD asks for (with a time
+    zone): the start of that day in UTC, so that readers keep the date."""
+    return f"{day}T00:00:00+00:00" if len(str(day)) == 10 else day
+
+
+def _bill_to(parent, po):
+    """``BillTo``: the buying company, with its postal address when complete
+    (cXML needs a street, a city and a country for one)."""
+    bill_to = po.get("bill_to") or {}
+    if not bill_to.get("name"):
+        raise ValueError(
+            f"purchase order {po.get('external_id')!r} misses bill_to (the buying "
+            "company and its invoice address), which cXML requires"
+        )
+    address = _sub(_sub(parent, "BillTo"), "Address")
+    _sub(address, "Name", bill_to["name"], "the bill-to name").set(XML_LANG, "en")
+    if bill_to.get("street") and bill_to.get("city") and bill_to.get("country_code"):
+        postal = _sub(address, "PostalAddress")
+        for key in ("street", "street2"):
+            if bill_to.get(key):
+                _sub(postal, "Street", bill_to[key], "the bill-to street")
+        _sub(postal, "City", bill_to["city"], "the bill-to city")
+        if bill_to.get("state_code"):
+            _sub(postal, "State", bill_to["state_code"], "the bill-to state")
+        if bill_to.get("zip"):
+            _sub(postal, "PostalCode", bill_to["zip"], "the bill-to postal code")
+        _sub(
+            postal,
+            "Country",
+            bill_to["country_code"],
+            "the bill-to country",
+            isoCountryCode=bill_to["country_code"],
+        )
+    if bill_to.get("email"):
+        _sub(address, "Email", bill_to["email"], "the bill-to e-mail")
+
+
+def _classification(parent, line, label):
+    classification = line.get("classification") or {}
+    if not classification.get("domain") or not classification.get("code"):
+        raise ValueError(
+            f"{label} has no classification (such as its UNSPSC code), which "
+            "cXML requires"
+        )
+    _sub(
+        parent,
+        "Classification",
+        classification["code"],
+        f"the classification of {label}",
+        domain=classification["domain"],
+    )
+
+
+def render_cxml_order_request(
+    po, *, payload_id, timestamp, sender, operation="new", version=CXML_VERSION
+):
+    """A cXML ``OrderRequest`` for the canonical purchase order ``po``, valid
+    against the cXML.dtd of ``version`` (which its DOCTYPE declares).
 
     ``sender`` holds ``from_domain``, ``from_identity``, ``to_domain``,
     ``to_identity``, ``sender_domain``, ``sender_identity``, ``shared_secret``
     and optionally ``deployment_mode`` (production, the default, or test).
     ``operation`` is the cXML order type: new, update or delete.
-    A line whose ``line_id`` is not a whole number gets its position as
-    ``lineNumber``; a line without ``product_code`` uses its ``line_id`` as
-    ``SupplierPartID`` (cXML requires one).
+    The DTD requires a ``BillTo`` (from ``bill_to``), a ``Classification``
+    per item (from the line's ``classification``) and a Description per
+    accounting segment (the line's ``cost_center_name``, else its code).
+    Dates become date-times at midnight UTC. A line whose ``line_id`` is not
+    a whole number gets its position as ``lineNumber``; a line without
+    ``product_code`` uses its ``line_id`` as ``SupplierPartID``.
     """
     if operation not in CXML_OPERATIONS:
         raise ValueError(
@@ -154,6 +233,7 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
         )
     if not payload_id or not timestamp:
         raise ValueError("a cXML message needs a payloadID and a timestamp")
+    doctype = cxml_doctype(version)
     mode = _check_sender(sender)
     _required(po, "external_id", "currency", "order_date")
     lines = _lines(po)
@@ -183,11 +263,12 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
         "OrderRequestHeader",
         field="the order",
         orderID=po["external_id"],
-        orderDate=po["order_date"],
+        orderDate=_cxml_moment(po["order_date"]),
         type=operation,
     )
     total = sum((amount for *_rest, amount in lines), Decimal(0))
     _sub(_sub(order_header, "Total"), "Money", money(total), currency=currency)
+    _bill_to(order_header, po)
 
     for index, line, quantity, unit_price, amount in lines:
         line_id = str(line.get("line_id") or index)
@@ -200,7 +281,10 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
             lineNumber=line_id if line_id.isdigit() else str(index),
         )
         if line.get("requested_date"):
-            item.set("requestedDeliveryDate", _text(line["requested_date"], label))
+            item.set(
+                "requestedDeliveryDate",
+                _text(_cxml_moment(line["requested_date"]), label),
+            )
         item_id = _sub(item, "ItemID")
         _sub(item_id, "SupplierPartID", line.get("product_code") or line_id, label)
         detail = _sub(item, "ItemDetail")
@@ -219,6 +303,7 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
             units.unit_code(line.get("uom")),
             f"the unit of {label}",
         )
+        _classification(detail, line, label)
         if line.get("cost_center"):
             distribution = _sub(item, "Distribution")
             accounting = _sub(distribution, "Accounting", name="CostCenter")
@@ -226,9 +311,15 @@ def render_cxml_order_request(po, *, payload_id, timestamp, sender, operation="n
                 accounting, "AccountingSegment", field=label, id=line["cost_center"]
             )
             _sub(segment, "Name", "Cost center").set(XML_LANG, "en")
+            _sub(
+                segment,
+                "Description",
+                line.get("cost_center_name") or line["cost_center"],
+                f"the cost center of {label}",
+            ).set(XML_LANG, "en")
             charge = _sub(distribution, "Charge")
             _sub(charge, "Money", money(amount), currency=currency)
-    return serialize(root, CXML_DOCTYPE)
+    return serialize(root, doctype)
 
 
 # -- UBL -----------------------------------------------------------------------

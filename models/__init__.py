@@ -40,6 +40,7 @@ from . import fih_supplier_handler
 from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
 from . import fih_ship_notice_handler
+from . import fih_order_confirmation_handler
 from . import fih_invoice_handler
 from . import fih_invoice_duplicates
 from . import fih_invoice_checks

@@ -4,7 +4,7 @@ from typing import NamedTuple
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from ..lib import circuit_breaker
+from ..lib import circuit_breaker, outbound_formats
 from ..lib.retry_policy import RetryPolicy
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
@@ -314,6 +314,15 @@ class FihBackend(models.Model):
     binding_count = fields.Integer(compute="_compute_binding_count")
     mapping_ids = fields.One2many("fih.mapping", "backend_id", string="Mappings")
     mapping_count = fields.Integer(compute="_compute_mapping_count")
+    cxml_version = fields.Char(
+        string="cXML Version",
+        default=outbound_formats.CXML_VERSION,
+        required=True,
+        tracking=True,
+        help="cXML version the orders sent to this system declare (their DOCTYPE "
+        "names its cXML.dtd), such as 1.2.050 or 1.2.063. Use the version the "
+        "receiving network supports.",
+    )
 
     _sql_constraints = [
         ("code_uniq", "unique(code)", "Another backend already uses this code."),
@@ -550,3 +559,17 @@ class FihBackend(models.Model):
         )
         action["domain"] = [("backend_id", "=", self.id)]
         return action
+
+    @api.constrains("cxml_version")
+    def _check_cxml_version(self):
+        for backend in self:
+            try:
+                outbound_formats.cxml_doctype(backend.cxml_version)
+            except ValueError:
+                raise ValidationError(
+                    self.env._(
+                        "The cXML version '%s' is not valid: write it as the cXML "
+                        "standard numbers its versions, such as 1.2.063.",
+                        backend.cxml_version,
+                    )
+                ) from None

@@ -102,6 +102,45 @@ class FihCanonicalExport(models.AbstractModel):
         account = self.env["account.analytic.account"].browse(account_id)
         return account.code or account.name
 
+    def _cost_center_name(self, analytic_distribution):
+        if not analytic_distribution:
+            return None
+        account_id = int(next(iter(analytic_distribution)).split(",")[0])
+        return self.env["account.analytic.account"].browse(account_id).name or None
+
+    def _classification(self, category, backend):
+        """The UNSPSC code of the product category or its nearest parent
+        (cross-reference table 'unspsc'), else the category's full name in
+        the domain 'custom'."""
+        value_map = self.env["fih.value.map"]
+        current = category
+        while current:
+            code = value_map._external_value_for("unspsc", current, backend)
+            if code:
+                return {"domain": "UNSPSC", "code": code}
+            current = current.parent_id
+        return (
+            {"domain": "custom", "code": category.complete_name} if category else None
+        )
+
+    def _bill_to(self, company):
+        """The buying company at its invoice address."""
+        address = self.env["res.partner"].browse(
+            company.partner_id.address_get(["invoice"])["invoice"]
+        )
+        return _drop_empty(
+            {
+                "name": company.name,
+                "street": address.street or None,
+                "street2": address.street2 or None,
+                "zip": address.zip or None,
+                "city": address.city or None,
+                "state_code": address.state_id.code or None,
+                "country_code": address.country_id.code or None,
+                "email": address.email or None,
+            }
+        )
+
     def _purchase_order(self, order, backend):
         lines = order.order_line.filtered(lambda line: not line.display_type)
         return _drop_empty(
@@ -126,11 +165,18 @@ class FihCanonicalExport(models.AbstractModel):
                             "cost_center": self._cost_center_code(
                                 line.analytic_distribution
                             ),
+                            "cost_center_name": self._cost_center_name(
+                                line.analytic_distribution
+                            ),
                             "requested_date": _date(line.date_planned),
+                            "classification": self._classification(
+                                line.product_id.categ_id, backend
+                            ),
                         }
                     )
                     for line in lines
                 ],
+                "bill_to": self._bill_to(order.company_id),
                 **self._common(order, order.company_id),
             }
         )

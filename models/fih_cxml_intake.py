@@ -96,6 +96,10 @@ class FihCxmlIntake(models.AbstractModel):
                 "Withdrawing an invoice or a receipt is not accepted; send a credit "
                 "memo or a correcting document.",
             )
+        try:
+            cxml.checked(converted)
+        except cxml.CXMLError as exc:
+            return self._answer(exc.status_code, str(exc))
         # a ship notice announces a delivery; only a receipt receives
         event_type = (
             "ship_notice.upsert"

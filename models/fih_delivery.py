@@ -98,7 +98,16 @@ class FihDelivery(models.AbstractModel):
             )
         if isinstance(exc, UserError):  # e.g. a secret that cannot be decrypted
             return delivery_policy.Outcome("retry", str(exc), None)
-        if isinstance(exc, ValueError | KeyError | TypeError):
+        if isinstance(exc, ValueError):  # the renderers say what is missing
+            return delivery_policy.Outcome(
+                "permanent",
+                self.env._(
+                    "The message could not be put in the receiver's format: %s.",
+                    exc,
+                ),
+                None,
+            )
+        if isinstance(exc, KeyError | TypeError):
             return delivery_policy.Outcome(
                 "permanent",
                 self.env._(
@@ -198,6 +207,7 @@ class FihDelivery(models.AbstractModel):
                 timestamp=envelope["occurred_at"],
                 sender=self._cxml_sender(backend),
                 operation=operation,
+                version=backend.cxml_version or outbound_formats.CXML_VERSION,
             )
             return body, "text/xml; charset=utf-8"
         if subscription_format == "ubl_order":

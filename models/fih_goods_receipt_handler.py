@@ -19,6 +19,17 @@ class FihGoodsReceiptHandler(models.AbstractModel):
         if binding:
             self._already_applied(binding, data, self.env._("Receipt"))
         order = self._purchase_order(backend, data["purchase_order_external_id"])
+        if data.get("whole_order"):
+            # only a ship notice may announce a whole order: a receipt counts
+            raise FihBusinessException(
+                self.env._(
+                    "Receipt %(receipt)s says the whole order %(order)s arrived "
+                    "without counting it; nothing was received. Send the quantities "
+                    "received per order line.",
+                    receipt=data["external_id"],
+                    order=order.name,
+                )
+            )
         if order.state not in ("purchase", "done"):
             raise FihBusinessException(
                 self.env._(

@@ -9,6 +9,8 @@ from ..lib.ordering import parse_timestamp, stale_reason
 from ..lib.price_precision import price_loss
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
+# a cXML network credential as an external id: <domain>:<identity>
+_CREDENTIAL = re.compile(r"^[A-Za-z][\w.-]*:(.+)$", re.S)
 _PERCENT_CODE = re.compile(r"^[A-Z]*?(\d+(?:\.\d+)?)(?:-[A-Z]+)?$")
 
 
@@ -148,9 +150,28 @@ class FihProcureToPayHandler(models.AbstractModel):
     # -- look-ups -------------------------------------------------------------
 
     @api.model
+    def _supplier_by_reference(self, backend, external_id):
+        """The supplier the cross-reference table 'suppliers' names for
+        ``external_id``: an entry of that exact id, else, for a network
+        credential ``<domain>:<identity>`` (cXML), of the identity alone."""
+        ValueMap = self.env["fih.value.map"]
+        candidates = [external_id]
+        credential = _CREDENTIAL.match(external_id)
+        if credential:
+            candidates.append(credential.group(1))
+        for candidate in candidates:
+            partner = ValueMap._record_for("suppliers", candidate, backend)
+            if partner and partner._name == "res.partner":
+                return partner.commercial_partner_id
+        return self.env["res.partner"]
+
+    @api.model
     def _supplier(self, backend, external_id):
-        """The bound supplier; missing means it has not arrived yet (retry)."""
-        partner = self._bound(backend, "supplier", external_id, "res.partner")
+        """The bound supplier, else the one the cross-reference table
+        'suppliers' names; missing means it has not arrived yet (retry)."""
+        partner = self._bound(
+            backend, "supplier", external_id, "res.partner"
+        ) or self._supplier_by_reference(backend, external_id)
         peppol = _PEPPOL_ID.match(external_id)
         if not partner and peppol:
             # a Peppol participant (scheme:number): the company's own number,
@@ -172,7 +193,9 @@ class FihProcureToPayHandler(models.AbstractModel):
             raise FihTransientError(
                 self.env._(
                     "Supplier %(supplier)s is not known yet from %(backend)s; the "
-                    "document waits for it and is retried automatically.",
+                    "document waits for it and is retried automatically. If the "
+                    "supplier exists in Odoo under another id, name it in the "
+                    "cross-reference table 'suppliers'.",
                     supplier=external_id,
                     backend=backend.name,
                 )

@@ -6,7 +6,8 @@ from ..exceptions import FihSkipped
 class FihShipNoticeHandler(models.AbstractModel):
     """``ship_notice.upsert``: the supplier announces a delivery. The order's
     receipt gets the expected date and a note; nothing is received, because
-    only the buyer's own receipt proves the goods arrived."""
+    only the buyer's own receipt proves the goods arrived. A notice of the
+    whole order (``whole_order``) announces everything the receipt waits for."""
 
     _name = "fih.ship.notice.handler"
     _inherit = ["fih.procure.to.pay.handler"]
@@ -25,13 +26,21 @@ class FihShipNoticeHandler(models.AbstractModel):
                 self.env._("Order %s has nothing left to receive.", order.name)
             )
         picking.scheduled_date = data["receipt_date"]
-        by_external_id = {line.fih_external_line_id: line for line in order.order_line}
-        lines = ", ".join(
-            f"{item['quantity']} x {by_external_id[item['po_line_id']].name}"
-            if item["po_line_id"] in by_external_id
-            else f"{item['quantity']} x line {item['po_line_id']}"
-            for item in data["lines"]
-        )
+        if data.get("whole_order"):
+            lines = self.env._(
+                "the whole order (%s)",
+                self._open_quantities(picking),
+            )
+        else:
+            by_external_id = {
+                line.fih_external_line_id: line for line in order.order_line
+            }
+            lines = ", ".join(
+                f"{item['quantity']} x {by_external_id[item['po_line_id']].name}"
+                if item["po_line_id"] in by_external_id
+                else f"{item['quantity']} x line {item['po_line_id']}"
+                for item in data["lines"]
+            )
         picking.message_post(
             body=self.env._(
                 "Shipment %(shipment)s announced by the supplier for %(date)s: "
@@ -42,3 +51,12 @@ class FihShipNoticeHandler(models.AbstractModel):
             )
         )
         return [(picking._name, picking.id, "updated")]
+
+    def _open_quantities(self, picking):
+        """What the receipt still waits for, in words: ``10.0 Units x Paper``."""
+        return ", ".join(
+            f"{move.product_uom_qty} {move.product_uom.name} x "
+            f"{move.purchase_line_id.name or move.product_id.display_name}"
+            for move in picking.move_ids
+            if move.state not in ("done", "cancel")
+        )

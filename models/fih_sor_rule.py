@@ -7,6 +7,7 @@ OBJECT_TYPES = [
     ("invoice", "Invoice / credit note"),
     ("payment", "Payment"),
     ("cost_center", "Cost center"),
+    ("order_confirmation", "Order confirmation"),
 ]
 
 

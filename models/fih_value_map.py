@@ -12,6 +12,7 @@ TARGET_MODELS = [
     ("res.company", "Company"),
     ("product.product", "Product"),
     ("res.partner", "Partner"),
+    ("product.category", "Product category"),
 ]
 
 
@@ -91,6 +92,20 @@ class FihValueMap(models.Model):
                 f"no entry for '{external_value}' in cross-reference table '{code}'"
             )
         return entry._canonical()
+
+    @api.model
+    def _external_value_for(self, code, record, backend):
+        """The external code of an Odoo ``record`` in table ``code`` (the
+        entry pointing to it, or whose canonical value is its name), or None:
+        what the hub writes for it in an outgoing document."""
+        table = self._find(code, backend)
+        for entry in table.entry_ids:
+            ref = entry.record_ref
+            if (ref and ref._name == record._name and ref.id == record.id) or (
+                entry.canonical_value and entry.canonical_value == record.display_name
+            ):
+                return entry.external_value
+        return None
 
     @api.model
     def _record_for(self, code, value, backend):

@@ -7,6 +7,8 @@ from . import test_bi_publication_datasets
 from . import test_bi_publication_governance
 from . import test_concurrent_redelivery
 from . import test_cxml_intake
+from . import test_cxml_real_documents
+from . import test_cxml_outbound_orders
 from . import test_mapping_governance
 from . import test_outbound_delivery
 from . import test_outbound_formats_and_auth

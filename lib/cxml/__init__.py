@@ -9,7 +9,12 @@ business document into the canonical model (``schemas/*.json``), ready for
 - ``OrderRequest`` (new, update, delete) -> purchase_order (``order``);
 - ``InvoiceDetailRequest`` (invoices, debit and credit memos, line or header
   level) -> invoice (``invoice``);
-- ``ShipNoticeRequest`` and ``ReceiptRequest`` -> goods_receipt (``receipt``).
+- ``ShipNoticeRequest`` and ``ReceiptRequest`` -> goods_receipt (``receipt``);
+- ``ConfirmationRequest`` -> order_confirmation (``confirmation``);
+- ``PaymentRemittanceRequest`` -> payment (``remittance``).
+
+Other document types are refused naming the type; :func:`checked` refuses a
+converted document the canonical schema does not accept.
 
 Every refusal is a :class:`CXMLError` with a sentence for the sender and the
 cXML status code to answer, which :func:`render_response` turns into the
@@ -17,7 +22,7 @@ cXML status code to answer, which :func:`render_response` turns into the
 shared secret out of what the hub stores.
 """
 
-from .converters import CONVERTERS, to_canonical
+from .converters import CONVERTERS, checked, to_canonical
 from .envelope import CXMLError, parse_envelope, redact_shared_secret
 from .reading import Converted
 from .response import STATUS_TEXTS, render_response

@@ -5,9 +5,11 @@ cancellations (delete) as OrderRequests; each becomes a canonical
 ``purchase_order`` ready for ``canonical.check``.
 """
 
+from decimal import Decimal
+
 from .. import units
 from ..canonical import put_optional
-from ..money import plain
+from ..money import money, plain, round_half_up
 from . import reading
 from .envelope import CXMLError, attribute, child, first_credential, text_of
 from .reading import Converted
@@ -17,7 +19,12 @@ ORDER_OPERATIONS = ("new", "update", "delete")
 ORDER_SUPPLIER_ROLES = ("supplierCorporate", "supplierAccount", "supplierMasterAccount")
 
 
-def _order_supplier(order, header):
+def credential_id(credential):
+    """A header credential as one external id: ``<domain>:<identity>``."""
+    return f"{credential.domain}:{credential.identity}"
+
+
+def _order_supplier(order, header, root):
     suppliers = list(
         dict.fromkeys(
             text_of(supplier)
@@ -35,10 +42,22 @@ def _order_supplier(order, header):
     for contact in header.iterfind("Contact"):
         if contact.get("role") in ORDER_SUPPLIER_ROLES and contact.get("addressID"):
             return contact.get("addressID").strip()
+    # the party the order is addressed to: the supplier
+    return credential_id(first_credential(root, "To"))
+
+
+def _classification(detail):
+    """The first Classification of an item, as ``{"domain", "code"}``."""
+    for element in detail.iterfind("Classification"):
+        code = text_of(element) or (element.get("code") or "").strip()
+        domain = (element.get("domain") or "").strip()
+        if code and domain:
+            return {"domain": domain, "code": code}
     return None
 
 
-def _order_line(item, position, currency, label):
+def _order_line(item, position, currency, label, default_date):
+    """The canonical line of an ``ItemOut`` and its exact amount (Decimal)."""
     line_id = reading.line_id(item, "lineNumber", position)
     what = f"line {line_id} of {label}"
     quantity = reading.number(item.get("quantity"), f"the quantity of {what}")
@@ -76,12 +95,67 @@ def _order_line(item, position, currency, label):
             reading.tax_details(item.find("Tax"), currency, what)
         ),
     )
-    put_optional(line, "cost_center", reading.cost_center(item))
-    if item.get("requestedDeliveryDate"):
+    cost_center, cost_center_name = reading.single_cost_center(item, what)
+    put_optional(line, "cost_center", cost_center)
+    if cost_center:
+        put_optional(line, "cost_center_name", cost_center_name)
+    requested = item.get("requestedDeliveryDate") or default_date
+    if requested:
         line["requested_date"] = reading.calendar_date(
-            item.get("requestedDeliveryDate"), f"the requested date of {what}"
+            requested, f"the requested date of {what}"
         )
-    return line
+    put_optional(line, "classification", _classification(detail))
+    amount = quantity * unit_price
+    if abs(amount) >= reading.MAX_FIGURE:
+        raise CXMLError(
+            f"{what} amounts to {plain(quantity)} x {plain(unit_price)}, too large "
+            "for a business document"
+        )
+    return line, amount
+
+
+def _stated_extras(order, header, currency, label):
+    """Tax and shipping the order states, in the header and on its items."""
+    extras = Decimal(0)
+    places = [(header, "the order")] + [
+        (item, f"line {reading.line_id(item, 'lineNumber', position)}")
+        for position, item in enumerate(order.iterfind("ItemOut"), start=1)
+    ]
+    for parent, where in places:
+        for name in ("Tax", "Shipping"):
+            figure = reading.amount(
+                parent,
+                f"{name}/Money",
+                f"the {name.lower()} of {where} of {label}",
+                currency,
+                required=False,
+            )
+            extras += figure or 0
+    return extras
+
+
+def _check_total(order, header, currency, amounts, label):
+    """The stated Total must be what the lines add up to: each line rounded
+    to cents, or the exact sum rounded once; with or without the tax and
+    shipping the order states."""
+    stated = reading.amount(header, "Total/Money", f"the total of {label}", currency)
+    rounded = sum((round_half_up(amount) for amount in amounts), Decimal(0))
+    exact = round_half_up(sum(amounts, Decimal(0)))
+    extras = _stated_extras(order, header, currency, label)
+    accepted = {rounded, exact, rounded + extras, exact + extras}
+    if stated in accepted:
+        return
+    with_extras = (
+        f" ({money(rounded + extras)} {currency} with the tax and shipping it "
+        "states)"
+        if extras
+        else ""
+    )
+    raise CXMLError(
+        f"the total of {label} is {money(stated)} {currency}, but its lines add up "
+        f"to {money(rounded)} {currency}{with_extras}; correct the total or the "
+        "lines and send the order again"
+    )
 
 
 def order_request_to_canonical(root, *, supplier_external_id=None):
@@ -91,29 +165,37 @@ def order_request_to_canonical(root, *, supplier_external_id=None):
     cXML has no approver: the order counts as approved by the system that
     sends it (the Sender credential), at the order date-time (or, without a
     time zone, the message timestamp). The supplier is the items'
-    ``SupplierID``, else the header Contact with a supplier role, unless the
-    caller passes ``supplier_external_id`` (known from the credentials).
+    ``SupplierID``, else the header Contact with a supplier role, else the
+    party the order is addressed to (the ``To`` credential, as
+    ``<domain>:<identity>``), unless the caller passes
+    ``supplier_external_id``. A stated Total the lines do not add up to is
+    refused, naming both figures; blanket orders are refused.
     """
     order = reading.request_body(root, "OrderRequest")
     header = child(order, "OrderRequestHeader", "the order header")
     order_id = attribute(header, "orderID", "the order header")
     label = f"the order {order_id}"
     operation = reading.operation(header, "type", ORDER_OPERATIONS, label)
+    if (header.get("orderType") or "").strip() == "blanket":
+        raise CXMLError(
+            f"{label} is a blanket order, a ceiling agreed with the supplier rather "
+            "than goods ordered; the hub takes regular and release orders"
+        )
     currency = reading.currency_of(header, "Total/Money", f"the total of {label}")
     order_date = reading.calendar_date(header.get("orderDate"), f"the date of {label}")
-    supplier = supplier_external_id or _order_supplier(order, header)
-    if not supplier:
-        raise CXMLError(
-            f"{label} does not name its supplier (ItemOut/SupplierID or a header "
-            "Contact with role supplierCorporate)"
+    supplier = supplier_external_id or _order_supplier(order, header, root)
+    priced = [
+        _order_line(
+            item, position, currency, label, header.get("requestedDeliveryDate")
         )
-    lines = [
-        _order_line(item, position, currency, label)
         for position, item in enumerate(order.iterfind("ItemOut"), start=1)
     ]
-    if not lines:
+    if not priced:
         raise CXMLError(f"{label} has no items (ItemOut)")
+    lines = [line for line, _amount in priced]
     reading.unique_line_ids(lines, label)
+    if operation != "delete":  # a cancellation commits nothing
+        _check_total(order, header, currency, [a for _l, a in priced], label)
     document = {
         "external_id": order_id,
         "supplier_external_id": supplier,

@@ -17,6 +17,7 @@ lib.cxml.envelope.CXMLError: the VAT21 tax of line 1 is in EUR, the document in 
 
 import datetime
 import re
+from decimal import Decimal
 from typing import NamedTuple
 
 from ..canonical import put_optional
@@ -26,6 +27,8 @@ from .envelope import CXMLError, attribute, child, text_of
 
 # TaxDetail exemptDetail -> the UBL category it means, for the same tax code
 EXEMPT_CATEGORIES = {"zeroRated": "Z", "exempt": "E"}
+# no business figure reaches a quadrillion; beyond, cents cannot be kept
+MAX_FIGURE = Decimal("1e15")
 
 
 class Converted(NamedTuple):
@@ -63,13 +66,26 @@ delete, not 'copy'
 
 
 def number(value, what):
-    """``value`` as a Decimal; ``what`` names it in the refusal."""
+    """``value`` as a Decimal; ``what`` names it in the refusal.
+
+    Figures of a quadrillion or more are refused: no order, invoice or
+    payment needs them, and they cannot be rounded to cents.
+
+    >>> number("1e15", "the quantity of line 1")
+    Traceback (most recent call last):
+    ...
+    lib.cxml.envelope.CXMLError: the quantity of line 1 is 1e15, too large for a \
+business document
+    """
     try:
-        return to_decimal(value, what)
+        figure = to_decimal(value, what)
     except ValueError:
         raise CXMLError(
             f"{what} must be a number such as 12.5, not {value!r}"
         ) from None
+    if abs(figure) >= MAX_FIGURE:
+        raise CXMLError(f"{what} is {value}, too large for a business document")
+    return figure
 
 
 def moment_of(value):
@@ -160,14 +176,58 @@ def _normalized(name):
     return re.sub(r"[^a-z]", "", (name or "").lower())
 
 
-def cost_center(item):
-    """The AccountingSegment id of the cost center, by Accounting or segment name."""
+def _cost_center_segments(item):
+    """``(id, description)`` of every cost-center segment of the item's
+    distributions: an ``AccountingSegment`` whose Accounting or Name says
+    cost center (its Description describes it), or an old-style ``Segment``
+    whose type says so (its description attribute describes it)."""
     for accounting in item.iterfind("Distribution/Accounting"):
         named = _normalized(accounting.get("name")) == "costcenter"
         for segment in accounting.iterfind("AccountingSegment"):
             if named or _normalized(text_of(segment.find("Name"))) == "costcenter":
-                return (segment.get("id") or "").strip() or None
+                yield (
+                    (segment.get("id") or "").strip(),
+                    description(segment.find("Description")),
+                )
+        for segment in accounting.iterfind("Segment"):
+            if named or _normalized(segment.get("type")) == "costcenter":
+                yield (
+                    (segment.get("id") or "").strip(),
+                    " ".join((segment.get("description") or "").split()),
+                )
+
+
+def cost_center(item):
+    """The id of the item's (first) cost center, None without one.
+
+    >>> from lxml import etree
+    >>> cost_center(etree.fromstring(
+    ...     '<ItemOut><Distribution><Accounting name="Acct"><Segment '
+    ...     'type="Cost Center" id="CC-7" description="Sales"/></Accounting>'
+    ...     '</Distribution></ItemOut>'))
+    'CC-7'
+    """
+    for code, _description in _cost_center_segments(item):
+        return code or None
     return None
+
+
+def single_cost_center(item, what):
+    """``(id, description)`` of the item's cost center, ``(None, "")``
+    without one; an item split over several cost centers is refused (a
+    canonical line is charged to one)."""
+    found = {}
+    for code, text in _cost_center_segments(item):
+        if not code:
+            raise CXMLError(f"a cost center of {what} has no id")
+        found.setdefault(code, text)
+    if len(found) > 1:
+        raise CXMLError(
+            f"{what} splits its cost over several cost centers "
+            f"({', '.join(found)}); the hub charges a line to one cost center: "
+            "send one line per cost center"
+        )
+    return next(iter(found.items()), (None, ""))
 
 
 def order_id(info, what):

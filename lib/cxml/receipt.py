@@ -26,14 +26,18 @@ def _receipt_line(po_line_id, quantity, uom, what):
 
 
 def _goods_receipt(root, kind, operation, external_id, order_id, date, lines):
-    """The canonical goods receipt read from the cXML request ``kind``."""
+    """The canonical goods receipt read from the cXML request ``kind``;
+    without lines, it covers the whole order."""
     document = {
         "external_id": external_id,
         "purchase_order_external_id": order_id,
         "receipt_date": date,
         "kind": "goods",
-        "lines": lines,
     }
+    if lines:
+        document["lines"] = lines
+    else:
+        document["whole_order"] = True
     reading.set_updated_at(document, root)
     document["extensions"] = {
         "cxml_payload_id": root.get("payloadID"),
@@ -46,10 +50,12 @@ def ship_notice_to_canonical(root):
     """A cXML ``ShipNoticeRequest`` (an actual shipment) as a goods receipt.
 
     The supplier announces what it shipped; the receipt is dated the
-    expected delivery date (else the shipment date). Planned shipments and
-    returns are refused. The external_id is ``<From identity>/<shipmentID>``
-    because shipment ids are only unique per supplier. A delete without
-    portions gives a document with the external_id only.
+    expected delivery date (else the shipment date). A portion without
+    items ships the whole referenced order (Fulfill DTD): the document then
+    has ``whole_order`` and no lines. Planned shipments and returns are
+    refused. The external_id is ``<From identity>/<shipmentID>`` because
+    shipment ids are only unique per supplier. A delete without portions
+    gives a document with the external_id only.
     """
     notice = reading.request_body(root, "ShipNoticeRequest")
     header = child(notice, "ShipNoticeHeader", "the ship notice header")
@@ -94,8 +100,7 @@ def ship_notice_to_canonical(root):
                 po_line_id, quantity, text_of(item.find("UnitOfMeasure")), what
             )
         )
-    if not lines:
-        raise CXMLError(f"{label} has no items (ShipNoticeItem)")
+    # (one order per notice: a portion without items is the whole order)
     date = reading.calendar_date(date, f"the delivery date of {label}")
     return _goods_receipt(
         root, "ShipNoticeRequest", operation, external_id, order_id, date, lines

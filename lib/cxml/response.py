@@ -41,7 +41,7 @@ def render_response(status_code, text, payload_id=None, *, timestamp=None):
     ...                       timestamp="2026-11-26T09:00:00+00:00").decode())
     ... # doctest: +NORMALIZE_WHITESPACE
     <?xml version="1.0" encoding="UTF-8"?>
-    <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
+    <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.063/cXML.dtd">
     <cXML payloadID="r-1@hub" timestamp="2026-11-26T09:00:00+00:00"
     xml:lang="en-US"><Response><Status code="406" text="Not Acceptable"
     xml:lang="en-US">line 2 has no quantity</Status></Response></cXML>

@@ -129,11 +129,11 @@ def test_the_cxml_doctype_is_accepted_but_never_fetched():
 def test_documents_the_hub_does_not_take_are_refused_readably():
     data = sample(
         "cxml_receipt",
-        (b"<ReceiptRequest>", b"<ConfirmationRequest>"),
-        (b"</ReceiptRequest>", b"</ConfirmationRequest>"),
+        (b"<ReceiptRequest>", b"<QuoteRequest>"),
+        (b"</ReceiptRequest>", b"</QuoteRequest>"),
     )
     envelope = parse_envelope(data)
-    with pytest.raises(CXMLError, match="does not accept cXML ConfirmationRequest"):
+    with pytest.raises(CXMLError, match="cannot process QuoteRequest documents; it"):
         to_canonical(envelope)
 
 

@@ -89,3 +89,29 @@ def test_receipts_the_hub_cannot_take_are_refused(old, new, reason):
 def test_receipt_delete_is_passed_on():
     root = sample_root("cxml_receipt", (b'operation="new"', b'operation="delete"'))
     assert receipt_to_canonical(root).operation == "delete"
+
+
+def test_a_ship_notice_portion_without_items_ships_the_whole_order():
+    data = sample("cxml_ship_notice")
+    start = data.index(b"<ShipNoticeItem ")
+    end = data.index(b"</ShipNoticePortion>")
+    document = valid(
+        ship_notice_to_canonical(parse_envelope(data[:start] + data[end:]).root)
+    )
+    assert document["whole_order"] is True
+    assert "lines" not in document
+    assert document["purchase_order_external_id"] == "PO-000001"
+    assert document["receipt_date"] == "2026-12-01"
+
+
+def test_a_goods_receipt_needs_lines_unless_it_covers_the_whole_order():
+    receipt = canonical.example("goods_receipt")
+    del receipt["lines"]
+    assert canonical.validate("goods_receipt", receipt) == [
+        {"path": "$.lines", "reason": "is required"}
+    ]
+    assert canonical.validate("goods_receipt", {**receipt, "whole_order": True}) == []
+    both = {**canonical.example("goods_receipt"), "whole_order": True}
+    assert canonical.validate("goods_receipt", both) == [
+        {"path": "$.lines", "reason": "must be left out when whole_order is true"}
+    ]

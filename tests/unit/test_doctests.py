@@ -6,6 +6,7 @@ import pytest
 MODULES = [
     "bi_datasets",
     "bi_encoding",
+    "cxml.converters",
     "cxml.envelope",
     "cxml.reading",
     "cxml.response",

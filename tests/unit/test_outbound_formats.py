@@ -31,8 +31,27 @@ NS = {"o": UBL[""], "cac": UBL["cac"], "cbc": UBL["cbc"]}
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
+# what the canonical export adds to an order for cXML (the DTD requires them)
+BILL_TO = {
+    "name": "Acme Belgium NV",
+    "street": "1 Rue Royale",
+    "zip": "1000",
+    "city": "Brussels",
+    "country_code": "BE",
+    "email": "ap@acme.example",
+}
+CLASSIFICATIONS = [
+    {"domain": "UNSPSC", "code": "14111507"},
+    {"domain": "custom", "code": "All / Food / Coffee"},
+]
+
+
 def _po(**changes):
     po = canonical.example("purchase_order")
+    po["bill_to"] = dict(BILL_TO)
+    for line, classification in zip(po["lines"], CLASSIFICATIONS, strict=True):
+        line["classification"] = dict(classification)
+    po["lines"][0]["cost_center_name"] = "Finance"
     po.update(changes)
     return po
 
@@ -84,13 +103,15 @@ def test_render_json_refuses_nan():
 # -- cXML ----------------------------------------------------------------------
 
 
-def test_cxml_starts_with_declaration_and_the_standard_doctype():
-    body = _cxml()
-    assert body.startswith(
+def test_cxml_starts_with_declaration_and_the_doctype_of_its_version():
+    assert _cxml().startswith(
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">\n'
+        b'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.063/cXML.dtd">\n'
         b"<cXML "
     )
+    assert b"/cXML/1.2.050/cXML.dtd" in _cxml(version="1.2.050")
+    with pytest.raises(ValueError, match="must look like 1.2.063, not '1.2'"):
+        _cxml(version="1.2")
 
 
 def test_cxml_order_request_from_the_canonical_example():
@@ -105,8 +126,13 @@ def test_cxml_order_request_from_the_canonical_example():
     assert root.find("Request").get("deploymentMode") == "test"
     header = root.find("Request/OrderRequest/OrderRequestHeader")
     assert header.get("orderID") == "PO-000001"
-    assert header.get("orderDate") == "2026-11-26"
+    assert header.get("orderDate") == "2026-11-26T00:00:00+00:00"
     assert header.get("type") == "new"
+    address = header.find("BillTo/Address")
+    assert address.findtext("Name") == "Acme Belgium NV"
+    assert address.findtext("PostalAddress/Street") == "1 Rue Royale"
+    assert address.find("PostalAddress/Country").get("isoCountryCode") == "BE"
+    assert address.findtext("Email") == "ap@acme.example"
     money = header.find("Total/Money")
     assert money.get("currency") == "EUR"
     assert money.text == str(_expected_total(po)) == "479.00"
@@ -119,8 +145,13 @@ def test_cxml_item_details():
     first, second = items
     assert first.get("quantity") == "10"
     assert first.get("lineNumber") == "1"
-    assert first.get("requestedDeliveryDate") == "2026-12-03"
+    assert first.get("requestedDeliveryDate") == "2026-12-03T00:00:00+00:00"
     assert first.findtext("ItemID/SupplierPartID") == "PAP-A4-80"
+    classification = first.find("ItemDetail/Classification")
+    assert (classification.get("domain"), classification.text) == (
+        "UNSPSC",
+        "14111507",
+    )
     assert first.findtext("ItemDetail/UnitPrice/Money") == "24.90"
     assert first.find("ItemDetail/Description").get(XML_LANG) == "en"
     assert first.findtext("ItemDetail/UnitOfMeasure") == "EA"
@@ -128,6 +159,11 @@ def test_cxml_item_details():
     assert first.find("Distribution/Accounting").get("name") == "CostCenter"
     assert segment.get("id") == "FIN-100"
     assert segment.findtext("Name") == "Cost center"
+    assert segment.findtext("Description") == "Finance"
+    # without a name, the cost center's code describes it
+    assert second.findtext("Distribution/Accounting/AccountingSegment/Description") == (
+        "OPS-200"
+    )
     assert first.findtext("Distribution/Charge/Money") == "249.00"
     assert second.get("quantity") == "12.5"
     assert second.findtext("ItemDetail/UnitOfMeasure") == "KGM"
@@ -156,7 +192,7 @@ def test_xml_special_characters_are_escaped_not_injected():
     body = _cxml(po)
     assert b"Bolts &lt;M8&gt; &amp; nuts" in body
     root = safe_xml.parse(body)
-    descriptions = [d.text for d in root.iter("Description")]
+    descriptions = [d.text for d in root.iterfind(".//ItemDetail/Description")]
     assert descriptions == [
         po["lines"][0]["description"],
         po["lines"][1]["description"],
@@ -226,6 +262,18 @@ def test_invalid_purchase_orders_give_readable_errors():
         _cxml(po)
     with pytest.raises(ValueError, match="misses: currency"):
         _cxml(_po(currency=""))
+    with pytest.raises(ValueError, match="misses bill_to .* which cXML requires"):
+        _cxml(_po(bill_to={}))
+    po = _po()
+    del po["lines"][1]["classification"]
+    with pytest.raises(ValueError, match="line 2 has no classification"):
+        _cxml(po)
+
+
+def test_a_bill_to_without_street_city_and_country_has_no_postal_address():
+    address = safe_xml.parse(_cxml(_po(bill_to={"name": "Acme", "city": "Gent"})))
+    address = address.find("Request/OrderRequest/OrderRequestHeader/BillTo/Address")
+    assert [element.tag for element in address] == ["Name"]
 
 
 def test_shared_secret_is_sent_but_redacted_for_the_log():
