@@ -76,10 +76,24 @@ class FihMessageProcessing(models.Model):
             try:
                 # read on this fresh cursor: the caller's snapshot may predate
                 # the messages
+                # the backend's company, and every company its entity codes
+                # route documents to (cross-reference table 'companies')
                 lock_cr.execute(
                     """
-                    SELECT DISTINCT company_id FROM fih_message
-                     WHERE id IN %s AND event_type IN %s ORDER BY company_id
+                    WITH serial AS (
+                        SELECT DISTINCT backend_id, company_id FROM fih_message
+                         WHERE id IN %s AND event_type IN %s
+                    )
+                    SELECT company_id FROM serial
+                     UNION
+                    SELECT split_part(e.record_ref, ',', 2)::int
+                      FROM serial
+                      JOIN fih_value_map v ON v.code = 'companies'
+                           AND (v.backend_id = serial.backend_id
+                                OR v.backend_id IS NULL)
+                      JOIN fih_value_map_entry e ON e.map_id = v.id
+                     WHERE e.record_ref LIKE 'res.company,%%'
+                     ORDER BY 1
                     """,
                     (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
                 )
@@ -95,14 +109,15 @@ class FihMessageProcessing(models.Model):
                 lock_cr.commit()
 
     def _process_in_transaction(self):
+        """Apply the batch in arrival order: consecutive messages of one event
+        type go to their flow together, and a change of type starts a new
+        run, so a bill never overtakes the receipt or order change that came
+        before it."""
         handlers = self.env["fih.handler"]._fih_handlers()
         outcomes = {}
-        by_type = {}
-        for message in self:
-            if message.event_type in handlers:
-                by_type.setdefault(message.event_type, self.browse())
-                by_type[message.event_type] |= message
-            else:
+        runs = []  # [(event type, messages)] in arrival order
+        for message in self.sorted("id"):
+            if message.event_type not in handlers:
                 outcomes[message.id] = FihPermanentError(
                     self.env._(
                         "No flow handles events of type '%(type)s'. Known types: "
@@ -111,7 +126,11 @@ class FihMessageProcessing(models.Model):
                         known=", ".join(sorted(handlers)),
                     )
                 )
-        for event_type, messages in by_type.items():
+            elif runs and runs[-1][0] == message.event_type:
+                runs[-1] = (message.event_type, runs[-1][1] | message)
+            else:
+                runs.append((message.event_type, message))
+        for event_type, messages in runs:
             handler = handlers[event_type]
             documents, refused = messages._prepare_documents(handler._fih_object_type)
             outcomes.update(refused)

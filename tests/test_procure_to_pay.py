@@ -224,6 +224,30 @@ class TestProcureToPay(FihTransactionCase):
         self.assertEqual(order.amount_untaxed, 140.0)
         self.assertEqual(len(order.picking_ids), 1)
 
+    def test_a_batch_is_applied_in_arrival_order_across_event_types(self):
+        """A bill that arrives after its receipt, in the same batch as a bill
+        of another order that came first, is matched against the receipt."""
+        self.supplier_and_order()
+        self.from_procurement(order_event(2))
+        batch = [
+            invoice_event(2, [("1", 5, 4.0)], order=2),
+            receipt_event(1, [("1", 10)]),
+            invoice_event(1, [("1", 10, 4.0)]),
+        ]
+        for event in batch:
+            self.in_company_currency(event)
+        self.assertEqual(self.receive({"events": batch}).status, 202)
+        self.process()
+        messages = self.messages().filtered(
+            lambda m: m.idempotency_key in {e["id"] for e in batch}
+        )
+        self.assertEqual(len(messages), 3)
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(self.bill(1).state, "posted", self.bill(1).fih_hold_reason)
+        self.assertEqual(self.bill(1).amount_total, 46.0)
+        self.assertEqual(self.bill(2).state, "draft")  # nothing received on PO-2
+        self.assertIn("received", self.bill(2).fih_hold_reason)
+
     def test_an_order_waits_for_its_supplier_when_it_arrives_first(self):
         message = self.from_procurement(order_event())
         self.assertEqual((message.state, message.error_kind), ("received", "transient"))
