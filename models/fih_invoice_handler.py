@@ -66,7 +66,8 @@ class FihInvoiceHandler(models.AbstractModel):
         )
         currency = self._currency(data["currency"])
         self._check_duplicates(company, partner, move_type, data, exclude=bill)
-        lines, codes_by_tax = self._lines(backend, company, order, data, cache, partner)
+        lines = self._lines(backend, company, order, data, cache, partner)
+        lines += self._charge_lines(backend, company, data, cache)
         values = {
             "move_type": move_type,
             "partner_id": partner.id,
@@ -98,7 +99,7 @@ class FihInvoiceHandler(models.AbstractModel):
                 )
             )
             operation = "created"
-        findings = self._findings(bill, order, data, codes_by_tax)
+        findings = self._findings(bill, order, data)
         if not findings and backend.bill_posting == "post":
             try:
                 # Odoo may refuse after it has set the state: undo it all
@@ -127,7 +128,7 @@ class FihInvoiceHandler(models.AbstractModel):
             for line in order.order_line
             if line.fih_external_line_id
         }
-        lines, codes_by_tax = [], {}
+        lines = []
         for item in data["lines"]:
             order_line = by_external_id.get(
                 item.get("po_line_id") or "", self.env["purchase.order.line"]
@@ -142,9 +143,9 @@ class FihInvoiceHandler(models.AbstractModel):
                         order=order.name or "-",
                     )
                 )
-            taxes = self._taxes(backend, company, item["tax_codes"], cache)
-            for tax, code in zip(taxes, item["tax_codes"], strict=False):
-                codes_by_tax[tax.id] = code
+            taxes, tax_codes = self._line_taxes(
+                backend, company, item, order_line, data, cache
+            )
             product = (
                 order_line.product_id
                 if order_line
@@ -158,6 +159,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     "quantity": item["quantity"],
                     "price_unit": item["unit_price"],
                     "tax_ids": [fields.Command.set(taxes.ids)],
+                    "fih_tax_codes": tax_codes,
                     "purchase_line_id": order_line.id or False,
                     "analytic_distribution": self._analytic_distribution(
                         company, item.get("cost_center")
@@ -166,7 +168,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     or False,
                 }
             )
-        return lines, codes_by_tax
+        return lines
 
     def _record_checks(self, backend, bill, findings):
         reason = "\n".join(findings) or False
