@@ -59,24 +59,20 @@ class FihInvoiceTaxes(models.AbstractModel):
     def _computed_taxes(self, bill):
         """Odoo's own computation of the bill's taxes (as if no amount had
         been set by hand), per tax code the supplier gave each line:
-        ``{code: {"amount", "base", "lines", "self_assessed", "taxes"}}`` with
+        ``{code: {"amount", "base", "lines", "self_assessed"}}`` with
         signed amounts in the bill's currency, positive for a tax charged
-        (credit notes too), and ``taxes`` the amount per Odoo tax. A reverse
-        charge's tax line and its opposite net to zero under their code."""
+        (credit notes too). A reverse charge's tax line and its opposite net
+        to zero under their code."""
         base_lines, _tax_lines = bill._get_rounded_base_and_tax_lines(
             round_from_tax_lines=False
         )
+        currency = bill.currency_id
         figures = {}
         for base_line in base_lines:
-            line = base_line["record"]
-            code_of = {}
-            for code, tax_id in (line.fih_tax_codes or {}).items():
-                code_of.setdefault(tax_id, code)
             counted = set()
             for tax_data in base_line["tax_details"]["taxes_data"]:
                 tax = tax_data["tax"]
-                group = tax_data.get("group") or tax
-                code = code_of.get(tax.id) or code_of.get(group.id) or tax.name
+                code = self._stated_code(base_line, tax_data)
                 figure = figures.setdefault(
                     code,
                     {
@@ -84,18 +80,31 @@ class FihInvoiceTaxes(models.AbstractModel):
                         "base": Decimal(0),
                         "lines": 0,
                         "self_assessed": False,
-                        "taxes": {},
                     },
                 )
-                amount = _decimal(tax_data["tax_amount_currency"])
-                figure["amount"] += amount
-                figure["taxes"][tax] = figure["taxes"].get(tax, Decimal(0)) + amount
+                figure["amount"] += _decimal(
+                    currency.round(tax_data["tax_amount_currency"])
+                )
                 figure["self_assessed"] |= tax.has_negative_factor
                 if code not in counted and not tax_data.get("is_reverse_charge"):
                     counted.add(code)
-                    figure["base"] += _decimal(tax_data["base_amount_currency"])
+                    # the line's own base: the lines are booked at their own
+                    # amount, without a global-rounding delta
+                    figure["base"] += _decimal(
+                        currency.round(tax_data["raw_base_amount_currency"])
+                    )
                     figure["lines"] += 1
         return figures
+
+    def _stated_code(self, base_line, tax_data):
+        """The code the document gave the line for this tax (the tax's name
+        for a tax no code names)."""
+        tax = tax_data["tax"]
+        group = tax_data.get("group") or tax
+        code_of = {}
+        for code, tax_id in (base_line["record"].fih_tax_codes or {}).items():
+            code_of.setdefault(tax_id, code)
+        return code_of.get(tax.id) or code_of.get(group.id) or tax.name
 
     # -- compared and booked ---------------------------------------------------------
 
@@ -112,45 +121,80 @@ class FihInvoiceTaxes(models.AbstractModel):
         figures = self._computed_taxes(bill)
         outcome = tax_check.reconcile_invoice_taxes(
             data,
-            {
-                code: {key: figure[key] for key in ("amount", "base", "lines")}
-                | {"self_assessed": figure["self_assessed"]}
-                for code, figure in figures.items()
-            },
+            figures,
             rounding=_decimal(currency.rounding)
             * _decimal(company.fih_tax_rounding_units),
             tolerance=_decimal(company.fih_tax_tolerance),
         )
-        if outcome.adopted and bill.state == "draft":
-            self._book_stated_taxes(bill, figures, outcome.adopted)
+        if outcome.agreed and bill.state == "draft":
+            self._book_as_stated(bill, figures, outcome.adopted)
         return [finding.message for finding in outcome.findings]
 
-    def _book_stated_taxes(self, bill, figures, adopted):
-        """Put each adopted code's difference on the largest tax line of its
-        tax, the way Odoo keeps an amount set by hand: the payable line
-        follows, and posting does not compute the taxes again."""
-        sign = bill.direction_sign
-        targets = {}  # tax -> what its tax lines must come to
-        for figure in figures.values():
-            for tax, amount in figure["taxes"].items():
-                targets[tax] = targets.get(tax, Decimal(0)) + amount
+    def _book_as_stated(self, bill, figures, adopted):
+        """Book the document's figures on the draft with Odoo's own tax line
+        builder: each line at its own amount (rounding taxes globally, Odoo
+        moves a cent of rounding onto a line and its tax base), each adopted
+        code's difference on its largest tax amount. Like an amount set by
+        hand, they stay: the payable line follows, and posting does not
+        compute the taxes again."""
+        Tax = self.env["account.tax"]
+        company = bill.company_id
+        base_lines, tax_lines = bill._get_rounded_base_and_tax_lines(
+            round_from_tax_lines=False
+        )
+        largest = {}  # code -> the tax amount that takes the difference
+        moved = False  # a line carries a global-rounding delta
+        for base_line in base_lines:
+            details = base_line["tax_details"]
+            moved |= bool(
+                details["delta_base_amount_currency"] or details["delta_base_amount"]
+            )
+            details["delta_base_amount_currency"] = details["delta_base_amount"] = 0.0
+            currency = base_line["currency_id"] or company.currency_id
+            for tax_data in details["taxes_data"]:
+                tax_data["base_amount_currency"] = currency.round(
+                    tax_data["raw_base_amount_currency"]
+                )
+                tax_data["base_amount"] = company.currency_id.round(
+                    tax_data["raw_base_amount"]
+                )
+                code = self._stated_code(base_line, tax_data)
+                if code in adopted and not tax_data["is_reverse_charge"]:
+                    amount = abs(tax_data["tax_amount_currency"])
+                    if code not in largest or amount > largest[code][0]:
+                        largest[code] = (amount, base_line, tax_data)
+        if not moved and not adopted:
+            return
         for code, stated in adopted.items():
-            figure = figures[code]
-            tax = max(figure["taxes"], key=lambda t: abs(figure["taxes"][t]))
-            targets[tax] += stated - figure["amount"]
-        with bill._get_edi_creation() as move:
-            for tax, target in targets.items():
-                lines = move.line_ids.filtered(
-                    lambda line, t=tax: line.tax_line_id == t
-                )
-                if not lines or tax.has_negative_factor:
-                    continue
-                booked = sum(
-                    (_decimal(line.amount_currency) for line in lines), Decimal(0)
-                )
-                difference = target - booked * sign
-                if difference:
-                    largest = max(lines, key=lambda line: abs(line.amount_currency))
-                    largest.amount_currency = float(
-                        _decimal(largest.amount_currency) + difference * sign
-                    )
+            _amount, base_line, tax_data = largest[code]
+            difference = float(stated - figures[code]["amount"])
+            tax_data["tax_amount_currency"] += difference
+            tax_data["tax_amount"] += difference / (base_line["rate"] or 1.0)
+        Tax._add_accounting_data_in_base_lines_tax_details(
+            base_lines, company, include_caba_tags=bill.always_tax_exigible
+        )
+        results = Tax._prepare_tax_lines(base_lines, company, tax_lines=tax_lines)
+        Line = self.env["account.move.line"]
+        with bill._get_edi_creation():
+            for base_line, values in results["base_lines_to_update"]:
+                self._write_if_changed(base_line["record"], values)
+            for tax_line, _key, values in results["tax_lines_to_update"]:
+                self._write_if_changed(tax_line["record"], values)
+            Line.browse(
+                [tax_line["record"].id for tax_line in results["tax_lines_to_delete"]]
+            ).with_context(dynamic_unlink=True).unlink()
+            Line.create(
+                [
+                    {**values, "display_type": "tax", "move_id": bill.id}
+                    for values in results["tax_lines_to_add"]
+                ]
+            )
+
+    def _write_if_changed(self, line, values):
+        changed = {
+            name: value
+            for name, value in values.items()
+            if line._fields[name].convert_to_write(line[name], line) != value
+        }
+        if changed:
+            line.write(changed)

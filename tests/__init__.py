@@ -7,6 +7,8 @@ from . import test_mapping_governance
 from . import test_outbound_delivery
 from . import test_outbound_formats_and_auth
 from . import test_procure_to_pay
+from . import test_p2p_taxes
+from . import test_p2p_tax_properties
 from . import test_scheduled_pull
 from . import test_operations_cockpit
 from . import test_ownership_and_ordering
