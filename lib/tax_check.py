@@ -172,11 +172,12 @@ def _places(rounding):
 
 
 class _Wording:
-    """Amounts with the currency, and the sentence ending about the allowance."""
+    """Amounts with the currency and its decimals, and the sentence ending
+    about the allowance."""
 
-    def __init__(self, currency, rounding=ROUNDING):
+    def __init__(self, currency, places=2):
         self.currency = f" {currency}" if currency else ""
-        self.places = _places(rounding)
+        self.places = places
 
     def amount(self, number):
         return f"{round_half_up(number, self.places)}{self.currency}"
@@ -214,6 +215,7 @@ def check_taxes(
     rounding=ROUNDING,
     tolerance=Decimal(0),
     currency=None,
+    places=None,
 ):
     """Findings where ``declared`` and ``computed`` taxes differ, ``[]`` if none.
 
@@ -223,7 +225,8 @@ def check_taxes(
     ``self_assessed`` (reverse charge). Amounts are signed. Bases are
     compared only when both sides have one. A difference is accepted up to
     ``rounding`` per line carrying the tax (one line by default) plus
-    ``tolerance``; a self-assessed tax must match exactly.
+    ``tolerance``; a self-assessed tax must match exactly. Amounts are shown
+    with ``places`` decimals (by default, those of ``rounding``).
 
     >>> declared = [{"tax_code": "VAT6", "base": "230.00", "amount": "13.80"}]
     >>> [f.kind for f in check_taxes(declared, {"VAT6": "13.80", "VAT21": 5})]
@@ -237,7 +240,7 @@ from its lines (30.00 more); up to 0.01 is accepted as rounding.
     """
     rounding = to_decimal(rounding, "the rounding")
     tolerance = to_decimal(tolerance, "the tolerance")
-    words = _Wording(currency, rounding or ROUNDING)
+    words = _Wording(currency, _places(rounding) if places is None else places)
     stated, expected = _totals(declared, "declared"), _totals(computed, "computed")
     findings = []
     for code in [*stated, *(code for code in expected if code not in stated)]:
@@ -337,6 +340,7 @@ def reconcile_invoice_taxes(
     *,
     rounding=ROUNDING,
     tolerance=Decimal(0),
+    places=None,
 ):
     """Compare a canonical invoice's stated taxes with the computed ones and
     say which stated amounts to book.
@@ -344,7 +348,8 @@ def reconcile_invoice_taxes(
     ``computed`` is a mapping ``code -> amount or figure`` (see
     :func:`check_taxes`), signed, per code the supplier gave the lines.
     ``rounding`` is the currency's smallest amount times the company's
-    factor, allowed once per line carrying a tax.
+    factor, allowed once per line carrying a tax; ``places`` the decimals
+    of the currency, for the sentences.
 
     Each stated tax (``tax_totals``) within its allowance is booked as
     stated; beyond it, or for a tax stated but not on the lines (or the
@@ -365,7 +370,8 @@ def reconcile_invoice_taxes(
     currency = invoice.get("currency")
     rounding = to_decimal(rounding, "the rounding")
     tolerance = to_decimal(tolerance, "the tolerance")
-    words = _Wording(currency, rounding or ROUNDING)
+    places = _places(rounding) if places is None else places
+    words = _Wording(currency, places)
     expected = _totals(computed, "computed")
     declared_tax = to_decimal(invoice.get("amount_tax"), "the document's tax amount")
     stated = invoice.get("tax_totals") or []
@@ -377,7 +383,12 @@ def reconcile_invoice_taxes(
     findings = []
     if stated:
         findings = check_taxes(
-            stated, expected, rounding=rounding, tolerance=tolerance, currency=currency
+            stated,
+            expected,
+            rounding=rounding,
+            tolerance=tolerance,
+            currency=currency,
+            places=places,
         )
     adopted = {}
     if not findings:

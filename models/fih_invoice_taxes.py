@@ -125,6 +125,7 @@ class FihInvoiceTaxes(models.AbstractModel):
             rounding=_decimal(currency.rounding)
             * _decimal(company.fih_tax_rounding_units),
             tolerance=_decimal(company.fih_tax_tolerance),
+            places=currency.decimal_places,
         )
         if outcome.agreed and bill.state == "draft":
             self._book_as_stated(bill, figures, outcome.adopted)

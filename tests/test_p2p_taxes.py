@@ -353,6 +353,46 @@ class TestP2PTaxes(P2PTaxCase):
         self.assertFalse(self.bill(4))
         self.assertFalse(self.env["account.move"].search([("ref", "=", "T2026-0004")]))
 
+    @mute_logger(MAIL)
+    def test_two_intra_community_taxes_need_the_cross_reference_table(self):
+        services = self._self_assessed("15% EU services", "K")
+        event = bill_event(
+            12,
+            [("Hosting from Ireland", 1, 80.0, ["VAT0-K"])],
+            [("VAT0-K", 80, 0)],
+            currency=self.cur,
+        )
+        message = self.send(event)
+        self.assertEqual((message.state, message.error_kind), ("failed", "business"))
+        self.assertIn(
+            "Tax code VAT0-K (K (intra-community supply)) matches several purchase "
+            "taxes in",
+            message.error_message,
+        )
+        self.assertIn("15% EU acquisitions, 15% EU services", message.error_message)
+        self.assertFalse(self.bill(12))
+        self.env["fih.value.map"].create(
+            {
+                "name": "Taxes",
+                "code": "taxes",
+                "backend_id": self.ap.id,
+                "target_model": "account.tax",
+                "entry_ids": [
+                    Command.create(
+                        {
+                            "external_value": "VAT0-K",
+                            "record_ref": f"account.tax,{services.id}",
+                        }
+                    )
+                ],
+            }
+        )
+        bill = self.posted_bill(12, event | {"id": "evt-tax-inv-12b"})
+        self.assertEqual(bill.invoice_line_ids.tax_ids, services)
+        self.assertEqual(
+            sorted(self.lines_of(bill, services).mapped("balance")), [-12.0, 12.0]
+        )
+
     # -- rule 5: stated tax amounts ---------------------------------------------------
 
     def test_tax_rounded_per_rate_is_booked_as_stated_and_the_remittance_pays_it(

@@ -328,6 +328,18 @@ def test_the_allowance_follows_the_currency_and_the_tolerance():
         "VAT15: the document states 454 JPY of tax, 450 JPY is computed from its "
         "lines (4 JPY more); up to 3 JPY is accepted as rounding."
     )
+    # a factor of two units per line, shown in whole yen
+    doubled = reconcile_invoice_taxes(
+        {
+            **yen,
+            "amount_tax": 457,
+            "tax_totals": [{"tax_code": "VAT15", "base": 3009, "amount": 457}],
+        },
+        computed,
+        rounding="2.0",
+        places=0,
+    )
+    assert doubled.findings[0].message.endswith("up to 6 JPY is accepted as rounding.")
     widened = reconcile_invoice_taxes(
         _stated("3.05"), {"VAT15": "3.00"}, tolerance="0.04"
     )
