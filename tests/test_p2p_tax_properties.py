@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from odoo.tests import tagged
 
 from .common import supplier_event
-from .test_p2p_taxes import P2PTaxCase, bill_event
+from .tax_cases import P2PTaxCase, bill_event
 
 ROUNDING_METHODS = ("round_per_line", "round_globally")
 # tax code -> the attribute of the test case holding its Odoo tax
