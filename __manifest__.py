@@ -29,6 +29,7 @@
         "data/mail_activity_type_data.xml",
         "data/fih_mapping_data.xml",
         "data/product_data.xml",
+        "data/product_charges_data.xml",
         "wizards/fih_message_action_wizard_views.xml",
         "wizards/fih_mapping_try_wizard_views.xml",
         "views/fih_backend_views.xml",
@@ -51,6 +52,7 @@
         "views/fih_pull_views.xml",
         "views/fih_audit_log_views.xml",
         "views/fih_dashboard_views.xml",
+        "views/account_tax_views.xml",
     ],
     "demo": ["demo/fih_backend_demo.xml"],
     "assets": {

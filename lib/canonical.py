@@ -321,6 +321,10 @@ def _min_length(path, length, _instance, _error):
         yield path, f"must be at least {length} characters long"
 
 
+def _unique_items(path, _value, _instance, _error):
+    yield path, "must not list the same value twice"
+
+
 def _alternatives(path, branches, _instance, error):
     # anyOf: [{"required": [a]}, {"required": [b]}] -> "needs a or b"
     if all(set(branch) == {"required"} for branch in branches):
@@ -346,6 +350,7 @@ _REASONS = {
     "exclusiveMaximum": _bound("less than"),
     "maxLength": _max_length,
     "minLength": _min_length,
+    "uniqueItems": _unique_items,
     "anyOf": _alternatives,
     "oneOf": _alternatives,
 }

@@ -16,8 +16,9 @@ Amounts stay as the supplier states them: the untaxed total is
 ``TaxExclusiveAmount``, the total ``TaxInclusiveAmount`` (``PayableAmount``,
 which deducts prepayments, goes to the extensions when it differs), and the
 tax per code comes from each ``TaxSubtotal``. Document-level allowances and
-charges become lines of their own, so that the lines add up to the untaxed
-total.
+charges (``cac:AllowanceCharge``) become the invoice's ``allowances`` and
+``charges``, each with its reason and the tax of its ``TaxCategory``: the
+lines, plus the charges, less the allowances, add up to the untaxed total.
 """
 
 import datetime
@@ -163,29 +164,27 @@ def _line(reader, element, position, quantity_tag):
     return line
 
 
-def _allowance_charge_lines(reader):
-    """Document-level allowances (negative) and charges as lines."""
-    lines = []
-    counts = {"allowance": 0, "charge": 0}
+def _allowances_and_charges(reader):
+    """``(charges, allowances)``: the document-level AllowanceCharges, each
+    with its reason and the tax of its TaxCategory."""
+    found = {"charge": [], "allowance": []}
     for element in reader.root.iterfind("cac:AllowanceCharge", NS):
         charge = _text(element, "cbc:ChargeIndicator").lower() in ("true", "1")
         kind = "charge" if charge else "allowance"
-        counts[kind] += 1
-        line_id = f"{kind}-{counts[kind]}"
-        what = f"the {kind} {counts[kind]} of {reader.label}"
+        what = f"the {kind} {len(found[kind]) + 1} of {reader.label}"
         amount = abs(reader.amount(element, "cbc:Amount", f"the amount of {what}"))
         code = reader.tax_code(element.find("cac:TaxCategory", NS), what)
-        lines.append(
-            {
-                "line_id": line_id,
-                "description": _text(element, "cbc:AllowanceChargeReason")
-                or kind.capitalize(),
-                "quantity": 1.0,
-                "unit_price": float(amount if kind == "charge" else -amount),
-                "tax_codes": [code] if code else [],
-            }
-        )
-    return lines
+        reason_code = _text(element, "cbc:AllowanceChargeReasonCode")
+        entry = {
+            "amount": float(amount),
+            "reason": _text(element, "cbc:AllowanceChargeReason")
+            or reason_code
+            or kind.capitalize(),
+        }
+        put_optional(entry, "reason_code", reason_code)
+        entry["tax_codes"] = [code] if code else []
+        found[kind].append(entry)
+    return found["charge"], found["allowance"]
 
 
 def _taxes(reader):
@@ -255,7 +254,7 @@ def invoice_to_canonical(data):
     ]
     if not lines:
         raise UBLError(f"{label} has no lines ({line_tag})")
-    lines += _allowance_charge_lines(reader)
+    charges, allowances = _allowances_and_charges(reader)
     seen = set()
     for line in lines:
         if line["line_id"] in seen:
@@ -300,6 +299,8 @@ def invoice_to_canonical(data):
     )
     document["lines"] = lines
     put_optional(document, "tax_totals", tax_totals)
+    put_optional(document, "charges", charges)
+    put_optional(document, "allowances", allowances)
     document.update(
         amount_untaxed=float(untaxed),
         amount_tax=float(tax),

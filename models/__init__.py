@@ -46,6 +46,7 @@ from . import fih_invoice_duplicates
 from . import fih_invoice_checks
 from . import fih_invoice_taxes
 from . import fih_invoice_posting
+from . import fih_invoice_charges
 from . import fih_payment_handler
 from . import fih_payment_registration
 
@@ -72,6 +73,8 @@ from . import fih_metrics
 from . import account_analytic_account
 from . import account_move
 from . import account_move_line
+from . import account_move_line_stated
+from . import account_tax
 from . import account_payment
 from . import purchase_order
 from . import purchase_order_line

@@ -20,10 +20,19 @@ class FihInvoiceChecks(models.AbstractModel):
 
     _inherit = "fih.invoice.handler"
 
-    def _findings(self, bill, order, data, codes_by_tax):
+    def _findings(self, bill, order, data):
         """Every reason not to post, as sentences with the figures compared."""
-        company = bill.company_id
         findings = []
+        if order and order.state not in ("purchase", "done"):
+            findings.append(
+                self.env._(
+                    "Order: %(order)s is %(state)s, not a confirmed order; a bill "
+                    "cannot be matched with it. Confirm the order again or "
+                    "ask the supplier for a credit note.",
+                    order=order.name,
+                    state=dict(order._fields["state"].selection).get(order.state),
+                )
+            )
         if order and order.partner_id.commercial_partner_id != (
             bill.partner_id.commercial_partner_id
         ):
@@ -36,9 +45,10 @@ class FihInvoiceChecks(models.AbstractModel):
                     supplier=order.partner_id.display_name,
                 )
             )
-        # the taxes' rounding (a cent each) and the company's tax tolerance
-        allowance = Decimal("0.01") * max(len(set(codes_by_tax.values())), 1) + Decimal(
-            str(company.fih_tax_tolerance)
+        # the taxes are booked as stated (fih_invoice_taxes): only the lines
+        # can still round, a smallest amount of the currency each
+        allowance = Decimal(str(bill.currency_id.rounding)) * max(
+            len(bill.invoice_line_ids), 1
         )
         if self._float_differs(bill.amount_total, data["amount_total"], allowance):
             findings.append(
@@ -61,7 +71,6 @@ class FihInvoiceChecks(models.AbstractModel):
                     bill, order, compare_prices=not rate_findings
                 ).findings
             ]
-        findings += self._tax_findings(bill, data, codes_by_tax)
         declared = Decimal(str(data["amount_untaxed"]))
         computed = Decimal(str(bill.amount_untaxed))
         if abs(declared - computed) > Decimal("0.01") * max(len(data["lines"]), 1):
@@ -168,6 +177,8 @@ class FihInvoiceChecks(models.AbstractModel):
             )
         invoice_lines = []
         for aml in bill.invoice_line_ids:
+            if aml.fih_charge_kind:
+                continue  # header charges have no order line
             quantity, unit_price = self._in_order_unit(aml)
             invoice_lines.append(
                 three_way_match.InvoiceLine(

@@ -67,8 +67,9 @@ class FihInvoiceHandler(models.AbstractModel):
         )
         currency = self._currency(data["currency"])
         self._check_duplicate_number(company, partner, move_type, data, exclude=bill)
-        lines, codes_by_tax = self._lines(backend, company, order, data, cache, partner)
+        lines = self._lines(backend, company, order, data, cache, partner)
         self._mark_price_adjustments(data, lines)
+        lines += self._charge_lines(backend, company, data, cache)
         values = {
             "move_type": move_type,
             "partner_id": partner.id,
@@ -99,7 +100,7 @@ class FihInvoiceHandler(models.AbstractModel):
             )
             operation = "created"
         self._keep_due_date(bill, order, data)
-        findings = self._findings(bill, order, data, codes_by_tax)
+        findings = self._findings(bill, order, data)
         if not findings:
             findings += self._post_or_keep(backend, bill, order, partner)
         self._record_checks(backend, bill, findings)
@@ -120,7 +121,7 @@ class FihInvoiceHandler(models.AbstractModel):
             for line in order.order_line
             if line.fih_external_line_id
         }
-        lines, codes_by_tax = [], {}
+        lines = []
         for item in data["lines"]:
             order_line = by_external_id.get(
                 item.get("po_line_id") or "", self.env["purchase.order.line"]
@@ -135,9 +136,9 @@ class FihInvoiceHandler(models.AbstractModel):
                         order=order.name or "-",
                     )
                 )
-            taxes = self._taxes(backend, company, item["tax_codes"], cache)
-            for tax, code in zip(taxes, item["tax_codes"], strict=False):
-                codes_by_tax[tax.id] = code
+            taxes, tax_codes = self._line_taxes(
+                backend, company, item, order_line, data, cache
+            )
             product = (
                 order_line.product_id
                 if order_line
@@ -152,6 +153,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     "quantity": item["quantity"],
                     "price_unit": item["unit_price"],
                     "tax_ids": [fields.Command.set(taxes.ids)],
+                    "fih_tax_codes": tax_codes,
                     "purchase_line_id": order_line.id or False,
                     "analytic_distribution": self._analytic_distribution(
                         company, item.get("cost_center")
@@ -160,7 +162,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     or False,
                 }
             )
-        return lines, codes_by_tax
+        return lines
 
     def _bill_unit(self, item, order_line, product):
         """The unit of a bill line: the document's (an Odoo unit name or a

@@ -5,13 +5,14 @@ from odoo import api, fields, models
 
 from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
 from ..lib import units
+from ..lib.money import plain
 from ..lib.ordering import parse_timestamp, stale_reason
 from ..lib.price_precision import price_loss
+from ..lib.tax_check import CATEGORIES, SELF_ASSESSED, category_name, parse_tax_code
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
 # a cXML network credential as an external id: <domain>:<identity>
 _CREDENTIAL = re.compile(r"^[A-Za-z][\w.-]*:(.+)$", re.S)
-_PERCENT_CODE = re.compile(r"^[A-Z]*?(\d+(?:\.\d+)?)(?:-[A-Z]+)?$")
 
 
 class FihProcureToPayHandler(models.AbstractModel):
@@ -235,44 +236,160 @@ class FihProcureToPayHandler(models.AbstractModel):
 
     @api.model
     def _taxes(self, backend, company, codes, cache=None):
-        """Purchase taxes for canonical tax codes: the backend's cross-reference
-        table 'taxes' first, else the purchase tax of that percentage.
-        ``cache`` (a dict) spares the look-ups for the rest of a batch."""
+        """Purchase taxes for canonical tax codes (see :meth:`_tax`)."""
         taxes = self.env["account.tax"]
         for code in codes or []:
-            key = ("tax", company.id, code)
-            if cache is not None and key in cache:
-                taxes |= cache[key]
-                continue
-            tax = self.env["fih.value.map"]._record_for("taxes", code, backend)
-            if not tax:
-                match = _PERCENT_CODE.match(code.upper())
-                if match:
-                    tax = self.env["account.tax"].search(
-                        [
-                            ("type_tax_use", "=", "purchase"),
-                            ("amount_type", "=", "percent"),
-                            ("amount", "=", float(match.group(1))),
-                            ("price_include", "=", False),
-                            *self.env["account.tax"]._check_company_domain(company),
-                        ],
-                        order="sequence, id",
-                        limit=1,
-                    )
-            if not tax or tax._name != "account.tax":
+            taxes |= self._tax(backend, company, code, cache)
+        return taxes
+
+    @api.model
+    def _tax(self, backend, company, code, cache=None):
+        """The purchase tax of one canonical tax code: the backend's
+        cross-reference table 'taxes' first (exact code), else the company's
+        purchase tax of the code's UNCL5305 category and rate. ``cache`` (a
+        dict) spares the look-ups for the rest of a batch."""
+        key = ("tax", backend.id, company.id, code)
+        if cache is not None and key in cache:
+            return cache[key]
+        tax = self.env["fih.value.map"]._record_for("taxes", code, backend)
+        if tax is not None and tax._name != "account.tax":
+            raise FihBusinessException(
+                self.env._(
+                    "Tax code %(code)s is mapped to %(record)s in the "
+                    "cross-reference table 'taxes' of %(backend)s, which is not a "
+                    "tax; map it to a purchase tax.",
+                    code=code,
+                    record=tax.display_name,
+                    backend=backend.name,
+                )
+            )
+        tax = tax or self._tax_by_category(backend, company, code)
+        if cache is not None:
+            cache[key] = tax
+        return tax
+
+    @api.model
+    def _tax_by_category(self, backend, company, code):
+        """The purchase tax of ``code``'s category and rate. Reverse charge
+        (AE) and intra-community (K) codes state 0 %, the books self-assess:
+        the one tax of that category whose distribution nets to zero. Other
+        categories: the tax of that category and rate, one only; a standard
+        rate also matches taxes without a category, the first in sequence."""
+        Tax = self.env["account.tax"]
+        parsed = parse_tax_code(code)
+        remedy = self.env._(
+            "map the code in the cross-reference table 'taxes' of %s", backend.name
+        )
+        if parsed is None or (parsed.category == "S" and parsed.percent is None):
+            raise FihBusinessException(
+                self.env._(
+                    "Tax code %(code)s names no rate or category the hub can look "
+                    "up in %(company)s; %(remedy)s.",
+                    code=code,
+                    company=company.name,
+                    remedy=remedy,
+                )
+            )
+        category = parsed.category
+        if category not in CATEGORIES:
+            raise FihBusinessException(
+                self.env._(
+                    "Tax code %(code)s names the unknown tax category %(category)s; "
+                    "%(remedy)s, or ask the sender for a UNCL5305 category "
+                    "(%(known)s).",
+                    code=code,
+                    category=category,
+                    remedy=remedy,
+                    known=", ".join(CATEGORIES),
+                )
+            )
+        domain = [
+            ("type_tax_use", "=", "purchase"),
+            *Tax._check_company_domain(company),
+        ]
+        if category in SELF_ASSESSED:
+            tagged = Tax.search(
+                domain + [("fih_tax_category", "=", category)], order="sequence, id"
+            )
+            candidates = tagged.filtered("has_negative_factor")
+            if parsed.percent:
+                candidates = candidates.filtered(
+                    lambda tax: tax.amount == float(parsed.percent)
+                )
+            if not candidates:
                 raise FihBusinessException(
                     self.env._(
-                        "Tax code %(code)s has no purchase tax in %(company)s; add "
-                        "it to the cross-reference table 'taxes' of %(backend)s.",
+                        "Tax code %(code)s (%(category)s) has no purchase tax in "
+                        "%(company)s that self-assesses it. Set the tax category "
+                        "%(short)s on a purchase tax whose distribution has a "
+                        "+100 %% and a -100 %% tax line (Accounting > "
+                        "Configuration > Taxes)%(not_self)s, or %(remedy)s.",
                         code=code,
+                        category=category_name(category),
+                        short=category,
                         company=company.name,
-                        backend=backend.name,
+                        not_self=self.env._(
+                            "; %s has the category but no -100 %% tax line",
+                            ", ".join(tagged.mapped("name")),
+                        )
+                        if tagged
+                        else "",
+                        remedy=remedy,
                     )
                 )
-            taxes |= tax
-            if cache is not None:
-                cache[key] = tax
-        return taxes
+        else:
+            domain += [
+                ("amount_type", "=", "percent"),
+                ("price_include", "=", False),
+                (
+                    "fih_tax_category",
+                    "in",
+                    ["S", False] if category == "S" else [category],
+                ),
+            ]
+            if parsed.percent is not None:
+                domain.append(("amount", "=", float(parsed.percent)))
+            candidates = Tax.search(domain, order="sequence, id").filtered(
+                lambda tax: not tax.has_negative_factor
+            )
+            if category == "S":
+                # a tax marked standard before unmarked ones, then the sequence
+                candidates = (
+                    candidates.filtered(lambda tax: tax.fih_tax_category == "S")
+                    or candidates
+                )[:1]
+            if not candidates:
+                rate = (
+                    self.env._("of %s %%", plain(parsed.percent))
+                    if parsed.percent is not None
+                    else ""
+                )
+                raise FihBusinessException(
+                    self.env._(
+                        "Tax code %(code)s has no purchase tax %(rate)s with the "
+                        "tax category %(category)s in %(company)s: create one or "
+                        "set that category on the tax to use (Accounting > "
+                        "Configuration > Taxes), or %(remedy)s.",
+                        code=code,
+                        company=company.name,
+                        category=category_name(category),
+                        rate=rate,
+                        remedy=remedy,
+                    )
+                )
+        if len(candidates) > 1:
+            raise FihBusinessException(
+                self.env._(
+                    "Tax code %(code)s (%(category)s) matches several purchase "
+                    "taxes in %(company)s: %(taxes)s; %(remedy)s to the one to use.",
+                    code=code,
+                    category=category_name(category),
+                    company=company.name,
+                    taxes=", ".join(candidates.mapped("name")),
+                    remedy=remedy,
+                )
+            )
+        return candidates
 
     @api.model
     def _analytic_distribution(self, company, cost_center):

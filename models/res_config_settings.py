@@ -34,3 +34,18 @@ class ResConfigSettings(models.TransientModel):
     fih_near_duplicate_days = fields.Integer(
         related="company_id.fih_near_duplicate_days", readonly=False
     )
+    fih_tax_rounding_units = fields.Float(
+        related="company_id.fih_tax_rounding_units", readonly=False
+    )
+    fih_charges_product_id = fields.Many2one(
+        related="company_id.fih_charges_product_id", readonly=False
+    )
+    fih_charges_account_id = fields.Many2one(
+        related="company_id.fih_charges_account_id", readonly=False
+    )
+    fih_charges_tolerance_amount = fields.Float(
+        related="company_id.fih_charges_tolerance_amount", readonly=False
+    )
+    fih_charges_tolerance_percent = fields.Float(
+        related="company_id.fih_charges_tolerance_percent", readonly=False
+    )

@@ -16,6 +16,8 @@ from . import test_procure_to_pay
 from . import test_p2p_units_of_measure
 from . import test_p2p_payments
 from . import test_p2p_matching_and_posting
+from . import test_p2p_taxes
+from . import test_p2p_tax_properties
 from . import test_scheduled_pull
 from . import test_operations_cockpit
 from . import test_ownership_and_ordering

@@ -65,7 +65,7 @@ class _InvoiceReader:
             )
         ]
 
-    def item_line(self, item, position):
+    def item_line(self, item, position, summary_taxed=False):
         line_id = reading.line_id(item, "invoiceLineNumber", position)
         what = f"line {line_id} of {self.label}"
         reference = item.find("InvoiceDetailItemReference")
@@ -106,7 +106,11 @@ class _InvoiceReader:
         put_optional(
             line, "uom", units.inbound_unit(text_of(item.find("UnitOfMeasure")))
         )
-        line.update(unit_price=float(unit_price), tax_codes=reading.tax_codes(details))
+        line["unit_price"] = float(unit_price)
+        if details or not (summary_taxed and "po_line_id" in line):
+            line["tax_codes"] = reading.tax_codes(details)
+        # else the tax is stated only in the summary: the line takes the
+        # taxes of the order line it invoices (no tax_codes)
         put_optional(line, "cost_center", reading.cost_center(item))
         return line
 
@@ -131,22 +135,17 @@ class _InvoiceReader:
             "tax_codes": reading.tax_codes(details),
         }
 
-    def charge_lines(self, summary, summary_details):
-        """Shipping, special handling and discount of the summary as lines, so
-        that the lines add up to the untaxed amount."""
-        lines = []
-        charges = (
-            ("shipping", "ShippingAmount/Money", "Shipping", "shippingTax"),
-            (
-                "special-handling",
-                "SpecialHandlingAmount/Money",
-                "Special handling",
-                "specialHandlingTax",
-            ),
+    def charges(self, summary, summary_details):
+        """Shipping and special handling of the summary, each taxed as its
+        shippingTax or specialHandlingTax detail says."""
+        charges = []
+        kinds = (
+            ("ShippingAmount/Money", "Shipping", "shippingTax"),
+            ("SpecialHandlingAmount/Money", "Special handling", "specialHandlingTax"),
         )
-        for line_id, path, description, tax_purpose in charges:
+        for path, reason, tax_purpose in kinds:
             amount = self.money(
-                summary, path, f"the {description.lower()} of {self.label}", False
+                summary, path, f"the {reason.lower()} of {self.label}", False
             )
             if amount:
                 codes = [
@@ -154,32 +153,79 @@ class _InvoiceReader:
                     for code, _b, _a, purpose in summary_details
                     if purpose == tax_purpose
                 ]
-                lines.append(
+                charges.append(
                     {
-                        "line_id": line_id,
-                        "description": description,
-                        "quantity": 1.0,
-                        "unit_price": float(amount),
+                        "amount": float(abs(amount)),
+                        "reason": reason,
                         "tax_codes": list(dict.fromkeys(codes)),
                     }
                 )
+        return charges
+
+    def allowances(self, summary, summary_details, lines):
+        """The summary's InvoiceDetailDiscount, taxed as the goods it reduces
+        (see :func:`_discount_tax_codes`)."""
         discount = self.money(
             summary,
             "InvoiceDetailDiscount/Money",
             f"the discount of {self.label}",
             False,
         )
-        if discount:
-            lines.append(
-                {
-                    "line_id": "discount",
-                    "description": "Discount",
-                    "quantity": 1.0,
-                    "unit_price": -float(abs(discount)),
-                    "tax_codes": [],
-                }
-            )
-        return lines
+        if not discount:
+            return []
+        discount = abs(discount)
+        return [
+            {
+                "amount": float(discount),
+                "reason": "Discount",
+                "tax_codes": _discount_tax_codes(
+                    discount, summary_details, lines, self.label
+                ),
+            }
+        ]
+
+
+def _discount_tax_codes(discount, summary_details, lines, label):
+    """The tax of a summary discount: the one tax of the goods; with several,
+    the one whose stated taxable amount is the goods' less the discount.
+    cXML gives a discount no tax of its own, and the tax must be computed on
+    the discounted amount, so an ambiguous discount is refused."""
+    goods = {code for code, *_rest, purpose in summary_details if purpose == "tax"}
+    for line in lines:
+        goods.update(line.get("tax_codes", ()))
+    if len(goods) <= 1:
+        return sorted(goods)
+    stated = {}
+    for code, base, _amount, purpose in summary_details:
+        if purpose == "tax" and base is not None:
+            stated[code] = stated.get(code, Decimal(0)) + base
+    reduced = [
+        code
+        for code in sorted(goods)
+        if code in stated
+        and all("tax_codes" in line for line in lines)
+        and stated[code] == _base_of(code, lines) - discount
+    ]
+    if len(reduced) != 1:
+        raise CXMLError(
+            f"the discount of {label} ({money(discount)}) cannot be given a tax: "
+            f"the goods carry several taxes ({', '.join(sorted(goods))}) and the "
+            "taxable amounts of the summary do not show which one it reduces; "
+            "the supplier must send the discount on the lines or per tax"
+        )
+    return reduced
+
+
+def _base_of(code, lines):
+    """The untaxed amount of the lines that carry ``code``."""
+    return sum(
+        (
+            to_decimal(line["quantity"]) * to_decimal(line["unit_price"])
+            for line in lines
+            if code in line.get("tax_codes", ())
+        ),
+        Decimal(0),
+    )
 
 
 def _tax_totals(details, lines):
@@ -191,14 +237,7 @@ def _tax_totals(details, lines):
             code, {"tax_code": code, "base": Decimal(0), "amount": Decimal(0)}
         )
         if base is None:
-            base = sum(
-                (
-                    to_decimal(line["quantity"]) * to_decimal(line["unit_price"])
-                    for line in lines
-                    if code in line["tax_codes"]
-                ),
-                Decimal(0),
-            )
+            base = _base_of(code, lines)
         total["base"] += base
         total["amount"] += amount
     return [
@@ -218,7 +257,10 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
     made positive, whichever sign the sender uses); standard and debit memos
     an invoice. Lines come from ``InvoiceDetailItem`` (and service items) or,
     for header-level documents, one line per ``InvoiceDetailHeaderOrder``;
-    shipping, special handling and discount of the summary become extra lines.
+    shipping and special handling of the summary become ``charges``, its
+    discount an ``allowance`` taxed as the goods it reduces. Item lines
+    without a Tax of their own, when the summary states the tax, have no
+    ``tax_codes``: they take the taxes of the order lines they invoice.
     Taxes per code come from the summary's TaxDetails, else from the lines'.
     The supplier is the InvoicePartner with role "from" or supplierCorporate
     (its addressID), else the From credential; the external_id is
@@ -255,18 +297,20 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
         for order in orders + header_orders
     ]
     order_id = reading.single_order(order_ids, label)
+    summary_details = reader.taxes(summary, label)
+    summary_taxed = any(purpose == "tax" for *_rest, purpose in summary_details)
     lines = []
     for order in orders:
         for item in order:
             if item.tag in ("InvoiceDetailItem", "InvoiceDetailServiceItem"):
-                lines.append(reader.item_line(item, len(lines) + 1))
+                lines.append(reader.item_line(item, len(lines) + 1, summary_taxed))
     for header_order in header_orders:
         lines.append(reader.header_order_line(header_order, order_id, len(lines) + 1))
-    summary_details = reader.taxes(summary, label)
-    lines += reader.charge_lines(summary, summary_details)
     if not lines:
         raise CXMLError(f"{label} has no lines (InvoiceDetailOrder)")
     reading.unique_line_ids(lines, label)
+    charges = reader.charges(summary, summary_details)
+    allowances = reader.allowances(summary, summary_details, lines)
 
     tax = reader.money(summary, "Tax/Money", f"the tax of {label}")
     # NetAmount: subtotal, taxes and charges, less the discount
@@ -291,9 +335,23 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
     document["currency"] = currency
     put_optional(document, "purchase_order_external_id", order_id)
     document["lines"] = lines
+    # charges and allowances count in the bases as lines of 1 (less for those)
+    based_on = lines + [
+        {
+            "quantity": sign,
+            "unit_price": entry["amount"],
+            "tax_codes": entry["tax_codes"],
+        }
+        for sign, entries in ((1, charges), (-1, allowances))
+        for entry in entries
+    ]
     put_optional(
-        document, "tax_totals", _tax_totals(summary_details or reader.details, lines)
+        document,
+        "tax_totals",
+        _tax_totals(summary_details or reader.details, based_on),
     )
+    put_optional(document, "charges", charges)
+    put_optional(document, "allowances", allowances)
     document.update(
         amount_untaxed=float(total - tax),
         amount_tax=float(tax),

@@ -50,16 +50,15 @@ def test_invoice_with_header_level_tax_takes_the_summary_rates():
     document = valid(
         invoice_detail_to_canonical(sample_root("cxml_invoice_header_tax"))
     )
-    # lines without their own Tax stay without tax codes: nothing is guessed
-    assert [line["tax_codes"] for line in document["lines"][:2]] == [[], []]
-    # the shipping of the summary is a line, taxed as its shippingTax says
-    assert document["lines"][2] == {
-        "line_id": "shipping",
-        "description": "Shipping",
-        "quantity": 1.0,
-        "unit_price": 10.0,
-        "tax_codes": ["VAT21"],
-    }
+    # lines without their own Tax have no tax codes: they take the taxes of
+    # the order lines they invoice
+    assert len(document["lines"]) == 2
+    assert ["tax_codes" in line for line in document["lines"]] == [False, False]
+    assert [line["po_line_id"] for line in document["lines"]] == ["1", "2"]
+    # the shipping of the summary is a charge, taxed as its shippingTax says
+    assert document["charges"] == [
+        {"amount": 10.0, "reason": "Shipping", "tax_codes": ["VAT21"]}
+    ]
     assert document["tax_totals"] == [
         {"tax_code": "VAT21", "base": 259.0, "amount": 54.39},
         {"tax_code": "VAT6", "base": 110.4, "amount": 6.62},
@@ -153,32 +152,61 @@ def test_information_only_invoices_are_flagged():
     assert extensions["cxml_information_only"] is True
 
 
-def test_summary_discount_becomes_a_negative_line():
+DISCOUNT = (
+    b"<GrossAmount>",
+    b'<InvoiceDetailDiscount percentageRate="1"><Money currency="EUR">3.59'
+    b"</Money></InvoiceDetailDiscount><GrossAmount>",
+)
+
+
+def test_summary_discount_is_an_allowance_taxed_as_the_goods_it_reduces():
+    # all the goods at 6 %: the discount lowers the 6 % taxable amount
     root = sample_root(
-        "cxml_invoice_header_tax",
-        (
-            b"<GrossAmount>",
-            b'<InvoiceDetailDiscount percentageRate="1"><Money currency="EUR">3.59'
-            b"</Money></InvoiceDetailDiscount><GrossAmount>",
-        ),
-        (
-            b'<NetAmount><Money currency="EUR">430.41',
-            b'<NetAmount><Money currency="EUR">426.82',
-        ),
+        "cxml_invoice_line_tax",
+        (b'percentageRate="21"', b'percentageRate="6"'),
+        DISCOUNT,
     )
     document = valid(invoice_detail_to_canonical(root))
-    assert document["lines"][-1] == {
-        "line_id": "discount",
-        "description": "Discount",
-        "quantity": 1.0,
-        "unit_price": -3.59,
-        "tax_codes": [],
+    assert document["allowances"] == [
+        {"amount": 3.59, "reason": "Discount", "tax_codes": ["VAT6"]}
+    ]
+    assert len(document["lines"]) == 2
+    assert document["tax_totals"] == [
+        {"tax_code": "VAT6", "base": 479.0, "amount": 66.09}
+    ]
+
+
+SUMMARY_DETAILS = (
+    b'<Description xml:lang="en">Total VAT</Description>',
+    b'<Description xml:lang="en">Total VAT</Description>'
+    b'<TaxDetail purpose="tax" category="vat" percentageRate="21">'
+    b'<TaxableAmount><Money currency="EUR">249.00</Money></TaxableAmount>'
+    b'<TaxAmount><Money currency="EUR">52.29</Money></TaxAmount></TaxDetail>'
+    b'<TaxDetail purpose="tax" category="vat" percentageRate="6">'
+    b'<TaxableAmount><Money currency="EUR">226.41</Money></TaxableAmount>'
+    b'<TaxAmount><Money currency="EUR">13.58</Money></TaxAmount></TaxDetail>',
+)
+
+
+def test_a_discount_among_several_taxes_takes_the_one_whose_base_it_reduces():
+    # the summary states the 6 % base less the discount: 230.00 - 3.59
+    root = sample_root("cxml_invoice_line_tax", DISCOUNT, SUMMARY_DETAILS)
+    document = valid(invoice_detail_to_canonical(root))
+    assert document["allowances"][0]["tax_codes"] == ["VAT6"]
+    assert document["tax_totals"][1] == {
+        "tax_code": "VAT6",
+        "base": 226.41,
+        "amount": 13.58,
     }
-    assert document["amount_untaxed"] == pytest.approx(365.81)
-    lines_total = sum(
-        line["quantity"] * line["unit_price"] for line in document["lines"]
-    )
-    assert lines_total == pytest.approx(document["amount_untaxed"])
+
+
+def test_a_discount_that_cannot_be_given_a_tax_is_refused():
+    for root in (
+        sample_root("cxml_invoice_header_tax", DISCOUNT),
+        sample_root("cxml_invoice_line_tax", DISCOUNT),
+    ):
+        with pytest.raises(CXMLError, match=r"\(3.59\) cannot be given a tax: the "):
+            invoice_detail_to_canonical(root)
 
 
 def test_exempt_and_zero_rated_taxes_keep_their_reason_in_the_code():

@@ -63,30 +63,47 @@ def test_price_for_a_base_quantity_is_brought_to_one_unit():
     assert _invoice()["lines"][1]["unit_price"] == 18.4
 
 
-def test_document_charges_are_lines_so_that_lines_add_up_to_the_untaxed_total():
+def test_document_charges_keep_their_reason_and_tax():
     document = _invoice()
-    assert document["lines"][2] == {
-        "line_id": "charge-1",
-        "description": "Freight",
-        "quantity": 1.0,
-        "unit_price": 10.0,
-        "tax_codes": ["VAT21"],
-    }
+    assert len(document["lines"]) == 2
+    assert document["charges"] == [
+        {"amount": 10.0, "reason": "Freight", "tax_codes": ["VAT21"]}
+    ]
+    assert "allowances" not in document
     lines = sum(line["quantity"] * line["unit_price"] for line in document["lines"])
-    assert lines == pytest.approx(document["amount_untaxed"])
+    assert lines + 10.0 == pytest.approx(document["amount_untaxed"])
 
 
-def test_document_allowances_are_negative_lines():
+def test_document_allowances_are_header_discounts_with_their_tax():
     document = _invoice(
         (b"<cbc:ChargeIndicator>true", b"<cbc:ChargeIndicator>false"),
-        (b"<cbc:AllowanceChargeReason>Freight", b"<cbc:AllowanceChargeReason>Volume"),
+        (
+            b"<cbc:AllowanceChargeReason>Freight",
+            b"<cbc:AllowanceChargeReasonCode>95</cbc:AllowanceChargeReasonCode>"
+            b"<cbc:AllowanceChargeReason>Volume",
+        ),
     )
-    line = document["lines"][2]
-    assert (line["line_id"], line["description"], line["unit_price"]) == (
-        "allowance-1",
-        "Volume",
-        -10.0,
+    assert "charges" not in document
+    assert document["allowances"] == [
+        {
+            "amount": 10.0,
+            "reason": "Volume",
+            "reason_code": "95",
+            "tax_codes": ["VAT21"],
+        }
+    ]
+
+
+def test_a_charge_keeps_its_own_tax_category():
+    document = _invoice(
+        (
+            b"    <cac:TaxCategory>\n      <cbc:ID>S</cbc:ID>\n"
+            b"      <cbc:Percent>21</cbc:Percent>",
+            b"    <cac:TaxCategory>\n      <cbc:ID>E</cbc:ID>\n"
+            b"      <cbc:Percent>0</cbc:Percent>",
+        ),
     )
+    assert document["charges"][0]["tax_codes"] == ["VAT0-E"]
 
 
 def test_taxes_and_totals_are_taken_as_stated():
