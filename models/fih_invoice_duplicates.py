@@ -49,6 +49,27 @@ class FihInvoiceDuplicates(models.AbstractModel):
                 )
             )
 
+    def _check_duplicate_in_batch(self, company, partner, move_type, data, cache):
+        """The same number twice in one batch: the later one is refused, as it
+        would be once the first is recorded."""
+        key = normalise(data["invoice_number"])
+        if not key:
+            return
+        seen = cache.setdefault("invoice_numbers", set())
+        identity = (company.id, partner.commercial_partner_id.id, move_type, key)
+        if identity in seen:
+            raise FihBusinessException(
+                self.env._(
+                    "Duplicate invoice: %(supplier)s's number %(number)s arrived "
+                    "twice in the same batch; the first is recorded, this one was "
+                    "not created (numbers are compared without case, spaces, "
+                    "punctuation or leading zeros).",
+                    supplier=partner.display_name,
+                    number=data["invoice_number"],
+                )
+            )
+        seen.add(identity)
+
     def _near_duplicate_findings(self, bill):
         """A bill of the same supplier for the same amount, invoiced within the
         company's number of days, unless a person said it is not a duplicate."""
@@ -69,6 +90,11 @@ class FihInvoiceDuplicates(models.AbstractModel):
                 ("invoice_date", ">=", bill.invoice_date - days),
                 ("invoice_date", "<=", bill.invoice_date + days),
                 ("fih_duplicate_reviewed", "=", False),
+                # bills created with this one (same batch, same transaction):
+                # only the earlier ones count, as if they came one by one
+                "|",
+                ("id", "<", bill.id),
+                ("create_date", "!=", bill.create_date),
             ],
             order="invoice_date, id",
             limit=1,

@@ -4,7 +4,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
-from ..exceptions import FihBusinessException, FihSkipped
+from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
 
 MOVE = "account.move"
 
@@ -27,7 +27,60 @@ class FihInvoiceHandler(models.AbstractModel):
     _fih_event_type = "invoice.upsert"
     _fih_object_type = "invoice"
 
-    def _apply(self, backend, message, data, company, cache):
+    @api.model
+    def _fih_process(self, messages, documents):
+        """Bills of a batch in three steps: each is planned on its own (every
+        look-up and check that can refuse a document), new bills are created
+        together (one ``create`` per company), then each is checked and the
+        ones that may be posted are posted together. Odoo creates and posts
+        a batch of moves far cheaper than one move at a time; a message
+        refused at any step is set aside and the batch redone without it."""
+        backend = messages.backend_id
+        backend.ensure_one()
+        outcomes, plans, cache = {}, [], {}
+        for message in messages:
+            document = documents[message.id]
+            try:
+                plans.append(
+                    self._plan(backend, message, document.data, document.company, cache)
+                )
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
+                outcomes[message.id] = exc
+        self._create_bills([plan for plan in plans if not plan["bill"]])
+        to_post = []
+        for plan in plans:
+            try:
+                plan["findings"] = self._check_bill(backend, plan)
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
+                outcomes[plan["message"].id] = exc
+                continue
+            if not plan["findings"] and self._may_post(
+                backend, plan["bill"], plan["order"], plan["partner"]
+            ):
+                to_post.append(plan)
+        refused = self._post_bills(self.env[MOVE].union(*(p["bill"] for p in to_post)))
+        for plan in plans:
+            message, bill, order = plan["message"], plan["bill"], plan["order"]
+            if message.id in outcomes:
+                continue
+            findings = plan["findings"] + refused.get(bill.id, [])
+            self._record_checks(backend, bill, findings)
+            self._bind(
+                backend, message, "invoice", plan["external_id"], bill, plan["data"]
+            )
+            operation = plan["operation"]
+            if findings:
+                operation = "held"
+            elif bill.state == "posted":
+                operation = "posted"
+            outcomes[message.id] = [(MOVE, bill.id, operation)] + (
+                [(order._name, order.id, "linked")] if order else []
+            )
+        return outcomes
+
+    def _plan(self, backend, message, data, company, cache):
+        """Everything a bill needs before it is created or changed; an existing
+        draft is rewritten here. Raises what refuses the document."""
         binding = self._binding(backend, "invoice", data["external_id"])
         self._check_not_stale(binding, message, data)
         bill = self._bound_record(binding, MOVE)
@@ -67,6 +120,7 @@ class FihInvoiceHandler(models.AbstractModel):
         )
         currency = self._currency(data["currency"])
         self._check_duplicate_number(company, partner, move_type, data, exclude=bill)
+        self._check_duplicate_in_batch(company, partner, move_type, data, cache)
         lines = self._lines(backend, company, order, data, cache, partner)
         self._mark_price_adjustments(data, lines)
         lines += self._charge_lines(backend, company, data, cache)
@@ -79,39 +133,45 @@ class FihInvoiceHandler(models.AbstractModel):
             "invoice_date": data["invoice_date"],
             "invoice_origin": order.name or False,
             "fih_external_total": data["amount_total"],
+            "invoice_line_ids": [fields.Command.create(v) for v in lines],
         }
         if bill:
             bill.write({**values, "invoice_line_ids": [fields.Command.clear()]})
-            bill.write({"invoice_line_ids": [fields.Command.create(v) for v in lines]})
-            operation = "updated"
-        else:
-            bill = (
+            bill.write({"invoice_line_ids": values["invoice_line_ids"]})
+        return {
+            "message": message,
+            "data": data,
+            "external_id": data["external_id"],
+            "company": company,
+            "partner": partner,
+            "order": order,
+            "values": values,
+            "bill": bill,
+            "operation": "updated" if bill else "created",
+        }
+
+    def _create_bills(self, plans):
+        """Create the new bills of a batch, one ``create`` per company."""
+        by_company = {}
+        for plan in plans:
+            by_company.setdefault(plan["company"], []).append(plan)
+        for company, group in by_company.items():
+            bills = (
                 self.env[MOVE]
                 .with_company(company)
                 # a new bill has nothing to track yet, and the supplier is not
                 # made a follower: no e-mails to suppliers
                 .with_context(tracking_disable=True)
-                .create(
-                    {
-                        **values,
-                        "invoice_line_ids": [fields.Command.create(v) for v in lines],
-                    }
-                )
+                .create([plan["values"] for plan in group])
             )
-            operation = "created"
+            for plan, bill in zip(group, bills, strict=True):
+                plan["bill"] = bill.with_env(self.env)
+
+    def _check_bill(self, backend, plan):
+        """The checks of one created bill: its findings (empty: it may post)."""
+        bill, order, data = plan["bill"], plan["order"], plan["data"]
         self._keep_due_date(bill, order, data)
-        findings = self._findings(bill, order, data)
-        if not findings:
-            findings += self._post_or_keep(backend, bill, order, partner)
-        self._record_checks(backend, bill, findings)
-        self._bind(backend, message, "invoice", data["external_id"], bill, data)
-        if findings:
-            operation = "held"
-        elif bill.state == "posted":
-            operation = "posted"
-        return [(MOVE, bill.id, operation)] + (
-            [(order._name, order.id, "linked")] if order else []
-        )
+        return self._findings(bill, order, data)
 
     # -- building the bill --------------------------------------------------------
 

@@ -19,9 +19,9 @@ class FihInvoicePosting(models.AbstractModel):
             return supplier.fih_bill_posting, supplier.display_name
         return backend.bill_posting, backend.name
 
-    def _post_or_keep(self, backend, bill, order, partner):
-        """Post a bill that passed every check, or leave it in draft for
-        approval with a note saying why; returns the findings of a refusal."""
+    def _may_post(self, backend, bill, order, partner):
+        """Whether a bill that passed every check is posted, as the posting
+        policy says; a bill kept in draft for approval gets a note why."""
         policy, decided_by = self._posting_policy(backend, partner)
         if policy == "draft":
             bill.message_post(
@@ -31,7 +31,7 @@ class FihInvoicePosting(models.AbstractModel):
                     decided_by,
                 )
             )
-            return []
+            return False
         if policy == "matched" and not order:
             bill.message_post(
                 body=self.env._(
@@ -41,29 +41,50 @@ class FihInvoicePosting(models.AbstractModel):
                     decided_by,
                 )
             )
-            return []
-        locked = bill._get_violated_lock_dates(
-            bill.invoice_date, bill._affect_tax_report()
-        )
+            return False
+        return True
+
+    def _post_bills(self, bills):
+        """Post ``bills`` together; if Odoo refuses, post them one by one so
+        that only the refused ones stay in draft. Returns the findings of
+        each refused bill, ``{bill id: [sentence]}``."""
+        if not bills:
+            return {}
+        locked = {
+            bill.id: bill._get_violated_lock_dates(
+                bill.invoice_date, bill._affect_tax_report()
+            )
+            for bill in bills
+        }
+        refused = {}
         try:
             # Odoo may refuse after it has set the state: undo it all
             with self.env.cr.savepoint():
-                bill.action_post()
-        except UserError as exc:
-            bill.invalidate_recordset()
-            return [self.env._("Odoo refused to post the bill: %s", exc.args[0])]
-        if locked:
-            bill.message_post(
-                body=self.env._(
-                    "The invoice date %(date)s falls in a locked period (locked up to "
-                    "%(lock)s): the bill is booked on %(booked)s, the first open "
-                    "date, and keeps its invoice date.",
-                    date=bill.invoice_date,
-                    lock=locked[-1][0],
-                    booked=bill.date,
+                bills.action_post()
+        except UserError:
+            bills.invalidate_recordset()
+            for bill in bills:
+                try:
+                    with self.env.cr.savepoint():
+                        bill.action_post()
+                except UserError as exc:
+                    bill.invalidate_recordset()
+                    refused[bill.id] = [
+                        self.env._("Odoo refused to post the bill: %s", exc.args[0])
+                    ]
+        for bill in bills:
+            if locked[bill.id] and bill.id not in refused:
+                bill.message_post(
+                    body=self.env._(
+                        "The invoice date %(date)s falls in a locked period (locked "
+                        "up to %(lock)s): the bill is booked on %(booked)s, the "
+                        "first open date, and keeps its invoice date.",
+                        date=bill.invoice_date,
+                        lock=locked[bill.id][-1][0],
+                        booked=bill.date,
+                    )
                 )
-            )
-        return []
+        return refused
 
     # -- due date ----------------------------------------------------------------------
 

@@ -316,6 +316,38 @@ class TestP2PMatchingAndPosting(FihTransactionCase):
             1,
         )
 
+    def test_one_number_twice_in_one_batch_makes_one_bill_and_one_exception(self):
+        """Bills of a batch are created together: the second spelling of a
+        number in the same batch is refused as it would be one by one."""
+        self.order_with(received=[("1", 10)])
+        events = [
+            self.in_currency(invoice_event(n, [("1", n, 4.0)], invoice_number=number))
+            for n, number in enumerate(["INV-7009-001", "inv 7009/001"], 1)
+        ]
+        body, headers = self.signed({"events": events}, secret=self.ap_secret)
+        result = self.env["fih.webhook.intake"]._receive(
+            self.ap.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+        )
+        self.assertEqual(result.status, 202, result.payload)
+        run_drain_job(self.ap)
+        self.env.invalidate_all()
+        first, second = (
+            self.Message.search(
+                [("backend_id", "=", self.ap.id), ("idempotency_key", "=", e["id"])]
+            )
+            for e in events
+        )
+        self.assertEqual(first.state, "done", first.error_message)
+        self.assertEqual((second.state, second.error_kind), ("failed", "business"))
+        self.assertIn("arrived twice in the same batch", second.error_message)
+        self.assertEqual(self.bill(1).state, "posted")
+        self.assertEqual(self.bill(1).amount_total, 4.6)
+        self.assertFalse(self.bill(2))
+
     @mute_logger(MAIL)
     def test_a_possible_duplicate_is_held_and_posted_after_review(self):
         order = self.order_with(
