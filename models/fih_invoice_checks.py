@@ -155,13 +155,18 @@ class FihInvoiceChecks(models.AbstractModel):
             | bill.invoice_line_ids.fih_price_adjusted_line_id
         )
         for line in billed.filtered("fih_external_line_id"):
+            # only posted documents count: a held draft may still change
             other = line.invoice_lines.filtered(
-                lambda aml: aml.move_id != bill and aml.parent_state != "cancel"
+                lambda aml: aml.move_id != bill and aml.parent_state == "posted"
             )
-            invoiced = sum(
-                (-1 if aml.move_id.move_type == "in_refund" else 1)
-                * self._in_order_unit(aml)[0]
-                for aml in other
+            sign = {
+                aml: -1 if aml.move_id.move_type == "in_refund" else 1 for aml in other
+            }
+            invoiced = sum(sign[aml] * self._in_order_unit(aml)[0] for aml in other)
+            rebates = line.fih_price_adjustment_line_ids.filtered(
+                lambda aml: aml.move_id != bill
+                and aml.parent_state == "posted"
+                and aml.move_id.move_type == "in_refund"
             )
             order_lines.append(
                 three_way_match.OrderLine(
@@ -173,6 +178,10 @@ class FihInvoiceChecks(models.AbstractModel):
                     billing_control="ordered"
                     if line.product_id.purchase_method == "purchase"
                     else "received",
+                    billed_value=sum(
+                        sign[aml] * self._in_bill_currency(aml, bill) for aml in other
+                    ),
+                    rebated=sum(self._in_bill_currency(aml, bill) for aml in rebates),
                 )
             )
         invoice_lines = []
@@ -199,6 +208,7 @@ class FihInvoiceChecks(models.AbstractModel):
             tolerance=self._match_tolerance(bill.company_id),
             currency=bill.currency_id.name,
             compare_prices=compare_prices,
+            currency_places=bill.currency_id.decimal_places,
         )
         if order.currency_id != bill.currency_id:
             return self._with_conversion_note(result, bill, order)
@@ -227,6 +237,20 @@ class FihInvoiceChecks(models.AbstractModel):
                 for finding in result.findings
             )
         )
+
+    def _in_bill_currency(self, aml, bill):
+        """A line's net amount in ``bill``'s currency, at the rate of the bill's
+        invoice date when the line is in another currency, as a Decimal."""
+        amount = aml.price_subtotal
+        if aml.currency_id != bill.currency_id:
+            amount = aml.currency_id._convert(
+                amount,
+                bill.currency_id,
+                bill.company_id,
+                bill.invoice_date or fields.Date.context_today(bill),
+                round=False,
+            )
+        return to_decimal(amount)
 
     def _in_order_unit(self, aml):
         """A bill line's quantity and unit price in its order line's unit, as

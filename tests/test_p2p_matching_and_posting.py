@@ -22,13 +22,9 @@ def order_line(line_id, code, quantity, price):
     }
 
 
-@tagged("post_install", "-at_install")
-class TestP2PMatchingAndPosting(FihTransactionCase):
-    """The checks before a bill is posted and the posting policy, played
-    through the signed intake: prices Odoo would round, the document's due
-    date, orders in another currency, duplicates, the posting policy, late
-    invoices, the price tolerance per direction, billing control and rebates.
-    """
+class P2PMatchingCase(FihTransactionCase):
+    """Set-up and helpers of the bill checks' scenarios: an AP backend beside
+    the procurement one, paper billed on receipt, toner billed on order."""
 
     @classmethod
     def setUpClass(cls):
@@ -150,6 +146,15 @@ class TestP2PMatchingAndPosting(FihTransactionCase):
 
     def notes(self, move):
         return "\n".join(move.message_ids.mapped("body"))
+
+
+@tagged("post_install", "-at_install")
+class TestP2PMatchingAndPosting(P2PMatchingCase):
+    """The checks before a bill is posted and the posting policy, played
+    through the signed intake: prices Odoo would round, the document's due
+    date, orders in another currency, duplicates, the posting policy, late
+    invoices, the price tolerance per direction, billing control and rebates.
+    """
 
     # -- rule 4: prices with more decimals than Odoo keeps -----------------------------
 
