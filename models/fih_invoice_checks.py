@@ -91,31 +91,21 @@ class FihInvoiceChecks(models.AbstractModel):
         invoice date."""
         company = bill.company_id
         day = bill.invoice_date or fields.Date.context_today(bill)
-        currencies = bill.currency_id | order.currency_id
-        findings = []
-        for currency in currencies - company.currency_id:
-            has_rate = self.env["res.currency.rate"].search_count(
-                [
-                    ("currency_id", "=", currency.id),
-                    ("name", "<=", day),
-                    ("company_id", "in", [False, company.root_id.id]),
-                ],
-                limit=1,
+        return [
+            self.env._(
+                "Currency: no %(currency)s exchange rate is recorded on or "
+                "before %(date)s, so the bill cannot be valued in "
+                "%(company_currency)s nor compared with its order. Add the "
+                "rate in Accounting > Configuration > Currencies, then "
+                "process the document again.",
+                currency=currency.name,
+                date=day,
+                company_currency=company.currency_id.name,
             )
-            if not has_rate:
-                findings.append(
-                    self.env._(
-                        "Currency: no %(currency)s exchange rate is recorded on or "
-                        "before %(date)s, so the bill cannot be valued in "
-                        "%(company_currency)s nor compared with its order. Add the "
-                        "rate in Accounting > Configuration > Currencies, then "
-                        "process the document again.",
-                        currency=currency.name,
-                        date=day,
-                        company_currency=company.currency_id.name,
-                    )
-                )
-        return findings
+            for currency in self._currencies_without_rate(
+                bill.currency_id | order.currency_id, company, day
+            )
+        ]
 
     def _order_price(self, order_line, bill):
         """The order line's unit price in the bill's currency, at the rate of

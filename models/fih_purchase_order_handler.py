@@ -64,7 +64,7 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     data["external_id"],
                 )
             )
-        partner = self._supplier(backend, data["supplier_external_id"])
+        partner = self._supplier(backend, data["supplier_external_id"], company)
         currency = self._currency(data["currency"])
         rounded = self._price_precision_findings(currency, data["lines"])
         if rounded:
