@@ -3,8 +3,8 @@ from datetime import date
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .test_p2p_matching_and_posting import P2PMatchingCase
-from .test_procure_to_pay import MAIL, invoice_event
+from .test_p2p_matching_and_posting import P2PMatchingCase, order_line
+from .test_procure_to_pay import MAIL, invoice_event, order_event
 
 
 def rebate_event(n, quantity, per_unit, order=1):
@@ -156,3 +156,38 @@ class TestMoneyReview(P2PMatchingCase):
         self.assertEqual(
             (payable.date_maturity, payable.credit), (date(2027, 1, 10), 46.0)
         )
+
+    # -- Peppol participants -----------------------------------------------------------
+
+    @mute_logger(MAIL)
+    def test_a_peppol_supplier_is_found_in_the_orders_company_and_never_guessed(self):
+        other_company = self.env["res.company"].create({"name": "Other Company"})
+        Partner = self.env["res.partner"]
+        Partner.create(
+            {
+                "name": "Acme Papers (other company)",  # sorts first
+                "company_registry": "0123456789",
+                "company_id": other_company.id,
+            }
+        )
+        shared = Partner.create(
+            {"name": "Paper Mill (shared)", "company_registry": "0123456789"}
+        )
+        lines = [order_line("1", "PAPER", 10, 4.0)]
+        event = order_event(1, supplier_external_id="0208:0123456789", lines=lines)
+        message = self.from_procurement(event)
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.order(1).partner_id, shared)
+        # a second partner with the same number in reach: refused, not guessed
+        Partner.create({"name": "Paper Mill BV", "vat": "BE0123456789"})
+        again = order_event(2, supplier_external_id="0208:0123456789", lines=lines)
+        refused = self.from_procurement(again)
+        self.assertEqual((refused.state, refused.error_kind), ("failed", "business"))
+        self.assertEqual(
+            refused.error_message,
+            "Supplier 0208:0123456789: several partners have the number 0123456789 "
+            "(Paper Mill (shared), Paper Mill BV), so the document cannot tell "
+            "which supplier it is from. Keep the number on one partner only, or "
+            "name the supplier in the cross-reference table 'suppliers'.",
+        )
+        self.assertFalse(self.order(2))
