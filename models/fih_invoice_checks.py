@@ -4,7 +4,7 @@ from decimal import Decimal
 from odoo import fields, models
 
 from ..lib import three_way_match, units
-from ..lib.money import plain, round_half_up, to_decimal
+from ..lib.money import money, plain, round_half_up, to_decimal
 
 # order prices converted into the bill's currency keep this many decimals
 CONVERTED_PRICE_PLACES = 6
@@ -55,14 +55,20 @@ class FihInvoiceChecks(models.AbstractModel):
                 self.env._(
                     "Total: the document states %(stated)s, the bill comes to "
                     "%(computed)s %(currency)s.",
-                    stated=data["amount_total"],
-                    computed=bill.amount_total,
+                    stated=money(
+                        to_decimal(data["amount_total"]),
+                        bill.currency_id.decimal_places,
+                    ),
+                    computed=money(
+                        to_decimal(bill.amount_total), bill.currency_id.decimal_places
+                    ),
                     currency=bill.currency_id.name,
                 )
             )
         rate_findings = self._exchange_rate_findings(bill, order)
         findings += rate_findings
         findings += self._price_precision_findings(bill.currency_id, data["lines"])
+        findings += self._quantity_precision_findings(data["lines"])
         findings += self._near_duplicate_findings(bill)
         if order:
             findings += [

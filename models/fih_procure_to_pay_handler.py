@@ -7,7 +7,7 @@ from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
 from ..lib import units
 from ..lib.money import plain
 from ..lib.ordering import parse_timestamp, stale_reason
-from ..lib.price_precision import price_loss
+from ..lib.price_precision import decimals_needed, price_loss, quantity_loss
 from ..lib.tax_check import CATEGORIES, SELF_ASSESSED, category_name, parse_tax_code
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
@@ -571,6 +571,31 @@ class FihProcureToPayHandler(models.AbstractModel):
                 )
             )
         return unit._compute_quantity(quantity, to_unit, rounding_method="HALF-UP")
+
+    @api.model
+    def _quantity_precision_findings(self, lines, key="line_id"):
+        """Sentences for the quantities of canonical ``lines`` (numbered by
+        ``key``) that Odoo would round to its Product Unit of Measure
+        precision, and what to do about it; none when every quantity is kept
+        as stated."""
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        losses = [
+            quantity_loss(line.get(key) or "?", line["quantity"], digits)
+            for line in lines
+            if line.get("quantity") is not None
+        ]
+        losses = [loss for loss in losses if loss]
+        if not losses:
+            return []
+        return losses + [
+            self.env._(
+                "Quantities are never rounded silently: raise the Product Unit of "
+                "Measure precision to %(digits)s decimals (Settings > Technical > "
+                "Database Structure > Decimal Accuracy), then process the "
+                "document again.",
+                digits=max(decimals_needed(line["quantity"]) for line in lines),
+            )
+        ]
 
     @api.model
     def _price_precision_findings(self, currency, lines):

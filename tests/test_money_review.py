@@ -3,8 +3,9 @@ from datetime import date
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .common import supplier_event
 from .test_p2p_matching_and_posting import P2PMatchingCase, order_line
-from .test_procure_to_pay import MAIL, invoice_event, order_event
+from .test_procure_to_pay import MAIL, invoice_event, order_event, receipt_event
 
 
 def rebate_event(n, quantity, per_unit, order=1):
@@ -191,3 +192,50 @@ class TestMoneyReview(P2PMatchingCase):
             "name the supplier in the cross-reference table 'suppliers'.",
         )
         self.assertFalse(self.order(2))
+
+    # -- quantities Odoo would round ---------------------------------------------------
+
+    @mute_logger(MAIL)
+    def test_a_quantity_odoo_would_round_refuses_the_order_and_receipt_holds_the_bill(
+        self,
+    ):
+        self.assertEqual(
+            self.env["decimal.precision"].precision_get("Product Unit of Measure"), 2
+        )
+        self.from_procurement(supplier_event(1))
+        event = order_event(1, lines=[order_line("1", "PAPER", 2.125, 4.0)])
+        refused = self.from_procurement(event)
+        self.assertEqual((refused.state, refused.error_kind), ("failed", "business"))
+        self.assertEqual(
+            refused.error_message,
+            "Order PO-1 is not created or changed: Line 1: the quantity 2.125 has 3 "
+            "decimals but Odoo keeps quantities to 2 decimals (Product Unit of "
+            "Measure precision): it would become 2.13. Quantities are never "
+            "rounded silently: raise the Product Unit of Measure precision to 3 "
+            "decimals (Settings > Technical > Database Structure > Decimal "
+            "Accuracy), then process the document again.",
+        )
+        self.assertFalse(self.order(1))
+        order = self.order_with(2, [order_line("1", "PAPER", 10, 4.0)])
+        receipt = receipt_event(1, [("1", 1.005)], order=2)
+        refused = self.from_procurement(receipt)
+        self.assertEqual((refused.state, refused.error_kind), ("failed", "business"))
+        self.assertIn(
+            "Receipt GR-1 is not booked: Line 1: the quantity 1.005 has 3 decimals",
+            refused.error_message,
+        )
+        self.assertEqual(self.paper_line(order).qty_received, 0)
+        # received in full; the bill states 1.005 units: held, not rounded
+        self.assertEqual(
+            self.from_procurement(receipt_event(2, [("1", 10)], order=2)).state,
+            "done",
+        )
+        self.from_ap(invoice_event(1, [("1", 1.005, 4.0)], order=2, tax=0.6))
+        held = self.bill(1)
+        self.assertEqual(held.state, "draft")
+        self.assertIn(
+            "Line 1: the quantity 1.005 has 3 decimals but Odoo keeps quantities "
+            "to 2 decimals (Product Unit of Measure precision): it would become "
+            "1.01.",
+            held.fih_hold_reason,
+        )
