@@ -56,9 +56,14 @@ def round_half_up(number, places=CENT):
     return Decimal(number).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def money(number):
-    """Two decimals, half up, as the documents print them (text)."""
-    return str(round_half_up(number))
+def money(number, places=2):
+    """Two decimals (or the currency's ``places``), half up, as the documents
+    print them (text).
+
+    >>> money("1.0005", 3), money("1234.5", 0)
+    ('1.001', '1235')
+    """
+    return str(round_half_up(number, places))
 
 
 def plain(number):
@@ -67,8 +72,13 @@ def plain(number):
     return "0" if text in ("-0", "") else text
 
 
-def price(number):
-    """A unit price: at least two decimals, more only when they matter."""
-    if Decimal(number).normalize().as_tuple().exponent >= -2:
-        return money(number)
+def price(number, places=2):
+    """A unit price: at least two decimals (or the currency's ``places``), more
+    only when they matter.
+
+    >>> price(Decimal("1.5"), 3), price(Decimal("1.2345"), 3), price(100, 0)
+    ('1.500', '1.2345', '100')
+    """
+    if Decimal(number).normalize().as_tuple().exponent >= -places:
+        return money(number, places)
     return plain(number)

@@ -84,3 +84,25 @@ def price_loss(line_id, quantity, unit_price, digits, currency_places=2):
     return PriceLoss(
         str(line_id), quantity, unit_price, stored, digits, amount, stored_amount
     )
+
+
+def quantity_loss(line_id, quantity, digits):
+    """A sentence when storing ``quantity`` to ``digits`` decimals (Odoo's
+    "Product Unit of Measure" precision) would change it, else None.
+
+    >>> quantity_loss("1", "2.125", 2)
+    'Line 1: the quantity 2.125 has 3 decimals but Odoo keeps quantities to \
+2 decimals (Product Unit of Measure precision): it would become 2.13.'
+    >>> quantity_loss("1", "2.500", 2) is None, quantity_loss("2", "1.005", 3)
+    (True, None)
+    """
+    quantity = to_decimal(quantity, f"the quantity of line {line_id}")
+    stored = round_half_up(quantity, digits)
+    if stored == quantity:
+        return None
+    return (
+        f"Line {line_id}: the quantity {plain(quantity)} has "
+        f"{decimals_needed(quantity)} decimals but Odoo keeps quantities to "
+        f"{digits} decimals (Product Unit of Measure precision): it would "
+        f"become {plain(stored)}."
+    )

@@ -55,7 +55,10 @@ class OrderLine:
     """A purchase order line and what happened to it so far.
 
     ``invoiced`` is the quantity already invoiced by earlier documents, net
-    of credit notes. ``billing_control`` is the product's rule: ``received``
+    of credit notes; ``billed_value`` what those units were billed at (net,
+    in the currency of the document matched; by default ``invoiced`` times
+    ``unit_price``) and ``rebated`` what earlier rebates (price adjustments)
+    already took off it. ``billing_control`` is the product's rule: ``received``
     (invoice what was received, the default) or ``ordered`` (invoice what
     was ordered, before or without a receipt).
     """
@@ -66,6 +69,8 @@ class OrderLine:
     received: Decimal = ZERO
     invoiced: Decimal = ZERO
     billing_control: str = "received"
+    billed_value: Decimal | None = None
+    rebated: Decimal = ZERO
 
     def __post_init__(self):
         _set_decimals(
@@ -74,12 +79,25 @@ class OrderLine:
             unit_price=self.unit_price,
             received=self.received,
             invoiced=self.invoiced,
+            rebated=self.rebated,
         )
+        if self.billed_value is None:
+            object.__setattr__(self, "billed_value", self.invoiced * self.unit_price)
+        else:
+            _set_decimals(self, billed_value=self.billed_value)
         if self.billing_control not in BILLING_CONTROLS:
             raise ValueError(
                 f"the billing control of order line {self.line_id} must be one of "
                 f"{', '.join(BILLING_CONTROLS)}, not {self.billing_control!r}"
             )
+
+    @property
+    def billed_price(self):
+        """The price per unit the invoiced units were billed at (the order
+        price while nothing is invoiced)."""
+        if self.invoiced > 0:
+            return self.billed_value / self.invoiced
+        return self.unit_price
 
 
 @dataclass(frozen=True)
@@ -163,13 +181,13 @@ class Tolerance:
             limits.append(abs(line_gap) <= amount)
         return bool(limits) and all(limits)
 
-    def describe(self, currency="", side="upper"):
+    def describe(self, currency="", side="upper", places=2):
         percent, amount = self._limits(side)
         limits = []
         if percent is not None:
             limits.append(f"{plain(percent)} %")
         if amount is not None:
-            limits.append(f"{money(amount)}{currency} on the line")
+            limits.append(f"{money(amount, places)}{currency} on the line")
         if not limits:
             return "no difference is accepted"
         return f"up to {' and '.join(limits)} is accepted"
@@ -183,8 +201,9 @@ class Finding:
     ordered), ``not_received`` (more than received), ``over_credited_quantity``
     (a credit note credits more than was invoiced, or lowers the price of
     more units than were invoiced), ``over_credited_price`` (a rebate larger
-    than the ordered price), ``adjustment_not_credit`` (a price adjustment
-    on an invoice), ``unknown_line`` (the order has no such line) or
+    than the price the units were billed at, or all rebates on the order
+    line together more than their billed value), ``adjustment_not_credit``
+    (a price adjustment on an invoice), ``unknown_line`` (the order has no such line) or
     ``unlinked_line`` (no order line given).
     ``expected`` is the figure from the order or the
     receipts, ``actual`` the one from the invoice.
@@ -213,9 +232,9 @@ class MatchResult:
 # -- the match -----------------------------------------------------------------
 
 
-def _price_finding(line, order, tolerance, currency, credit_note=False):
+def _price_finding(line, order, tolerance, currency, credit_note=False, places=2):
     gap = line.unit_price - order.unit_price
-    on_line = round_half_up(gap * abs(line.quantity))
+    on_line = round_half_up(gap * abs(line.quantity), places)
     # an invoice above the order price, or a credit note below it, costs more
     side = "upper" if (gap > 0) != credit_note else "lower"
     if tolerance.accepts_price(gap, order.unit_price, on_line, side):
@@ -238,17 +257,17 @@ def _price_finding(line, order, tolerance, currency, credit_note=False):
         order.unit_price,
         line.unit_price,
         f"Invoice line {line.line_id} (order line {order.line_id}): unit price "
-        f"{price(line.unit_price)}{currency} instead of "
-        f"{price(order.unit_price)}{currency} ordered ({price(abs(gap))}"
-        f"{currency} {direction} per unit{relative}), {money(abs(on_line))}"
-        f"{currency} {direction} on the line; "
-        f"{tolerance.describe(currency, side)}.{rebate}",
+        f"{price(line.unit_price, places)}{currency} instead of "
+        f"{price(order.unit_price, places)}{currency} ordered "
+        f"({price(abs(gap), places)}{currency} {direction} per unit{relative}), "
+        f"{money(abs(on_line), places)}{currency} {direction} on the line; "
+        f"{tolerance.describe(currency, side, places)}.{rebate}",
     )
 
 
-def _adjustment_findings(line, order, credit_note, currency):
+def _adjustment_findings(line, order, credit_note, currency, places=2):
     """A price adjustment: only on a credit note, and never more than the
-    ordered price per unit."""
+    price the units were billed at."""
     if not credit_note:
         yield Finding(
             "adjustment_not_credit",
@@ -260,16 +279,19 @@ def _adjustment_findings(line, order, credit_note, currency):
             "a price adjustment, which only a credit note can be; a higher price "
             "needs the order changed first.",
         )
-    elif line.unit_price > order.unit_price:
+    elif line.unit_price > order.billed_price:
+        billed = round_half_up(order.billed_price, 6).normalize()
+        what = "billed" if order.invoiced > 0 else "ordered"
         yield Finding(
             "over_credited_price",
             order.line_id,
             (line.line_id,),
-            order.unit_price,
+            billed,
             line.unit_price,
             f"Invoice line {line.line_id} (order line {order.line_id}): the price "
-            f"adjustment lowers the price by {price(line.unit_price)}{currency} per "
-            f"unit, more than the {price(order.unit_price)}{currency} ordered.",
+            f"adjustment lowers the price by {price(line.unit_price, places)}"
+            f"{currency} per unit, more than the {price(billed, places)}{currency} "
+            f"{what}.",
         )
 
 
@@ -348,13 +370,16 @@ def match(
     tolerance=None,
     currency=None,
     compare_prices=True,
+    currency_places=2,
 ):
     """Match ``invoice_lines`` (a document) against ``order_lines``.
 
     Invoice lines on the same order line are added up for the quantity
     checks; prices are checked line by line. ``credit_note``: the document
     credits quantities, which must not exceed those already invoiced.
-    ``currency`` only adds the code to the sentences.
+    ``currency`` only adds the code to the sentences; ``currency_places`` is
+    its number of decimals (3 for KWD, 0 for JPY): money is rounded and
+    printed to it.
 
     >>> order = [OrderLine("1", ordered=10, unit_price=5, received=10, invoiced=8)]
     >>> credit = [InvoiceLine("C1", "1", quantity=9, unit_price=5),
@@ -410,11 +435,17 @@ def match(
         if line.price_adjustment:
             adjustments.setdefault(order.line_id, []).append(line)
             if compare_prices:
-                findings.extend(_adjustment_findings(line, order, credit_note, suffix))
+                findings.extend(
+                    _adjustment_findings(
+                        line, order, credit_note, suffix, currency_places
+                    )
+                )
             continue
         per_order_line.setdefault(order.line_id, []).append(line)
         if compare_prices:
-            finding = _price_finding(line, order, tolerance, suffix, credit_note)
+            finding = _price_finding(
+                line, order, tolerance, suffix, credit_note, currency_places
+            )
             if finding:
                 findings.append(finding)
     for order in orders.values():
@@ -428,7 +459,48 @@ def match(
         lines = adjustments.get(order.line_id)
         if lines and credit_note:
             findings.extend(_adjusted_quantity_findings(order, lines))
+            if compare_prices:
+                findings.extend(
+                    _rebated_value_findings(order, lines, suffix, currency_places)
+                )
     return MatchResult(tuple(findings))
+
+
+def _rebated_value_findings(order, lines, currency, places):
+    """All rebates on an order line together never take off more than its
+    units were billed at: this credit note's and the earlier ones.
+
+    >>> order = OrderLine("1", ordered=10, unit_price=4, received=10,
+    ...                   invoiced=10, rebated=25)
+    >>> rebate = [InvoiceLine("B", "1", quantity=10, unit_price=2,
+    ...                       price_adjustment=True)]
+    >>> print(match([order], rebate, credit_note=True).findings[0].message)
+    Order line 1: the rebates take 45.00 off in total (25.00 before, 20.00 on \
+this credit note), more than the 40.00 its 10 units were billed at.
+    """
+    if any(line.unit_price > order.billed_price for line in lines):
+        return  # already reported per unit
+    value = sum((line.quantity * line.unit_price for line in lines), ZERO)
+    total = order.rebated + value
+    if total <= order.billed_value:
+        return
+    before = (
+        f" ({money(order.rebated, places)}{currency} before, "
+        f"{money(value, places)}{currency} on this credit note)"
+        if order.rebated
+        else ""
+    )
+    yield Finding(
+        "over_credited_price",
+        order.line_id,
+        tuple(line.line_id for line in lines),
+        order.billed_value,
+        total,
+        f"Order line {order.line_id}: the rebates take {money(total, places)}"
+        f"{currency} off in total{before}, more than the "
+        f"{money(order.billed_value, places)}{currency} its "
+        f"{plain(order.invoiced)} units were billed at.",
+    )
 
 
 def _adjusted_quantity_findings(order, lines):

@@ -38,6 +38,15 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     state=dict(order._fields["state"].selection)[order.state],
                 )
             )
+        rounded = self._quantity_precision_findings(data["lines"], "po_line_id")
+        if rounded:
+            raise FihBusinessException(
+                self.env._(
+                    "Receipt %(receipt)s is not booked: %(reasons)s",
+                    receipt=data["external_id"],
+                    reasons=" ".join(rounded),
+                )
+            )
         # per order line: the quantities received, each in its unit
         quantities = self._quantities(order, data["lines"])
         goods = {

@@ -4,7 +4,7 @@ from decimal import Decimal
 from odoo import fields, models
 
 from ..lib import three_way_match, units
-from ..lib.money import plain, round_half_up, to_decimal
+from ..lib.money import money, plain, round_half_up, to_decimal
 
 # order prices converted into the bill's currency keep this many decimals
 CONVERTED_PRICE_PLACES = 6
@@ -55,14 +55,20 @@ class FihInvoiceChecks(models.AbstractModel):
                 self.env._(
                     "Total: the document states %(stated)s, the bill comes to "
                     "%(computed)s %(currency)s.",
-                    stated=data["amount_total"],
-                    computed=bill.amount_total,
+                    stated=money(
+                        to_decimal(data["amount_total"]),
+                        bill.currency_id.decimal_places,
+                    ),
+                    computed=money(
+                        to_decimal(bill.amount_total), bill.currency_id.decimal_places
+                    ),
                     currency=bill.currency_id.name,
                 )
             )
         rate_findings = self._exchange_rate_findings(bill, order)
         findings += rate_findings
         findings += self._price_precision_findings(bill.currency_id, data["lines"])
+        findings += self._quantity_precision_findings(data["lines"])
         findings += self._near_duplicate_findings(bill)
         if order:
             findings += [
@@ -91,31 +97,21 @@ class FihInvoiceChecks(models.AbstractModel):
         invoice date."""
         company = bill.company_id
         day = bill.invoice_date or fields.Date.context_today(bill)
-        currencies = bill.currency_id | order.currency_id
-        findings = []
-        for currency in currencies - company.currency_id:
-            has_rate = self.env["res.currency.rate"].search_count(
-                [
-                    ("currency_id", "=", currency.id),
-                    ("name", "<=", day),
-                    ("company_id", "in", [False, company.root_id.id]),
-                ],
-                limit=1,
+        return [
+            self.env._(
+                "Currency: no %(currency)s exchange rate is recorded on or "
+                "before %(date)s, so the bill cannot be valued in "
+                "%(company_currency)s nor compared with its order. Add the "
+                "rate in Accounting > Configuration > Currencies, then "
+                "process the document again.",
+                currency=currency.name,
+                date=day,
+                company_currency=company.currency_id.name,
             )
-            if not has_rate:
-                findings.append(
-                    self.env._(
-                        "Currency: no %(currency)s exchange rate is recorded on or "
-                        "before %(date)s, so the bill cannot be valued in "
-                        "%(company_currency)s nor compared with its order. Add the "
-                        "rate in Accounting > Configuration > Currencies, then "
-                        "process the document again.",
-                        currency=currency.name,
-                        date=day,
-                        company_currency=company.currency_id.name,
-                    )
-                )
-        return findings
+            for currency in self._currencies_without_rate(
+                bill.currency_id | order.currency_id, company, day
+            )
+        ]
 
     def _order_price(self, order_line, bill):
         """The order line's unit price in the bill's currency, at the rate of
@@ -155,13 +151,18 @@ class FihInvoiceChecks(models.AbstractModel):
             | bill.invoice_line_ids.fih_price_adjusted_line_id
         )
         for line in billed.filtered("fih_external_line_id"):
+            # only posted documents count: a held draft may still change
             other = line.invoice_lines.filtered(
-                lambda aml: aml.move_id != bill and aml.parent_state != "cancel"
+                lambda aml: aml.move_id != bill and aml.parent_state == "posted"
             )
-            invoiced = sum(
-                (-1 if aml.move_id.move_type == "in_refund" else 1)
-                * self._in_order_unit(aml)[0]
-                for aml in other
+            sign = {
+                aml: -1 if aml.move_id.move_type == "in_refund" else 1 for aml in other
+            }
+            invoiced = sum(sign[aml] * self._in_order_unit(aml)[0] for aml in other)
+            rebates = line.fih_price_adjustment_line_ids.filtered(
+                lambda aml: aml.move_id != bill
+                and aml.parent_state == "posted"
+                and aml.move_id.move_type == "in_refund"
             )
             order_lines.append(
                 three_way_match.OrderLine(
@@ -173,6 +174,10 @@ class FihInvoiceChecks(models.AbstractModel):
                     billing_control="ordered"
                     if line.product_id.purchase_method == "purchase"
                     else "received",
+                    billed_value=sum(
+                        sign[aml] * self._in_bill_currency(aml, bill) for aml in other
+                    ),
+                    rebated=sum(self._in_bill_currency(aml, bill) for aml in rebates),
                 )
             )
         invoice_lines = []
@@ -199,6 +204,7 @@ class FihInvoiceChecks(models.AbstractModel):
             tolerance=self._match_tolerance(bill.company_id),
             currency=bill.currency_id.name,
             compare_prices=compare_prices,
+            currency_places=bill.currency_id.decimal_places,
         )
         if order.currency_id != bill.currency_id:
             return self._with_conversion_note(result, bill, order)
@@ -227,6 +233,20 @@ class FihInvoiceChecks(models.AbstractModel):
                 for finding in result.findings
             )
         )
+
+    def _in_bill_currency(self, aml, bill):
+        """A line's net amount in ``bill``'s currency, at the rate of the bill's
+        invoice date when the line is in another currency, as a Decimal."""
+        amount = aml.price_subtotal
+        if aml.currency_id != bill.currency_id:
+            amount = aml.currency_id._convert(
+                amount,
+                bill.currency_id,
+                bill.company_id,
+                bill.invoice_date or fields.Date.context_today(bill),
+                round=False,
+            )
+        return to_decimal(amount)
 
     def _in_order_unit(self, aml):
         """A bill line's quantity and unit price in its order line's unit, as

@@ -100,7 +100,9 @@ class FihInvoicePosting(models.AbstractModel):
         term gives another date."""
         term = self._agreed_payment_term(bill, order)
         if not data.get("due_date"):
-            if not bill.invoice_payment_term_id and term:
+            # Odoo fills in the supplier's term when the bill is created: the
+            # order's, when it has one, is the agreed one
+            if term and bill.invoice_payment_term_id != term:
                 bill.invoice_payment_term_id = term
             return
         due = fields.Date.to_date(data["due_date"])

@@ -28,12 +28,13 @@ class FihPaymentHandler(models.AbstractModel):
         if binding:
             self._already_applied(binding, data, self.env._("Payment"))
         partner = (
-            self._supplier(backend, data["supplier_external_id"])
+            self._supplier(backend, data["supplier_external_id"], company)
             if data.get("supplier_external_id")
             else self.env["res.partner"]
         )
         currency = self._currency(data["currency"])
         date = fields.Date.to_date(data["payment_date"])
+        self._check_rates(currency, company, date)
         documents = {}  # move id -> remittance.Document, one per document
         allocations = [
             self._allocation(backend, company, partner, item, currency, date, documents)
@@ -86,6 +87,7 @@ class FihPaymentHandler(models.AbstractModel):
         move = self._document(backend, company, partner, item, kind)
         if move.id not in documents:
             self._check_document(move, company, partner)
+            self._check_rates(move.currency_id | currency, company, date)
             documents[move.id] = remittance.Document(
                 move.id,
                 self._document_name(move),
@@ -95,6 +97,25 @@ class FihPaymentHandler(models.AbstractModel):
             )
         reference = item.get("invoice_external_id") or item.get("invoice_number")
         return remittance.Allocation(documents[move.id], amount, reference)
+
+    @api.model
+    def _check_rates(self, currencies, company, date):
+        """Odoo would convert a currency without a rate 1:1: the remittance's
+        and its documents' currencies need one on or before the payment date."""
+        missing = self._currencies_without_rate(currencies, company, date)
+        if missing:
+            raise FihBusinessException(
+                self.env._(
+                    "No %(currency)s exchange rate is recorded on or before "
+                    "%(date)s, the payment date, so the remittance cannot be "
+                    "valued in %(company_currency)s; nothing of this payment was "
+                    "registered. Add the rate in Accounting > Configuration > "
+                    "Currencies, then process the payment again.",
+                    currency=", ".join(missing.mapped("name")),
+                    date=date,
+                    company_currency=company.currency_id.name,
+                )
+            )
 
     @api.model
     def _document_name(self, move):

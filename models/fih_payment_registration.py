@@ -2,6 +2,7 @@ from odoo import api, models
 
 from ..exceptions import FihBusinessException
 from ..lib import remittance
+from ..lib.money import money, to_decimal
 
 MOVE = "account.move"
 
@@ -29,7 +30,7 @@ class FihPaymentRegistration(models.AbstractModel):
             payments |= self._pay_on_account(plan, company, partner, currency, data)
         payments.fih_external_reference = data["external_id"]
         self._check_paid(plan, payments, currency)
-        self._check_outcome(plan, currency)
+        self._check_outcome(plan, currency, company, data["payment_date"])
         return payments
 
     @api.model
@@ -160,9 +161,12 @@ class FihPaymentRegistration(models.AbstractModel):
             )
 
     @api.model
-    def _check_outcome(self, plan, currency):
+    def _check_outcome(self, plan, currency, company, day):
         """Every document is left as the plan says, to the cent; otherwise
-        nothing stays registered."""
+        nothing stays registered. What stays open on a document in another
+        currency than the remittance is the planned remainder converted at
+        the rate of the payment date ``day``, within the smallest amount of
+        the document's currency (both sides are converted and rounded)."""
         self.env.invalidate_all()
         for settlement in plan.settlements:
             move = self.env[MOVE].browse(settlement.document.key)
@@ -171,13 +175,25 @@ class FihPaymentRegistration(models.AbstractModel):
             if settlement.outcome != remittance.PARTIAL:
                 wrong = not own.is_zero(residual)
                 expected = self.env._("nothing")
-            else:
+            elif settlement.document.native:
                 expected = f"{settlement.remaining} {currency.name}"
+                wrong = own.compare_amounts(residual, float(settlement.remaining))
+            else:
+                remaining = currency._convert(
+                    float(settlement.remaining), own, company, day
+                )
+                expected = self.env._(
+                    "%(remaining)s %(currency)s (%(converted)s %(own)s at the "
+                    "rate of %(date)s)",
+                    remaining=money(settlement.remaining, currency.decimal_places),
+                    currency=currency.name,
+                    converted=money(to_decimal(remaining), own.decimal_places),
+                    own=own.name,
+                    date=day,
+                )
                 wrong = (
-                    own.compare_amounts(residual, float(settlement.remaining))
-                    if settlement.document.native
-                    # converted by Odoo at the payment date: some must stay open
-                    else own.is_zero(residual)
+                    own.is_zero(residual)
+                    or own.compare_amounts(abs(residual - remaining), own.rounding) > 0
                 )
             if wrong:
                 raise FihBusinessException(
@@ -187,7 +203,7 @@ class FihPaymentRegistration(models.AbstractModel):
                         "this payment was registered. Check the document's journal "
                         "items (accounts, currency), then register the payment "
                         "in Odoo.",
-                        residual=own.round(residual),
+                        residual=money(to_decimal(residual), own.decimal_places),
                         currency=own.name,
                         document=settlement.document.name,
                         expected=expected,

@@ -7,7 +7,7 @@ from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
 from ..lib import units
 from ..lib.money import plain
 from ..lib.ordering import parse_timestamp, stale_reason
-from ..lib.price_precision import price_loss
+from ..lib.price_precision import decimals_needed, price_loss, quantity_loss
 from ..lib.tax_check import CATEGORIES, SELF_ASSESSED, category_name, parse_tax_code
 
 _PEPPOL_ID = re.compile(r"^\d{4}:([0-9A-Za-z]+)$")
@@ -167,9 +167,11 @@ class FihProcureToPayHandler(models.AbstractModel):
         return self.env["res.partner"]
 
     @api.model
-    def _supplier(self, backend, external_id):
+    def _supplier(self, backend, external_id, company=None):
         """The bound supplier, else the one the cross-reference table
-        'suppliers' names; missing means it has not arrived yet (retry)."""
+        'suppliers' names; missing means it has not arrived yet (retry). A
+        Peppol participant id is looked up among the partners of ``company``
+        (the document's) and the shared ones, and must name one only."""
         partner = self._bound(
             backend, "supplier", external_id, "res.partner"
         ) or self._supplier_by_reference(backend, external_id)
@@ -178,18 +180,35 @@ class FihProcureToPayHandler(models.AbstractModel):
             # a Peppol participant (scheme:number): the company's own number,
             # as registry number or as its VAT number without the country
             number = peppol.group(1)
-            candidates = self.env["res.partner"].search(
-                [
-                    ("parent_id", "=", False),
-                    "|",
-                    ("company_registry", "=", number),
-                    ("vat", "=ilike", f"%{self._like_literal(number)}"),
-                ]
+            domain = [
+                ("parent_id", "=", False),
+                "|",
+                ("company_registry", "=", number),
+                ("vat", "=ilike", f"%{self._like_literal(number)}"),
+            ]
+            if company:
+                domain.append(("company_id", "in", [False, company.id]))
+            partner = (
+                self.env["res.partner"]
+                .search(domain)
+                .filtered(
+                    lambda p: p.company_registry == number
+                    or re.sub(r"[^0-9A-Za-z]", "", p.vat or "")[2:] == number
+                )
             )
-            partner = candidates.filtered(
-                lambda p: p.company_registry == number
-                or re.sub(r"[^0-9A-Za-z]", "", p.vat or "")[2:] == number
-            )[:1]
+            if len(partner) > 1:
+                raise FihBusinessException(
+                    self.env._(
+                        "Supplier %(supplier)s: several partners have the number "
+                        "%(number)s (%(partners)s), so the document cannot tell "
+                        "which supplier it is from. Keep the number on one "
+                        "partner only, or name the supplier in the "
+                        "cross-reference table 'suppliers'.",
+                        supplier=external_id,
+                        number=number,
+                        partners=", ".join(partner.mapped("display_name")),
+                    )
+                )
         if not partner:
             raise FihTransientError(
                 self.env._(
@@ -233,6 +252,22 @@ class FihProcureToPayHandler(models.AbstractModel):
                 )
             )
         return currency
+
+    @api.model
+    def _currencies_without_rate(self, currencies, company, day):
+        """Those of ``currencies`` (other than the company's) with no exchange
+        rate on or before ``day`` for ``company``: Odoo would convert them 1:1."""
+        Rate = self.env["res.currency.rate"]
+        return (currencies - company.currency_id).filtered(
+            lambda currency: not Rate.search_count(
+                [
+                    ("currency_id", "=", currency.id),
+                    ("name", "<=", day),
+                    ("company_id", "in", [False, company.root_id.id]),
+                ],
+                limit=1,
+            )
+        )
 
     @api.model
     def _taxes(self, backend, company, codes, cache=None):
@@ -536,6 +571,31 @@ class FihProcureToPayHandler(models.AbstractModel):
                 )
             )
         return unit._compute_quantity(quantity, to_unit, rounding_method="HALF-UP")
+
+    @api.model
+    def _quantity_precision_findings(self, lines, key="line_id"):
+        """Sentences for the quantities of canonical ``lines`` (numbered by
+        ``key``) that Odoo would round to its Product Unit of Measure
+        precision, and what to do about it; none when every quantity is kept
+        as stated."""
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        losses = [
+            quantity_loss(line.get(key) or "?", line["quantity"], digits)
+            for line in lines
+            if line.get("quantity") is not None
+        ]
+        losses = [loss for loss in losses if loss]
+        if not losses:
+            return []
+        return losses + [
+            self.env._(
+                "Quantities are never rounded silently: raise the Product Unit of "
+                "Measure precision to %(digits)s decimals (Settings > Technical > "
+                "Database Structure > Decimal Accuracy), then process the "
+                "document again.",
+                digits=max(decimals_needed(line["quantity"]) for line in lines),
+            )
+        ]
 
     @api.model
     def _price_precision_findings(self, currency, lines):

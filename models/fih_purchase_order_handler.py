@@ -64,9 +64,11 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     data["external_id"],
                 )
             )
-        partner = self._supplier(backend, data["supplier_external_id"])
+        partner = self._supplier(backend, data["supplier_external_id"], company)
         currency = self._currency(data["currency"])
-        rounded = self._price_precision_findings(currency, data["lines"])
+        rounded = self._price_precision_findings(
+            currency, data["lines"]
+        ) + self._quantity_precision_findings(data["lines"])
         if rounded:
             raise FihBusinessException(
                 self.env._(

@@ -22,13 +22,9 @@ def order_line(line_id, code, quantity, price):
     }
 
 
-@tagged("post_install", "-at_install")
-class TestP2PMatchingAndPosting(FihTransactionCase):
-    """The checks before a bill is posted and the posting policy, played
-    through the signed intake: prices Odoo would round, the document's due
-    date, orders in another currency, duplicates, the posting policy, late
-    invoices, the price tolerance per direction, billing control and rebates.
-    """
+class P2PMatchingCase(FihTransactionCase):
+    """Set-up and helpers of the bill checks' scenarios: an AP backend beside
+    the procurement one, paper billed on receipt, toner billed on order."""
 
     @classmethod
     def setUpClass(cls):
@@ -151,6 +147,15 @@ class TestP2PMatchingAndPosting(FihTransactionCase):
     def notes(self, move):
         return "\n".join(move.message_ids.mapped("body"))
 
+
+@tagged("post_install", "-at_install")
+class TestP2PMatchingAndPosting(P2PMatchingCase):
+    """The checks before a bill is posted and the posting policy, played
+    through the signed intake: prices Odoo would round, the document's due
+    date, orders in another currency, duplicates, the posting policy, late
+    invoices, the price tolerance per direction, billing control and rebates.
+    """
+
     # -- rule 4: prices with more decimals than Odoo keeps -----------------------------
 
     @mute_logger(MAIL)
@@ -247,13 +252,19 @@ class TestP2PMatchingAndPosting(FihTransactionCase):
             foreign = self.env.ref("base.USD")
         foreign.active = True
         foreign.rate_ids.unlink()
-        # 1 company unit = 0.8 foreign: 1 foreign = 1.25 company units
+        # on the order date (20 November) 1 foreign = 2.00 company units; from
+        # 23 November, before the invoice date (26 November), 1 company unit =
+        # 0.8 foreign: 1 foreign = 1.25 company units
         self.env["res.currency.rate"].create(
-            {"currency_id": foreign.id, "name": "2026-11-01", "rate": 0.8}
+            [
+                {"currency_id": foreign.id, "name": "2026-11-01", "rate": 0.5},
+                {"currency_id": foreign.id, "name": "2026-11-23", "rate": 0.8},
+            ]
         )
         order = self.order_with(received=[("1", 10)], currency=foreign.name)
         self.assertEqual(order.currency_id, foreign)
-        # 4.00 ordered is 5.00 at the invoice date; 5.05 is 1 % more
+        # 4.00 ordered is 5.00 at the invoice date (8.00 at the order date's
+        # rate); 5.05 is 1 % more
         event = invoice_event(1, [("1", 10, 5.05)], tax=7.58)
         self.from_ap(event)
         bill = self.bill(1)

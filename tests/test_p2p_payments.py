@@ -40,10 +40,10 @@ def remittance_event(n, allocations, amount=None, **overrides):
     }
 
 
-@tagged("post_install", "-at_install")
-class TestP2PPayments(FihTransactionCase):
-    """Remittances from the AP tool, checked as a whole and registered with
-    Odoo's own payment tools."""
+class P2PPaymentsCase(FihTransactionCase):
+    """Set-up and helpers of the remittance scenarios: an AP backend, a
+    foreign currency worth 1.00 until the payment date then 0.80, a write-off
+    policy in the home currency."""
 
     @classmethod
     def setUpClass(cls):
@@ -216,6 +216,12 @@ class TestP2PPayments(FihTransactionCase):
 
     def payment_lines(self, payment):
         return payment.move_id.line_ids.sorted("balance")
+
+
+@tagged("post_install", "-at_install")
+class TestP2PPayments(P2PPaymentsCase):
+    """Remittances from the AP tool, checked as a whole and registered with
+    Odoo's own payment tools."""
 
     # -- (a) one bill named twice ---------------------------------------------------
 

@@ -296,7 +296,7 @@ def test_a_rebate_larger_than_the_price_is_reported():
     result = match(_order(invoiced=10), _rebate(unit_price=25), credit_note=True)
     (finding,) = result.findings
     assert finding.kind == "over_credited_price"
-    assert "lowers the price by 25.00 per unit, more than the 24.90 ordered" in (
+    assert "lowers the price by 25.00 per unit, more than the 24.90 billed" in (
         finding.message
     )
 
@@ -383,3 +383,69 @@ def test_tolerances_read_text_and_describe_themselves():
         Tolerance(quantity_percent="-0.1")
     with pytest.raises(ValueError, match="price amount of Tolerance must be a number"):
         Tolerance(price_amount="a lot")
+
+
+# -- rebates across credit notes, at the billed price ---------------------------
+
+
+def test_earlier_rebates_count_against_the_billed_value():
+    order = _order(unit_price=4, invoiced=10, rebated=25)
+    (finding,) = match(order, _rebate(unit_price="2.00"), credit_note=True).findings
+    assert finding.kind == "over_credited_price"
+    assert (finding.expected, finding.actual) == (Decimal(40), Decimal(45))
+    assert finding.message == (
+        "Order line 1: the rebates take 45.00 off in total (25.00 before, 20.00 "
+        "on this credit note), more than the 40.00 its 10 units were billed at."
+    )
+    # exactly down to zero is still accepted
+    assert match(order, _rebate(unit_price="1.50"), credit_note=True).matched
+
+
+def test_a_rebate_is_capped_at_the_billed_price_not_the_ordered_one():
+    # ordered at 4.00 but billed at 3.00 (accepted lower price)
+    order = _order(unit_price=4, invoiced=10, billed_value=30)
+    (finding,) = match(order, _rebate(unit_price="3.50"), credit_note=True).findings
+    assert finding.kind == "over_credited_price"
+    assert finding.message.endswith(
+        "lowers the price by 3.50 per unit, more than the 3.00 billed."
+    )
+    assert match(order, _rebate(unit_price="3.00"), credit_note=True).matched
+
+
+# -- currencies with other decimals than two ------------------------------------
+
+
+def test_a_price_gap_in_kuwaiti_dinars_is_measured_in_fils():
+    order = [OrderLine("1", ordered=3, unit_price="1.000", received=3)]
+    invoice = [InvoiceLine("A", "1", quantity=3, unit_price="1.0015")]
+    result = match(
+        order,
+        invoice,
+        tolerance=Tolerance(price_amount="0.004"),
+        currency="KWD",
+        currency_places=3,
+    )
+    (finding,) = result.findings
+    # 3 x 0.0015 = 0.0045, rounded to 0.005 KWD (not 0.00), over 0.004 KWD
+    assert finding.message == (
+        "Invoice line A (order line 1): unit price 1.0015 KWD instead of "
+        "1.000 KWD ordered (0.0015 KWD more per unit, 0.15 %), 0.005 KWD more on "
+        "the line; up to 0.004 KWD on the line is accepted."
+    )
+    accepted = Tolerance(price_amount="0.005")
+    assert match(order, invoice, tolerance=accepted, currency_places=3).matched
+
+
+def test_a_price_gap_in_yen_is_measured_in_whole_yen():
+    order = [OrderLine("1", ordered=3, unit_price=100, received=3)]
+    invoice = [InvoiceLine("A", "1", quantity=3, unit_price="100.2")]
+    tolerance = Tolerance(price_amount=0)
+    # 0.60 yen on the line rounds to 1 yen: reported in whole yen
+    (finding,) = match(
+        order, invoice, tolerance=tolerance, currency="JPY", currency_places=0
+    ).findings
+    assert finding.message == (
+        "Invoice line A (order line 1): unit price 100.2 JPY instead of 100 JPY "
+        "ordered (0.2 JPY more per unit, 0.2 %), 1 JPY more on the line; up to "
+        "0 JPY on the line is accepted."
+    )
