@@ -111,7 +111,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     bill.display_name,
                 )
             )
-        partner = self._supplier(backend, data["supplier_external_id"])
+        partner = self._supplier(backend, data["supplier_external_id"], company)
         order = self.env["purchase.order"]
         if data.get("purchase_order_external_id"):
             order = self._purchase_order(backend, data["purchase_order_external_id"])
