@@ -236,7 +236,14 @@ def _line(reader, element, position, quantity_tag):
         unit_price=float(unit_price),
         tax_codes=[code] if code else [],
     )
-    put_optional(line, "cost_center", _text(element, "cbc:AccountingCost"))
+    # the buyer's accounting string (BT-133); the intake decides whether the
+    # backend's cross-reference table 'cost_centers' makes it a cost centre
+    put_optional(
+        line,
+        "cost_center",
+        _text(element, "cbc:AccountingCost")
+        or _text(reader.root, "cbc:AccountingCost"),
+    )
     return line
 
 
@@ -390,6 +397,13 @@ def invoice_to_canonical(data):
     put_optional(
         document, "purchase_order_external_id", _text(root, "cac:OrderReference/cbc:ID")
     )
+    if "purchase_order_external_id" not in document:
+        # a line reference without the order it belongs to cannot be matched:
+        # the lines stand on their own (their taxes are stated)
+        lines = [
+            {key: value for key, value in line.items() if key != "po_line_id"}
+            for line in lines
+        ]
     document["lines"] = lines
     put_optional(document, "tax_totals", tax_totals)
     put_optional(document, "charges", charges)

@@ -28,3 +28,4 @@ from . import test_supplier_flow
 from . import test_webhook_contract
 from . import test_hostile_webhook
 from . import test_hostile_try_it
+from . import test_ubl_standard
