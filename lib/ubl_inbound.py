@@ -28,8 +28,9 @@ from lxml import etree
 
 from . import safe_xml, units
 from .canonical import put_optional
-from .money import money, round_half_up, to_decimal
+from .money import money, plain, round_half_up, to_decimal
 from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS
+from .price_precision import decimals_needed
 from .tax_check import tax_code
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -50,7 +51,19 @@ SUPPLIER_IDS = (  # in order of preference
     "cac:PartyLegalEntity/cbc:CompanyID",
     "cac:PartyTaxScheme/cbc:CompanyID",
 )
+# the identifiers a supplier is looked up by, in this order
+IDENTIFIER_PATHS = (
+    ("endpoint", "cbc:EndpointID"),
+    ("vat", "cac:PartyTaxScheme/cbc:CompanyID"),
+    ("registry", "cac:PartyLegalEntity/cbc:CompanyID"),
+    ("gln", "cbc:EndpointID"),
+    ("gln", "cac:PartyIdentification/cbc:ID"),
+)
+GLN_SCHEME = "0088"
 PRICE_PLACES = Decimal("0.000001")
+EXACT_PLACES = 10
+# rounding slack of a line against its quantity x price (PEPPOL-EN16931-R120)
+LINE_SLACK = Decimal("0.02")
 
 
 class UBLError(ValueError):
@@ -110,19 +123,66 @@ class _Reader:
 
 
 def _supplier(root):
+    """``(supplier external id, identifiers)`` of the AccountingSupplierParty:
+    the first of its ids (with its scheme) names it; the identifiers (Peppol
+    endpoint, VAT number, legal registration, GLN) let the hub find a known
+    supplier that is not bound yet."""
     party = root.find("cac:AccountingSupplierParty/cac:Party", NS)
-    if party is not None:
-        for path in SUPPLIER_IDS:
-            element = party.find(path, NS)
-            value = "" if element is None else (element.text or "").strip()
+    if party is None:
+        party = etree.Element("none")
+    supplier = ""
+    for path in SUPPLIER_IDS:
+        element = party.find(path, NS)
+        value = "" if element is None else (element.text or "").strip()
+        if value:
+            # a scheme (Peppol EAS code such as 0208) keeps ids of registries apart
+            scheme = (element.get("schemeID") or "").strip()
+            supplier = f"{scheme}:{value}" if scheme else value
+            break
+    if not supplier:
+        raise UBLError(
+            "the document does not identify its supplier (AccountingSupplierParty: "
+            "EndpointID, PartyIdentification or CompanyID)"
+        )
+    identifiers = []
+    for kind, path in IDENTIFIER_PATHS:
+        for element in party.iterfind(path, NS):
+            value = (element.text or "").strip()
+            scheme = (element.get("schemeID") or "").strip()
+            if kind == "gln" and scheme != GLN_SCHEME:
+                continue
             if value:
-                # a scheme (Peppol EAS code such as 0208) keeps ids of registries apart
-                scheme = (element.get("schemeID") or "").strip()
-                return f"{scheme}:{value}" if scheme else value
-    raise UBLError(
-        "the document does not identify its supplier (AccountingSupplierParty: "
-        "EndpointID, PartyIdentification or CompanyID)"
-    )
+                entry = {"kind": kind, "id": value}
+                put_optional(entry, "scheme", scheme)
+                if entry not in identifiers:
+                    identifiers.append(entry)
+    return supplier, identifiers
+
+
+def _line_allowances_and_charges(reader, element, what):
+    """``(charges, allowances)``: the sums of the line's own AllowanceCharges."""
+    sums = {True: Decimal(0), False: Decimal(0)}
+    for part in element.iterfind("cac:AllowanceCharge", NS):
+        charge = _text(part, "cbc:ChargeIndicator").lower() in ("true", "1")
+        kind = "charge" if charge else "allowance"
+        sums[charge] += reader.amount(part, "cbc:Amount", f"a {kind} of {what}")
+    return sums[True], sums[False]
+
+
+def _unit_price(amount, quantity, price, adjusted):
+    """The unit price that gives the stated line ``amount``: amount / quantity
+    when that is an exact decimal (up to 10 places), else the stated net price
+    per unit when no line allowance or charge changes the amount, else
+    amount / quantity to 6 places (the price-precision check then holds the
+    bill if Odoo cannot keep it)."""
+    if not quantity:
+        return price
+    exact = amount / quantity
+    if exact * quantity == amount and decimals_needed(exact) <= EXACT_PLACES:
+        return exact
+    if not adjusted:
+        return price
+    return round_half_up(exact, PRICE_PLACES)
 
 
 def _line(reader, element, position, quantity_tag):
@@ -135,14 +195,26 @@ def _line(reader, element, position, quantity_tag):
     amount = reader.amount(element, "cbc:LineExtensionAmount", f"the amount of {what}")
     price = reader.amount(element, "cac:Price/cbc:PriceAmount", f"the price of {what}")
     basis = _text(element, "cac:Price/cbc:BaseQuantity")
+    per = Decimal(1)
     if basis:  # the price is for this many units
         per = _number(basis, f"the price base quantity of {what}")
         if per <= 0:
             raise UBLError(f"the price base quantity of {what} must be positive")
-        price /= per
-    if element.find("cac:AllowanceCharge", NS) is not None and quantity:
-        # line allowances and charges are in the line amount: use the net price
-        price = round_half_up(amount / quantity, PRICE_PLACES)
+    charges, allowances = _line_allowances_and_charges(reader, element, what)
+    # BR-LIN-04 / PEPPOL-EN16931-R120: the stated amount is the line's amount;
+    # quantity x price / base quantity + charges - allowances must agree
+    computed = quantity * price / per + charges - allowances
+    if abs(round_half_up(computed) - amount) > LINE_SLACK:
+        raise UBLError(
+            f"{what} states {money(amount)} {reader.currency} but its quantity "
+            f"{plain(quantity)} x price {plain(price)}"
+            + (f" per {plain(per)}" if per != 1 else "")
+            + (f" + charges {money(charges)}" if charges else "")
+            + (f" - allowances {money(allowances)}" if allowances else "")
+            + f" comes to {money(computed)}; ask the supplier for a corrected "
+            "document"
+        )
+    unit_price = _unit_price(amount, quantity, price / per, bool(charges or allowances))
     item = element.find("cac:Item", NS)
     if item is None:
         raise UBLError(f"{what} has no item (cac:Item)")
@@ -159,8 +231,19 @@ def _line(reader, element, position, quantity_tag):
         quantity=float(quantity),
     )
     put_optional(line, "uom", units.inbound_unit(quantity_element.get("unitCode")))
-    line.update(unit_price=float(price), tax_codes=[code] if code else [])
-    put_optional(line, "cost_center", _text(element, "cbc:AccountingCost"))
+    line.update(
+        line_amount=float(amount),
+        unit_price=float(unit_price),
+        tax_codes=[code] if code else [],
+    )
+    # the buyer's accounting string (BT-133); the intake decides whether the
+    # backend's cross-reference table 'cost_centers' makes it a cost centre
+    put_optional(
+        line,
+        "cost_center",
+        _text(element, "cbc:AccountingCost")
+        or _text(reader.root, "cbc:AccountingCost"),
+    )
     return line
 
 
@@ -172,11 +255,11 @@ def _allowances_and_charges(reader):
         charge = _text(element, "cbc:ChargeIndicator").lower() in ("true", "1")
         kind = "charge" if charge else "allowance"
         what = f"the {kind} {len(found[kind]) + 1} of {reader.label}"
-        amount = abs(reader.amount(element, "cbc:Amount", f"the amount of {what}"))
+        amount = reader.amount(element, "cbc:Amount", f"the amount of {what}")
         code = reader.tax_code(element.find("cac:TaxCategory", NS), what)
         reason_code = _text(element, "cbc:AllowanceChargeReasonCode")
         entry = {
-            "amount": float(amount),
+            "amount": amount,
             "reason": _text(element, "cbc:AllowanceChargeReason")
             or reason_code
             or kind.capitalize(),
@@ -246,7 +329,7 @@ def invoice_to_canonical(data):
     if not currency:
         raise UBLError(f"{label} has no currency (DocumentCurrencyCode)")
     reader = _Reader(root, label, currency)
-    supplier = _supplier(root)
+    supplier, identifiers = _supplier(root)
 
     lines = [
         _line(reader, element, position, quantity_tag)
@@ -269,25 +352,42 @@ def invoice_to_canonical(data):
     )
     total = reader.amount(totals, "cbc:TaxInclusiveAmount", f"the total of {label}")
     payable = reader.amount(totals, "cbc:PayableAmount", f"the amount due of {label}")
-    if total < 0:
-        remedy = (
-            "send a credit note" if document_type == "invoice" else "send an invoice"
-        )
+    _check_totals(reader, lines, charges, allowances, totals, untaxed)
+    tax, tax_totals = _taxes(reader)
+    negative = total < 0
+    if negative and document_type != "invoice":
         raise UBLError(
             f"{label} has a negative total ({money(total)} {currency}); "
-            f"{remedy} instead"
+            "send an invoice instead"
         )
-    tax, tax_totals = _taxes(reader)
+    if untaxed + tax != total:  # BR-CO-15
+        raise UBLError(
+            f"the untaxed total ({money(untaxed)}) plus the tax ({money(tax)}) of "
+            f"{label} come to {money(untaxed + tax)} {currency}, but the document "
+            f"states a total of {money(total)} (TaxInclusiveAmount); ask the "
+            "supplier for a corrected document"
+        )
+    if negative:
+        # Peppol BIS 3 lets a supplier correct with a negative invoice: it is
+        # booked as a credit note with the signs turned, under its own identity
+        lines, charges, allowances, tax_totals = _turned(
+            lines, charges, allowances, tax_totals
+        )
+        untaxed, tax, total, payable = -untaxed, -tax, -total, -payable
+    _check_signs(reader, charges, allowances)
 
     document = {
         # a credit note may reuse its invoice's number: the type is part of
-        # the identity
+        # the identity (a negative invoice keeps the identity of an invoice)
         "external_id": f"{supplier}/{document_type}/{number}",
-        "document_type": document_type,
+        "document_type": "credit_note" if negative else document_type,
         "supplier_external_id": supplier,
-        "invoice_number": number,
-        "invoice_date": _date(_text(root, "cbc:IssueDate"), f"the date of {label}"),
     }
+    put_optional(document, "supplier_identifiers", identifiers)
+    document.update(
+        invoice_number=number,
+        invoice_date=_date(_text(root, "cbc:IssueDate"), f"the date of {label}"),
+    )
     due = _text(root, "cbc:DueDate") or _text(
         root, "cac:PaymentMeans/cbc:PaymentDueDate"
     )
@@ -297,6 +397,13 @@ def invoice_to_canonical(data):
     put_optional(
         document, "purchase_order_external_id", _text(root, "cac:OrderReference/cbc:ID")
     )
+    if "purchase_order_external_id" not in document:
+        # a line reference without the order it belongs to cannot be matched:
+        # the lines stand on their own (their taxes are stated)
+        lines = [
+            {key: value for key, value in line.items() if key != "po_line_id"}
+            for line in lines
+        ]
     document["lines"] = lines
     put_optional(document, "tax_totals", tax_totals)
     put_optional(document, "charges", charges)
@@ -306,9 +413,28 @@ def invoice_to_canonical(data):
         amount_tax=float(tax),
         amount_total=float(total),
     )
-    extensions = {}
-    if payable != total:
+    extensions = _extensions(reader, totals, total, payable)
+    if negative:
+        extensions["ubl_negative_invoice"] = True
+    put_optional(document, "extensions", extensions)
+    return document
+
+
+def _extensions(reader, totals, total, payable):
+    """What the hub does not book but keeps: the amount due when it differs
+    from the total, the prepaid amount, the payment terms, the credited
+    invoices."""
+    root, extensions = reader.root, {}
+    if payable != abs(total):
         extensions["ubl_payable_amount"] = float(payable)
+    prepaid = reader.amount(
+        totals, "cbc:PrepaidAmount", f"the prepaid amount of {reader.label}", False
+    )
+    if prepaid:
+        # the bill is booked at its full total; the prepayment is matched to it
+        extensions["ubl_prepaid_amount"] = float(prepaid)
+    terms = _text(root, "cac:PaymentTerms/cbc:Note")
+    put_optional(extensions, "ubl_payment_terms", terms)
     credited = [
         _text(reference, "cbc:ID")
         for reference in root.iterfind(
@@ -317,5 +443,62 @@ def invoice_to_canonical(data):
         if _text(reference, "cbc:ID")
     ]
     put_optional(extensions, "ubl_billing_references", credited)
-    put_optional(document, "extensions", extensions)
-    return document
+    return extensions
+
+
+def _check_signs(reader, charges, allowances):
+    """Charges and allowances of the opposite sign to their document are
+    refused; the others become numbers of the canonical document."""
+    for kind, entries in (("charge", charges), ("allowance", allowances)):
+        for entry in entries:
+            if entry["amount"] < 0:
+                raise UBLError(
+                    f"{reader.label} has a {kind} of {money(entry['amount'])} "
+                    f"{reader.currency} "
+                    f"({entry['reason']}) of the opposite sign to the document; "
+                    "ask the supplier to state it as "
+                    + ("an allowance" if kind == "charge" else "a charge")
+                )
+            entry["amount"] = float(entry["amount"])
+
+
+def _check_totals(reader, lines, charges, allowances, totals, untaxed):
+    """BR-CO-10 and BR-CO-13: the stated line amounts add up to the sum of
+    lines, and with the charges less the allowances to the untaxed total."""
+    line_sum = sum((Decimal(str(line["line_amount"])) for line in lines), Decimal(0))
+    stated = reader.amount(
+        totals, "cbc:LineExtensionAmount", f"the sum of lines of {reader.label}", False
+    )
+    if stated is not None and stated != line_sum:
+        raise UBLError(
+            f"the lines of {reader.label} add up to {money(line_sum)} "
+            f"{reader.currency} but the document states {money(stated)} as their "
+            "sum (LineExtensionAmount); ask the supplier for a corrected document"
+        )
+    plus = sum((entry["amount"] for entry in charges), Decimal(0))
+    minus = sum((entry["amount"] for entry in allowances), Decimal(0))
+    if line_sum + plus - minus != untaxed:
+        raise UBLError(
+            f"the lines of {reader.label} ({money(line_sum)}) plus charges "
+            f"({money(plus)}) less allowances ({money(minus)}) come to "
+            f"{money(line_sum + plus - minus)} {reader.currency}, but the document "
+            f"states an untaxed total of {money(untaxed)} (TaxExclusiveAmount); "
+            "ask the supplier for a corrected document"
+        )
+
+
+def _turned(lines, charges, allowances, tax_totals):
+    """The figures of a negative invoice with their signs turned."""
+    turned_lines = []
+    for line in lines:
+        line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])
+        if not line["quantity"]:  # no quantity to carry the sign: the price does
+            line["unit_price"] = -line["unit_price"]
+        turned_lines.append(line)
+    turned_charges = [dict(entry, amount=-entry["amount"]) for entry in charges]
+    turned_allowances = [dict(entry, amount=-entry["amount"]) for entry in allowances]
+    turned_taxes = [
+        dict(entry, base=-entry["base"], amount=-entry["amount"])
+        for entry in tax_totals
+    ]
+    return turned_lines, turned_charges, turned_allowances, turned_taxes

@@ -47,6 +47,7 @@ from . import fih_invoice_checks
 from . import fih_invoice_taxes
 from . import fih_invoice_posting
 from . import fih_invoice_charges
+from . import fih_supplier_identifiers
 from . import fih_payment_handler
 from . import fih_payment_registration
 

@@ -175,6 +175,9 @@ class FihProcureToPayHandler(models.AbstractModel):
         partner = self._bound(
             backend, "supplier", external_id, "res.partner"
         ) or self._supplier_by_reference(backend, external_id)
+        identifiers = self.env.context.get("fih_supplier_identifiers")
+        if not partner and identifiers:
+            partner = self._supplier_by_identifiers(backend, identifiers)
         peppol = _PEPPOL_ID.match(external_id)
         if not partner and peppol:
             # a Peppol participant (scheme:number): the company's own number,

@@ -1,6 +1,7 @@
 from odoo import models
 
 from ..lib import ubl_inbound
+from ..lib.mapping_engine import LookupMissing
 from .fih_intake import XML_CONTENT_TYPES, IntakeResult, error
 
 
@@ -15,11 +16,29 @@ class FihUblIntake(models.AbstractModel):
     _description = "UBL Intake"
     _fih_media_types = XML_CONTENT_TYPES
 
+    def _place_accounting_costs(self, backend, document):
+        """A UBL AccountingCost is the buyer's own accounting string, not a
+        cost centre: it becomes one only when the backend's cross-reference
+        table 'cost_centers' maps it; otherwise it stays readable in the bill
+        line's label."""
+        ValueMap = self.env["fih.value.map"]
+        for line in document["lines"]:
+            cost = line.pop("cost_center", None)
+            if not cost:
+                continue
+            try:
+                line["cost_center"] = ValueMap._lookup("cost_centers", cost, backend)
+            except LookupMissing:
+                line["description"] = (
+                    f"{line['description']} (Accounting cost: {cost})"
+                )[:2048]
+
     def _accept(self, config, headers, body):
         try:
             document = ubl_inbound.invoice_to_canonical(body)
         except ubl_inbound.UBLError as exc:
             return error(400, "invalid_ubl", str(exc))
+        self._place_accounting_costs(config, document)
         # the same document sent again gives the same event (same fingerprint):
         # a redelivery is a duplicate, another content under its identity a
         # conflict

@@ -30,3 +30,4 @@ from . import test_hostile_webhook
 from . import test_hostile_try_it
 from . import test_money_review
 from . import test_money_review_payments
+from . import test_ubl_standard

@@ -82,6 +82,15 @@ def test_document_allowances_are_header_discounts_with_their_tax():
             b"<cbc:AllowanceChargeReasonCode>95</cbc:AllowanceChargeReasonCode>"
             b"<cbc:AllowanceChargeReason>Volume",
         ),
+        (
+            b'"EUR">489.00</cbc:TaxExclusiveAmount>',
+            b'"EUR">469.00</cbc:TaxExclusiveAmount>',
+        ),
+        (
+            b'"EUR">557.19</cbc:TaxInclusiveAmount>',
+            b'"EUR">537.19</cbc:TaxInclusiveAmount>',
+        ),
+        (b'"EUR">68.19</cbc:TaxAmount>', b'"EUR">68.19</cbc:TaxAmount>'),
     )
     assert "charges" not in document
     assert document["allowances"] == [
@@ -116,7 +125,10 @@ def test_taxes_and_totals_are_taken_as_stated():
     assert document["amount_tax"] == 68.19  # the EUR TaxTotal, not the USD one
     assert document["amount_total"] == 557.19
     # what is left to pay after the prepayment
-    assert document["extensions"] == {"ubl_payable_amount": 500.0}
+    assert document["extensions"] == {
+        "ubl_payable_amount": 500.0,
+        "ubl_prepaid_amount": 57.19,  # booked at its total, kept for matching
+    }
 
 
 def test_line_allowances_give_the_net_unit_price():
@@ -127,7 +139,20 @@ def test_line_allowances_give_the_net_unit_price():
             b"<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
             b'<cbc:Amount currencyID="EUR">24.90</cbc:Amount></cac:AllowanceCharge>',
         ),
+        (
+            b'"EUR">479.00</cbc:LineExtensionAmount>',
+            b'"EUR">454.10</cbc:LineExtensionAmount>',
+        ),
+        (
+            b'"EUR">489.00</cbc:TaxExclusiveAmount>',
+            b'"EUR">464.10</cbc:TaxExclusiveAmount>',
+        ),
+        (
+            b'"EUR">557.19</cbc:TaxInclusiveAmount>',
+            b'"EUR">532.29</cbc:TaxInclusiveAmount>',
+        ),
     )
+    assert document["lines"][0]["line_amount"] == 224.10
     assert document["lines"][0]["unit_price"] == 22.41
 
 
@@ -145,6 +170,7 @@ def test_credit_note_becomes_a_canonical_credit_note():
             "description": "Copy paper A4 80 g/m2, damaged boxes",
             "quantity": 2.0,
             "uom": "Units",
+            "line_amount": 49.8,
             "unit_price": 24.9,
             "tax_codes": ["VAT21"],
         }
@@ -280,7 +306,9 @@ def test_hostile_xml_is_refused_readably_through_safe_xml(data, reason):
                     b'<cbc:TaxInclusiveAmount currencyID="EUR">-557.19',
                 )
             ],
-            "negative total \\(-557.19 EUR\\); send a credit note instead",
+            "the untaxed total \\(489.00\\) plus the tax \\(68.19\\) of the "
+            "invoice INV-2026-000101 come to 557.19 EUR, but the document "
+            "states a total of -557.19",
         ),
         (
             [
@@ -349,3 +377,62 @@ def test_tax_categories_give_the_hub_tax_codes(category, percent, code):
         ),
     )
     assert document["lines"][1]["tax_codes"] == [code]
+
+
+def test_a_line_contradicting_its_quantity_and_price_is_refused_naming_it():
+    data = sample(
+        "ubl_invoice",
+        (
+            b'"EUR">249.00</cbc:LineExtensionAmount>',
+            b'"EUR">250.00</cbc:LineExtensionAmount>',
+        ),
+    )
+    with pytest.raises(
+        UBLError, match="line 1 of the invoice INV-2026-000101 states 250.00"
+    ):
+        invoice_to_canonical(data)
+
+
+def test_a_line_within_the_rounding_slack_keeps_its_stated_amount():
+    # 10 units at 24.899 come to 248.99: the supplier states 249.00, within 0.02
+    document = _invoice(
+        (
+            b'<cbc:PriceAmount currencyID="EUR">24.90',
+            b'<cbc:PriceAmount currencyID="EUR">24.899',
+        ),
+    )
+    line = document["lines"][0]
+    assert line["line_amount"] == 249.0
+    assert line["unit_price"] == 24.9  # 249.00 / 10, exact
+
+
+def test_lines_that_do_not_add_up_to_the_untaxed_total_are_refused():
+    data = sample(
+        "ubl_invoice",
+        (
+            b'"EUR">489.00</cbc:TaxExclusiveAmount>',
+            b'"EUR">490.00</cbc:TaxExclusiveAmount>',
+        ),
+        (
+            b'"EUR">557.19</cbc:TaxInclusiveAmount>',
+            b'"EUR">558.19</cbc:TaxInclusiveAmount>',
+        ),
+    )
+    with pytest.raises(
+        UBLError,
+        match=r"come to 489.00 EUR, but the document states an untaxed total of 490.00",
+    ):
+        invoice_to_canonical(data)
+
+
+def test_unit_price_is_the_exact_amount_per_unit_or_the_stated_price():
+    from lib.ubl_inbound import _unit_price
+
+    D = ubl_inbound.Decimal
+    assert _unit_price(D("10.00"), D("4"), D("2.5"), False) == D("2.5")
+    # 10.00 for 3 at 3.333: no exact quotient, the stated price stays
+    assert _unit_price(D("10.00"), D("3"), D("3.333"), False) == D("3.333")
+    # a line allowance: the net price per unit to 6 places
+    assert _unit_price(D("10.00"), D("3"), D("4"), True) == D("3.333333")
+    # a return line keeps its sign in the quantity
+    assert _unit_price(D("-1500"), D("-3"), D("500"), False) == D("500")
