@@ -31,10 +31,10 @@ class FihInvoiceHandler(models.AbstractModel):
     def _fih_process(self, messages, documents):
         """Bills of a batch in three steps: each is planned on its own (every
         look-up and check that can refuse a document), new bills are created
-        together (one ``create`` per company), then each is checked and the
-        ones that may be posted are posted together. Odoo creates and posts
-        a batch of moves far cheaper than one move at a time; a message
-        refused at any step is set aside and the batch redone without it."""
+        together (one ``create`` per company), then each is checked and, when
+        it may be, posted, in arrival order. Odoo creates a batch of moves
+        far cheaper than one move at a time; a message refused at any step
+        is set aside and the batch redone without it."""
         backend = messages.backend_id
         backend.ensure_one()
         outcomes, plans, cache = {}, [], {}
@@ -47,23 +47,25 @@ class FihInvoiceHandler(models.AbstractModel):
             except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         self._create_bills([plan for plan in plans if not plan["bill"]])
-        to_post = []
         for plan in plans:
             try:
                 plan["findings"] = self._check_bill(backend, plan)
             except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[plan["message"].id] = exc
                 continue
+            # posted at once, in arrival order: a later document of the batch
+            # (a credit note of this bill) sees it posted
             if not plan["findings"] and self._may_post(
                 backend, plan["bill"], plan["order"], plan["partner"]
             ):
-                to_post.append(plan)
-        refused = self._post_bills(self.env[MOVE].union(*(p["bill"] for p in to_post)))
+                plan["findings"] = self._post_bills(plan["bill"]).get(
+                    plan["bill"].id, []
+                )
         for plan in plans:
             message, bill, order = plan["message"], plan["bill"], plan["order"]
             if message.id in outcomes:
                 continue
-            findings = plan["findings"] + refused.get(bill.id, [])
+            findings = plan["findings"]
             self._record_checks(backend, bill, findings)
             self._bind(
                 backend, message, "invoice", plan["external_id"], bill, plan["data"]
