@@ -45,6 +45,7 @@ class FihInvoiceChecks(models.AbstractModel):
                     supplier=order.partner_id.display_name,
                 )
             )
+        findings += self._line_amount_findings(bill, data)
         # the taxes are booked as stated (fih_invoice_taxes): only the lines
         # can still round, a smallest amount of the currency each
         allowance = Decimal(str(bill.currency_id.rounding)) * max(
@@ -89,6 +90,33 @@ class FihInvoiceChecks(models.AbstractModel):
                     currency=bill.currency_id.name,
                 )
             )
+        return findings
+
+    def _line_amount_findings(self, bill, data):
+        """A line whose amount the document states (UBL LineExtensionAmount)
+        must be booked at exactly that amount; Odoo books quantity x unit
+        price at its precisions, which can differ by a cent or two."""
+        by_line = {aml.fih_external_line_id: aml for aml in bill.invoice_line_ids}
+        findings = []
+        currency = bill.currency_id
+        for item in data["lines"]:
+            aml = by_line.get(item["line_id"])
+            if aml is None or item.get("line_amount") is None:
+                continue
+            stated = to_decimal(item["line_amount"])
+            booked = to_decimal(aml.price_subtotal)
+            if currency.compare_amounts(float(stated), float(booked)):
+                findings.append(
+                    self.env._(
+                        "Line %(line)s: the document states %(stated)s, Odoo books "
+                        "%(booked)s %(currency)s (quantity x unit price at Odoo's "
+                        "precision); correct the line or raise the precision.",
+                        line=item["line_id"],
+                        stated=money(stated, currency.decimal_places),
+                        booked=money(booked, currency.decimal_places),
+                        currency=currency.name,
+                    )
+                )
         return findings
 
     def _exchange_rate_findings(self, bill, order):

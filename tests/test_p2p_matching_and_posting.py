@@ -327,6 +327,18 @@ class TestP2PMatchingAndPosting(P2PMatchingCase):
             1,
         )
 
+    def test_a_stated_line_amount_odoo_would_book_otherwise_holds_the_bill(self):
+        """A line amount the document states is booked exactly, or held."""
+        self.order_with(received=[("1", 10)])
+        event = invoice_event(1, [("1", 10, 4.0)])
+        event["data"]["lines"][0]["line_amount"] = 40.01
+        self.assertEqual(self.from_ap(event).state, "done")
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            "Line 1: the document states 40.01, Odoo books 40.00", bill.fih_hold_reason
+        )
+
     def test_one_number_twice_in_one_batch_makes_one_bill_and_one_exception(self):
         """Bills of a batch are created together: the second spelling of a
         number in the same batch is refused as it would be one by one."""
