@@ -8,7 +8,7 @@ from odoo.tests.common import TransactionCase
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..lib import standard_webhooks
+from ..lib import safe_xml, standard_webhooks
 
 
 def run_drain_job(backend, direction="inbound"):
@@ -111,9 +111,17 @@ class FihTransactionCase(BackendMixin, TransactionCase):
         cls.Partner = cls.env["res.partner"]
 
     def receive(self, payload, **sign_kwargs):
+        return self.receive_on(self.backend, payload, **sign_kwargs)
+
+    def receive_on(self, backend, payload, intake="fih.webhook.intake", **sign_kwargs):
+        """A signed request to ``backend`` through ``intake`` (not processed);
+        ``sign_kwargs`` as :meth:`signed` (``secret``, ``content_type``...)."""
+        content_type = sign_kwargs.pop("content_type", None)
         body, headers = self.signed(payload, **sign_kwargs)
-        result = self.env["fih.webhook.intake"]._receive(
-            self.backend.code,
+        if content_type:
+            headers["content-type"] = content_type
+        result = self.env[intake]._receive(
+            backend.code,
             headers,
             lambda limit: body[:limit],
             headers["content-type"],
@@ -121,6 +129,33 @@ class FihTransactionCase(BackendMixin, TransactionCase):
         )
         self.env.invalidate_all()
         return result
+
+    def deliver(self, backend, event, secret):
+        """A signed event to ``backend``, accepted (202) and processed: its
+        message."""
+        result = self.receive_on(backend, event, secret=secret)
+        self.assertEqual(result.status, 202, result.payload)
+        run_drain_job(backend)
+        self.env.invalidate_all()
+        return self.env["fih.message"].browse(result.payload["message_id"])
+
+    def post_cxml(self, body, backend=None):
+        """POST a cXML document to ``backend``: (cXML status, its text)."""
+        result = self.env["fih.cxml.intake"]._receive(
+            (backend or self.backend).code, lambda: body, len(body)
+        )
+        self.env.invalidate_all()
+        status = safe_xml.parse(result.body).find("Response/Status")
+        self.assertEqual(int(status.get("code")), result.status)
+        return result.status, status.text or ""
+
+    def bound(self, object_type, external_id, model):
+        """The record a binding of ``object_type`` names ``external_id``."""
+        binding = self.env["fih.binding"].search(
+            [("object_type", "=", object_type), ("external_id", "=", external_id)],
+            limit=1,
+        )
+        return self.env[model].browse(binding.res_id)
 
     def process(self):
         """Run the drain job the way the queue would: as the service user."""

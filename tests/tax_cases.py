@@ -6,7 +6,7 @@ from decimal import Decimal
 from odoo import Command
 
 from ..lib.money import round_half_up
-from .common import FihTransactionCase, run_drain_job
+from .common import FihTransactionCase
 
 
 def bill_event(
@@ -185,18 +185,7 @@ class P2PTaxCase(FihTransactionCase):
 
     def send(self, event):
         """An AP tool event through the signed intake, then processed."""
-        body, headers = self.signed(event, secret=self.ap_secret)
-        result = self.env["fih.webhook.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        return self.Message.browse(result.payload["message_id"])
+        return self.deliver(self.ap, event, self.ap_secret)
 
     def from_procurement(self, event):
         if "currency" in event["data"]:

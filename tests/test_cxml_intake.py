@@ -4,7 +4,6 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib import safe_xml
 from ..simulator.p2p_documents import (
     cxml_invoice,
     cxml_order_request,
@@ -43,15 +42,6 @@ class TestCxmlIntake(FihTransactionCase):
         )
         cls.currency = cls.env.company.currency_id.name
 
-    def post(self, body, backend=None):
-        result = self.env["fih.cxml.intake"]._receive(
-            (backend or self.backend).code, lambda: body, len(body)
-        )
-        self.env.invalidate_all()
-        status = safe_xml.parse(result.body).find("Response/Status")
-        self.assertEqual(int(status.get("code")), result.status)
-        return result.status, status.text or ""
-
     def order(self, **kwargs):
         return cxml_order_request(
             "PO-1",
@@ -64,9 +54,9 @@ class TestCxmlIntake(FihTransactionCase):
 
     def test_an_order_request_is_accepted_once_and_becomes_a_purchase_order(self):
         self.receive(supplier_event(1))
-        self.assertEqual(self.post(self.order())[0], 201)
+        self.assertEqual(self.post_cxml(self.order())[0], 201)
         self.assertEqual(
-            self.post(self.order()), (200, "Already received; nothing changed.")
+            self.post_cxml(self.order()), (200, "Already received; nothing changed.")
         )
         self.process()
         message = self.messages(event_type="purchase_order.upsert")
@@ -82,7 +72,7 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertNotIn("buyer-secret", message.source_document + message.payload)
 
     def test_the_same_payload_id_with_another_content_is_a_conflict(self):
-        self.post(self.order())
+        self.post_cxml(self.order())
         changed = cxml_order_request(
             "PO-1",
             "SUP-000001",
@@ -90,7 +80,7 @@ class TestCxmlIntake(FihTransactionCase):
             currency=self.currency,
             shared_secret="buyer-secret",
         )
-        status, text = self.post(changed)
+        status, text = self.post_cxml(changed)
         self.assertEqual(status, 409)
         self.assertIn("new payloadID", text)
         self.assertEqual(len(self.messages()), 1)
@@ -103,7 +93,7 @@ class TestCxmlIntake(FihTransactionCase):
             currency=self.currency,
             shared_secret="guess",
         )
-        self.assertEqual(self.post(wrong)[0], 401)
+        self.assertEqual(self.post_cxml(wrong)[0], 401)
         status = (
             self.env["fih.cxml.intake"]
             ._receive("nope", lambda: wrong, len(wrong))
@@ -113,16 +103,16 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertFalse(self.messages())
 
     def test_unreadable_and_hostile_documents_are_406(self):
-        self.assertEqual(self.post(b"<cXML><Header>")[0], 406)
+        self.assertEqual(self.post_cxml(b"<cXML><Header>")[0], 406)
         xxe = (
             b'<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY x SYSTEM '
             b'"file:///etc/passwd">]><cXML payloadID="1" timestamp="now">&x;</cXML>'
         )
-        status, text = self.post(xxe)
+        status, text = self.post_cxml(xxe)
         self.assertEqual(status, 406)
         self.assertIn("refused for security reasons", text)
         bomb = b"<cXML>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</cXML>"
-        self.assertEqual(self.post(bomb)[0], 406)
+        self.assertEqual(self.post_cxml(bomb)[0], 406)
         too_big = self.env["fih.cxml.intake"]._receive(
             self.backend.code, lambda: b"", 10**9
         )
@@ -136,7 +126,7 @@ class TestCxmlIntake(FihTransactionCase):
                 INTAKE, "odoo.addons.finance_integration_hub.models.fih_backend"
             ),
         ):
-            status, _text = self.post(self.order())
+            status, _text = self.post_cxml(self.order())
         self.assertEqual(status, 500)
         self.assertFalse(self.messages())
 
@@ -144,10 +134,10 @@ class TestCxmlIntake(FihTransactionCase):
         self,
     ):
         self.receive(supplier_event(1))
-        self.post(self.order())
+        self.post_cxml(self.order())
         self.process()
         receipt = cxml_receipt("GR-1", "PO-1", [(1, 10)], shared_secret="buyer-secret")
-        self.assertEqual(self.post(receipt)[0], 201)
+        self.assertEqual(self.post_cxml(receipt)[0], 201)
         self.process()
         receipt_message = self.messages(event_type="goods_receipt.upsert")
         self.assertEqual(receipt_message.state, "done", receipt_message.error_message)
@@ -159,7 +149,7 @@ class TestCxmlIntake(FihTransactionCase):
             currency=self.currency,
             shared_secret="supplier-secret",
         )
-        self.assertEqual(self.post(invoice, self.ap)[0], 201)
+        self.assertEqual(self.post_cxml(invoice, self.ap)[0], 201)
         credit = cxml_invoice(
             "CN-1",
             "PO-1",
@@ -169,7 +159,7 @@ class TestCxmlIntake(FihTransactionCase):
             shared_secret="supplier-secret",
             credit_memo=True,
         )
-        self.assertEqual(self.post(credit, self.ap)[0], 201)
+        self.assertEqual(self.post_cxml(credit, self.ap)[0], 201)
         run_drain_job(self.ap)
         self.env.invalidate_all()
         messages = self.Message.search([("backend_id", "=", self.ap.id)], order="id")
@@ -200,36 +190,21 @@ class TestCxmlIntake(FihTransactionCase):
 
     def pay(self, event):
         event["data"]["currency"] = self.currency
-        body, headers = self.signed(event, secret=self.ap_secret)
-        result = self.env["fih.webhook.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
-        self.assertEqual(result.status, 202)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        message = self.Message.browse(result.payload["message_id"])
+        message = self.deliver(self.ap, event, self.ap_secret)
         self.assertEqual(message.state, "done", message.error_message)
 
     def post_ubl(self, body, secret=None, content_type="application/xml"):
-        signed_body, headers = self.signed(body, secret=secret or self.ap_secret)
-        headers["content-type"] = content_type
-        result = self.env["fih.ubl.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: signed_body[:limit],
-            content_type,
-            len(signed_body),
+        return self.receive_on(
+            self.ap,
+            body,
+            intake="fih.ubl.intake",
+            secret=secret or self.ap_secret,
+            content_type=content_type,
         )
-        self.env.invalidate_all()
-        return result
 
     def test_a_peppol_invoice_and_credit_note_become_posted_documents(self):
         self.receive(supplier_event(1))  # company registry 0000000001
-        self.post(self.order())
+        self.post_cxml(self.order())
         self.process()
         self.receive(receipt_event(1, [("1", 10)]))
         self.process()
@@ -271,7 +246,7 @@ class TestCxmlIntake(FihTransactionCase):
         re-send is a duplicate, and another content under the same identity
         is a visible 409, never a silent success."""
         self.receive(supplier_event(1))
-        self.post(self.order())
+        self.post_cxml(self.order())
         self.process()
         self.receive(receipt_event(1, [("1", 10)]))
         self.process()
@@ -323,7 +298,7 @@ class TestCxmlIntake(FihTransactionCase):
 
     def test_a_ship_notice_announces_the_delivery_without_receiving_it(self):
         self.receive(supplier_event(1))
-        self.post(self.order())
+        self.post_cxml(self.order())
         self.process()
         notice = (
             b'<?xml version="1.0"?><cXML payloadID="asn-1@supplier" '
@@ -341,7 +316,7 @@ class TestCxmlIntake(FihTransactionCase):
             b"</UnitOfMeasure></ShipNoticeItem></ShipNoticePortion>"
             b"</ShipNoticeRequest></Request></cXML>"
         )
-        status, text = self.post(notice)
+        status, text = self.post_cxml(notice)
         self.assertEqual(status, 201, text)
         self.process()
         message = self.messages(event_type="ship_notice.upsert")
@@ -360,6 +335,6 @@ class TestCxmlIntake(FihTransactionCase):
             patch(f"{INTAKE}.FihCxmlIntake._store", broken),
             mute_logger(INTAKE),
         ):
-            status, text = self.post(self.order())
+            status, text = self.post_cxml(self.order())
         self.assertEqual(status, 500)
         self.assertIn("send it again later", text)

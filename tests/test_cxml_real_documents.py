@@ -3,7 +3,6 @@ from unittest import SkipTest
 
 from odoo.tests import tagged
 
-from ..lib import safe_xml
 from ..simulator.cxml_fulfill import cxml_confirmation, cxml_payment_remittance
 from ..simulator.p2p_documents import cxml_invoice, cxml_order_request, cxml_receipt
 from .common import FihTransactionCase, run_drain_job, supplier_event
@@ -37,18 +36,8 @@ class CxmlCase(FihTransactionCase):
         cls.backend.cxml_shared_secret = SECRET
         cls.currency = cls.env.company.currency_id.name
 
-    def post(self, body, backend=None):
-        """POST the body to /finance_hub/cxml/<code>: (cXML status, its text)."""
-        result = self.env["fih.cxml.intake"]._receive(
-            (backend or self.backend).code, lambda: body, len(body)
-        )
-        self.env.invalidate_all()
-        status = safe_xml.parse(result.body).find("Response/Status")
-        self.assertEqual(int(status.get("code")), result.status)
-        return result.status, status.text or ""
-
     def accepted(self, body, backend=None):
-        status, text = self.post(body, backend)
+        status, text = self.post_cxml(body, backend)
         self.assertEqual(status, 201, text)
         run_drain_job(backend or self.backend)
         self.env.invalidate_all()
@@ -207,7 +196,8 @@ class TestPublicCxmlDocuments(CxmlCase):
     def test_the_builder_order_without_a_shared_secret_is_unauthorized(self):
         data = public_document("OrderRequest-builder.xml")
         self.assertEqual(
-            self.post(data), (401, "The Sender credential's SharedSecret is wrong.")
+            self.post_cxml(data),
+            (401, "The Sender credential's SharedSecret is wrong."),
         )
         self.assertFalse(self.messages())
 
@@ -216,7 +206,7 @@ class TestPublicCxmlDocuments(CxmlCase):
             b'<Money currency="EUR">85.00</Money>',
             b'<Money currency="EUR">58.00</Money>',
         )
-        status, text = self.post(data)
+        status, text = self.post_cxml(data)
         self.assertEqual(status, 406)
         self.assertIn("the total of the order DO1234 is 58.00 EUR", text)
         self.assertIn("its lines add up to 85.00 EUR", text)
@@ -230,7 +220,7 @@ class TestPublicCxmlDocuments(CxmlCase):
             with self.subTest(kind=kind):
                 body = data[:start] + b"<" + kind + b"/>" + data[end:]
                 body = body.replace(b"0c30050@", b"0c30050." + kind + b"@")
-                status, text = self.post(body)
+                status, text = self.post_cxml(body)
                 self.assertEqual(status, 406)
                 self.assertIn(f"cannot process {kind.decode()} documents", text)
         self.assertFalse(self.messages())
@@ -265,11 +255,11 @@ class TestPublicCxmlDocuments(CxmlCase):
                 body = data.replace(old, new).replace(
                     b'payloadID="', b'payloadID="m%d.' % index, 1
                 )
-                status, text = self.post(body)
+                status, text = self.post_cxml(body)
                 self.assertEqual(status, expected, text)
         # the same order in UTF-16, with a byte-order mark: read as it is
         utf16 = order.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
-        status, text = self.post(utf16.encode("utf-16"))
+        status, text = self.post_cxml(utf16.encode("utf-16"))
         self.assertEqual(status, 201, text)
 
 
@@ -463,7 +453,7 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
             b">20.00</Money></NetAmount></PaymentRemittanceSummary>",
             b">25.00</Money></NetAmount></PaymentRemittanceSummary>",
         )
-        status, text = self.post(body, self.ap)
+        status, text = self.post_cxml(body, self.ap)
         self.assertEqual(status, 406)
         self.assertIn("pays 25.00", text)
         self.assertIn("add up to 20.00", text)

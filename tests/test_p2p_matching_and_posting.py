@@ -82,22 +82,7 @@ class P2PMatchingCase(FihTransactionCase):
         return event
 
     def from_ap(self, event, currency=None):
-        body, headers = self.signed(
-            self.in_currency(event, currency), secret=self.ap_secret
-        )
-        result = self.env["fih.webhook.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        return self.Message.search(
-            [("backend_id", "=", self.ap.id), ("idempotency_key", "=", event["id"])]
-        )
+        return self.deliver(self.ap, self.in_currency(event, currency), self.ap_secret)
 
     def from_procurement(self, event, currency=None):
         self.assertEqual(self.receive(self.in_currency(event, currency)).status, 202)
@@ -105,16 +90,10 @@ class P2PMatchingCase(FihTransactionCase):
         return self.messages(idempotency_key=event["id"])
 
     def order(self, n=1):
-        binding = self.env["fih.binding"].search(
-            [("object_type", "=", "purchase_order"), ("external_id", "=", f"PO-{n}")]
-        )
-        return self.env["purchase.order"].browse(binding.res_id)
+        return self.bound("purchase_order", f"PO-{n}", "purchase.order")
 
     def bill(self, n):
-        binding = self.env["fih.binding"].search(
-            [("object_type", "=", "invoice"), ("external_id", "=", f"INV-{n}")]
-        )
-        return self.env["account.move"].browse(binding.res_id)
+        return self.bound("invoice", f"INV-{n}", "account.move")
 
     def order_with(self, n=1, lines=None, received=None, currency=None):
         """Supplier 1 and order ``n`` (10 paper at 4.00 by default), confirmed;
@@ -347,14 +326,7 @@ class TestP2PMatchingAndPosting(P2PMatchingCase):
             self.in_currency(invoice_event(n, [("1", n, 4.0)], invoice_number=number))
             for n, number in enumerate(["INV-7009-001", "inv 7009/001"], 1)
         ]
-        body, headers = self.signed({"events": events}, secret=self.ap_secret)
-        result = self.env["fih.webhook.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
+        result = self.receive_on(self.ap, {"events": events}, secret=self.ap_secret)
         self.assertEqual(result.status, 202, result.payload)
         run_drain_job(self.ap)
         self.env.invalidate_all()

@@ -8,7 +8,7 @@ from psycopg2 import IntegrityError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import FihTransactionCase, run_drain_job, supplier_event
+from .common import FihTransactionCase, supplier_event
 from .test_procure_to_pay import invoice_event, order_event, receipt_event
 
 MAIL = "odoo.addons.mail.models.mail_mail"  # activity e-mails: no SMTP in tests
@@ -112,20 +112,7 @@ class P2PPaymentsCase(FihTransactionCase):
         ``currency``, then processed."""
         if "currency" in event["data"]:
             event["data"]["currency"] = (currency or self.home).name
-        body, headers = self.signed(event, secret=secret)
-        result = self.env["fih.webhook.intake"]._receive(
-            backend.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(backend)
-        self.env.invalidate_all()
-        return self.Message.search(
-            [("backend_id", "=", backend.id), ("idempotency_key", "=", event["id"])]
-        )
+        return self.deliver(backend, event, secret)
 
     def from_procurement(self, event, currency=None):
         message = self.send(event, self.backend, self.secret, currency)

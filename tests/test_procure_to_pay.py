@@ -158,21 +158,7 @@ class TestProcureToPay(FihTransactionCase):
         return event
 
     def from_ap(self, event):
-        event = self.in_company_currency(event)
-        body, headers = self.signed(event, secret=self.ap_secret)
-        result = self.env["fih.webhook.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        return self.Message.search(
-            [("backend_id", "=", self.ap.id), ("idempotency_key", "=", event["id"])]
-        )
+        return self.deliver(self.ap, self.in_company_currency(event), self.ap_secret)
 
     def from_procurement(self, event):
         event = self.in_company_currency(event)
@@ -181,16 +167,10 @@ class TestProcureToPay(FihTransactionCase):
         return self.messages(idempotency_key=event["id"])
 
     def order(self, n=1):
-        binding = self.env["fih.binding"].search(
-            [("object_type", "=", "purchase_order"), ("external_id", "=", f"PO-{n}")]
-        )
-        return self.env["purchase.order"].browse(binding.res_id)
+        return self.bound("purchase_order", f"PO-{n}", "purchase.order")
 
     def bill(self, n):
-        binding = self.env["fih.binding"].search(
-            [("object_type", "=", "invoice"), ("external_id", "=", f"INV-{n}")]
-        )
-        return self.env["account.move"].browse(binding.res_id)
+        return self.bound("invoice", f"INV-{n}", "account.move")
 
     def supplier_and_order(self):
         self.from_procurement(supplier_event(1))
@@ -532,16 +512,7 @@ class TestProcureToPay(FihTransactionCase):
         other.active = True
         event = invoice_event(1, [("1", 10, 4.0)])
         event["data"]["currency"] = other.name
-        body, headers = self.signed(event, secret=self.ap_secret)
-        self.env["fih.webhook.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: body[:limit],
-            headers["content-type"],
-            len(body),
-        )
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
+        self.deliver(self.ap, event, self.ap_secret)
         bill = self.bill(1)
         self.assertEqual(bill.state, "draft")
         self.assertIn(

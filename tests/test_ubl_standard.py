@@ -62,17 +62,13 @@ class TestUblStandard(FihTransactionCase):
         return path.read_bytes()
 
     def post_ubl(self, body):
-        signed_body, headers = self.signed(body, secret=self.ap_secret)
-        headers["content-type"] = "application/xml"
-        result = self.env["fih.ubl.intake"]._receive(
-            self.ap.code,
-            headers,
-            lambda limit: signed_body[:limit],
-            "application/xml",
-            len(signed_body),
+        return self.receive_on(
+            self.ap,
+            body,
+            intake="fih.ubl.intake",
+            secret=self.ap_secret,
+            content_type="application/xml",
         )
-        self.env.invalidate_all()
-        return result
 
     def bill_of(self, body):
         result = self.post_ubl(body)
