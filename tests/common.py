@@ -97,7 +97,38 @@ class BackendMixin(MasterKeyMixin):
         return body, headers
 
 
-class FihTransactionCase(BackendMixin, TransactionCase):
+class ProcureToPayMixin:
+    """The fixtures of the procure-to-pay tests: an AP tool beside the
+    procurement backend, a stocked product PAPER billed on receipt and a
+    cost centre CC100."""
+
+    @classmethod
+    def _setup_ap_backend(cls, **values):
+        """An AP-automation backend with its own signing secret
+        (``cls.ap_secret``); ``cls.secret`` stays the procurement backend's."""
+        procurement_secret = cls.secret
+        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation", **values)
+        cls.ap_secret, cls.secret = cls.secret, procurement_secret
+        return cls.ap
+
+    @classmethod
+    def _setup_paper_and_cost_centre(cls):
+        cls.paper = cls.env["product.product"].create(
+            {
+                "name": "Paper A4",
+                "default_code": "PAPER",
+                "type": "consu",
+                "is_storable": True,
+                "purchase_method": "receive",
+            }
+        )
+        plan = cls.env["account.analytic.plan"].create({"name": "Cost centres"})
+        cls.marketing = cls.env["account.analytic.account"].create(
+            {"name": "Marketing", "code": "CC100", "plan_id": plan.id}
+        )
+
+
+class FihTransactionCase(BackendMixin, ProcureToPayMixin, TransactionCase):
     """Engine tests: ``registry.cursor()`` must join the test transaction."""
 
     @classmethod

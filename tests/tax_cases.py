@@ -90,29 +90,13 @@ class P2PTaxCase(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(
-            code="test-ap",
-            kind="ap_automation",
+        cls._setup_ap_backend(
             # most bills here have no order: an AP tool trusted to post them
             bill_posting="post",
         )
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
         cls.company = cls.env.company
         cls.currency = cls.company.currency_id
-        cls.env["product.product"].create(
-            {
-                "name": "Paper A4",
-                "default_code": "PAPER",
-                "type": "consu",
-                "is_storable": True,
-                "purchase_method": "receive",
-            }
-        )
-        plan = cls.env["account.analytic.plan"].create({"name": "Cost centres"})
-        cls.env["account.analytic.account"].create(
-            {"name": "Marketing", "code": "CC100", "plan_id": plan.id}
-        )
+        cls._setup_paper_and_cost_centre()
         Tax = cls.env["account.tax"]
         cls.vat15 = Tax.search(
             [

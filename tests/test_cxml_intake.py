@@ -28,10 +28,8 @@ class TestCxmlIntake(FihTransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.backend.cxml_shared_secret = "buyer-secret"
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
+        cls._setup_ap_backend()
         cls.ap.cxml_shared_secret = "supplier-secret"
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
         cls.env["product.product"].create(
             {
                 "name": "Paper A4",

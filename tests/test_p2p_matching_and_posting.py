@@ -29,9 +29,7 @@ class P2PMatchingCase(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
+        cls._setup_ap_backend()
         cls.company = cls.env.company
         cls.paper = cls.env["product.product"].create(
             {

@@ -132,22 +132,8 @@ class TestProcureToPay(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
-        cls.paper = cls.env["product.product"].create(
-            {
-                "name": "Paper A4",
-                "default_code": "PAPER",
-                "type": "consu",
-                "is_storable": True,
-                "purchase_method": "receive",
-            }
-        )
-        plan = cls.env["account.analytic.plan"].create({"name": "Cost centres"})
-        cls.marketing = cls.env["account.analytic.account"].create(
-            {"name": "Marketing", "code": "CC100", "plan_id": plan.id}
-        )
+        cls._setup_ap_backend()
+        cls._setup_paper_and_cost_centre()
         cls.company = cls.env.company
 
     # -- helpers -------------------------------------------------------------
