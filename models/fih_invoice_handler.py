@@ -31,10 +31,11 @@ class FihInvoiceHandler(models.AbstractModel):
     def _fih_process(self, messages, documents):
         """Bills of a batch in three steps: each is planned on its own (every
         look-up and check that can refuse a document), new bills are created
-        together (one ``create`` per company), then each is checked and, when
-        it may be, posted, in arrival order. Odoo creates a batch of moves
-        far cheaper than one move at a time; a message refused at any step
-        is set aside and the batch redone without it."""
+        together (one ``create`` per company), then each is checked in arrival
+        order and those that may be posted are posted together (before a
+        later document of the same order is checked). Odoo creates and posts
+        a batch of moves far cheaper than one move at a time; a message
+        refused at any step is set aside and the batch redone without it."""
         backend = messages.backend_id
         backend.ensure_one()
         outcomes, plans, cache = {}, [], {}
@@ -47,20 +48,22 @@ class FihInvoiceHandler(models.AbstractModel):
             except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         self._create_bills([plan for plan in plans if not plan["bill"]])
+        pending = []  # checked bills that may be posted, posted together
         for plan in plans:
+            # a later document of the same order (a credit note, another bill)
+            # is checked against the order's bills as posted
+            if plan["order"] and any(p["order"] == plan["order"] for p in pending):
+                self._post_pending(pending)
             try:
                 plan["findings"] = self._check_bill(backend, plan)
             except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[plan["message"].id] = exc
                 continue
-            # posted at once, in arrival order: a later document of the batch
-            # (a credit note of this bill) sees it posted
             if not plan["findings"] and self._may_post(
                 backend, plan["bill"], plan["order"], plan["partner"]
             ):
-                plan["findings"] = self._post_bills(plan["bill"]).get(
-                    plan["bill"].id, []
-                )
+                pending.append(plan)
+        self._post_pending(pending)
         for plan in plans:
             message, bill, order = plan["message"], plan["bill"], plan["order"]
             if message.id in outcomes:
@@ -151,6 +154,15 @@ class FihInvoiceHandler(models.AbstractModel):
             "bill": bill,
             "operation": "updated" if bill else "created",
         }
+
+    def _post_pending(self, pending):
+        """Post the bills of ``pending`` together (emptied); a bill Odoo refuses
+        gets the reason as its finding."""
+        bills = self.env[MOVE].union(*(plan["bill"] for plan in pending))
+        refused = self._post_bills(bills)
+        for plan in pending:
+            plan["findings"] = refused.get(plan["bill"].id, [])
+        pending.clear()
 
     def _create_bills(self, plans):
         """Create the new bills of a batch, one ``create`` per company."""
