@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lib.document_numbers import normalise
 
@@ -76,7 +77,16 @@ class AccountMove(models.Model):
     def action_fih_not_a_duplicate(self):
         """A person confirms the bill is a genuine second invoice: the
         possible-duplicate hold is lifted, and stays lifted when the document
-        is processed again. The bill is then posted as usual."""
+        is processed again. The bill is then posted as usual. It is a
+        posting decision: only who may post bills (Accounting: Billing) may
+        take it."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._(
+                    "Only a user who may post bills (Accounting: Billing) can say "
+                    "a bill is not a duplicate; ask your accountant."
+                )
+            )
         self.check_access("write")
         prefix = self._fih_duplicate_prefix()
         activity_type = self.env.ref(

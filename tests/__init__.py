@@ -29,5 +29,6 @@ from . import test_webhook_contract
 from . import test_hostile_webhook
 from . import test_hostile_try_it
 from . import test_money_review
+from . import test_money_access
 from . import test_money_review_payments
 from . import test_ubl_standard
