@@ -80,7 +80,8 @@ class FihInvoiceChecks(models.AbstractModel):
             ]
         declared = Decimal(str(data["amount_untaxed"]))
         computed = Decimal(str(bill.amount_untaxed))
-        if abs(declared - computed) > Decimal("0.01") * max(len(data["lines"]), 1):
+        # a smallest amount of the currency per line (a cent, a yen, a fils)
+        if abs(declared - computed) > allowance:
             findings.append(
                 self.env._(
                     "Untaxed total: the document states %(declared)s, its lines "
