@@ -30,6 +30,9 @@ unit_passed=$(grep -Eo '[0-9]+ passed' "$unit_log" | tail -1 | grep -Eo '[0-9]+'
 unit_failed=$(tail -1 "$unit_log" | { grep -Eo '[0-9]+ (failed|errors?)' || true; } | awk '{s+=$1} END {print s+0}')
 if [ "$unit_rc" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
 
+log "wheel: built with whool, installed from the wheel alone"
+"$FIH_ROOT/scripts/test_wheel.sh" || failed_steps+=(wheel)
+
 log "Odoo tests on a fresh database"
 db=fih_test_$(date +%s)_$$
 odoo_log=$(mktemp)
