@@ -68,7 +68,7 @@ if [ "$odoo_rc" -ne 0 ] && [ "$odoo_bad" -eq 0 ]; then odoo_bad=1; fi
 
 passed=$((unit_passed + odoo_total - (odoo_bad > odoo_total ? odoo_total : odoo_bad)))
 failed=$((unit_failed + odoo_bad))
-[ ${#failed_steps[@]} -eq 0 ] || { echo "lint failed: ${failed_steps[*]}"; failed=$((failed + ${#failed_steps[@]})); }
+[ ${#failed_steps[@]} -eq 0 ] || { echo "failed steps: ${failed_steps[*]}"; failed=$((failed + ${#failed_steps[@]})); }
 echo "unit: $unit_passed passed, $unit_failed failed; odoo: $odoo_total run, $odoo_bad failed"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
