@@ -48,6 +48,14 @@ env['res.partner'].create({
 })
 """
 
+# Odoo's one-by-one limit: one ORM create per supplier, in one process
+ONE_BY_ONE_ACTION = """
+for values in env.context.get('fih_bench_values', []):
+    model.create(values)
+"""
+# queue_job capacity that processes the hub's messages (channels = root:2)
+PROCESSING_WORKERS = 2
+
 
 def partner_values(event):
     data = event["data"]
@@ -74,7 +82,7 @@ class Bench(BenchSession):
                 "max_batch_events": 1000,
             },
         )
-        model_id = self.rpc.execute(
+        model_id = self.partner_model_id = self.rpc.execute(
             "ir.model", "search", [("model", "=", "res.partner")]
         )[0]
         rule_id = self.rpc.execute(
@@ -185,6 +193,44 @@ class Bench(BenchSession):
             "mean_ms": round(statistics.fmean(latencies), 1),
         }
 
+    def odoo_limit(self, n):
+        """Odoo's own limit for the same work, on the same server: the same
+        suppliers (with their bank account, tracking off) created in one
+        process by one batched ORM ``create``, then one ``create`` each."""
+        context = {"tracking_disable": True}
+        batch = [partner_values(supplier_event(k)) for k in range(500_001, 500_001 + n)]
+        started = time.perf_counter()
+        self.rpc.execute_kw("res.partner", "create", [batch], {"context": context})
+        batched = time.perf_counter() - started
+        action = self.rpc.execute(
+            "ir.actions.server",
+            "create",
+            {
+                "name": "Benchmark: one create per supplier",
+                "model_id": self.partner_model_id,
+                "state": "code",
+                "code": ONE_BY_ONE_ACTION,
+            },
+        )
+        single = [
+            partner_values(supplier_event(k)) for k in range(600_001, 600_001 + n)
+        ]
+        started = time.perf_counter()
+        self.rpc.execute_kw(
+            "ir.actions.server",
+            "run",
+            [[action]],
+            {"context": {**context, "fih_bench_values": single}},
+        )
+        one_by_one = time.perf_counter() - started
+        return {
+            "name": "Odoo's ORM in one process (limit)",
+            "suppliers": n,
+            "batched_per_s": round(n / batched, 1),
+            "one_by_one_per_s": round(n / one_by_one, 1),
+            "processing_workers": PROCESSING_WORKERS,
+        }
+
     def warm_up(self):
         numbers = range(900_001, 900_001 + 4 * self.args.concurrency)
         run_concurrently(
@@ -280,6 +326,9 @@ class Bench(BenchSession):
         result["message_states"] = states
         results["module_batched"] = result
 
+        results["odoo_limit"] = self.odoo_limit(n)
+        limit = results["odoo_limit"]["batched_per_s"] * PROCESSING_WORKERS
+
         native_rate = results["native_webhook"]["requests_per_s"]
         native_applied = results["native_webhook"]["applied_per_s"]
         results["ratios"] = {
@@ -291,6 +340,9 @@ class Bench(BenchSession):
             ),
             "batched_end_to_end_vs_native": round(
                 results["module_batched"]["applied_per_s"] / native_applied, 2
+            ),
+            "batched_end_to_end_vs_odoo_limit": round(
+                results["module_batched"]["applied_per_s"] / limit, 2
             ),
             "single_intake_vs_jsonrpc": round(
                 results["module_single"]["requests_per_s"]
@@ -315,6 +367,11 @@ def markdown(results, args):
             f"| {r['duplicates_after_resend']} |"
         )
     ratios = results["ratios"]
+    limit = results["odoo_limit"]
+    rows.append(
+        f"| {limit['name']}: batched create / one by one | - | - | - | - "
+        f"| {limit['batched_per_s']} / {limit['one_by_one_per_s']} | - |"
+    )
     rows.append("")
     rows.append(
         f"{args.events} suppliers per path "
@@ -322,7 +379,9 @@ def markdown(results, args):
         f"{args.concurrency} concurrent senders. Ratios: single-event intake "
         f"{ratios['single_intake_vs_native']}x native webhook, end to end "
         f"{ratios['single_end_to_end_vs_native']}x (single) and "
-        f"{ratios['batched_end_to_end_vs_native']}x (batched) native."
+        f"{ratios['batched_end_to_end_vs_native']}x (batched) native; batched "
+        f"end to end = {ratios['batched_end_to_end_vs_odoo_limit']} of Odoo's "
+        f"batched ORM limit x {limit['processing_workers']} processing workers."
     )
     return "\n".join(rows)
 

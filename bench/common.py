@@ -113,6 +113,19 @@ class JsonRpc:
             list(args),
         )
 
+    def execute_kw(self, model, method, args, kwargs):
+        return self.call(
+            "object",
+            "execute_kw",
+            self.db,
+            self.uid,
+            self.password,
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+
     def create_body(self, values):
         return self.body(
             "object",

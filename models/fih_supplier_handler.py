@@ -426,7 +426,9 @@ class FihSupplierHandler(models.AbstractModel):
         return outcomes
 
     def _create_in_company(self, backend, company, creates, context):
-        Partner = self.env[PARTNER].with_company(company)
+        Partner = (
+            self.env[PARTNER].with_company(company).with_context(tracking_disable=True)
+        )
         vals_list = []
         outcomes = {}
         valid = []
