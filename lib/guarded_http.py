@@ -53,11 +53,7 @@ class GuardedAdapter(HTTPAdapter):
             "https": type(
                 "GuardedHTTPSConnectionPool",
                 (HTTPSConnectionPool,),
-                {
-                    "ConnectionCls": _guarded_connection(
-                        HTTPSConnection, self.allowlist
-                    )
-                },
+                {"ConnectionCls": _guarded_connection(HTTPSConnection, self.allowlist)},
             ),
         }
 

@@ -64,7 +64,9 @@ PUBLIC_ONLY = (
 # inet_aton accepts "2130706433", "0x7f.1" or "0177.0.0.1" for 127.0.0.1
 _NUMERIC_PART = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
 _FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x20\x7f\\]")
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*$")
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*$"
+)
 
 
 class UnsafeURLError(ValueError):
@@ -259,7 +261,9 @@ the cloud metadata service; this address is never allowed
         else "the endpoint URL points to"
     )
     if never:
-        raise UnsafeURLError(f"{where} {address}, {kind}; this address is never allowed")
+        raise UnsafeURLError(
+            f"{where} {address}, {kind}; this address is never allowed"
+        )
     if allowlist.permits_address(address) or (host and allowlist.permits_host(host)):
         return
     raise UnsafeURLError(f"{where} {address}, {kind}; {PUBLIC_ONLY}")

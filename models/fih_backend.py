@@ -2,7 +2,7 @@ import re
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..lib import circuit_breaker, outbound_formats, url_guard
 from ..lib.retry_policy import RetryPolicy
@@ -245,6 +245,7 @@ class FihBackend(models.Model):
     private_host_allowlist = fields.Text(
         string="Allowed Private Hosts",
         groups="base.group_system",
+        copy=False,
         tracking=True,
         help="Set by a system administrator only. Hosts of your own network this "
         "backend may call (test systems, simulators): one host name, IP address "

@@ -38,9 +38,7 @@ def response_excerpt(status, headers, content, payload_format):
     except ValueError:
         phrase = ""
     status_line = f"HTTP {status} {phrase}".strip()
-    content_type = (
-        (headers or {}).get("Content-Type", "").split(";")[0].strip().lower()
-    )
+    content_type = (headers or {}).get("Content-Type", "").split(";")[0].strip().lower()
     expected = EXPECTED_ANSWERS.get(payload_format, ())
     if not 200 <= status < 300 or not any(
         content_type == kind or (kind.startswith("+") and content_type.endswith(kind))

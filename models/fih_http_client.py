@@ -193,17 +193,35 @@ class FihHttpClient(models.AbstractModel):
                 "with its credentials"
             )
 
+    def _required_secret(self, backend, field_name):
+        secret = backend._get_secret(field_name)
+        if not secret:
+            raise SecretNotUsable(
+                self.env._(
+                    "The %(label)s of %(backend)s is not set, so the call is not "
+                    "made: enter the secret again on the backend's Outbound tab.",
+                    label=backend._fields[field_name].string,
+                    backend=backend.name,
+                )
+            )
+        return secret
+
     def _auth_headers(self, backend):
         auth = backend.auth_type
         if auth == "api_key":
             return {
-                backend.api_key_header or "X-API-Key": backend._get_secret("api_key")
+                backend.api_key_header or "X-API-Key": self._required_secret(
+                    backend, "api_key"
+                )
             }
         if auth == "bearer":
-            return {"Authorization": f"Bearer {backend._get_secret('api_key')}"}
+            return {
+                "Authorization": f"Bearer {self._required_secret(backend, 'api_key')}"
+            }
         if auth == "basic":
             token = requests.auth._basic_auth_str(
-                backend.basic_username or "", backend._get_secret("api_key") or ""
+                backend.basic_username or "",
+                self._required_secret(backend, "api_key"),
             )
             return {"Authorization": token}
         if auth == "oauth2":
@@ -218,7 +236,10 @@ class FihHttpClient(models.AbstractModel):
         response = _session(backend).post(
             backend.oauth_token_url,
             data={"grant_type": "client_credentials"},
-            auth=(backend.oauth_client_id, backend._get_secret("oauth_client_secret")),
+            auth=(
+                backend.oauth_client_id,
+                self._required_secret(backend, "oauth_client_secret"),
+            ),
             timeout=(backend.connect_timeout, backend.read_timeout),
             allow_redirects=False,
             verify=True,
