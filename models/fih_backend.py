@@ -2,7 +2,7 @@ import re
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..lib import circuit_breaker, outbound_formats, url_guard
 from ..lib.retry_policy import RetryPolicy
@@ -494,14 +494,31 @@ class FihBackend(models.Model):
             ) or Channel.create({"name": name, "parent_id": parent.id})
             backend.sudo().channel_id = channel
 
+    def _check_allowlist_rights(self, vals_list):
+        """Opening the internal network is a system administrator's decision
+        (create does not check field groups by itself)."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if any(vals.get("private_host_allowlist") for vals in vals_list):
+            raise AccessError(
+                self.env._(
+                    "Only a system administrator can allow calls to hosts of the "
+                    "internal network. Ask one to add the host to the backend's "
+                    "allowed private hosts."
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_allowlist_rights(vals_list)
         backends = super().create(vals_list)
         backends._ensure_channel()
         self.env.registry.clear_cache()  # _webhook_config
         return backends
 
     def write(self, vals):
+        if "private_host_allowlist" in vals:
+            self._check_allowlist_rights([{"private_host_allowlist": True}])
         result = super().write(vals)
         if "code" in vals:
             self._ensure_channel()

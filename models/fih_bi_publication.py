@@ -336,7 +336,9 @@ class FihBiPublication(models.Model):
         self.ensure_one()
         self.check_access("write")
         # whoever presses the button, the run is the publication's company's
-        self = self.with_company(self.company_id)  # noqa: PLW0642
+        self = self.with_company(self.company_id).with_context(  # noqa: PLW0642
+            allowed_company_ids=self.company_id.ids
+        )
         Load = self.env["fih.bi.load"]
         if Load.sudo().search_count(
             [

@@ -84,7 +84,9 @@ class FihPull(models.Model):
         self.check_access("write")
         for pull in self:
             # whoever presses the button, the run is the pull's company's
-            pull.with_company(pull.company_id)._run()
+            pull.with_company(pull.company_id).with_context(
+                allowed_company_ids=pull.company_id.ids
+            )._run()
         return True
 
     # -- the run ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 
 class ResUsers(models.Model):
@@ -16,6 +16,26 @@ class ResUsers(models.Model):
         "that no person logs in with. Only such users can process a backend's "
         "messages, and only in the companies the administrator allowed them.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("fih_is_service_user") for vals in vals_list):
+            self._check_fih_service_user_rights()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "fih_is_service_user" in vals:
+            self._check_fih_service_user_rights()
+        return super().write(vals)
+
+    def _check_fih_service_user_rights(self):
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(
+                self.env._(
+                    "Only a system administrator can mark a user as an "
+                    "integration service user."
+                )
+            )
 
     def _fih_service_user_problem(self):
         """Why this user cannot be a backend's service user, None if it can."""
