@@ -26,7 +26,8 @@ def _guarded_connection(connection_class, allowlist):
         def _new_conn(self):
             sock = super()._new_conn()
             try:
-                url_guard.check_address(sock.getpeername()[0], self.host, allowlist)
+                peer = sock.getpeername()
+                url_guard.check_address(peer[0], self.host, allowlist, peer[1])
             except BaseException:
                 sock.close()
                 raise

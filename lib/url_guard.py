@@ -78,65 +78,117 @@ class Allowlist:
 
     Written one entry a line (or separated by commas or spaces): a host name
     (exact, case-insensitive), an IP address or a network in CIDR notation.
+    A host name or an address may end with ``:port`` to allow that port only
+    (``127.0.0.1:8071`` is the simulator, not the Odoo server on 8069).
 
-    >>> allowed = Allowlist.parse("sim.internal, 127.0.0.1\\n10.1.0.0/16")
-    >>> allowed.permits_host("SIM.internal"), allowed.permits_host("sim")
+    >>> allowed = Allowlist.parse("sim.internal, 127.0.0.1:8071\\n10.1.0.0/16")
+    >>> allowed.permits_host("SIM.internal", 443), allowed.permits_host("sim", 443)
     (True, False)
-    >>> allowed.permits_address(ipaddress.ip_address("10.1.2.3"))
+    >>> allowed.permits_address(ipaddress.ip_address("10.1.2.3"), 22)
     True
-    >>> allowed.permits_address(ipaddress.ip_address("10.2.0.1"))
+    >>> allowed.permits_address(ipaddress.ip_address("10.2.0.1"), 22)
     False
+    >>> loopback = ipaddress.ip_address("127.0.0.1")
+    >>> allowed.permits_address(loopback, 8071), allowed.permits_address(loopback, 8069)
+    (True, False)
     >>> Allowlist.parse("http://sim/")
     Traceback (most recent call last):
     ...
     ValueError: 'http://sim/' is not a host name, IP address or network \
-(CIDR such as 10.0.0.0/24)
-    >>> bool(Allowlist.parse("")), str(Allowlist.parse(" a.example  127.0.0.1 "))
-    (False, 'a.example\\n127.0.0.1')
+(CIDR such as 10.0.0.0/24), with an optional :port (1 to 65535)
+    >>> str(Allowlist.parse(" a.example  127.0.0.1 [fd00::5]:8443 sim:8071"))
+    'a.example\\nsim:8071\\n127.0.0.1\\n[fd00::5]:8443'
+    >>> bool(Allowlist.parse(""))
+    False
     """
 
     def __init__(self, names=(), networks=()):
-        self.names = frozenset(names)
-        self.networks = tuple(networks)
+        self.names = tuple(names)  # (name, port or None)
+        self.networks = tuple(networks)  # (network, port or None)
 
     @classmethod
     def parse(cls, text):
         names, networks = [], []
         for entry in re.split(r"[\s,;]+", text or ""):
-            entry = entry.strip().lower().rstrip(".")
+            entry = entry.strip().lower()
             if not entry:
                 continue
+            host, port = _entry_port(entry)
+            host = host.rstrip(".")
             try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-                continue
+                network = ipaddress.ip_network(host, strict=False)
             except ValueError:
-                pass
-            if _looks_numeric(entry) or not _HOST_NAME.match(entry):
+                network = None
+            if network is not None and not (port and "/" in host):
+                networks.append((network, port))
+                continue
+            if (
+                network is not None
+                or _looks_numeric(host)
+                or not _HOST_NAME.match(host)
+            ):
                 raise ValueError(
                     f"'{entry}' is not a host name, IP address or network "
-                    "(CIDR such as 10.0.0.0/24)"
+                    "(CIDR such as 10.0.0.0/24), with an optional :port"
                 )
-            names.append(entry)
+            names.append((host, port))
         return cls(names, networks)
 
     def __bool__(self):
         return bool(self.names or self.networks)
 
     def __str__(self):
-        networks = [
-            str(n.network_address) if n.num_addresses == 1 else str(n)
-            for n in self.networks
-        ]
-        return "\n".join([*sorted(self.names), *networks])
+        lines = [name + (f":{port}" if port else "") for name, port in self.names]
+        for network, port in self.networks:
+            text = (
+                str(network.network_address)
+                if network.num_addresses == 1
+                else str(network)
+            )
+            if port:
+                text = f"[{text}]:{port}" if network.version == 6 else f"{text}:{port}"
+            lines.append(text)
+        return "\n".join(lines)
 
-    def permits_host(self, host):
-        return (host or "").rstrip(".").lower() in self.names
-
-    def permits_address(self, address):
+    def permits_host(self, host, port=None):
+        host = (host or "").rstrip(".").lower()
         return any(
-            address.version == network.version and address in network
-            for network in self.networks
+            name == host and allowed in (None, port) for name, allowed in self.names
         )
+
+    def permits_address(self, address, port=None):
+        return any(
+            address.version == network.version
+            and address in network
+            and allowed in (None, port)
+            for network, allowed in self.networks
+        )
+
+
+def _entry_port(entry):
+    """(host, port or None) of an allow-list entry."""
+    bracketed = re.fullmatch(r"\[([0-9a-f:.]+)\](?::(\d{1,5}))?", entry)
+    if bracketed:
+        return bracketed[1], _port(entry, bracketed[2])
+    if entry.count(":") == 1:
+        host, port = entry.split(":")
+        return host, _port(entry, port)
+    return entry, None
+
+
+def _port(entry, text):
+    if text is None:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise _bad_entry(entry)
+    return int(text)
+
+
+def _bad_entry(entry):
+    return ValueError(
+        f"'{entry}' is not a host name, IP address or network "
+        "(CIDR such as 10.0.0.0/24), with an optional :port (1 to 65535)"
+    )
 
 
 NOTHING_ALLOWED = Allowlist()
@@ -231,9 +283,10 @@ def _verdict(address):
     return False, _non_public_kind(address)
 
 
-def check_address(address, host=None, allowlist=None):
+def check_address(address, host=None, allowlist=None, port=None):
     """Raise :class:`UnsafeURLError` unless ``address`` (of ``host``) may be
-    connected to. Called before the connection and on the connected socket.
+    connected to on ``port``. Called before the connection and on the
+    connected socket.
 
     >>> check_address("127.0.0.1", "localhost", Allowlist.parse("localhost"))
     >>> check_address("127.0.0.1", "evil.example", Allowlist.parse("localhost"))
@@ -264,7 +317,9 @@ the cloud metadata service; this address is never allowed
         raise UnsafeURLError(
             f"{where} {address}, {kind}; this address is never allowed"
         )
-    if allowlist.permits_address(address) or (host and allowlist.permits_host(host)):
+    if allowlist.permits_address(address, port) or (
+        host and allowlist.permits_host(host, port)
+    ):
         return
     raise UnsafeURLError(f"{where} {address}, {kind}; {PUBLIC_ONLY}")
 
@@ -295,10 +350,10 @@ def _split(url):
     return parts, port
 
 
-def _host_is_allow_listed(host, literal, allowlist):
+def _host_is_allow_listed(host, literal, allowlist, port):
     if literal is not None:
-        return allowlist.permits_address(literal)
-    return allowlist.permits_host(host)
+        return allowlist.permits_address(literal, port)
+    return allowlist.permits_host(host, port)
 
 
 def check_url(url, allowlist=None, resolver=None):
@@ -326,7 +381,8 @@ def check_url(url, allowlist=None, resolver=None):
     if not host:
         raise UnsafeURLError("the endpoint URL has no host name")
     literal = _literal_address(host)
-    if scheme == "http" and not _host_is_allow_listed(host, literal, allowlist):
+    port = port or DEFAULT_PORTS[scheme]
+    if scheme == "http" and not _host_is_allow_listed(host, literal, allowlist, port):
         raise UnsafeURLError(
             "the endpoint URL must use https://; plain http:// is only allowed "
             "for hosts an administrator allow-listed (local simulators and test "
@@ -335,12 +391,12 @@ def check_url(url, allowlist=None, resolver=None):
     if literal is not None:
         addresses = [literal]
     else:
-        resolved = (resolver or _default_resolver)(host, port or DEFAULT_PORTS[scheme])
+        resolved = (resolver or _default_resolver)(host, port)
         addresses = list(_addresses(resolved))
         if not addresses:
             raise UnsafeURLError(f"the host {host} resolves to no address")
     for address in addresses:
-        check_address(address, host if literal is None else None, allowlist)
+        check_address(address, host if literal is None else None, allowlist, port)
 
 
 def origin(url):

@@ -249,7 +249,9 @@ class FihBackend(models.Model):
         tracking=True,
         help="Set by a system administrator only. Hosts of your own network this "
         "backend may call (test systems, simulators): one host name, IP address "
-        "or network (such as 10.1.0.0/16) a line. Plain http:// is only "
+        "or network (such as 10.1.0.0/16) a line, a host or address optionally "
+        "with its port (127.0.0.1:8071 is the simulator, not every service of "
+        "this machine). Plain http:// is only "
         "accepted for them. Cloud metadata and link-local addresses are never "
         "reachable, whatever is listed.",
     )

@@ -313,6 +313,17 @@ class TestPrivateHostsAllowList(DestinationCase):
         self.assertIn("allow-listed", reply.outcome.reason)
         self.assertFalse(self.attacker.requests())
 
+    def test_an_allow_listed_port_does_not_open_the_other_services_of_the_host(self):
+        # the administrator allowed the reporting platform's port only: the
+        # manager pointing the backend at another local service gets nothing
+        self.bi.write({"private_host_allowlist": f"127.0.0.1:{self.sim.port}"})
+        self.as_manager(self.bi).write({"base_url": self.attacker.url})
+        publication = self.publication(dataset="suppliers", schedule="manual")
+        load = self.run_load(self.as_manager(publication))
+        self.assertEqual(load.state, "refused")
+        self.assertIn("allow-listed", load.error_message)
+        self.assertFalse(self.attacker.requests())
+
     def test_metadata_addresses_are_refused_even_when_allow_listed(self):
         self.bi.write(
             {

@@ -82,3 +82,11 @@ def test_metadata_addresses_stay_refused_even_when_allow_listed():
 
 def guarded_session_for(allowlist_text):
     return guarded_http.guarded_session(Allowlist.parse(allowlist_text))
+
+
+def test_an_allow_listed_port_does_not_open_the_other_ports(internal_server):
+    port = int(internal_server.rsplit(":", 1)[1])
+    reached = guarded_session_for(f"127.0.0.1:{port}").get(internal_server)
+    assert reached.status_code == 200
+    with pytest.raises(UnsafeURLError, match="loopback"):
+        guarded_session_for(f"127.0.0.1:{port + 1}").get(internal_server)

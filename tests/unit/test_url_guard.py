@@ -241,3 +241,24 @@ def test_same_origin(url_a, url_b, expected):
 def test_cloud_metadata_written_as_ipv6_is_refused_even_when_allow_listed():
     with pytest.raises(UnsafeURLError, match="cloud metadata service \\(written as"):
         check_url("http://[::ffff:169.254.169.254]/", Allowlist.parse("::/0"))
+
+
+def test_an_allow_listed_port_opens_that_port_only():
+    resolver = fake_resolver({"sim": ["10.0.0.9"]})
+    allowed = Allowlist.parse("127.0.0.1:8071\nsim:8443\n[fd00::5]:8443")
+    check_url("http://127.0.0.1:8071/", allowed, resolver=resolver)
+    check_url("https://sim:8443/", allowed, resolver=resolver)
+    check_url("https://[fd00::5]:8443/", allowed, resolver=resolver)
+    for url in (
+        "http://127.0.0.1:8069/web/webclient/version_info",
+        "https://sim/",
+        "https://[fd00::5]/",
+    ):
+        with pytest.raises(UnsafeURLError):
+            check_url(url, allowed, resolver=resolver)
+
+
+@pytest.mark.parametrize("text", ["sim:0", "sim:65536", "sim:http", "[fd00::5]:x"])
+def test_an_allow_list_entry_with_a_bad_port_is_refused(text):
+    with pytest.raises(ValueError, match="optional :port"):
+        Allowlist.parse(text)
