@@ -22,6 +22,7 @@
     },
     "data": [
         "security/fih_security.xml",
+        "security/fih_security_destination.xml",
         "security/ir.model.access.csv",
         "security/fih_record_rules.xml",
         "data/queue_job_channel_data.xml",

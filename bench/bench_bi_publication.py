@@ -77,7 +77,7 @@ class BiBench:
                 "code": "bench-bi",
                 "kind": "bi",
                 "base_url": sim.url,
-                "allow_private_network": True,
+                "private_host_allowlist": "127.0.0.1",
                 "read_timeout": 120,
             },
         )

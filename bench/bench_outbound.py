@@ -40,7 +40,7 @@ class OutboundBench:
                 "code": "bench-out",
                 "kind": "ap_automation",
                 "base_url": sim.url,
-                "allow_private_network": True,
+                "private_host_allowlist": "127.0.0.1",
                 "outbound_rate_limit_per_minute": 0,
                 "retry_base_seconds": 1,
                 "retry_max_attempts": 50,

@@ -2,6 +2,7 @@
 from . import fih_own_cron_mixin
 from . import fih_record_reference_mixin
 from . import fih_secret_mixin
+from . import fih_company_locked_mixin
 from . import fih_synced_mixin
 from . import fih_audit_log
 
@@ -83,4 +84,5 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_bank
+from . import res_users
 from . import stock_picking

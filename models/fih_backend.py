@@ -2,9 +2,9 @@ import re
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
-from ..lib import circuit_breaker, outbound_formats
+from ..lib import circuit_breaker, outbound_formats, url_guard
 from ..lib.retry_policy import RetryPolicy
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
@@ -26,7 +26,12 @@ class WebhookConfig(NamedTuple):
 class FihBackend(models.Model):
     _name = "fih.backend"
     _description = "Integration Backend"
-    _inherit = ["mail.thread", "mail.activity.mixin", "fih.audited.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "fih.audited.mixin",
+        "fih.company.locked.mixin",
+    ]
     _order = "name, id"
 
     name = fields.Char(
@@ -103,7 +108,9 @@ class FihBackend(models.Model):
         ),
         tracking=True,
         help="Technical user under which this backend's messages are processed. "
-        "Give it only the rights its flows need; it never logs in.",
+        "Only a user an administrator marked as an integration service user, "
+        "allowed in this backend's company, can be chosen. Give it only the "
+        "rights its flows need; it never logs in.",
     )
     bill_posting = fields.Selection(
         [
@@ -235,11 +242,18 @@ class FihBackend(models.Model):
     )
     api_key_header = fields.Char(default="X-API-Key", tracking=True)
     basic_username = fields.Char(tracking=True)
-    allow_private_network = fields.Boolean(
+    private_host_allowlist = fields.Text(
+        string="Allowed Private Hosts",
+        groups="base.group_system",
+        copy=False,
         tracking=True,
-        help="Allow calls to private, loopback or link-local addresses. Only for "
-        "test systems and simulators inside your network: it disables the "
-        "protection against requests forged towards internal services.",
+        help="Set by a system administrator only. Hosts of your own network this "
+        "backend may call (test systems, simulators): one host name, IP address "
+        "or network (such as 10.1.0.0/16) a line, a host or address optionally "
+        "with its port (127.0.0.1:8071 is the simulator, not every service of "
+        "this machine). Plain http:// is only "
+        "accepted for them. Cloud metadata and link-local addresses are never "
+        "reachable, whatever is listed.",
     )
     outbound_rate_limit_per_minute = fields.Integer(
         default=600,
@@ -347,6 +361,55 @@ class FihBackend(models.Model):
                     )
                 )
 
+    @api.constrains("private_host_allowlist")
+    def _check_private_host_allowlist(self):
+        for backend in self.sudo():
+            try:
+                url_guard.Allowlist.parse(backend.private_host_allowlist)
+            except ValueError as exc:
+                raise ValidationError(
+                    self.env._(
+                        "The allowed private hosts of %(backend)s cannot be read: "
+                        "%(reason)s. Write one host name, IP address or network "
+                        "a line.",
+                        backend=backend.name,
+                        reason=exc,
+                    )
+                ) from None
+
+    def _allowlist(self):
+        """The private hosts this backend may call (an administrator's list)."""
+        self.ensure_one()
+        return url_guard.Allowlist.parse(self.sudo().private_host_allowlist)
+
+    @api.constrains("service_user_id", "company_id")
+    def _check_service_user(self):
+        for backend in self.sudo():
+            user = backend.service_user_id
+            problem = user._fih_service_user_problem()
+            if problem:
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot be the service user of %(backend)s: "
+                        "%(problem)s Choose the integration service user, or ask "
+                        "an administrator to create a dedicated one.",
+                        user=user.name,
+                        backend=backend.name,
+                        problem=problem,
+                    )
+                )
+            if backend.company_id not in user.company_ids:
+                raise ValidationError(
+                    self.env._(
+                        "The service user %(user)s may not work in %(company)s, "
+                        "the company of %(backend)s. Ask an administrator to allow "
+                        "it in that company, then choose it again.",
+                        user=user.name,
+                        company=backend.company_id.name,
+                        backend=backend.name,
+                    )
+                )
+
     @api.depends("code")
     def _compute_webhook_url(self):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
@@ -433,27 +496,34 @@ class FihBackend(models.Model):
             ) or Channel.create({"name": name, "parent_id": parent.id})
             backend.sudo().channel_id = channel
 
-    def _ensure_service_user_company(self):
-        """The service user must be allowed in the company it processes for."""
-        for backend in self.sudo():
-            user = backend.service_user_id
-            if user and backend.company_id not in user.company_ids:
-                user.company_ids = [(4, backend.company_id.id)]
+    def _check_allowlist_rights(self, vals_list):
+        """Opening the internal network is a system administrator's decision
+        (create does not check field groups by itself)."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if any(vals.get("private_host_allowlist") for vals in vals_list):
+            raise AccessError(
+                self.env._(
+                    "Only a system administrator can allow calls to hosts of the "
+                    "internal network. Ask one to add the host to the backend's "
+                    "allowed private hosts."
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_allowlist_rights(vals_list)
         backends = super().create(vals_list)
         backends._ensure_channel()
-        backends._ensure_service_user_company()
         self.env.registry.clear_cache()  # _webhook_config
         return backends
 
     def write(self, vals):
+        if "private_host_allowlist" in vals:
+            self._check_allowlist_rights([{"private_host_allowlist": True}])
         result = super().write(vals)
         if "code" in vals:
             self._ensure_channel()
-        if {"company_id", "service_user_id"} & set(vals):
-            self._ensure_service_user_company()
         self.env.registry.clear_cache()  # _webhook_config, in every worker
         return result
 

@@ -1,9 +1,20 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
-from ..lib import standard_webhooks
+from ..lib import secret_box as secret_binding
+from ..lib import standard_webhooks, url_guard
 from ..tools import decrypt
+
+# secrets that leave the database towards the backend, bound to where they go
+BOUND_SECRETS = ("api_key", "oauth_client_secret", "cxml_shared_secret")
+# the fields that decide where a bound secret goes
+DESTINATION_FIELDS = frozenset({"base_url", "auth_type", "oauth_token_url"})
+
+
+class SecretNotUsable(UserError):
+    """A stored secret may not be sent where the backend now points."""
 
 
 def webhook_secrets(webhook_config, now=None):
@@ -111,7 +122,90 @@ class FihBackendCredentials(models.Model):
             for field_name, column in self._fih_secret_fields.items():
                 backend[f"has_{field_name}"] = bool(backend[column])
 
+    # -- secrets bound to their destination ---------------------------------
+
+    def _destination(self):
+        """Where this backend's secrets go: the origin of its base URL, its
+        authentication method and its token URL."""
+        self.ensure_one()
+        backend = self.sudo()
+        return (
+            url_guard.origin(backend.base_url),
+            backend.auth_type or "none",
+            (backend.oauth_token_url or "").strip(),
+        )
+
+    def _destination_fingerprint(self):
+        return secret_binding.destination_fingerprint(self.id, *self._destination())
+
+    def _get_secret(self, field_name):
+        secret = super()._get_secret(field_name)
+        if secret is None or field_name not in BOUND_SECRETS:
+            return secret
+        try:
+            return secret_binding.unbind(secret, self._destination_fingerprint())
+        except secret_binding.SecretDestinationError as exc:
+            raise SecretNotUsable(
+                self.env._(
+                    "The %(label)s of %(backend)s is not sent: %(reason)s. An "
+                    "administrator must re-enter the secret for the current "
+                    "address.",
+                    label=self._fields[field_name].string,
+                    backend=self.name,
+                    reason=exc,
+                )
+            ) from None
+
+    def write(self, vals):
+        """A change of where the secrets go clears them, in the same
+        transaction: they were entered for the previous destination."""
+        before = {}
+        if DESTINATION_FIELDS & set(vals):
+            before = {backend.id: backend._destination() for backend in self}
+        result = super().write(vals)
+        if before:
+            moved = self.filtered(lambda b: b._destination() != before[b.id])
+            entered_now = {name for name in BOUND_SECRETS if vals.get(name)}
+            moved._clear_bound_secrets(before, exclude=entered_now)
+        return result
+
+    def _clear_bound_secrets(self, before, exclude=()):
+        for backend in self.sudo():
+            columns = [
+                self._fih_secret_fields[name]
+                for name in BOUND_SECRETS
+                if name not in exclude and backend[self._fih_secret_fields[name]]
+            ]
+            if not columns:
+                continue
+            backend.write(dict.fromkeys(columns, False))
+            labels = [
+                self._fields[name].string
+                for name in BOUND_SECRETS
+                if self._fih_secret_fields[name] in columns
+            ]
+            backend._audit(
+                "secret",
+                {
+                    backend.id: {
+                        "secrets_cleared": labels,
+                        "reason": "destination changed",
+                        "before": list(before[backend.id]),
+                        "after": list(backend._destination()),
+                    }
+                },
+            )
+            backend.message_post(
+                body=self.env._(
+                    "The address or authentication method changed, so these "
+                    "secrets were cleared and must be entered again: %s.",
+                    ", ".join(labels),
+                )
+            )
+
     def _fih_secret_values(self, field_name, plaintext):
+        if field_name in BOUND_SECRETS:
+            plaintext = secret_binding.bind(plaintext, self._destination_fingerprint())
         values = super()._fih_secret_values(field_name, plaintext)
         if field_name == "webhook_secret":
             standard_webhooks.decode_secret(plaintext)  # refuse unusable secrets

@@ -24,7 +24,12 @@ SCHEDULE_PERIODS = {"hourly": timedelta(hours=1), "nightly": timedelta(days=1)}
 class FihBiPublication(models.Model):
     _name = "fih.bi.publication"
     _description = "Publication to a reporting platform"
-    _inherit = ["mail.thread", "mail.activity.mixin", "fih.own.cron.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "fih.own.cron.mixin",
+        "fih.company.locked.mixin",
+    ]
     _cron_fields = frozenset({"schedule", "active", "name"})
     _order = "name"
 
@@ -161,6 +166,19 @@ class FihBiPublication(models.Model):
                         "The code %s may only contain letters, digits, dashes "
                         "and underscores.",
                         code,
+                    )
+                )
+
+    @api.constrains("company_id", "backend_id")
+    def _check_backend_company(self):
+        for publication in self.sudo():
+            if publication.backend_id.company_id != publication.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(publication)s publishes %(company)s's data, so its "
+                        "reporting platform must be a backend of %(company)s.",
+                        publication=publication.name,
+                        company=publication.company_id.name,
                     )
                 )
 
@@ -317,6 +335,10 @@ class FihBiPublication(models.Model):
         (a database constraint), so a second start while one runs is refused."""
         self.ensure_one()
         self.check_access("write")
+        # whoever presses the button, the run is the publication's company's
+        self = self.with_company(self.company_id).with_context(  # noqa: PLW0642
+            allowed_company_ids=self.company_id.ids
+        )
         Load = self.env["fih.bi.load"]
         if Load.sudo().search_count(
             [

@@ -5,7 +5,7 @@ from .fih_sor_rule import OBJECT_TYPES
 
 class FihBinding(models.Model):
     _name = "fih.binding"
-    _inherit = ["fih.record.reference.mixin"]
+    _inherit = ["fih.record.reference.mixin", "fih.company.locked.mixin"]
     _description = "External ID Binding"
     _order = "backend_id, object_type, external_id"
     _rec_name = "external_id"

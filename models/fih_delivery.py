@@ -3,6 +3,7 @@ import logging
 import random
 import time
 from datetime import timedelta
+from http import HTTPStatus
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -14,11 +15,37 @@ from ..lib import (
     standard_webhooks,
 )
 from ..tools import read_committed_cursor
+from .fih_backend_credentials import SecretNotUsable
 
 _logger = logging.getLogger(__name__)
 
 MAX_EXCERPT = 2000
 BREAKER_COLUMNS = ["breaker_status", "breaker_failures", "breaker_opened_at"]
+# answers worth keeping an excerpt of, per format; anything else keeps its
+# status line only, so that an internal service's answer is never stored
+EXPECTED_ANSWERS = {
+    "json": ("application/json", "+json"),
+    "cxml_order_request": ("text/xml", "application/xml", "+xml"),
+    "ubl_order": ("text/xml", "application/xml", "+xml"),
+}
+
+
+def response_excerpt(status, headers, content, payload_format):
+    """What is kept of an answer: the first bytes of a 2xx answer of the
+    expected content type, the status line of any other."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    status_line = f"HTTP {status} {phrase}".strip()
+    content_type = (headers or {}).get("Content-Type", "").split(";")[0].strip().lower()
+    expected = EXPECTED_ANSWERS.get(payload_format, ())
+    if not 200 <= status < 300 or not any(
+        content_type == kind or (kind.startswith("+") and content_type.endswith(kind))
+        for kind in expected
+    ):
+        return status_line
+    return content[:MAX_EXCERPT].decode("utf-8", errors="replace")
 
 
 class FihDelivery(models.AbstractModel):
@@ -96,6 +123,8 @@ class FihDelivery(models.AbstractModel):
                 ),
                 None,
             )
+        if isinstance(exc, SecretNotUsable):  # entered for another address
+            return delivery_policy.Outcome("permanent", str(exc), None)
         if isinstance(exc, UserError):  # e.g. a secret that cannot be decrypted
             return delivery_policy.Outcome("retry", str(exc), None)
         if isinstance(exc, ValueError):  # the renderers say what is missing
@@ -182,7 +211,9 @@ class FihDelivery(models.AbstractModel):
         )
         if reply.error or reply.status is None:
             return reply.outcome, None, reply.error
-        excerpt = reply.content[:MAX_EXCERPT].decode("utf-8", errors="replace")
+        excerpt = response_excerpt(
+            reply.status, reply.headers, reply.content, subscription.payload_format
+        )
         outcome = reply.outcome
         if (
             outcome.kind == "delivered"

@@ -7,8 +7,9 @@ import requests
 
 from odoo import models
 
-from ..lib import delivery_policy, url_guard
+from ..lib import delivery_policy, guarded_http, url_guard
 from ..tools import database_environment
+from .fih_backend_credentials import SecretNotUsable
 
 _logger = logging.getLogger(__name__)
 
@@ -31,27 +32,33 @@ class Reply(NamedTuple):
 
 
 def _cache_key(backend):
-    """Per database, backend and credentials: a staging copy of a database or a
-    new client secret never reuses another's session or token."""
+    """Per database, backend, credentials and allowed hosts: a staging copy of
+    a database, a new client secret or a shorter allow-list never reuses
+    another's session or token."""
     backend = backend.sudo()
     return (
         backend.env.cr.dbname,
         backend.id,
         backend.base_url,
+        backend.auth_type,
         backend.oauth_token_url,
         backend.oauth_client_id,
         backend.oauth_client_secret_encrypted,
         backend.api_key_encrypted,
+        backend.private_host_allowlist,
     )
 
 
 def _session(backend):
+    """The pooled session of ``backend``: its connections check the address
+    they reach against the backend's allowed hosts (DNS rebinding)."""
     key = _cache_key(backend)
     with _LOCK:
         session = _SESSIONS.get(key)
         if session is None:
-            session = _SESSIONS[key] = requests.Session()
-            session.trust_env = False  # no proxies from the environment
+            session = _SESSIONS[key] = guarded_http.guarded_session(
+                backend._allowlist()
+            )
         return session
 
 
@@ -115,6 +122,7 @@ class FihHttpClient(models.AbstractModel):
 
     def _call_once(self, backend, method, url, headers, body, params, max_bytes):
         try:
+            self._check_same_host(backend, url)
             headers = {**headers, **self._auth_headers(backend)}
             status, answer_headers, content = self._request(
                 backend, method, url, headers, body, params, max_bytes
@@ -129,6 +137,10 @@ class FihHttpClient(models.AbstractModel):
             reason = self.env._("The address is not allowed: %s", exc)
             return Reply(
                 delivery_policy.Outcome(delivery_policy.PERMANENT, reason, None)
+            )
+        except SecretNotUsable as exc:
+            return Reply(
+                delivery_policy.Outcome(delivery_policy.PERMANENT, str(exc), None)
             )
         except requests.RequestException as exc:
             # the type only: the text of some errors quotes header values
@@ -145,7 +157,7 @@ class FihHttpClient(models.AbstractModel):
         """Call ``url`` behind the SSRF guard, following one redirect to the
         same origin; return ``(status, headers, first bytes of the body)``."""
         for _hop in range(2):
-            url_guard.check_url(url, allow_private=backend.allow_private_network)
+            url_guard.check_url(url, backend._allowlist())
             response = _session(backend).request(
                 method,
                 url,
@@ -171,17 +183,45 @@ class FihHttpClient(models.AbstractModel):
             url = target
         return status, response_headers, content
 
+    def _check_same_host(self, backend, url):
+        """Credentials only ever go to the host of the backend's base URL."""
+        if backend.auth_type != "none" and not url_guard.same_origin(
+            url, backend.base_url
+        ):
+            raise url_guard.UnsafeURLError(
+                "the call would leave the host of the backend's base URL "
+                "with its credentials"
+            )
+
+    def _required_secret(self, backend, field_name):
+        secret = backend._get_secret(field_name)
+        if not secret:
+            raise SecretNotUsable(
+                self.env._(
+                    "The %(label)s of %(backend)s is not set, so the call is not "
+                    "made: enter the secret again on the backend's Outbound tab.",
+                    label=backend._fields[field_name].string,
+                    backend=backend.name,
+                )
+            )
+        return secret
+
     def _auth_headers(self, backend):
         auth = backend.auth_type
         if auth == "api_key":
             return {
-                backend.api_key_header or "X-API-Key": backend._get_secret("api_key")
+                backend.api_key_header or "X-API-Key": self._required_secret(
+                    backend, "api_key"
+                )
             }
         if auth == "bearer":
-            return {"Authorization": f"Bearer {backend._get_secret('api_key')}"}
+            return {
+                "Authorization": f"Bearer {self._required_secret(backend, 'api_key')}"
+            }
         if auth == "basic":
             token = requests.auth._basic_auth_str(
-                backend.basic_username or "", backend._get_secret("api_key") or ""
+                backend.basic_username or "",
+                self._required_secret(backend, "api_key"),
             )
             return {"Authorization": token}
         if auth == "oauth2":
@@ -192,13 +232,14 @@ class FihHttpClient(models.AbstractModel):
         cached = _TOKENS.get(_cache_key(backend))
         if cached and cached[1] > time.time() + 30:
             return cached[0]
-        url_guard.check_url(
-            backend.oauth_token_url, allow_private=backend.allow_private_network
-        )
+        url_guard.check_url(backend.oauth_token_url, backend._allowlist())
         response = _session(backend).post(
             backend.oauth_token_url,
             data={"grant_type": "client_credentials"},
-            auth=(backend.oauth_client_id, backend._get_secret("oauth_client_secret")),
+            auth=(
+                backend.oauth_client_id,
+                self._required_secret(backend, "oauth_client_secret"),
+            ),
             timeout=(backend.connect_timeout, backend.read_timeout),
             allow_redirects=False,
             verify=True,

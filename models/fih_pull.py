@@ -27,7 +27,7 @@ class FihPull(models.Model):
     """
 
     _name = "fih.pull"
-    _inherit = ["fih.own.cron.mixin"]
+    _inherit = ["fih.own.cron.mixin", "fih.company.locked.mixin"]
     _description = "Scheduled pull from a platform"
     _order = "backend_id, object_type"
     _cron_fields = frozenset({"active", "interval_minutes"})
@@ -83,7 +83,10 @@ class FihPull(models.Model):
         # it calls the platform and acknowledges documents: managers only
         self.check_access("write")
         for pull in self:
-            pull._run()
+            # whoever presses the button, the run is the pull's company's
+            pull.with_company(pull.company_id).with_context(
+                allowed_company_ids=pull.company_id.ids
+            )._run()
         return True
 
     # -- the run ------------------------------------------------------------------

@@ -37,7 +37,7 @@ class FihSubscription(models.Model):
 
     _name = "fih.subscription"
     _description = "Outbound Subscription"
-    _inherit = ["mail.thread", "fih.audited.mixin"]
+    _inherit = ["mail.thread", "fih.audited.mixin", "fih.company.locked.mixin"]
     _order = "backend_id, event_code"
 
     backend_id = fields.Many2one(

@@ -26,7 +26,7 @@ class BiPublicationCase(FihTransactionCase):
             code="test-bi",
             kind="bi",
             base_url=cls.sim.url,
-            allow_private_network=True,
+            private_host_allowlist="127.0.0.1",
             retry_base_seconds=1,
         )
         cls.bi_secret, cls.secret = cls.secret, backend_secret

@@ -25,7 +25,7 @@ class TestOutboundDelivery(FihTransactionCase):
             code="ap-receiver",
             kind="ap_automation",
             base_url=cls.sim.url,
-            allow_private_network=True,
+            private_host_allowlist="127.0.0.1",
             retry_base_seconds=1,
             retry_max_attempts=20,
             breaker_threshold=3,
@@ -235,7 +235,7 @@ class TestOutboundDelivery(FihTransactionCase):
         self.assertEqual(set(delivered), set(self.outbox().mapped("idempotency_key")))
 
     def test_private_addresses_are_refused_unless_allowed(self):
-        self.receiver.allow_private_network = False
+        self.receiver.private_host_allowlist = False
         self.new_supplier()
         self.deliver()
         message = self.outbox()
@@ -260,7 +260,9 @@ class TestOutboundDelivery(FihTransactionCase):
                 "endpoint_path": "/echo",
             }
         )
-        self.backend.write({"base_url": self.sim.url, "allow_private_network": True})
+        self.backend.write(
+            {"base_url": self.sim.url, "private_host_allowlist": "127.0.0.1"}
+        )
         self.receive(supplier_event(1))
         self.process()
         partner = self.partners_by_external_id("SUP-000001")

@@ -23,7 +23,7 @@ class TestScheduledPull(FihTransactionCase):
         cls.backend.write(
             {
                 "base_url": cls.sim.url,
-                "allow_private_network": True,
+                "private_host_allowlist": "127.0.0.1",
                 "outbound_rate_limit_per_minute": 0,
             }
         )

@@ -19,6 +19,8 @@ class TestSecurityGovernance(FihTransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company_b = cls.env["res.company"].create({"name": "Company B"})
+        # an administrator allows the service user in company B (never implicit)
+        cls.backend.service_user_id.company_ids = [(4, cls.company_b.id)]
         cls.backend_b = cls.env["fih.backend"].create(
             {
                 "name": "B's platform",

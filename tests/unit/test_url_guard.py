@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from lib import url_guard
-from lib.url_guard import UnsafeURLError, check_url, same_origin
+from lib.url_guard import Allowlist, UnsafeURLError, check_url, same_origin
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:4700:4700::1111"
@@ -61,10 +61,12 @@ def test_plain_address_strings_from_the_resolver_are_accepted():
         ("172.16.0.1", "private network"),
         ("192.168.1.10", "private network"),
         ("169.254.10.1", "link-local"),
+        ("169.254.170.2", "cloud metadata"),
+        ("100.100.100.200", "cloud metadata"),
         ("169.254.169.254", "cloud metadata"),
         ("0.0.0.0", "unspecified"),  # noqa: S104 - an address to refuse
         ("224.0.0.1", "multicast"),
-        ("100.64.0.1", "not a public internet address"),
+        ("100.64.0.1", "carrier-grade NAT"),
         ("::1", "loopback"),
         ("fd12:3456::1", "private network"),
         ("fe80::1", "link-local"),
@@ -99,10 +101,10 @@ def test_one_bad_address_among_good_ones_is_enough_to_refuse():
         "https://017700000001/",
     ],
 )
-def test_numeric_ip_tricks_are_refused_even_when_private_is_allowed(url):
+def test_numeric_ip_tricks_are_refused_even_when_allow_listed(url):
     resolver = fake_resolver({})
     with pytest.raises(UnsafeURLError, match="unusual notation"):
-        check_url(url, allow_private=True, resolver=resolver)
+        check_url(url, Allowlist.parse("127.0.0.0/8"), resolver=resolver)
     assert resolver.calls == []
 
 
@@ -136,6 +138,7 @@ def test_public_ip_literals_are_allowed():
         ("gopher://erp.example/", "not gopher://"),
         ("erp.example/orders", "must start with https://"),
         ("http://erp.example/", "plain http:// is only allowed"),
+        ("http://10.0.0.1/", "plain http:// is only allowed"),
         ("https://user:pass@erp.example/", "user name or password"),
         ("https://erp.example@10.0.0.1/", "user name or password"),
         ("https:///orders", "no host name"),
@@ -151,16 +154,60 @@ def test_malformed_or_disallowed_urls_are_refused(url, message):
         check_url(url, resolver=resolver)
 
 
-def test_allow_private_permits_loopback_simulators_over_http():
+def test_allow_listed_hosts_permit_loopback_simulators_over_http():
     resolver = fake_resolver({"localhost": ["127.0.0.1", "::1"], "sim": ["10.0.0.9"]})
-    check_url("http://127.0.0.1:8069/simulator", allow_private=True, resolver=resolver)
-    check_url("http://localhost:8069/", allow_private=True, resolver=resolver)
-    check_url("https://sim/", allow_private=True, resolver=resolver)
+    allowed = Allowlist.parse("127.0.0.1\nlocalhost, sim")
+    check_url("http://127.0.0.1:8069/simulator", allowed, resolver=resolver)
+    check_url("http://localhost:8069/", allowed, resolver=resolver)
+    check_url("https://sim/", allowed, resolver=resolver)
+    check_url("https://sim/", Allowlist.parse("10.0.0.0/24"), resolver=resolver)
 
 
-def test_cloud_metadata_is_refused_even_when_private_is_allowed():
-    with pytest.raises(UnsafeURLError, match="cloud metadata"):
-        check_url("http://169.254.169.254/latest/meta-data/", allow_private=True)
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://127.0.0.2:8069/", "127.0.0.1"),
+        ("https://sim/", "10.0.1.0/24"),
+        ("https://sim/", "simulator"),
+        ("https://localhost/", "sim"),
+    ],
+)
+def test_hosts_outside_the_allow_list_stay_refused(url, allowed):
+    resolver = fake_resolver({"localhost": ["127.0.0.1"], "sim": ["10.0.0.9"]})
+    with pytest.raises(UnsafeURLError, match="may only go to public addresses"):
+        check_url(url, Allowlist.parse(allowed), resolver=resolver)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",
+        "169.254.170.2",
+        "169.254.1.1",
+        "100.100.100.200",
+        "100.64.0.1",
+        "fd00:ec2::254",
+        "fe80::1",
+        "::ffff:169.254.170.2",
+        "0.0.0.0",  # noqa: S104 - an address to refuse
+        "224.0.0.1",
+    ],
+)
+def test_metadata_and_link_local_are_never_allowed_even_when_allow_listed(address):
+    everything = Allowlist.parse(
+        "0.0.0.0/0 ::/0 169.254.0.0/16 100.64.0.0/10 fe80::/10 meta.internal"
+    )
+    resolver = fake_resolver({"meta.internal": [address]})
+    with pytest.raises(UnsafeURLError, match="never allowed"):
+        check_url("http://meta.internal/latest/", everything, resolver=resolver)
+
+
+@pytest.mark.parametrize(
+    "text", ["http://sim/", "10.0.0.0/33", "sim internal/path", "a..b", "0x7f.1"]
+)
+def test_an_allow_list_entry_that_is_not_a_host_is_refused(text):
+    with pytest.raises(ValueError, match="not a host name"):
+        Allowlist.parse(text)
 
 
 def test_dns_failure_is_a_connection_problem_not_an_unsafe_url():
@@ -191,6 +238,27 @@ def test_same_origin(url_a, url_b, expected):
     assert same_origin(url_a, url_b) is expected
 
 
-def test_cloud_metadata_written_as_ipv6_is_refused_even_when_private_is_allowed():
+def test_cloud_metadata_written_as_ipv6_is_refused_even_when_allow_listed():
     with pytest.raises(UnsafeURLError, match="cloud metadata service \\(written as"):
-        check_url("http://[::ffff:169.254.169.254]/", allow_private=True)
+        check_url("http://[::ffff:169.254.169.254]/", Allowlist.parse("::/0"))
+
+
+def test_an_allow_listed_port_opens_that_port_only():
+    resolver = fake_resolver({"sim": ["10.0.0.9"]})
+    allowed = Allowlist.parse("127.0.0.1:8071\nsim:8443\n[fd00::5]:8443")
+    check_url("http://127.0.0.1:8071/", allowed, resolver=resolver)
+    check_url("https://sim:8443/", allowed, resolver=resolver)
+    check_url("https://[fd00::5]:8443/", allowed, resolver=resolver)
+    for url in (
+        "http://127.0.0.1:8069/web/webclient/version_info",
+        "https://sim/",
+        "https://[fd00::5]/",
+    ):
+        with pytest.raises(UnsafeURLError):
+            check_url(url, allowed, resolver=resolver)
+
+
+@pytest.mark.parametrize("text", ["sim:0", "sim:65536", "sim:http", "[fd00::5]:x"])
+def test_an_allow_list_entry_with_a_bad_port_is_refused(text):
+    with pytest.raises(ValueError, match="optional :port"):
+        Allowlist.parse(text)
