@@ -12,6 +12,7 @@ MODULES = [
     "cxml.response",
     "document_numbers",
     "envelope",
+    "fingerprint",
     "mapping.rules",
     "mapping.transforms",
     "masking",
