@@ -279,9 +279,29 @@ class FihMessage(models.Model):
     # -- fingerprints ------------------------------------------------------
 
     @api.model
+    def _fingerprint_keys(self):
+        """Keys of the payload fingerprints: the master keys (outside the
+        database), newest first; without any, the database's own secret,
+        which only administrators can read, so that the exchange log keeps
+        working on a server not yet given a master key."""
+        try:
+            keys = master_keys()
+        except UserError:
+            keys = []
+        database_secret = (
+            self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        )
+        return [*keys, database_secret] if database_secret else keys
+
+    @api.model
     def _fingerprint(self, raw):
         """The keyed fingerprint stored in ``payload_sha256`` for ``raw``."""
-        return fingerprint.fingerprint(master_keys(), raw)
+        return fingerprint.fingerprint(self._fingerprint_keys(), raw)
+
+    @api.model
+    def _identifier_token(self, identifier):
+        """A keyed stand-in for a supplier identifier in a message key."""
+        return fingerprint.token(self._fingerprint_keys(), identifier)
 
     @api.model
     def _fingerprint_matches(self, stored, raw):
@@ -289,7 +309,7 @@ class FihMessage(models.Model):
         SHA-256 stored before keyed fingerprints); a fingerprint made with a
         master key no longer configured is a readable UserError."""
         try:
-            return fingerprint.matches(master_keys(), stored, raw)
+            return fingerprint.matches(self._fingerprint_keys(), stored, raw)
         except fingerprint.UnknownKeyError as exc:
             raise UserError(
                 self.env._(
