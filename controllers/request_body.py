@@ -18,7 +18,7 @@ def body_reader(httprequest):
     """``read(length=None)``: the announced body (``length`` bytes at most),
     read straight from the connection within :func:`body_seconds`; raises
     :class:`~lib.bounded_read.BodyTimeout` or ``BodyIncomplete``."""
-    environ = httprequest.environ
+    environ = _wsgi_environ(httprequest)
     announced = httprequest.content_length or 0
 
     def read(length=None):
@@ -31,6 +31,16 @@ def body_reader(httprequest):
         )
 
     return read
+
+
+def _wsgi_environ(httprequest):
+    """The server's own WSGI environment of the request.
+
+    Odoo's request wrapper hides the input stream and the connection (its
+    ``environ`` has no ``wsgi.*`` and ``werkzeug.*`` keys); a deadline needs
+    both, so they are taken from the werkzeug request it wraps.
+    """
+    return httprequest._HTTPRequest__wrapped.environ  # noqa: SLF001
 
 
 def client_address(httprequest):

@@ -99,6 +99,9 @@ SENSITIVE_KEY_ENDINGS = (
 # XML elements holding a party's legal or tax id (UBL cbc:CompanyID); in JSON
 # a company_id is usually a record id, so only in XML
 SENSITIVE_XML_ENDINGS = ("companyid",)
+# an identifier qualified by its scheme: {"scheme": "0208", "id": "..."}
+SCHEME_KEYS = {"scheme", "schemeid", "schemeagencyid"}
+SCHEME_VALUE_KEYS = {"id", "value", "identifier"}
 KEEP = 2
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -62,6 +62,7 @@ class TestSecurityIntake(FihTransactionCase):
             currency=self.currency,
             shared_secret=secret,
         )
+        self.env.flush_all()  # the intake reads its backend with SQL
         result = self.env["fih.cxml.intake"]._receive(
             code or self.backend.code, lambda: body, len(body), address
         )
@@ -70,6 +71,7 @@ class TestSecurityIntake(FihTransactionCase):
 
     def webhook(self, payload, secret=None, code=None, address=SENDER):
         body, headers = self.signed(payload, secret=secret)
+        self.env.flush_all()  # the intake reads its backend with SQL
         result = self.env["fih.webhook.intake"]._receive(
             code or self.backend.code,
             headers,
@@ -278,6 +280,7 @@ class TestSecurityIntake(FihTransactionCase):
 
     def test_a_ubl_message_key_does_not_name_the_supplier(self):
         self._setup_ap_backend()
+        self.env.flush_all()
         invoice = ubl_invoice(
             "U-1", "PO-1", "0477472701", [(1, "1", 10, 4.0, 15)], currency=self.currency
         )
