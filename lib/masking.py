@@ -202,11 +202,27 @@ def _mask_all(document):
     return mask_value(document)
 
 
+def _is_identifier_of_a_scheme(document, key):
+    """``{"scheme": "0208", "id": "0477472701"}``: a party's identifier in an
+    identification scheme (ISO 6523, as UBL and Peppol write them)."""
+    return _normalised(key) in SCHEME_VALUE_KEYS and any(
+        _normalised(other) in SCHEME_KEYS for other in document
+    )
+
+
 def mask_document(document):
-    """A copy of ``document`` with sensitive values masked (see above)."""
+    """A copy of ``document`` with sensitive values masked (see above).
+
+    >>> mask_document({"kind": "endpoint", "scheme": "0208", "id": "0477472701"})
+    {'kind': 'endpoint', 'scheme': '0208', 'id': '04••••••01'}
+    """
     if isinstance(document, dict):
         return {
-            key: (_mask_all(value) if is_sensitive_key(key) else mask_document(value))
+            key: (
+                _mask_all(value)
+                if is_sensitive_key(key) or _is_identifier_of_a_scheme(document, key)
+                else mask_document(value)
+            )
             for key, value in document.items()
         }
     if isinstance(document, list):
