@@ -36,7 +36,7 @@ class FihAuthThrottle(models.Model):
     _inherit = "fih.rate.counter"
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(
             """
             CREATE TABLE IF NOT EXISTS fih_auth_failure (
@@ -50,6 +50,7 @@ class FihAuthThrottle(models.Model):
             )
             """
         )
+        return result
 
     @api.model
     def _auth_state(self, backend_id, address):
