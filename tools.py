@@ -43,6 +43,16 @@ def _secret_box_for(keys):
     return SecretBox(keys)
 
 
+def master_keys():
+    """The configured master keys, newest first; raises :class:`UserError`
+    when none is set (the keyed fingerprints need one, like the secrets)."""
+    keys = config.get("fih_master_key") or os.environ.get("FIH_MASTER_KEY") or ""
+    keys = [key.strip() for key in keys.split(",") if key.strip()]
+    if not keys:
+        secret_box()  # raises the readable "no master key" error
+    return keys
+
+
 def secret_box():
     """The encryption box of this server; raises :class:`UserError` if unset."""
     keys = config.get("fih_master_key") or os.environ.get("FIH_MASTER_KEY") or ""

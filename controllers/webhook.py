@@ -3,6 +3,8 @@ import json
 from odoo import http
 from odoo.http import request
 
+from .request_body import body_reader, client_address
+
 # the routes of other systems: authenticated by signature or shared secret,
 # not by an Odoo session
 INBOUND = {
@@ -23,9 +25,10 @@ def _signed_intake(intake, backend_code):
         backend_code,
         {key.lower(): value for key, value in httprequest.headers.items()},
         # only called once Content-Length is known to be within the limit
-        lambda _limit: httprequest.get_data(cache=False),
+        body_reader(httprequest),
         httprequest.headers.get("Content-Type"),
         httprequest.content_length,
+        client_address(httprequest),
     )
     return request.make_response(
         json.dumps(result.payload),
@@ -57,11 +60,15 @@ class FinanceHubWebhookController(http.Controller):
         httprequest = request.httprequest
         result = request.env["fih.cxml.intake"]._receive(
             backend_code,
-            lambda: httprequest.get_data(cache=False),
+            body_reader(httprequest),
             httprequest.content_length,
+            client_address(httprequest),
         )
         return request.make_response(
             result.body,
-            headers=[("Content-Type", "text/xml; charset=utf-8")],
+            headers=[
+                ("Content-Type", "text/xml; charset=utf-8"),
+                *result.headers.items(),
+            ],
             status=result.http_status,
         )

@@ -10,6 +10,7 @@ from . import fih_audit_log
 from . import fih_backend
 from . import fih_backend_credentials
 from . import fih_backend_alerts
+from . import fih_backend_secret_strength
 from . import fih_binding
 from . import fih_value_map
 from . import fih_value_map_entry
@@ -26,6 +27,8 @@ from . import fih_cxml_intake
 from . import fih_bi_acknowledgement_intake
 from . import fih_pull
 from . import fih_rate_counter
+from . import fih_auth_throttle
+from . import ir_http_intake
 from . import fih_message
 from . import fih_message_queue
 from . import fih_message_processing

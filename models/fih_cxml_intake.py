@@ -9,16 +9,31 @@ from odoo import api, models
 from odoo.exceptions import UserError
 
 from ..lib import cxml
+from ..lib.log_safe import for_log
+from .fih_intake import DEFAULT_MAX_BODY_KB, LOCAL_ADDRESS, IntakeResult
 
 _logger = logging.getLogger(__name__)
 
 # cXML answers carry their status in the document; HTTP says the same
-HTTP_STATUS = {200: 200, 201: 200, 401: 401, 406: 406, 409: 409, 500: 500}
+HTTP_STATUS = {
+    200: 200,
+    201: 200,
+    400: 400,
+    401: 401,
+    406: 406,
+    408: 408,
+    409: 409,
+    429: 429,
+    500: 500,
+}
+# one answer for an unknown or archived backend and a wrong SharedSecret
+UNAUTHENTICATED = "The Sender credential's SharedSecret is wrong."
 
 
 class CxmlResult(NamedTuple):
     status: int  # the cXML status code
     body: bytes
+    headers: dict = {}
 
     @property
     def http_status(self):
@@ -40,49 +55,75 @@ class FihCxmlIntake(models.AbstractModel):
     _description = "cXML Intake"
 
     @api.model
-    def _receive(self, backend_code, read_body, content_length):
-        """``read_body()`` is only called once the size is known to be fine."""
+    def _receive(
+        self, backend_code, read_body, content_length, client_address=LOCAL_ADDRESS
+    ):
+        """``read_body()`` is only called once the size is known to be fine,
+        and raises :class:`~lib.bounded_read.BodyTimeout` when the body does
+        not arrive in time."""
         try:
-            return self._receive_checked(backend_code, read_body, content_length)
+            return self._receive_checked(
+                backend_code, read_body, content_length, client_address
+            )
         except (psycopg2.OperationalError, psycopg2.errors.SerializationFailure):
-            _logger.warning("cXML for %s not stored: database busy", backend_code)
+            _logger.warning(
+                "cXML for %s not stored: database busy", for_log(backend_code)
+            )
             return self._answer(500, "The hub is busy; send the document again later.")
         except Exception:
             # the sender always gets a cXML answer, never an HTML error page
-            _logger.exception("cXML for %s not stored", backend_code)
+            _logger.exception("cXML for %s not stored", for_log(backend_code))
             return self._answer(
                 500, "The hub could not store the document; send it again later."
             )
 
-    def _receive_checked(self, backend_code, read_body, content_length):
+    def _receive_checked(self, backend_code, read_body, content_length, address):
         config = self._backend_config(backend_code)
-        if not config:
-            return self._answer(401, "No active backend has this address.")
-        if content_length is None or content_length > config.max_body_kb * 1024:
+        backend_id = config.id if config else None
+        wait, trust = (
+            self.env["fih.rate.counter"].sudo()._auth_state(backend_id, address)
+        )
+        if wait:
+            return self._too_many_cxml_failures(wait)
+        max_body_kb = config.max_body_kb if config else DEFAULT_MAX_BODY_KB
+        if content_length is None or content_length > max_body_kb * 1024:
             return self._answer(
                 406,
                 f"Send the document with a Content-Length of at most "
-                f"{config.max_body_kb} KB.",
+                f"{max_body_kb} KB.",
             )
-        body = read_body()
+        body = self._read_bounded_body(read_body)
+        if isinstance(body, IntakeResult):
+            return self._answer(
+                body.status, body.payload["message"], headers=body.headers
+            )
         try:
             envelope = cxml.parse_envelope(body)
         except cxml.CXMLError as exc:
             return self._answer(exc.status_code, str(exc))
-        backend = self.env["fih.backend"].sudo().browse(config.id)
-        try:
-            expected = backend._get_secret("cxml_shared_secret")
-        except UserError:
-            _logger.error("cXML for %s refused: secrets cannot be read", backend_code)
-            return self._answer(500, "The receiving side is not configured yet.")
-        if (
-            not expected
-            or not envelope.shared_secret
-            or not hmac.compare_digest(
-                expected.encode(), envelope.shared_secret.encode()
-            )
+        expected = None
+        if config:
+            backend = self.env["fih.backend"].sudo().browse(config.id)
+            try:
+                expected = backend._get_secret("cxml_shared_secret")
+            except UserError:
+                _logger.error(
+                    "cXML for %s refused: secrets cannot be read",
+                    for_log(backend_code),
+                )
+                return self._answer(500, "The receiving side is not configured yet.")
+        # compared even without a backend: the answer takes the same path
+        offered = (envelope.shared_secret or "").encode()
+        if not (
+            hmac.compare_digest((expected or "").encode(), offered)
+            and expected
+            and offered
         ):
-            return self._answer(401, "The Sender credential's SharedSecret is wrong.")
+            wait = self._count_auth_failure(backend_id, address)
+            if wait:
+                return self._too_many_cxml_failures(wait)
+            return self._answer(401, UNAUTHENTICATED)
+        self._auth_succeeded(backend_id, address, trust)
         try:
             converted = cxml.to_canonical(envelope)
         except cxml.CXMLError as exc:
@@ -139,5 +180,13 @@ class FihCxmlIntake(models.AbstractModel):
             "background.",
         )
 
-    def _answer(self, status, text):
-        return CxmlResult(status, cxml.render_response(status, text))
+    def _too_many_cxml_failures(self, wait):
+        return self._answer(
+            429,
+            "Too many documents from this address failed authentication; check "
+            "the address and the SharedSecret, and try again later.",
+            headers={"Retry-After": str(wait)},
+        )
+
+    def _answer(self, status, text, headers=None):
+        return CxmlResult(status, cxml.render_response(status, text), headers or {})

@@ -1,4 +1,3 @@
-import hashlib
 import logging
 import uuid
 from typing import NamedTuple
@@ -8,14 +7,21 @@ from psycopg2.extras import execute_values
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import standard_webhooks
+from ..lib import bounded_read, standard_webhooks
+from ..lib.log_safe import for_log
 from ..tools import event_json, read_committed_cursor
+from .fih_backend import CODE_PATTERN
 from .fih_backend_credentials import webhook_secrets
 
 _logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = ("application/json",)
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
+# the body limit of a backend left at its default, also applied to requests
+# for unknown backends so that they are answered like the others
+DEFAULT_MAX_BODY_KB = 5120
+# who sent a request called from code rather than over HTTP
+LOCAL_ADDRESS = "local"
 
 
 class IntakeResult(NamedTuple):
@@ -37,7 +43,13 @@ class FihIntake(models.AbstractModel):
     the signed-request check, the rate limit, and storing events once in
     the exchange log (deduplicated by the unique constraint) before their
     processing is queued. Webhook, UBL, cXML and BI acknowledgement intakes
-    build on it; none does anything heavy during the request."""
+    build on it; none does anything heavy during the request.
+
+    An unknown, archived or misspelt backend code is answered exactly like
+    a wrong signature, so that nobody learns which backends exist; failed
+    authentications are counted (see ``fih_auth_throttle``) and answered 429
+    once too many.
+    """
 
     _name = "fih.intake"
     _description = "Intake"
@@ -46,23 +58,43 @@ class FihIntake(models.AbstractModel):
     def _backend_config(self, backend_code):
         """Intake settings of the active backend ``backend_code``, or None.
 
-        The sender is authenticated by its signature or shared secret, not as
-        an Odoo user: the settings are read as superuser, from a per-worker
-        cache.
+        A code that cannot be a backend code (control characters, a NUL...)
+        is never looked up. The sender is authenticated by its signature or
+        shared secret, not as an Odoo user: the settings are read as
+        superuser, from a per-worker cache.
         """
+        if not isinstance(backend_code, str) or not CODE_PATTERN.fullmatch(
+            backend_code
+        ):
+            return None
         return self.env["fih.backend"].sudo()._webhook_config(backend_code)
 
     _fih_media_types = JSON_CONTENT_TYPES  # what a signed intake accepts
 
     @api.model
-    def _receive(self, backend_code, headers, read_body, content_type, content_length):
+    def _receive(
+        self,
+        backend_code,
+        headers,
+        read_body,
+        content_type,
+        content_length,
+        client_address=LOCAL_ADDRESS,
+    ):
         """Answer one signed request: authenticate it, then :meth:`_accept` it.
 
-        ``read_body(limit)`` returns the body (at least ``limit`` bytes of it
-        when it is longer).
+        ``read_body(length)`` returns ``length`` bytes of the body, or raises
+        :class:`~lib.bounded_read.BodyTimeout` (or ``BodyIncomplete``) when
+        they do not arrive in time. ``client_address`` is the sender's IP
+        address, for counting failed authentications.
         """
         verified = self._authenticate(
-            backend_code, headers, read_body, content_type, content_length
+            backend_code,
+            headers,
+            read_body,
+            content_type,
+            content_length,
+            client_address,
         )
         if isinstance(verified, IntakeResult):
             return verified
@@ -74,29 +106,59 @@ class FihIntake(models.AbstractModel):
         raise NotImplementedError
 
     @api.model
+    def _read_bounded_body(self, read_body, *args):
+        """``read_body(*args)``, or the :class:`IntakeResult` of a body that
+        did not come in time or in full."""
+        try:
+            return read_body(*args)
+        except bounded_read.BodyTimeout:
+            return error(
+                408,
+                "request_timeout",
+                "The body did not arrive in time; send it again at once.",
+                headers={"Connection": "close"},
+            )
+        except bounded_read.BodyIncomplete:
+            return error(
+                400,
+                "incomplete_body",
+                "The body is shorter than its Content-Length.",
+                headers={"Connection": "close"},
+            )
+
+    @api.model
     def _authenticate(
-        self, backend_code, headers, read_body, content_type, content_length
+        self,
+        backend_code,
+        headers,
+        read_body,
+        content_type,
+        content_length,
+        client_address=LOCAL_ADDRESS,
     ):
         """Check a signed request (Standard Webhooks): return
         ``(backend config, body)``, or the :class:`IntakeResult` error.
 
-        ``read_body(limit)`` returns the body (at least ``limit`` bytes of it
-        when it is longer); it is only called once the length is known to be
-        within the backend's limit.
+        The body is only read once its length is known to be within the
+        backend's limit, and then within a deadline.
         """
         config = self._backend_config(backend_code)
-        if not config:
-            return error(404, "unknown_backend", "No active backend has this code.")
-        limit = config.max_body_kb * 1024
-        too_large = error(
-            413, "body_too_large", f"The body exceeds {config.max_body_kb} KB."
-        )
+        backend_id = config.id if config else None
+        throttle = self.env["fih.rate.counter"].sudo()
+        wait, trust = throttle._auth_state(backend_id, client_address)
+        if wait:
+            return self._too_many_failures(wait)
+        max_body_kb = config.max_body_kb if config else DEFAULT_MAX_BODY_KB
+        limit = max_body_kb * 1024
+        too_large = error(413, "body_too_large", f"The body exceeds {max_body_kb} KB.")
         if content_length is None:
             # without it the size is only known after buffering the whole body
             return error(411, "length_required", "Send a Content-Length header.")
         if content_length > limit:
             return too_large
-        body = read_body(limit + 1)
+        body = self._read_bounded_body(read_body, content_length)
+        if isinstance(body, IntakeResult):
+            return body
         if len(body) > limit:
             return too_large
         media_types = self._fih_media_types
@@ -107,23 +169,33 @@ class FihIntake(models.AbstractModel):
                 "unsupported_media_type",
                 f"Send the body as {' or '.join(media_types)}.",
             )
+        secrets = []
+        if config:
+            try:
+                secrets = webhook_secrets(config)
+            except UserError as exc:
+                _logger.error(
+                    "Webhook for backend %s refused: %s", for_log(backend_code), exc
+                )
+                return error(
+                    503,
+                    "not_configured",
+                    "The receiving side is not configured; try again later.",
+                    headers={"Retry-After": "300"},
+                )
+            if not secrets:
+                _logger.warning(
+                    "Backend %s has no webhook signing secret", for_log(backend_code)
+                )
         try:
-            secrets = webhook_secrets(config)
-        except UserError as exc:
-            _logger.error("Webhook for backend %s refused: %s", backend_code, exc)
-            return error(
-                503,
-                "not_configured",
-                "The receiving side is not configured; try again later.",
-                headers={"Retry-After": "300"},
-            )
-        if not secrets:
-            _logger.warning("Backend %s has no webhook signing secret", backend_code)
-            return error(401, "invalid_signature", "No signing secret is configured.")
-        try:
+            # without a backend or a secret, nothing matches: the same answer
             standard_webhooks.verify(secrets, headers, body)
         except standard_webhooks.SignatureError as exc:
+            wait = self._count_auth_failure(backend_id, client_address)
+            if wait:
+                return self._too_many_failures(wait)
             return error(401, "invalid_signature", str(exc))
+        self._auth_succeeded(backend_id, client_address, trust)
         retry_after = self._count_request(config)
         if retry_after:
             return error(
@@ -133,6 +205,33 @@ class FihIntake(models.AbstractModel):
                 headers={"Retry-After": str(retry_after)},
             )
         return config, body
+
+    @api.model
+    def _too_many_failures(self, wait):
+        return error(
+            429,
+            "too_many_failures",
+            "Too many requests from this address failed authentication; check "
+            "the address and the signing secret, and try again later.",
+            headers={"Retry-After": str(wait)},
+        )
+
+    @api.model
+    def _count_auth_failure(self, backend_id, client_address):
+        """Count a failed authentication in a transaction of its own; the
+        seconds the sender must now wait."""
+        with read_committed_cursor(self.env.registry) as cr:
+            return self.env(cr=cr, su=True)["fih.rate.counter"]._auth_failed(
+                backend_id, client_address
+            )
+
+    @api.model
+    def _auth_succeeded(self, backend_id, client_address, trust):
+        if trust["address_failures"] or trust["trust_stale"]:
+            with read_committed_cursor(self.env.registry) as cr:
+                self.env(cr=cr, su=True)["fih.rate.counter"]._auth_succeeded(
+                    backend_id, client_address, trust
+                )
 
     def _count_request(self, config):
         """Count against the rate limit in a short transaction of its own, so
@@ -179,9 +278,11 @@ class FihIntake(models.AbstractModel):
             )
             stored = dict(duplicates.mapped(lambda m: (m.id, m.payload_sha256)))
             for result in results:
-                fingerprint = result.pop("fingerprint")
+                raw = result.pop("raw")
                 if result["duplicate"]:
-                    result["same_content"] = stored[result["message_id"]] == fingerprint
+                    result["same_content"] = Message._fingerprint_matches(
+                        stored[result["message_id"]], raw
+                    )
                 elif source_document is not None:
                     Message.browse(
                         result["message_id"]
@@ -218,7 +319,7 @@ class FihIntake(models.AbstractModel):
                     0,
                     now,
                     raw,
-                    hashlib.sha256(raw.encode()).hexdigest(),
+                    Message._fingerprint(raw),
                     uid,
                     now,
                     uid,
@@ -259,7 +360,7 @@ class FihIntake(models.AbstractModel):
                 "event_id": key,
                 "message_id": new_ids.get(key) or existing.get(key),
                 "duplicate": key not in new_ids,
-                "fingerprint": row[11],
+                "raw": row[10],
             }
             for key, row in zip(keys, rows, strict=True)
         ]

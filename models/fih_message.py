@@ -4,7 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import masking
+from ..lib import fingerprint, masking
+from ..tools import master_keys
 
 # days a payload is kept after processing, by the backend's data classification
 RETENTION_DEFAULT_DAYS = {
@@ -16,6 +17,8 @@ RETENTION_DEFAULT_DAYS = {
 PURGE_CHUNK = 1000
 # what a finance user may change on a message (the rest is the hub's)
 USER_WRITABLE_FIELDS = {"resolution_partner_id"}
+# texts quoting the source's data, masked like the payload when read
+MASKED_TEXT_FIELDS = {"error_message", "idempotency_key", "display_name"}
 MESSAGE_STATES = [
     ("received", "Received"),
     ("processing", "Processing"),
@@ -111,7 +114,15 @@ class FihMessage(models.Model):
         "are masked unless you are an Integration Manager or the backend's data "
         "is classified public or internal.",
     )
-    payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    payload_sha256 = fields.Char(
+        string="Payload Fingerprint",
+        readonly=True,
+        groups="finance_integration_hub.group_fih_manager,"
+        "finance_integration_hub.group_fih_service",
+        help="Keyed fingerprint (HMAC-SHA256 under a key kept outside the "
+        "database) of the payload as received: proves the stored payload was "
+        "not changed, and cannot be used to guess masked values.",
+    )
     source_document = fields.Text(
         string="Original document",
         readonly=True,
@@ -265,29 +276,101 @@ class FihMessage(models.Model):
             )
         )
 
+    # -- fingerprints ------------------------------------------------------
+
+    @api.model
+    def _fingerprint_keys(self):
+        """Keys of the payload fingerprints: the master keys (outside the
+        database), newest first; without any, the database's own secret,
+        which only administrators can read, so that the exchange log keeps
+        working on a server not yet given a master key."""
+        try:
+            keys = master_keys()
+        except UserError:
+            keys = []
+        database_secret = (
+            self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        )
+        return [*keys, database_secret] if database_secret else keys
+
+    @api.model
+    def _fingerprint(self, raw):
+        """The keyed fingerprint stored in ``payload_sha256`` for ``raw``."""
+        return fingerprint.fingerprint(self._fingerprint_keys(), raw)
+
+    @api.model
+    def _identifier_token(self, identifier):
+        """A keyed stand-in for a supplier identifier in a message key."""
+        return fingerprint.token(self._fingerprint_keys(), identifier)
+
+    @api.model
+    def _fingerprint_matches(self, stored, raw):
+        """Whether ``stored`` is the fingerprint of ``raw`` (keyed, or a plain
+        SHA-256 stored before keyed fingerprints); a fingerprint made with a
+        master key no longer configured is a readable UserError."""
+        try:
+            return fingerprint.matches(self._fingerprint_keys(), stored, raw)
+        except fingerprint.UnknownKeyError as exc:
+            raise UserError(
+                self.env._(
+                    "The payload's fingerprint was made with a master key that is "
+                    "no longer configured: add the previous key back to "
+                    "fih_master_key (after the new one) and retry."
+                )
+            ) from exc
+
+    # -- masked display ------------------------------------------------------
+
+    def _sees_unmasked(self):
+        """Whether the current user sees this message's data unmasked."""
+        self.ensure_one()
+        return self.env.user.has_group(
+            "finance_integration_hub.group_fih_manager"
+        ) or self.backend_id.sudo().data_classification in ("public", "internal")
+
     @api.depends("payload")
     @api.depends_context("uid")
     def _compute_payload_display(self):
-        sees_all = self.env.user.has_group("finance_integration_hub.group_fih_manager")
         for message in self:
             raw = message.sudo().payload or ""
-            classification = message.backend_id.sudo().data_classification
-            if sees_all or classification in ("public", "internal"):
+            if message._sees_unmasked():
                 message.payload_display = raw
                 continue
             try:
                 document = json.loads(raw)
             except ValueError:
-                message.payload_display = self.env._("(hidden: sensitive data)")
+                message.payload_display = masking.mask_text(raw)
                 continue
             message.payload_display = json.dumps(
                 masking.mask_document(document), indent=2, ensure_ascii=False
             )
 
+    def _read_format(self, fnames, load="_classic_read"):
+        """Texts that quote the source's data (the problem, the event key)
+        are masked like the payload for whoever sees masked payloads, in the
+        views and over RPC alike."""
+        result = super()._read_format(fnames, load=load)
+        masked = MASKED_TEXT_FIELDS.intersection(fnames)
+        if not masked or self.env.su:
+            return result
+        by_id = {message.id: message for message in self}
+        for values in result:
+            message = by_id.get(values["id"])
+            if message is None or message._sees_unmasked():
+                continue
+            for name in masked:
+                if values.get(name):
+                    values[name] = masking.mask_text(values[name])
+        return result
+
     @api.depends("event_type", "idempotency_key")
+    @api.depends_context("uid")
     def _compute_display_name(self):
         for message in self:
-            message.display_name = f"{message.event_type} {message.idempotency_key}"
+            key = message.idempotency_key or ""
+            if key and not message._sees_unmasked():
+                key = masking.mask_text(key)
+            message.display_name = f"{message.event_type} {key}"
 
     # -- exceptions for finance users ------------------------------------------
 
@@ -299,8 +382,14 @@ class FihMessage(models.Model):
         )
         Group = self.env["fih.exception.group"].sudo()
         for message in self.sudo():
+            # the cause is shown to exception handlers: masked like payloads
+            text = (
+                summary_text
+                if message.backend_id.data_classification in ("public", "internal")
+                else masking.mask_text(summary_text)
+            )
             group, created = Group._for_cause(
-                message.backend_id, message.error_kind or "permanent", summary_text
+                message.backend_id, message.error_kind or "permanent", text
             )
             message.exception_group_id = group
             if created:
@@ -309,7 +398,7 @@ class FihMessage(models.Model):
                     summary=self.env._(
                         "Integration exception (%s)", message.backend_id.name
                     ),
-                    note=summary_text,
+                    note=text,
                     user_id=message.backend_id._exception_user().id,
                 )
 

@@ -1,4 +1,3 @@
-import hashlib
 import json
 import logging
 import math
@@ -150,8 +149,8 @@ class FihMessageProcessing(models.Model):
         mapped = []
         for message in self:
             try:
-                if hashlib.sha256(message.sudo().payload.encode()).hexdigest() != (
-                    message.payload_sha256
+                if not message._fingerprint_matches(
+                    message.sudo().payload_sha256, message.sudo().payload
                 ):
                     raise FihPermanentError(
                         self.env._(

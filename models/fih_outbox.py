@@ -1,4 +1,3 @@
-import hashlib
 import json
 import uuid
 
@@ -90,7 +89,7 @@ class FihOutbox(models.AbstractModel):
                         "record_model": record._name,
                         "record_id": record.id,
                         "payload": payload,
-                        "payload_sha256": hashlib.sha256(payload.encode()).hexdigest(),
+                        "payload_sha256": self.env["fih.message"]._fingerprint(payload),
                         **(
                             {
                                 "state": "failed",

@@ -33,6 +33,18 @@ class FihUblIntake(models.AbstractModel):
                     f"{line['description']} (Accounting cost: {cost})"
                 )[:2048]
 
+    def _event_key(self, document):
+        """The message key of a UBL document: its supplier, type and number.
+
+        The supplier's identifier (a VAT or Peppol id) is replaced by a keyed
+        token: the key is shown to every user of the exchange log, and the
+        document stays unique per supplier without naming it.
+        """
+        supplier = document["supplier_external_id"]
+        rest = document["external_id"].removeprefix(f"{supplier}/")
+        token = self.env["fih.message"]._identifier_token(supplier)
+        return f"ubl:{token}/{rest}"
+
     def _accept(self, config, headers, body):
         try:
             document = ubl_inbound.invoice_to_canonical(body)
@@ -43,7 +55,7 @@ class FihUblIntake(models.AbstractModel):
         # a redelivery is a duplicate, another content under its identity a
         # conflict
         event = {
-            "id": f"ubl:{document['external_id']}",
+            "id": self._event_key(document),
             "type": "invoice.upsert",
             "occurred_at": f"{document['invoice_date']}T00:00:00Z",
             "data": document,

@@ -19,7 +19,7 @@ die() { printf '[fih] ERROR: %s\n' "$*" >&2; exit 2; }
 # Every Debian package the project needs, installed before any cluster
 # starts: an upgrade of postgresql-15 under a running server breaks it
 # ("could not load library plpgsql.so").
-FIH_DEBIAN_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev chromium)
+FIH_DEBIAN_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev chromium nginx)
 
 ensure_debian_packages() {
     local missing=() pkg

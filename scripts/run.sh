@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The run command: PostgreSQL, the virtualenv, a demo database with the
-# module, the external-system simulator and Odoo with the queue_job runner.
+# module, the external-system simulator, Odoo with the queue_job runner, and
+# in front of Odoo a buffering reverse proxy (nginx) whose address is the
+# one to use. FIH_PROXY=0 runs Odoo alone, without proxy_mode.
 source "$(dirname "$0")/env.sh"
 
 DB=${FIH_DB:-fih_demo}
 HTTP_PORT=${FIH_HTTP_PORT:-8069}
 SIM_PORT=${FIH_SIM_PORT:-8071}
+PROXY_PORT=${FIH_PROXY_PORT:-8080}
+PROXY_INTERFACE=${FIH_PROXY_INTERFACE:-127.0.0.1}
+USE_PROXY=${FIH_PROXY:-1}
 WORKERS=${FIH_WORKERS:-2}
+NGINX=${FIH_NGINX:-/usr/sbin/nginx}
 
 ensure_postgres
 ensure_venv
@@ -32,6 +38,7 @@ server_wide_modules = web,queue_job
 fih_master_key = $(cat "$key_file")
 logfile = $FIH_HOME/odoo-$DB.log
 log_level = info
+proxy_mode = $([ "$USE_PROXY" = 1 ] && echo True || echo False)
 
 [queue_job]
 channels = root:$WORKERS
@@ -60,17 +67,54 @@ for xmlid in ("demo_backend_procurement", "demo_backend_procurement_v2"):
 env.cr.commit()
 PYSHELL
 
+# -- the buffering reverse proxy ------------------------------------------------
+proxy_dir=$FIH_HOME/nginx-$DB
+proxy_conf=$proxy_dir/nginx.conf
+stop_proxy() {
+    if [ -s "$proxy_dir/nginx.pid" ] && kill -0 "$(cat "$proxy_dir/nginx.pid")" 2>/dev/null; then
+        kill -QUIT "$(cat "$proxy_dir/nginx.pid")" 2>/dev/null || true
+    fi
+}
+start_proxy() {
+    [ -x "$NGINX" ] || die "nginx is not installed ($NGINX); run again to install it with the other Debian packages, or set FIH_PROXY=0"
+    mkdir -p "$proxy_dir"
+    stop_proxy  # one left by an earlier run of this database
+    local user_line=""
+    # as root, nginx's workers would otherwise switch to 'nobody'
+    [ "$(id -u)" = 0 ] && user_line="user root;"
+    sed -e "s|@USER_LINE@|$user_line|" \
+        -e "s|@RUN_DIR@|$proxy_dir|g" \
+        -e "s|@ODOO_PORT@|$HTTP_PORT|g" \
+        -e "s|@GEVENT_PORT@|$((HTTP_PORT + 3))|g" \
+        -e "s|@PROXY_INTERFACE@|$PROXY_INTERFACE|g" \
+        -e "s|@PROXY_PORT@|$PROXY_PORT|g" \
+        "$FIH_ROOT/scripts/nginx.conf.template" > "$proxy_conf"
+    "$NGINX" -q -t -c "$proxy_conf" -p "$proxy_dir" -e "$proxy_dir/nginx-error.log" \
+        || die "the proxy configuration $proxy_conf is not valid"
+    "$NGINX" -c "$proxy_conf" -p "$proxy_dir" -e "$proxy_dir/nginx-error.log"
+    log "proxy started on $PROXY_INTERFACE:$PROXY_PORT (pid $(cat "$proxy_dir/nginx.pid"))"
+}
+
 cd "$FIH_ROOT"
 "$PY" -m simulator serve --port "$SIM_PORT" --quiet &
 sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT INT TERM
+trap 'kill $sim_pid 2>/dev/null || true; stop_proxy' EXIT INT TERM
 
-webhook_url="http://127.0.0.1:$HTTP_PORT/finance_hub/webhook/demo-procurement"
+if [ "$USE_PROXY" = 1 ]; then
+    start_proxy
+    public_url="http://$PROXY_INTERFACE:$PROXY_PORT"
+    proxy_note="Proxy:           nginx buffers every request before Odoo (127.0.0.1:$HTTP_PORT) sees it; config $proxy_conf"
+else
+    public_url="http://127.0.0.1:$HTTP_PORT"
+    proxy_note="Proxy:           none (FIH_PROXY=0): put a buffering reverse proxy in front of Odoo before exposing it"
+fi
+webhook_url="$public_url/finance_hub/webhook/demo-procurement"
 cat <<INFO
 
   Finance Integration Hub is starting
   -----------------------------------
-  Odoo:            http://127.0.0.1:$HTTP_PORT   (login: admin, password: admin)
+  Odoo:            $public_url   (login: admin, password: admin)
+  $proxy_note
   Database:        $DB   (log: $FIH_HOME/odoo-$DB.log)
   Simulator:       http://127.0.0.1:$SIM_PORT   (receives outbound calls)
   Demo webhook:    $webhook_url

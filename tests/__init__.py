@@ -33,3 +33,4 @@ from . import test_money_access
 from . import test_money_review_payments
 from . import test_ubl_standard
 from . import test_security_destination
+from . import test_security_intake

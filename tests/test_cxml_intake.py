@@ -27,9 +27,9 @@ class TestCxmlIntake(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend.cxml_shared_secret = "buyer-secret"
+        cls.backend.cxml_shared_secret = "buyer-secret-Kx7pQ2vZ"
         cls._setup_ap_backend()
-        cls.ap.cxml_shared_secret = "supplier-secret"
+        cls.ap.cxml_shared_secret = "supplier-secret-Kx7pQ2vZ"
         cls.env["product.product"].create(
             {
                 "name": "Paper A4",
@@ -46,7 +46,7 @@ class TestCxmlIntake(FihTransactionCase):
             "SUP-000001",
             ORDER_LINES,
             currency=self.currency,
-            shared_secret="buyer-secret",
+            shared_secret="buyer-secret-Kx7pQ2vZ",
             **kwargs,
         )
 
@@ -67,7 +67,9 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(order.order_line.taxes_id.amount, 15)
         self.assertEqual(message.idempotency_key, "PO-1.v1@procurement.example")
         self.assertIn("<SharedSecret>***</SharedSecret>", message.source_document)
-        self.assertNotIn("buyer-secret", message.source_document + message.payload)
+        self.assertNotIn(
+            "buyer-secret-Kx7pQ2vZ", message.source_document + message.payload
+        )
 
     def test_the_same_payload_id_with_another_content_is_a_conflict(self):
         self.post_cxml(self.order())
@@ -76,7 +78,7 @@ class TestCxmlIntake(FihTransactionCase):
             "SUP-000001",
             ORDER_LINES[:1],
             currency=self.currency,
-            shared_secret="buyer-secret",
+            shared_secret="buyer-secret-Kx7pQ2vZ",
         )
         status, text = self.post_cxml(changed)
         self.assertEqual(status, 409)
@@ -134,7 +136,9 @@ class TestCxmlIntake(FihTransactionCase):
         self.receive(supplier_event(1))
         self.post_cxml(self.order())
         self.process()
-        receipt = cxml_receipt("GR-1", "PO-1", [(1, 10)], shared_secret="buyer-secret")
+        receipt = cxml_receipt(
+            "GR-1", "PO-1", [(1, 10)], shared_secret="buyer-secret-Kx7pQ2vZ"
+        )
         self.assertEqual(self.post_cxml(receipt)[0], 201)
         self.process()
         receipt_message = self.messages(event_type="goods_receipt.upsert")
@@ -145,7 +149,7 @@ class TestCxmlIntake(FihTransactionCase):
             "SUP-000001",
             [(1, 1, 10, 4.0, 15)],
             currency=self.currency,
-            shared_secret="supplier-secret",
+            shared_secret="supplier-secret-Kx7pQ2vZ",
         )
         self.assertEqual(self.post_cxml(invoice, self.ap)[0], 201)
         credit = cxml_invoice(
@@ -154,7 +158,7 @@ class TestCxmlIntake(FihTransactionCase):
             "SUP-000001",
             [(1, 1, 2, 4.0, 15)],
             currency=self.currency,
-            shared_secret="supplier-secret",
+            shared_secret="supplier-secret-Kx7pQ2vZ",
             credit_memo=True,
         )
         self.assertEqual(self.post_cxml(credit, self.ap)[0], 201)
@@ -304,7 +308,7 @@ class TestCxmlIntake(FihTransactionCase):
             b'domain="NetworkID"><Identity>AN-SUP</Identity></Credential></From>'
             b'<To><Credential domain="NetworkID"><Identity>AN-HUB</Identity>'
             b'</Credential></To><Sender><Credential domain="NetworkID"><Identity>'
-            b"AN-SUP</Identity><SharedSecret>buyer-secret</SharedSecret>"
+            b"AN-SUP</Identity><SharedSecret>buyer-secret-Kx7pQ2vZ</SharedSecret>"
             b"</Credential><UserAgent>x</UserAgent></Sender></Header><Request>"
             b'<ShipNoticeRequest><ShipNoticeHeader shipmentID="SHIP-1" '
             b'noticeDate="2026-11-26T09:00:00+00:00" '

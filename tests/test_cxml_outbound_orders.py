@@ -40,7 +40,7 @@ class TestCxmlOutboundOrders(FihTransactionCase):
                 "cxml_version": "1.2.050",
             }
         )
-        cls.network.cxml_shared_secret = "s3cr3t-shared"
+        cls.network.cxml_shared_secret = "s3cr3t-shared-Kx7pQ2vZ"
         for event in (
             "purchase_order.confirmed",
             "purchase_order.changed",

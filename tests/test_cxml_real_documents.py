@@ -9,7 +9,7 @@ from .common import FihTransactionCase, run_drain_job, supplier_event
 
 # public real-world documents, read in place (never copied into the repository)
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "cxml"
-SECRET = "buyer-secret"
+SECRET = "buyer-secret-Kx7pQ2vZ"
 
 
 def public_document(name, secret=SECRET):
@@ -277,7 +277,7 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
         super().setUpClass()
         procurement_secret = cls.secret
         cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
-        cls.ap.cxml_shared_secret = "supplier-secret"
+        cls.ap.cxml_shared_secret = "supplier-secret-Kx7pQ2vZ"
         cls.secret = procurement_secret  # the webhooks of the procurement backend
         cls.paper = cls.env["product.product"].create(
             {
@@ -393,7 +393,7 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
             "SUP-000001",
             [(1, 1, 10, 4.0, 15), (2, 2, 5, 4.0, 15)],
             currency=self.currency,
-            shared_secret="supplier-secret",
+            shared_secret="supplier-secret-Kx7pQ2vZ",
         )
         message = self.accepted(invoice, self.ap)
         self.assertEqual(message.state, "done", message.error_message)
@@ -408,7 +408,7 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
                 "SUP-000001",
                 allocations,
                 currency=self.currency,
-                shared_secret="supplier-secret",
+                shared_secret="supplier-secret-Kx7pQ2vZ",
             ),
             self.ap,
         )
@@ -448,7 +448,7 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
             "SUP-000001",
             [("F-1", 20.0)],
             currency=self.currency,
-            shared_secret="supplier-secret",
+            shared_secret="supplier-secret-Kx7pQ2vZ",
         ).replace(
             b">20.00</Money></NetAmount></PaymentRemittanceSummary>",
             b">25.00</Money></NetAmount></PaymentRemittanceSummary>",

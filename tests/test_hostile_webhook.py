@@ -13,10 +13,13 @@ found (500s, crashes of the drain job) and that were fixed.
 import codecs
 import json
 import time
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..lib import standard_webhooks
+from ..models import fih_auth_throttle
 from .common import (
     BackendMixin,
     run_drain_job,
@@ -302,6 +305,9 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
     # -- signatures ------------------------------------------------------------------
 
     def test_forged_replayed_and_foreign_signatures_are_401(self):
+        # each forgery is answered on its own here; that many failures from
+        # one address end in 429 (test_a_flood_of_bad_signatures_...)
+        self.startPatcher(patch.object(fih_auth_throttle, "ADDRESS_LIMIT", 1000))
         partners, messages = self.counts()
         body, headers = self.signed(supplier_event(1), webhook_id="msg_captured")
         self.assertEqual(self.send(body, headers).status_code, 202)
@@ -368,6 +374,24 @@ class TestHostileWebhook(HostileTally, BackendMixin, HttpCase):
         self.assertEqual(self.counts(), (partners, messages + 2))
         self.assertFalse(
             self.env["fih.message"].search([("backend_id", "=", self.other.id)])
+        )
+
+    def test_a_flood_of_bad_signatures_is_answered_429_and_not_checked(self):
+        wrong = standard_webhooks.generate_secret()
+        statuses = [
+            self.send(*self.signed(supplier_event(n), secret=wrong)).status_code
+            for n in range(1, fih_auth_throttle.ADDRESS_LIMIT + 1)
+        ]
+        self.assertEqual(
+            statuses, [401] * (fih_auth_throttle.ADDRESS_LIMIT - 1) + [429]
+        )
+        # while it waits, even a valid signature from that address is not heard
+        response = self.send(*self.signed(supplier_event(20)))
+        self.assertEqual(response.status_code, 429)
+        self.assertEqual(response.json()["error"], "too_many_failures")
+        self.assertGreaterEqual(int(response.headers["Retry-After"]), 1)
+        self.assertFalse(
+            self.env["fih.message"].search([("backend_id", "=", self.backend.id)])
         )
 
     # -- defects found by this suite -------------------------------------------------

@@ -36,7 +36,7 @@ class TestOutboundFormatsAndAuth(FihTransactionCase):
                 "cxml_to_identity": "NETWORK-1",
             }
         )
-        cls.platform.cxml_shared_secret = "s3cr3t-shared"
+        cls.platform.cxml_shared_secret = "s3cr3t-shared-Kx7pQ2vZ"
         cls.env["fih.subscription"].create(
             {
                 "backend_id": cls.platform.id,
@@ -117,13 +117,13 @@ class TestOutboundFormatsAndAuth(FihTransactionCase):
         self.assertEqual(header.get("type"), "new")
         self.assertEqual(root.findtext(".//Total/Money"), "249.00")
         self.assertEqual(
-            root.findtext(".//Sender/Credential/SharedSecret"), "s3cr3t-shared"
+            root.findtext(".//Sender/Credential/SharedSecret"), "s3cr3t-shared-Kx7pQ2vZ"
         )
         self.assertEqual(
             root.findtext(".//ItemOut/ItemDetail/Description"), "Paper A4 <80 g> & more"
         )
         # the exchange log keeps the canonical document, never the shared secret
-        self.assertNotIn("s3cr3t-shared", message.payload)
+        self.assertNotIn("s3cr3t-shared-Kx7pQ2vZ", message.payload)
         self.assertEqual(
             json.loads(message.payload)["data"]["lines"][0]["quantity"], 10
         )

@@ -102,12 +102,13 @@ class TestWebhookContract(BackendMixin, HttpCase):
         response = self.post(supplier_event(2), secret=old_secret)
         self.assertEqual(response.status_code, 401)
 
-    def test_unknown_or_archived_backend_is_404(self):
+    def test_unknown_or_archived_backend_is_401_like_a_wrong_signature(self):
         response = self.post(supplier_event(1), url="/finance_hub/webhook/nobody")
-        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(response.json()["error"], "invalid_signature")
         self.backend.active = False
         response = self.post(supplier_event(1))
-        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.status_code, 401)
 
     def test_body_over_the_limit_is_413(self):
         big = supplier_event(1, name="x" * 9000)

@@ -18,9 +18,12 @@ from ..outbound_formats import CXML_DOCTYPE, XML_LANG, serialize
 STATUS_TEXTS = {
     200: "OK",
     201: "Accepted",
+    400: "Bad Request",
     401: "Unauthorized",
     406: "Not Acceptable",
+    408: "Request Timeout",
     409: "Conflict",
+    429: "Too Many Requests",
     500: "Internal Server Error",
 }
 MAX_STATUS_TEXT = 1000
