@@ -8,6 +8,7 @@ MODULES = [
     "bi_encoding",
     "cxml.converters",
     "cxml.envelope",
+    "cxml.invoice",
     "cxml.reading",
     "cxml.response",
     "document_numbers",
@@ -24,6 +25,7 @@ MODULES = [
     "secret_box",
     "standard_webhooks",
     "supplier_payload",
+    "ubl_inbound",
     "units",
 ]
 
