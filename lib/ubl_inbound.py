@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from . import safe_xml, units
+from . import canonical, safe_xml, units
 from .canonical import put_optional
 from .money import money, plain, round_half_up, to_decimal
 from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS
@@ -318,6 +318,21 @@ def _taxes(reader):
     raise UBLError(
         f"{reader.label} states no tax total in {reader.currency} (TaxTotal)"
     )
+
+
+def canonical_problems(document, shown=3):
+    """A readable reason when the canonical reading of a document does not
+    follow the canonical schema (say a currency 'EURO'), else None.
+
+    >>> canonical_problems({"external_id": "x"})[:60]
+    'the document cannot be taken as an invoice: $.amount_tax is '
+    """
+    errors = canonical.validate("invoice", document)
+    if not errors:
+        return None
+    text = "; ".join(f"{error['path']} {error['reason']}" for error in errors[:shown])
+    more = f" (and {len(errors) - shown} more)" if len(errors) > shown else ""
+    return f"the document cannot be taken as an invoice: {text}{more}"
 
 
 def invoice_to_canonical(data):

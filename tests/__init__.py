@@ -34,3 +34,4 @@ from . import test_money_review_payments
 from . import test_ubl_standard
 from . import test_cxml_summary_invoices
 from . import test_ubl_odoo_oracle
+from . import test_hostile_real_documents

@@ -200,6 +200,9 @@ class TestCxmlSummaryInvoices(BackendMixin, ProcureToPayMixin, HttpCase):
             "PO-B", "SUP-000001", [(1, "PAPER", "Paper A4", 5, 4.1, 15)], [(1, 5)]
         )
         orders = first | second
+        # received on the receipt's date, not on the day it was processed
+        moves = orders.picking_ids.move_ids.filtered(lambda m: m.state == "done")
+        self.assertEqual({str(move.date.date()) for move in moves}, {"2026-11-26"})
         oracle = self.odoo_bill_figures(orders)
         invoice = summary_invoice(
             "F-SUM-1",
