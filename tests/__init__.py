@@ -35,3 +35,4 @@ from . import test_ubl_standard
 from . import test_cxml_summary_invoices
 from . import test_ubl_odoo_oracle
 from . import test_hostile_real_documents
+from . import test_ubl_real_documents_http
