@@ -24,10 +24,14 @@ def _money(amount, currency):
     return f'<Money currency="{escape(currency)}">{amount:.2f}</Money>'
 
 
-def summary_invoice(number, supplier_id, orders, *, currency, net_amount=None):
+def summary_invoice(
+    number, supplier_id, orders, *, currency, net_amount=None, by_payload_id=()
+):
     """A cXML InvoiceDetailRequest covering several orders, with the line tax
     of each item and the summary of them all. ``orders``: ``[(order id,
-    [(invoice line, order line, quantity, unit price, tax %)])]``."""
+    [(invoice line, order line, quantity, unit price, tax %)])]``; the orders
+    of ``by_payload_id`` are named only by their OrderRequest's payloadID
+    (orderID is optional)."""
     blocks, subtotal, tax_total = [], 0, 0
     for order_id, lines in orders:
         items = []
@@ -53,8 +57,13 @@ def summary_invoice(number, supplier_id, orders, *, currency, net_amount=None):
             )
         blocks.append(
             "<InvoiceDetailOrder><InvoiceDetailOrderInfo>"
-            f"<OrderReference orderID={quoteattr(order_id)}>"
-            f'<DocumentReference payloadID="{escape(order_id)}@procurement.example"/>'
+            + (
+                "<OrderReference>"
+                if order_id in by_payload_id
+                else f"<OrderReference orderID={quoteattr(order_id)}>"
+            )
+            + f'<DocumentReference payloadID="{escape(order_id)}.v1@procurement.'
+            'example"/>'
             f"</OrderReference></InvoiceDetailOrderInfo>{''.join(items)}"
             "</InvoiceDetailOrder>"
         )
@@ -296,3 +305,33 @@ class TestCxmlSummaryInvoices(BackendMixin, ProcureToPayMixin, HttpCase):
         )
         self.assertNotIn(f"order {own.name} was placed", bill.fih_hold_reason)
         self.assertEqual(bill.activity_ids.summary, "Check the bill before posting")
+
+    def test_an_order_named_only_by_its_order_request_s_payload_id_is_matched(self):
+        """cXML makes OrderReference@orderID optional: the DocumentReference
+        (the payloadID of the OrderRequest) names the order then."""
+        self.supplier(1)
+        first = self.ordered_and_received(
+            "PO-G", "SUP-000001", [(1, "PAPER", "Paper A4", 10, 4.0, 15)], [(1, 10)]
+        )
+        second = self.ordered_and_received(
+            "PO-H", "SUP-000001", [(1, "PAPER", "Paper A4", 5, 4.0, 15)], [(1, 5)]
+        )
+        invoice = summary_invoice(
+            "F-SUM-4",
+            "SUP-000001",
+            [("PO-G", [(1, 1, 10, 4.0, 15)]), ("PO-H", [(2, 1, 5, 4.0, 15)])],
+            currency=self.currency,
+            by_payload_id=("PO-G",),
+        )
+        self.assertNotIn(b'orderID="PO-G"', invoice)
+        message = self.accepted(invoice, self.ap)
+        self.assertEqual(
+            message.state, "done", f"{message.error_message} {message.error_detail}"
+        )
+        bill = self.env["account.move"].search([("ref", "=", "F-SUM-4")])
+        self.assertEqual(bill.state, "posted", bill.fih_hold_reason)
+        self.assertEqual(bill.amount_total, 69.0)
+        self.assertEqual(
+            bill.invoice_line_ids.purchase_line_id.order_id, first | second
+        )
+        self.assertEqual(first.order_line.qty_invoiced, 10.0)
