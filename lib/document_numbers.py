@@ -12,6 +12,18 @@ follows the letters (so "INV-007" and "INV-7" meet, "INV-70" stays apart).
 ('42', '42', '4200', 'INV7')
 >>> normalise("Ré-12"), normalise("--"), normalise(None)
 ('RÉ12', '', '')
+
+Zeros inside the number are significant: "F2026-0001" and "F2026-001" stay
+two numbers. Separators are ignored ("F2026-0001" is "F20260001"), and
+without them the hub cannot tell a year from a counter, so stripping the
+zeros after a separator would make "F2026-0010" meet "F202610" but not
+"F20260010". The invoice number (EN 16931 BT-1) is an identifier whose
+characters all count; only the padding right after the letters is taken as
+a typing habit. Such a pair is still caught by the possible-duplicate check
+(same supplier, amount and date).
+
+>>> normalise("F2026-0001"), normalise("F2026-001"), normalise("F20260001")
+('F20260001', 'F2026001', 'F20260001')
 """
 
 import re

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from . import safe_xml, units
+from . import canonical, safe_xml, units
 from .canonical import put_optional
 from .money import money, plain, round_half_up, to_decimal
 from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS
@@ -151,12 +151,32 @@ def _supplier(root):
             scheme = (element.get("schemeID") or "").strip()
             if kind == "gln" and scheme != GLN_SCHEME:
                 continue
+            if kind == "vat" and not _vat_scheme(element):
+                continue  # a tax registration (BT-32), not the VAT number
             if value:
                 entry = {"kind": kind, "id": value}
                 put_optional(entry, "scheme", scheme)
                 if entry not in identifiers:
                     identifiers.append(entry)
     return supplier, identifiers
+
+
+def _vat_scheme(company_id):
+    """Whether a ``PartyTaxScheme/CompanyID`` is the VAT number (BT-31): its
+    TaxScheme is VAT (GST in Australia and New Zealand, or not given).
+    Another scheme (Norway's TAX for the Foretaksregisteret) is a tax
+    registration (BT-32), not a VAT number.
+
+    >>> from lxml import etree
+    >>> scheme = etree.fromstring(
+    ...     f'<cac:PartyTaxScheme xmlns:cac="{UBL_CAC_NS}" xmlns:cbc="{UBL_CBC_NS}">'
+    ...     '<cbc:CompanyID>Foretaksregisteret</cbc:CompanyID><cac:TaxScheme>'
+    ...     '<cbc:ID>TAX</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>')
+    >>> _vat_scheme(scheme[0])
+    False
+    """
+    scheme = _text(company_id.getparent(), "cac:TaxScheme/cbc:ID").upper()
+    return scheme in ("", "VAT", "GST")
 
 
 def _line_allowances_and_charges(reader, element, what):
@@ -298,6 +318,21 @@ def _taxes(reader):
     raise UBLError(
         f"{reader.label} states no tax total in {reader.currency} (TaxTotal)"
     )
+
+
+def canonical_problems(document, shown=3):
+    """A readable reason when the canonical reading of a document does not
+    follow the canonical schema (say a currency 'EURO'), else None.
+
+    >>> canonical_problems({"external_id": "x"})[:60]
+    'the document cannot be taken as an invoice: $.amount_tax is '
+    """
+    errors = canonical.validate("invoice", document)
+    if not errors:
+        return None
+    text = "; ".join(f"{error['path']} {error['reason']}" for error in errors[:shown])
+    more = f" (and {len(errors) - shown} more)" if len(errors) > shown else ""
+    return f"the document cannot be taken as an invoice: {text}{more}"
 
 
 def invoice_to_canonical(data):

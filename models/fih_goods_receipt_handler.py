@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 from ..exceptions import FihBusinessException
 
@@ -185,5 +185,11 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     picking.name,
                 )
             )
-        picking.date_done = receipt_date
+        # the day the goods arrived, not the day the document was processed:
+        # on the receipt and on its stock moves (the stock history)
+        arrived = fields.Datetime.to_datetime(receipt_date)
+        picking.date_done = arrived
+        done = picking.move_ids.filtered(lambda move: move.state == "done")
+        done.write({"date": arrived})
+        done.move_line_ids.write({"date": arrived})
         return picking

@@ -23,28 +23,9 @@ class FihInvoiceChecks(models.AbstractModel):
     def _findings(self, bill, order, data):
         """Every reason not to post, as sentences with the figures compared."""
         findings = []
-        if order and order.state not in ("purchase", "done"):
-            findings.append(
-                self.env._(
-                    "Order: %(order)s is %(state)s, not a confirmed order; a bill "
-                    "cannot be matched with it. Confirm the order again or "
-                    "ask the supplier for a credit note.",
-                    order=order.name,
-                    state=dict(order._fields["state"].selection).get(order.state),
-                )
-            )
-        if order and order.partner_id.commercial_partner_id != (
-            bill.partner_id.commercial_partner_id
-        ):
-            findings.append(
-                self.env._(
-                    "Supplier: the bill is from %(bill)s, order %(order)s was placed "
-                    "with %(supplier)s.",
-                    bill=bill.partner_id.display_name,
-                    order=order.name,
-                    supplier=order.partner_id.display_name,
-                )
-            )
+        for one in order:
+            findings += self._order_findings(bill, one)
+        findings += self._several_orders_findings(bill, order)
         findings += self._line_amount_findings(bill, data)
         # the taxes are booked as stated (fih_invoice_taxes): only the lines
         # can still round, a smallest amount of the currency each
@@ -71,7 +52,7 @@ class FihInvoiceChecks(models.AbstractModel):
         findings += self._price_precision_findings(bill.currency_id, data["lines"])
         findings += self._quantity_precision_findings(data["lines"])
         findings += self._near_duplicate_findings(bill)
-        if order:
+        if order and len(order.currency_id) == 1:
             findings += [
                 finding.message
                 for finding in self._three_way_match(
@@ -92,6 +73,61 @@ class FihInvoiceChecks(models.AbstractModel):
                 )
             )
         return findings
+
+    def _order_findings(self, bill, order):
+        """The order a bill invoices must be confirmed, placed with the bill's
+        supplier and in the bill's company."""
+        findings = []
+        if order.state not in ("purchase", "done"):
+            findings.append(
+                self.env._(
+                    "Order: %(order)s is %(state)s, not a confirmed order; a bill "
+                    "cannot be matched with it. Confirm the order again or "
+                    "ask the supplier for a credit note.",
+                    order=order.name,
+                    state=dict(order._fields["state"].selection).get(order.state),
+                )
+            )
+        if order.partner_id.commercial_partner_id != (
+            bill.partner_id.commercial_partner_id
+        ):
+            findings.append(
+                self.env._(
+                    "Supplier: the bill is from %(bill)s, order %(order)s was placed "
+                    "with %(supplier)s.",
+                    bill=bill.partner_id.display_name,
+                    order=order.name,
+                    supplier=order.partner_id.display_name,
+                )
+            )
+        if order.company_id != bill.company_id:
+            findings.append(
+                self.env._(
+                    "Company: order %(order)s belongs to %(order_company)s, the bill "
+                    "to %(company)s; a bill is matched with orders of its own "
+                    "company. Ask the supplier for one invoice per company.",
+                    order=order.name,
+                    order_company=order.company_id.display_name,
+                    company=bill.company_id.display_name,
+                )
+            )
+        return findings
+
+    def _several_orders_findings(self, bill, orders):
+        """A summary invoice covering several orders is one bill only when its
+        orders share a currency (one price comparison, one payable)."""
+        if len(orders.currency_id) < 2:
+            return []
+        return [
+            self.env._(
+                "Orders: the bill covers orders in several currencies (%(orders)s); "
+                "one bill cannot be matched with all of them. Ask the supplier "
+                "for one invoice per currency.",
+                orders=", ".join(
+                    f"{one.name} {one.currency_id.name}" for one in orders
+                ),
+            )
+        ]
 
     def _line_amount_findings(self, bill, data):
         """A line whose amount the document states (UBL LineExtensionAmount)
@@ -179,6 +215,14 @@ class FihInvoiceChecks(models.AbstractModel):
             bill.invoice_line_ids.purchase_line_id
             | bill.invoice_line_ids.fih_price_adjusted_line_id
         )
+        several = len(billed.order_id) > 1
+
+        def key(line):
+            # a bill over several orders names each order line with its order
+            if several:
+                return f"{line.order_id.name}/{line.fih_external_line_id}"
+            return line.fih_external_line_id
+
         for line in billed.filtered("fih_external_line_id"):
             # only posted documents count: a held draft may still change
             other = line.invoice_lines.filtered(
@@ -195,7 +239,7 @@ class FihInvoiceChecks(models.AbstractModel):
             )
             order_lines.append(
                 three_way_match.OrderLine(
-                    line.fih_external_line_id,
+                    key(line),
                     ordered=str(line.product_qty),
                     unit_price=self._order_price(line, bill),
                     received=str(line.qty_received),
@@ -214,13 +258,11 @@ class FihInvoiceChecks(models.AbstractModel):
             if aml.fih_charge_kind:
                 continue  # header charges have no order line
             quantity, unit_price = self._in_order_unit(aml)
+            order_line = aml.purchase_line_id or aml.fih_price_adjusted_line_id
             invoice_lines.append(
                 three_way_match.InvoiceLine(
                     aml.fih_external_line_id or str(aml.id),
-                    (
-                        aml.purchase_line_id or aml.fih_price_adjusted_line_id
-                    ).fih_external_line_id
-                    or None,
+                    key(order_line) if order_line.fih_external_line_id else None,
                     quantity=quantity,
                     unit_price=unit_price,
                     price_adjustment=bool(aml.fih_price_adjusted_line_id),

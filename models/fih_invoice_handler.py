@@ -52,7 +52,7 @@ class FihInvoiceHandler(models.AbstractModel):
         for plan in plans:
             # a later document of the same order (a credit note, another bill)
             # is checked against the order's bills as posted
-            if plan["order"] and any(p["order"] == plan["order"] for p in pending):
+            if plan["order"] and any(p["order"] & plan["order"] for p in pending):
                 self._post_pending(pending)
             try:
                 plan["findings"] = self._check_bill(backend, plan)
@@ -78,9 +78,9 @@ class FihInvoiceHandler(models.AbstractModel):
                 operation = "held"
             elif bill.state == "posted":
                 operation = "posted"
-            outcomes[message.id] = [(MOVE, bill.id, operation)] + (
-                [(order._name, order.id, "linked")] if order else []
-            )
+            outcomes[message.id] = [(MOVE, bill.id, operation)] + [
+                (one._name, one.id, "linked") for one in order
+            ]
         return outcomes
 
     def _plan(self, backend, message, data, company, cache):
@@ -117,16 +117,15 @@ class FihInvoiceHandler(models.AbstractModel):
                 )
             )
         partner = self._supplier(backend, data["supplier_external_id"], company)
-        order = self.env["purchase.order"]
-        if data.get("purchase_order_external_id"):
-            order = self._purchase_order(backend, data["purchase_order_external_id"])
+        orders = self._invoiced_orders(backend, data)
+        order = self.env["purchase.order"].union(*orders.values())
         move_type = (
             "in_refund" if data["document_type"] == "credit_note" else "in_invoice"
         )
         currency = self._currency(data["currency"])
         self._check_duplicate_number(company, partner, move_type, data, exclude=bill)
         self._check_duplicate_in_batch(company, partner, move_type, data, cache)
-        lines = self._lines(backend, company, order, data, cache, partner)
+        lines = self._lines(backend, company, orders, data, cache, partner)
         self._mark_price_adjustments(data, lines)
         lines += self._charge_lines(backend, company, data, cache)
         values = {
@@ -136,7 +135,7 @@ class FihInvoiceHandler(models.AbstractModel):
             "currency_id": currency.id,
             "ref": data["invoice_number"],
             "invoice_date": data["invoice_date"],
-            "invoice_origin": order.name or False,
+            "invoice_origin": ", ".join(order.mapped("name")) or False,
             "fih_external_total": data["amount_total"],
             "invoice_line_ids": [fields.Command.create(v) for v in lines],
         }
@@ -189,16 +188,36 @@ class FihInvoiceHandler(models.AbstractModel):
 
     # -- building the bill --------------------------------------------------------
 
-    def _lines(self, backend, company, order, data, cache=None, partner=None):
+    def _invoiced_orders(self, backend, data):
+        """``{external id: purchase order}`` of the orders the document
+        invoices: the document's own, or each line's (a cXML summary invoice
+        covering several orders of the supplier)."""
+        external_ids = [data.get("purchase_order_external_id")] + [
+            item.get("purchase_order_external_id") for item in data["lines"]
+        ]
+        return {
+            external_id: self._purchase_order(backend, external_id)
+            for external_id in dict.fromkeys(filter(None, external_ids))
+        }
+
+    def _lines(self, backend, company, orders, data, cache=None, partner=None):
+        """Bill line values of the document's lines, each linked to the line
+        of its order (``orders``: ``{external id: purchase order}``)."""
         by_external_id = {
-            line.fih_external_line_id: line
+            (external_id, line.fih_external_line_id): line
+            for external_id, order in orders.items()
             for line in order.order_line
             if line.fih_external_line_id
         }
         lines = []
         for item in data["lines"]:
+            order_id = item.get("purchase_order_external_id") or data.get(
+                "purchase_order_external_id"
+            )
+            order = orders.get(order_id, self.env["purchase.order"])
             order_line = by_external_id.get(
-                item.get("po_line_id") or "", self.env["purchase.order.line"]
+                (order_id, item.get("po_line_id") or ""),
+                self.env["purchase.order.line"],
             )
             if item.get("po_line_id") and not order_line:
                 raise FihBusinessException(

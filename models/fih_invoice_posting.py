@@ -89,9 +89,13 @@ class FihInvoicePosting(models.AbstractModel):
     # -- due date ----------------------------------------------------------------------
 
     def _agreed_payment_term(self, bill, order):
+        """The orders' payment term when they agree on one, else the
+        supplier's."""
+        terms = order.payment_term_id
         return (
-            order.payment_term_id
-            or bill.partner_id.commercial_partner_id.property_supplier_payment_term_id
+            terms
+            if len(terms) == 1 and len(order) == len(order.filtered("payment_term_id"))
+            else bill.partner_id.commercial_partner_id.property_supplier_payment_term_id
         )
 
     def _keep_due_date(self, bill, order, data):

@@ -227,7 +227,9 @@ class FihProcureToPayHandler(models.AbstractModel):
 
     @api.model
     def _purchase_order(self, backend, external_id):
-        order = self._bound(backend, "purchase_order", external_id, "purchase.order")
+        order = self._bound(
+            backend, "purchase_order", external_id, "purchase.order"
+        ) or self._order_by_payload_id(backend, external_id)
         if not order:
             raise FihTransientError(
                 self.env._(
@@ -238,6 +240,29 @@ class FihProcureToPayHandler(models.AbstractModel):
                 )
             )
         return order
+
+    @api.model
+    def _order_by_payload_id(self, backend, payload_id):
+        """The order a cXML document names by the payloadID of its
+        OrderRequest (cXML makes the orderID of an OrderReference optional):
+        the order that request created, in the backend's company."""
+        message = (
+            self.env["fih.message"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", backend.company_id.id),
+                    ("event_type", "=", "purchase_order.upsert"),
+                    ("idempotency_key", "=", payload_id),
+                    ("state", "=", "done"),
+                ],
+                limit=1,
+            )
+        )
+        link = message.link_ids.filtered(
+            lambda link: link.res_model == "purchase.order"
+        )[:1]
+        return self.env["purchase.order"].browse(link.res_id).exists()
 
     @api.model
     def _currency(self, code):

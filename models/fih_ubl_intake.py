@@ -51,6 +51,9 @@ class FihUblIntake(models.AbstractModel):
         except ubl_inbound.UBLError as exc:
             return error(400, "invalid_ubl", str(exc))
         self._place_accounting_costs(config, document)
+        problems = ubl_inbound.canonical_problems(document)
+        if problems:  # such as a currency code that is no ISO 4217 code
+            return error(400, "invalid_ubl", problems)
         # the same document sent again gives the same event (same fingerprint):
         # a redelivery is a duplicate, another content under its identity a
         # conflict

@@ -22,6 +22,7 @@ SECTIONS = [
     ("WEBHOOKS", "Webhook contract and processing"),
     ("CANONICAL", "Canonical model"),
     ("PROCURE_TO_PAY", "Procure-to-pay inbound flows"),
+    ("DOCUMENTS", "Documents the hub reads"),
     ("MONEY", "Money policies"),
     ("OUTBOUND", "Outbound synchronisation"),
     ("OPERATIONS", "Operations cockpit"),

@@ -40,7 +40,7 @@ export FIH_MASTER_KEY=${FIH_MASTER_KEY:-$("$PY" -c 'from cryptography.fernet imp
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 set +e
 "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" -d "$db" \
-    -i finance_integration_hub --without-demo=all --test-enable \
+    -i finance_integration_hub,account_edi_ubl_cii --without-demo=all --test-enable \
     --test-tags=/finance_integration_hub --stop-after-init \
     --http-interface=127.0.0.1 --http-port="$port" --log-level=test \
     > "$odoo_log" 2>&1

@@ -34,3 +34,7 @@ from . import test_money_review_payments
 from . import test_ubl_standard
 from . import test_security_destination
 from . import test_security_intake
+from . import test_cxml_summary_invoices
+from . import test_ubl_odoo_oracle
+from . import test_hostile_real_documents
+from . import test_ubl_real_documents_http

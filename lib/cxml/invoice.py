@@ -257,6 +257,8 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
     made positive, whichever sign the sender uses); standard and debit memos
     an invoice. Lines come from ``InvoiceDetailItem`` (and service items) or,
     for header-level documents, one line per ``InvoiceDetailHeaderOrder``;
+    a summary invoice covering several orders (``InvoiceDetailOrder`` x n)
+    names each line's order (see :func:`_lines_of_orders`);
     shipping and special handling of the summary become ``charges``, its
     discount an ``allowance`` taxed as the goods it reduces. Item lines
     without a Tax of their own, when the summary states the tax, have no
@@ -296,16 +298,28 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
         )
         for order in orders + header_orders
     ]
-    order_id = reading.single_order(order_ids, label)
     summary_details = reader.taxes(summary, label)
     summary_taxed = any(purpose == "tax" for *_rest, purpose in summary_details)
-    lines = []
-    for order in orders:
+    groups = []  # (order id, lines of that InvoiceDetailOrder)
+    position = 0
+    for order, group_order_id in zip(orders, order_ids, strict=False):
+        group = []
         for item in order:
             if item.tag in ("InvoiceDetailItem", "InvoiceDetailServiceItem"):
-                lines.append(reader.item_line(item, len(lines) + 1, summary_taxed))
-    for header_order in header_orders:
-        lines.append(reader.header_order_line(header_order, order_id, len(lines) + 1))
+                position += 1
+                group.append(reader.item_line(item, position, summary_taxed))
+        groups.append((group_order_id, group))
+    for header_order, group_order_id in zip(
+        header_orders, order_ids[len(orders) :], strict=True
+    ):
+        position += 1
+        groups.append(
+            (
+                group_order_id,
+                [reader.header_order_line(header_order, group_order_id, position)],
+            )
+        )
+    order_id, lines = _lines_of_orders(groups, label)
     if not lines:
         raise CXMLError(f"{label} has no lines (InvoiceDetailOrder)")
     reading.unique_line_ids(lines, label)
@@ -366,6 +380,44 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
         extensions["cxml_information_only"] = True
     document["extensions"] = extensions
     return Converted("invoice", operation, document)
+
+
+def _lines_of_orders(groups, label):
+    """``(order id, lines)`` of an invoice from its ``(order id, lines)``
+    groups, one per ``InvoiceDetailOrder`` (or header order).
+
+    One order: the document names it, its lines do not. A summary invoice
+    covering several orders: the document names none and every line names
+    its own order (``purchase_order_external_id``). A group without an order
+    reference beside one with is refused (its lines could not be matched). Line numbers
+    repeated from one order to the next are qualified by their order
+    (``PO-2/1``).
+
+    >>> _lines_of_orders([("PO-1", [{"line_id": "1"}])], "the invoice F-1")
+    ('PO-1', [{'line_id': '1'}])
+    >>> _lines_of_orders(
+    ...     [("PO-1", [{"line_id": "1"}]), ("PO-2", [{"line_id": "1"}])], "F")
+    (None, [{'line_id': 'PO-1/1', 'purchase_order_external_id': 'PO-1'}, \
+{'line_id': 'PO-2/1', 'purchase_order_external_id': 'PO-2'}])
+    """
+    distinct = list(dict.fromkeys(found for found, _lines in groups if found))
+    lines = [line for _order, group in groups for line in group]
+    if distinct and any(not found for found, _lines in groups):
+        raise CXMLError(
+            f"{label} invoices the purchase order(s) {', '.join(distinct)}, "
+            "but one of its InvoiceDetailOrder names no order (OrderReference "
+            "orderID or OrderIDInfo); each order of a summary invoice must be named"
+        )
+    if len(distinct) <= 1:
+        return (distinct[0] if distinct else None), lines
+    numbers = [line["line_id"] for line in lines]
+    qualify = len(set(numbers)) != len(numbers)
+    for found, group in groups:
+        for line in group:
+            if qualify:
+                line["line_id"] = f"{found}/{line['line_id']}"
+            line["purchase_order_external_id"] = found
+    return None, lines
 
 
 def _due_date(header, invoice_date, label):

@@ -231,11 +231,26 @@ def single_cost_center(item, what):
 
 
 def order_id(info, what):
-    """The order id of an OrderReference or OrderIDInfo."""
+    """The order id of an OrderReference or OrderIDInfo; an OrderReference
+    without its (optional) orderID names the order by the payloadID of the
+    OrderRequest (its DocumentReference).
+
+    >>> from lxml import etree
+    >>> order_id(etree.fromstring(
+    ...     '<Info><OrderReference><DocumentReference payloadID="42@buyer"/>'
+    ...     '</OrderReference></Info>'), "the invoice F-1")
+    '42@buyer'
+    """
     for path in ("OrderReference", "OrderIDInfo"):
         reference = info.find(path)
-        if reference is not None:
-            return attribute(reference, "orderID", f"the order reference of {what}")
+        if reference is None:
+            continue
+        if path == "OrderReference" and not (reference.get("orderID") or "").strip():
+            document = reference.find("DocumentReference")
+            payload_id = "" if document is None else document.get("payloadID") or ""
+            if payload_id.strip():
+                return payload_id.strip()
+        return attribute(reference, "orderID", f"the order reference of {what}")
     return None
 
 

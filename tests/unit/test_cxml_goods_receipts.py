@@ -40,12 +40,23 @@ def test_ship_notice_without_delivery_date_is_dated_by_its_shipment():
         (b'shipmentType="actual"', b'reason="return"', "is for a return"),
         (b'quantity="12.5"', b'quantity="-1"', "returns and corrections"),
         (b'operation="new"', b'operation="replace"', "not 'replace'"),
-        (b'<OrderReference orderID="PO-000001">', b"<OrderReference>", "orderID"),
     ],
 )
 def test_ship_notices_the_hub_cannot_receive_are_refused(old, new, reason):
     with pytest.raises(CXMLError, match=reason):
         ship_notice_to_canonical(sample_root("cxml_ship_notice", (old, new)))
+
+
+def test_a_ship_notice_may_name_its_order_by_the_order_request_s_payload_id():
+    """orderID is optional in OrderReference (every DTD version): the
+    DocumentReference's payloadID names the order then."""
+    root = sample_root(
+        "cxml_ship_notice",
+        (b'<OrderReference orderID="PO-000001">', b"<OrderReference>"),
+    )
+    reference = root.find(".//OrderReference/DocumentReference").get("payloadID")
+    document = valid(ship_notice_to_canonical(root))
+    assert document["purchase_order_external_id"] == reference
 
 
 def test_deleting_a_ship_notice_needs_only_its_id():

@@ -271,15 +271,54 @@ def test_invoice_problems_are_refused_readably(replacements, reason):
     assert caught.value.status_code == 406
 
 
-def test_invoice_covering_two_orders_is_refused():
-    data = sample("cxml_invoice_line_tax")
-    order = data[
-        data.index(b"<InvoiceDetailOrder>") : data.index(b"<InvoiceDetailSummary>")
+SECOND_ORDER = (
+    b'<InvoiceDetailItem invoiceLineNumber="2" quantity="12.5">',
+    b"</InvoiceDetailOrder><InvoiceDetailOrder><InvoiceDetailOrderInfo>"
+    b'<OrderReference orderID="PO-000002"><DocumentReference '
+    b'payloadID="2.order@buyer.example"/></OrderReference>'
+    b'</InvoiceDetailOrderInfo><InvoiceDetailItem invoiceLineNumber="2" '
+    b'quantity="12.5">',
+)
+
+
+def test_a_summary_invoice_covering_two_orders_names_each_line_s_order():
+    """One InvoiceDetailOrder per order (cXML summary invoice): the lines
+    carry their own order, the summary covers both."""
+    document = valid(
+        invoice_detail_to_canonical(sample_root("cxml_invoice_line_tax", SECOND_ORDER))
+    )
+    assert "purchase_order_external_id" not in document
+    assert [
+        (line["line_id"], line["po_line_id"], line["purchase_order_external_id"])
+        for line in document["lines"]
+    ] == [("1", "1", "PO-000001"), ("2", "2", "PO-000002")]
+    assert (document["amount_untaxed"], document["amount_total"]) == (479.0, 545.09)
+
+
+def test_line_numbers_repeated_per_order_are_qualified_by_their_order():
+    renumbered = (SECOND_ORDER[1], SECOND_ORDER[1].replace(b'"2" q', b'"1" q'))
+    document = valid(
+        invoice_detail_to_canonical(
+            sample_root("cxml_invoice_line_tax", SECOND_ORDER, renumbered)
+        )
+    )
+    assert [line["line_id"] for line in document["lines"]] == [
+        "PO-000001/1",
+        "PO-000002/1",
     ]
-    second = order.replace(b'orderID="PO-000001"', b'orderID="PO-000002"')
-    second = second.replace(b'invoiceLineNumber="', b'invoiceLineNumber="1')
-    data = data.replace(order, order + second)
-    with pytest.raises(
-        CXMLError, match=r"several purchase orders \(PO-000001, PO-000002\)"
-    ):
-        invoice_detail_to_canonical(parse_envelope(data).root)
+
+
+def test_a_summary_invoice_with_an_order_not_named_is_refused():
+    """Only the supplier's order number: the lines cannot be matched."""
+    supplier_order_only = (
+        SECOND_ORDER[0],
+        SECOND_ORDER[1].replace(
+            b'<OrderReference orderID="PO-000002"><DocumentReference '
+            b'payloadID="2.order@buyer.example"/></OrderReference>',
+            b'<SupplierOrderInfo orderID="SO-77"/>',
+        ),
+    )
+    with pytest.raises(CXMLError, match="one of its InvoiceDetailOrder names no"):
+        invoice_detail_to_canonical(
+            sample_root("cxml_invoice_line_tax", supplier_order_only)
+        )

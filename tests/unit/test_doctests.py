@@ -8,6 +8,7 @@ MODULES = [
     "bi_encoding",
     "cxml.converters",
     "cxml.envelope",
+    "cxml.invoice",
     "cxml.reading",
     "cxml.response",
     "document_numbers",
@@ -28,6 +29,7 @@ MODULES = [
     "secret_strength",
     "standard_webhooks",
     "supplier_payload",
+    "ubl_inbound",
     "units",
 ]
 
