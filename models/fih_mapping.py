@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..lib import mapping_engine
+from .fih_governed_mixin import MAIL_PREFIXES
 from .fih_sor_rule import OBJECT_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -152,7 +153,8 @@ class FihMapping(models.Model):
 
     def write(self, vals):
         # an approved version is what processed messages: it never changes
-        if not self.env.su and self._fih_guarded(vals) - self._fih_action_fields:
+        content = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+        if not self.env.su and content - WORKFLOW_FIELDS:
             self._check_editable()
         return super().write(vals)
 

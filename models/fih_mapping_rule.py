@@ -115,14 +115,17 @@ class FihMappingRule(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        rules = super().create(vals_list)
         if not self._loading_templates():
-            rules.mapping_id._check_editable()
-            if self.env.context.get("fih_mapping_creation") is not CREATING:
-                for rule in rules:
-                    rule.mapping_id.message_post(
-                        body=self.env._("Rule added: %s", rule._describe())
-                    )
+            self.env["fih.mapping"].browse(
+                [vals["mapping_id"] for vals in vals_list if vals.get("mapping_id")]
+            )._check_editable()
+        rules = super().create(vals_list)
+        creating = self.env.context.get("fih_mapping_creation") is CREATING
+        if not self._loading_templates() and not creating:
+            for rule in rules:
+                rule.mapping_id.message_post(
+                    body=self.env._("Rule added: %s", rule._describe())
+                )
         return rules
 
     def write(self, vals):
