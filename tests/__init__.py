@@ -32,3 +32,4 @@ from . import test_money_review
 from . import test_money_access
 from . import test_money_review_payments
 from . import test_ubl_standard
+from . import test_access_matrix

@@ -1,0 +1,697 @@
+"""Who may press which button: every public method the module adds to a
+model, called as every kind of user.
+
+The table below is the access model. A new public method without a row
+fails :meth:`test_every_public_method_has_a_row`, so nobody adds a button
+without deciding who may press it.
+"""
+
+import inspect
+from contextlib import closing
+from typing import NamedTuple
+
+from odoo import Command, fields, models
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import FihTransactionCase
+
+MODULE = "odoo.addons.finance_integration_hub."
+
+# the people (and technical users) the calls are made as
+PERSONAS = {
+    "internal": ["base.group_user"],
+    "portal": ["base.group_portal"],
+    "user": ["finance_integration_hub.group_fih_user"],
+    "handler": ["finance_integration_hub.group_fih_exception_handler"],
+    "manager": ["finance_integration_hub.group_fih_manager"],
+    "service": ["base.group_user", "finance_integration_hub.group_fih_service"],
+    "billing": ["account.group_account_invoice"],
+}
+READERS = {"user", "handler", "manager"}
+HANDLERS = {"handler", "manager"}
+MANAGERS = {"manager"}
+
+ACT = "act"  # changes something: the others get an AccessError
+OPEN = "open"  # opens a view: returns an action, never a field of the record
+ODOO = "odoo"  # extends Odoo's own button, which checks who may press it
+
+
+class Row(NamedTuple):
+    model: str
+    method: str
+    kind: str
+    allowed: frozenset  # personas for which the call must succeed
+    fixture: str  # name of the record fixture (a method of the test class)
+    call: object  # (test, record as the persona) -> result
+
+
+def row(model, method, kind, allowed, fixture, call=None):
+    return Row(model, method, kind, frozenset(allowed), fixture, call)
+
+
+MATRIX = [
+    # backends: settings and secrets are the Integration Manager's
+    row(
+        "fih.backend",
+        "action_reset_breaker",
+        ACT,
+        MANAGERS,
+        "backend",
+        lambda t, r: r.action_reset_breaker(),
+    ),
+    row(
+        "fih.backend",
+        "action_generate_webhook_secret",
+        ACT,
+        MANAGERS,
+        "backend",
+        lambda t, r: r.action_generate_webhook_secret(),
+    ),
+    row(
+        "fih.backend",
+        "action_end_secret_grace",
+        ACT,
+        MANAGERS,
+        "backend",
+        lambda t, r: r.action_end_secret_grace(),
+    ),
+    row(
+        "fih.backend",
+        "action_reencrypt_secrets",
+        ACT,
+        MANAGERS,
+        "backend",
+        lambda t, r: r.action_reencrypt_secrets(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_mappings",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_mappings(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_messages",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_messages(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_failed_messages",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_failed_messages(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_publications",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_publications(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_bindings",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_bindings(),
+    ),
+    # mappings: four-eyes, managers only
+    row(
+        "fih.mapping",
+        "action_submit",
+        ACT,
+        MANAGERS,
+        "draft_mapping",
+        lambda t, r: r.action_submit(),
+    ),
+    row(
+        "fih.mapping",
+        "action_reset_to_draft",
+        ACT,
+        MANAGERS,
+        "submitted_mapping",
+        lambda t, r: r.action_reset_to_draft(),
+    ),
+    row(
+        "fih.mapping",
+        "action_approve",
+        ACT,
+        MANAGERS,
+        "submitted_mapping",
+        lambda t, r: r.action_approve(),
+    ),
+    row(
+        "fih.mapping",
+        "action_new_version",
+        ACT,
+        MANAGERS,
+        "active_mapping",
+        lambda t, r: r.action_new_version(),
+    ),
+    row(
+        "fih.mapping",
+        "action_use_for_backend",
+        ACT,
+        MANAGERS,
+        "template",
+        lambda t, r: r.with_context(
+            fih_backend_id=t.backend.id
+        ).action_use_for_backend(),
+    ),
+    row(
+        "fih.mapping",
+        "action_open_messages",
+        OPEN,
+        READERS,
+        "active_mapping",
+        lambda t, r: r.action_open_messages(),
+    ),
+    row(
+        "fih.mapping",
+        "action_try",
+        OPEN,
+        READERS,
+        "active_mapping",
+        lambda t, r: r.action_try(),
+    ),
+    row(
+        "fih.mapping.try.wizard",
+        "action_try",
+        ACT,
+        READERS,
+        "try_wizard",
+        lambda t, r: r.create(
+            {
+                "mapping_id": t.active_mapping().id,
+                "backend_id": t.backend.id,
+                "object_type": "supplier",
+                "sample_payload": "{}",
+            }
+        ).action_try(),
+    ),
+    # the exchange log: exception handlers act, with a reason kept
+    row(
+        "fih.message",
+        "action_retry",
+        ACT,
+        HANDLERS | {"service"},
+        "failed_message",
+        lambda t, r: r.action_retry(reason="matrix"),
+    ),
+    row(
+        "fih.message",
+        "action_replay",
+        ACT,
+        HANDLERS | {"service"},
+        "done_message",
+        lambda t, r: r.action_replay(reason="matrix"),
+    ),
+    row(
+        "fih.message",
+        "action_cancel",
+        ACT,
+        HANDLERS | {"service"},
+        "failed_message",
+        lambda t, r: r.action_cancel(reason="matrix"),
+    ),
+    row(
+        "fih.message",
+        "action_open_wizard",
+        OPEN,
+        READERS,
+        "failed_message",
+        lambda t, r: r.action_open_wizard(),
+    ),
+    row(
+        "fih.message.action.wizard",
+        "action_confirm",
+        ACT,
+        HANDLERS,
+        "message_wizard",
+        lambda t, r: r.create(
+            {
+                "message_ids": [Command.set(t.failed_message().ids)],
+                "action": "retry",
+                "reason": "matrix",
+            }
+        ).action_confirm(),
+    ),
+    row(
+        "fih.exception.group",
+        "action_retry_all",
+        ACT,
+        HANDLERS | {"service"},
+        "exception_group",
+        lambda t, r: r.action_retry_all(),
+    ),
+    row(
+        "fih.exception.group",
+        "action_open_messages",
+        OPEN,
+        READERS,
+        "exception_group",
+        lambda t, r: r.action_open_messages(),
+    ),
+    row(
+        "fih.binding",
+        "action_open_record",
+        OPEN,
+        READERS,
+        "binding",
+        lambda t, r: r.action_open_record(),
+    ),
+    row(
+        "fih.message.link",
+        "action_open_record",
+        OPEN,
+        READERS,
+        "message_link",
+        lambda t, r: r.action_open_record(),
+    ),
+    # publications and loads: the Integration Manager publishes and stops
+    row(
+        "fih.bi.publication",
+        "action_publish_now",
+        ACT,
+        MANAGERS,
+        "publication",
+        lambda t, r: r.action_publish_now(),
+    ),
+    row(
+        "fih.bi.publication",
+        "action_full_reload",
+        ACT,
+        MANAGERS,
+        "publication",
+        lambda t, r: r.action_full_reload(),
+    ),
+    row(
+        "fih.bi.publication",
+        "action_publish_period",
+        OPEN,
+        READERS,
+        "publication",
+        lambda t, r: r.action_publish_period(),
+    ),
+    row(
+        "fih.bi.publication",
+        "action_open_loads",
+        OPEN,
+        READERS,
+        "publication",
+        lambda t, r: r.action_open_loads(),
+    ),
+    row(
+        "fih.bi.period.wizard",
+        "action_publish",
+        ACT,
+        MANAGERS,
+        "period_wizard",
+        lambda t, r: r.create(
+            {"publication_id": t.fixture_publication.id, "month": "2026-10-01"}
+        ).action_publish(),
+    ),
+    row(
+        "fih.bi.load",
+        "action_resume",
+        ACT,
+        MANAGERS | {"service"},
+        "stopped_load",
+        lambda t, r: r.action_resume(),
+    ),
+    row(
+        "fih.bi.load",
+        "action_cancel",
+        ACT,
+        MANAGERS | {"service"},
+        "running_load",
+        lambda t, r: r.action_cancel(),
+    ),
+    row(
+        "fih.pull",
+        "action_run_now",
+        ACT,
+        MANAGERS,
+        "pull",
+        lambda t, r: r.action_run_now(),
+    ),
+    # business documents: a posting decision needs Accounting: Billing
+    row(
+        "account.move",
+        "action_fih_not_a_duplicate",
+        ACT,
+        {"billing"},
+        "held_bill",
+        lambda t, r: r.action_fih_not_a_duplicate(),
+    ),
+    row(
+        "account.move",
+        "action_open_fih_messages",
+        OPEN,
+        {"billing"},
+        "held_bill",
+        lambda t, r: r.action_open_fih_messages(),
+    ),
+    row(
+        "account.payment",
+        "action_open_fih_messages",
+        OPEN,
+        {"billing"},
+        "payment",
+        lambda t, r: r.action_open_fih_messages(),
+    ),
+    row(
+        "purchase.order",
+        "action_open_fih_messages",
+        OPEN,
+        set(),
+        "purchase_order",
+        lambda t, r: r.action_open_fih_messages(),
+    ),
+    row(
+        "res.partner",
+        "action_open_fih_messages",
+        OPEN,
+        READERS | {"internal", "billing", "service"},
+        "partner",
+        lambda t, r: r.action_open_fih_messages(),
+    ),
+    row(
+        "res.partner",
+        "action_open_fih_bindings",
+        OPEN,
+        READERS | {"internal", "billing", "service"},
+        "partner",
+        lambda t, r: r.action_open_fih_bindings(),
+    ),
+    # Odoo's own buttons, extended by the hub: Odoo checks who may press them
+    row("purchase.order", "button_confirm", ODOO, (), None),
+    row("purchase.order", "button_cancel", ODOO, (), None),
+    row("account.move", "button_cancel", ODOO, (), None),
+    row("account.payment", "action_post", ODOO, (), None),
+]
+
+
+def module_public_methods(registry):
+    """``{(model, method)}`` of every public method this module defines or
+    overrides on a model, Odoo's generic model methods (create, write...)
+    aside: what a remote caller may call."""
+    found = set()
+    for name in registry:
+        model_class = registry[name]
+        for klass in model_class.__mro__:
+            if not klass.__module__.startswith(MODULE):
+                continue
+            for attr, value in vars(klass).items():
+                if attr.startswith("_") or not inspect.isfunction(value):
+                    continue
+                if hasattr(models.BaseModel, attr):
+                    continue
+                if model_class._abstract and getattr(value, "_api", None) != "model":
+                    continue  # no record to call it on
+                found.add((name, attr))
+    return found
+
+
+@tagged("post_install", "-at_install")
+class TestAccessMatrix(FihTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.personas = {
+            name: cls.env["res.users"].create(
+                {
+                    "name": f"Matrix {name}",
+                    "login": f"fih_matrix_{name}",
+                    "email": f"fih_matrix_{name}@example.com",
+                    "company_id": cls.backend.company_id.id,
+                    "company_ids": [Command.set(cls.backend.company_id.ids)],
+                    "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
+                }
+            )
+            for name, groups in PERSONAS.items()
+        }
+        cls.author = cls.env["res.users"].create(
+            {
+                "name": "Matrix author",
+                "login": "fih_matrix_author",
+                "groups_id": [
+                    Command.set(
+                        [cls.env.ref("finance_integration_hub.group_fih_manager").id]
+                    )
+                ],
+            }
+        )
+        cls.bi_backend = cls.env["fih.backend"].create(
+            {"name": "Matrix warehouse", "code": "matrix-bi", "kind": "bi"}
+        )
+        cls.fixture_publication = cls._publication("matrix")
+        cls.other_publication = cls._publication("matrix-other")
+
+    @classmethod
+    def _publication(cls, code):
+        return cls.env["fih.bi.publication"].create(
+            {
+                "name": f"Publication {code}",
+                "code": code,
+                "backend_id": cls.bi_backend.id,
+                "dataset": "spend",
+                "schedule": "manual",
+            }
+        )
+
+    # -- the matrix ------------------------------------------------------------
+
+    def test_every_public_method_has_a_row(self):
+        listed = {(r.model, r.method) for r in MATRIX}
+        found = module_public_methods(self.registry)
+        self.assertFalse(
+            found - listed,
+            "Public methods without a row in the access matrix: say who may "
+            "call them in tests/test_access_matrix.py",
+        )
+        self.assertFalse(listed - found, "Rows for methods that no longer exist")
+
+    def test_odoo_buttons_the_hub_extends_are_odoos_own(self):
+        for entry in (r for r in MATRIX if r.kind == ODOO):
+            with self.subTest(model=entry.model, method=entry.method):
+                owners = [
+                    klass
+                    for klass in type(self.env[entry.model]).__mro__
+                    if entry.method in vars(klass)
+                    and not klass.__module__.startswith(MODULE)
+                ]
+                self.assertTrue(owners)
+
+    def test_every_action_is_allowed_exactly_to_its_groups(self):
+        for entry in (r for r in MATRIX if r.kind == ACT):
+            for persona, user in self.personas.items():
+                with self.subTest(model=entry.model, method=entry.method, as_=persona):
+                    outcome, detail = self.attempt(entry, user)
+                    expected = "done" if persona in entry.allowed else "denied"
+                    self.assertEqual(outcome, expected, detail)
+
+    def test_opening_a_view_gives_nothing_but_the_view(self):
+        for entry in (r for r in MATRIX if r.kind == OPEN):
+            for persona, user in self.personas.items():
+                with self.subTest(model=entry.model, method=entry.method, as_=persona):
+                    outcome, detail = self.attempt(entry, user)
+                    if persona in entry.allowed:
+                        self.assertEqual(outcome, "done", detail)
+                    else:
+                        self.assertIn(outcome, ("done", "denied"), detail)
+                    if outcome == "done":
+                        self.assertTrue(
+                            str(detail.get("type", "")).startswith("ir.actions."),
+                            detail,
+                        )
+
+    def attempt(self, entry, user):
+        """Call ``entry`` as ``user`` in a savepoint rolled back afterwards."""
+        with closing(self.env.cr.savepoint()):
+            target = self.fixture(entry.fixture).with_user(user)
+            try:
+                result = entry.call(self, target)
+            except AccessError as exc:
+                return "denied", str(exc)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion
+                return "error", f"{type(exc).__name__}: {exc}"
+            finally:
+                self.env.invalidate_all()
+        return "done", result if isinstance(result, dict) else {}
+
+    # -- fixtures: records on which each action is valid ---------------------
+
+    def fixture(self, name):
+        fixtures = {
+            "backend": lambda: self.backend,
+            "draft_mapping": self.draft_mapping,
+            "submitted_mapping": self.submitted_mapping,
+            "active_mapping": self.active_mapping,
+            "template": self.template,
+            "try_wizard": lambda: self.env["fih.mapping.try.wizard"],
+            "failed_message": self.failed_message,
+            "done_message": self.done_message,
+            "message_wizard": lambda: self.env["fih.message.action.wizard"],
+            "exception_group": self.exception_group,
+            "binding": self.binding,
+            "message_link": self.message_link,
+            "publication": lambda: self.fixture_publication,
+            "period_wizard": lambda: self.env["fih.bi.period.wizard"],
+            "stopped_load": lambda: self.load(self.fixture_publication, "refused"),
+            "running_load": lambda: self.load(self.other_publication, "failed"),
+            "pull": self.pull,
+            "held_bill": self.held_bill,
+            "payment": self.payment,
+            "purchase_order": self.purchase_order,
+            "partner": self.partner,
+        }
+        return fixtures[name]()
+
+    def draft_mapping(self):
+        return (
+            self.env["fih.mapping"]
+            .with_user(self.author)
+            .create(
+                {
+                    "name": "Matrix mapping",
+                    "backend_id": self.backend.id,
+                    "object_type": "supplier",
+                    "rule_ids": [
+                        Command.create(
+                            {"source_path": "ref", "target_path": "external_id"}
+                        ),
+                        Command.create({"source_path": "name", "target_path": "name"}),
+                    ],
+                }
+            )
+        )
+
+    def submitted_mapping(self):
+        mapping = self.draft_mapping()
+        mapping.with_user(self.author).action_submit()
+        return mapping
+
+    def active_mapping(self):
+        mapping = self.submitted_mapping()
+        mapping._activate(approver=self.env.user)
+        return mapping
+
+    def template(self):
+        return self.env["fih.mapping"].search([("backend_id", "=", False)], limit=1)
+
+    def message(self, state, key):
+        return self.Message.sudo().create(
+            {
+                "backend_id": self.backend.id,
+                "event_type": "supplier.upsert",
+                "idempotency_key": key,
+                "payload": '{"data": {}}',
+                "state": state,
+            }
+        )
+
+    def failed_message(self):
+        return self.message("failed", "matrix-failed")
+
+    def done_message(self):
+        return self.message("done", "matrix-done")
+
+    def exception_group(self):
+        message = self.failed_message()
+        group, _created = self.env["fih.exception.group"]._for_cause(
+            self.backend, "permanent", "Matrix problem"
+        )
+        message.exception_group_id = group
+        return group
+
+    def binding(self):
+        partner = self.partner()
+        return self.env["fih.binding"].create(
+            {
+                "backend_id": self.backend.id,
+                "object_type": "supplier",
+                "external_id": "MATRIX-1",
+                "res_model": "res.partner",
+                "res_id": partner.id,
+            }
+        )
+
+    def message_link(self):
+        return self.env["fih.message.link"].create(
+            {
+                "message_id": self.done_message().id,
+                "res_model": "res.partner",
+                "res_id": self.partner().id,
+                "operation": "created",
+            }
+        )
+
+    def load(self, publication, state):
+        return (
+            self.env["fih.bi.load"]
+            .sudo()
+            .create({"publication_id": publication.id, "mode": "full", "state": state})
+        )
+
+    def pull(self):
+        return self.env["fih.pull"].create(
+            {
+                "backend_id": self.backend.id,
+                "object_type": "supplier",
+                "list_path": "/suppliers",
+                "ack_path": "/suppliers/ack",
+            }
+        )
+
+    def partner(self):
+        return self.Partner.create({"name": "Matrix Supplier", "supplier_rank": 1})
+
+    def held_bill(self):
+        return self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.partner().id,
+                "invoice_date": fields.Date.today(),
+                "fih_hold_reason": "Possible duplicate of BILL/1",
+            }
+        )
+
+    def payment(self):
+        return self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": self.partner().id,
+                "amount": 10.0,
+            }
+        )
+
+    def purchase_order(self):
+        return self.env["purchase.order"].create({"partner_id": self.partner().id})
+
+    # -- the findings of issue 13, as their attacks ----------------------------
+
+    def test_a_read_only_user_cannot_stop_or_resume_a_load(self):
+        """Finding 8: an Integration User cancelled and resumed BI loads."""
+        reader = self.personas["user"]
+        running = self.load(self.other_publication, "failed")
+        stopped = self.load(self.fixture_publication, "refused")
+        with self.assertRaises(AccessError):
+            running.with_user(reader).action_cancel()
+        with self.assertRaises(AccessError):
+            stopped.with_user(reader).action_resume()
+        with self.assertRaises(AccessError):
+            running.with_user(self.personas["manager"]).write({"state": "reconciled"})
+        self.assertEqual((running.state, stopped.state), ("failed", "refused"))
+        running.with_user(self.personas["manager"]).action_cancel()
+        self.assertEqual(running.state, "refused")
