@@ -33,3 +33,4 @@ from . import test_money_access
 from . import test_money_review_payments
 from . import test_ubl_standard
 from . import test_access_matrix
+from . import test_record_rules_coverage
