@@ -57,7 +57,8 @@ class FihGovernedMixin(models.AbstractModel):
         if not self._fih_is_trusted_writer():
             for vals in vals_list:
                 self._fih_check_action_fields(vals)
-            # defaults given in the context are values written by the caller
+            # defaults given in the context are values written by the caller:
+            # dropped, which only a whole new context can do
             context = {
                 key: value
                 for key, value in self.env.context.items()
@@ -66,7 +67,7 @@ class FihGovernedMixin(models.AbstractModel):
                     and self._fih_guarded([key.removeprefix("default_")])
                 )
             }
-            model = self.with_context(context)
+            model = self.with_context(context)  # pylint: disable=context-overridden
         return super(FihGovernedMixin, model).create(vals_list)
 
     def write(self, vals):
