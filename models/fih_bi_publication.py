@@ -24,7 +24,14 @@ SCHEDULE_PERIODS = {"hourly": timedelta(hours=1), "nightly": timedelta(days=1)}
 class FihBiPublication(models.Model):
     _name = "fih.bi.publication"
     _description = "Publication to a reporting platform"
-    _inherit = ["mail.thread", "mail.activity.mixin", "fih.own.cron.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "fih.own.cron.mixin",
+        "fih.governed.mixin",
+    ]
+    # incremental loads start from the watermark: only a load moves it
+    _fih_action_fields = frozenset({"watermark_changed_at", "watermark_key"})
     _cron_fields = frozenset({"schedule", "active", "name"})
     _order = "name"
 

@@ -695,3 +695,16 @@ class TestAccessMatrix(FihTransactionCase):
         self.assertEqual((running.state, stopped.state), ("failed", "refused"))
         running.with_user(self.personas["manager"]).action_cancel()
         self.assertEqual(running.state, "refused")
+
+    def test_a_manager_cannot_move_a_publication_watermark(self):
+        """Moving the watermark forward would skip changes the reporting
+        platform never receives; only a load moves it."""
+        manager = self.personas["manager"]
+        publication = self.fixture_publication.with_user(manager)
+        with self.assertRaises(AccessError):
+            publication.write({"watermark_changed_at": fields.Datetime.now()})
+        with self.assertRaises(AccessError):
+            publication.copy({"watermark_key": 10**6})
+        self.assertFalse(self.fixture_publication.watermark_changed_at)
+        publication.write({"sla_minutes": 90})  # the settings stay his
+        self.assertEqual(self.fixture_publication.sla_minutes, 90)
