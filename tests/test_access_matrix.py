@@ -708,3 +708,14 @@ class TestAccessMatrix(FihTransactionCase):
         self.assertFalse(self.fixture_publication.watermark_changed_at)
         publication.write({"sla_minutes": 90})  # the settings stay his
         self.assertEqual(self.fixture_publication.sla_minutes, 90)
+
+    def test_a_manager_cannot_move_a_pull_cursor(self):
+        """Moving the cursor forward would skip documents never pulled."""
+        pull = self.pull().with_user(self.personas["manager"])
+        with self.assertRaises(AccessError):
+            pull.write({"cursor": "999999"})
+        with self.assertRaises(AccessError):
+            pull.write({"last_error": False})
+        self.assertFalse(pull.sudo().cursor)
+        pull.write({"page_size": 50})
+        self.assertEqual(pull.page_size, 50)
