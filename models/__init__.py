@@ -5,6 +5,7 @@ from . import fih_secret_mixin
 from . import fih_company_locked_mixin
 from . import fih_synced_mixin
 from . import fih_audit_log
+from . import fih_governed_mixin
 
 # configuration
 from . import fih_backend

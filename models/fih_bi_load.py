@@ -43,6 +43,7 @@ class LoadStopped(Exception):
 class FihBiLoad(models.Model):
     _name = "fih.bi.load"
     _description = "Load of a publication to a reporting platform"
+    _inherit = ["fih.governed.mixin"]
     _order = "id desc"
     _rec_name = "uid"
 

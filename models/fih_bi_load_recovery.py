@@ -60,7 +60,15 @@ class FihBiLoadRecovery(models.Model):
             ),
         )
 
+    def _fih_action_only_text(self):
+        return self.env._(
+            "A load changes only through its Resume and Cancel buttons; its "
+            "progress is written by the load itself."
+        )
+
     def action_resume(self):
+        # the load is then written as superuser: check the caller's right first
+        self.check_access("write")
         for load in self:
             if load.state not in ("failed", "refused"):
                 raise UserError(
@@ -128,6 +136,7 @@ class FihBiLoadRecovery(models.Model):
         return bool(self.env.cr.fetchone())
 
     def action_cancel(self):
+        self.check_access("write")
         for load in self:
             if load.state not in ACTIVE_STATES:
                 raise UserError(

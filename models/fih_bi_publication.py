@@ -29,7 +29,10 @@ class FihBiPublication(models.Model):
         "mail.activity.mixin",
         "fih.own.cron.mixin",
         "fih.company.locked.mixin",
+        "fih.governed.mixin",
     ]
+    # incremental loads start from the watermark: only a load moves it
+    _fih_action_fields = frozenset({"watermark_changed_at", "watermark_key"})
     _cron_fields = frozenset({"schedule", "active", "name"})
     _order = "name"
 

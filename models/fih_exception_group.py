@@ -25,7 +25,7 @@ class FihExceptionGroup(models.Model):
 
     _name = "fih.exception.group"
     _description = "Integration Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "fih.governed.mixin"]
     _order = "last_seen desc, id desc"
 
     backend_id = fields.Many2one(
@@ -117,10 +117,17 @@ class FihExceptionGroup(models.Model):
         group.invalidate_recordset()
         return group, created
 
+    def _fih_action_only_text(self):
+        return self.env._(
+            "An exception is resolved when its messages are dealt with: use "
+            "Fixed: Retry All, or retry, replay or cancel its messages, so that "
+            "each step is kept in the operator actions."
+        )
+
     def _refresh(self):
         """Resolve groups whose messages were all dealt with."""
         self.flush_recordset()
-        for group in self:
+        for group in self.sudo():
             group._compute_open_count()
             if group.state == "open" and not group.open_count:
                 group.write({"state": "resolved"})
@@ -131,6 +138,7 @@ class FihExceptionGroup(models.Model):
                 )
 
     def action_retry_all(self):
+        self.check_access("write")
         messages = self.message_ids_open.filtered(
             lambda m: m.state in ("failed", "dead")
         )

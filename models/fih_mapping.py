@@ -3,9 +3,10 @@ import logging
 from pathlib import Path
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..lib import mapping_engine
+from .fih_governed_mixin import MAIL_PREFIXES
 from .fih_sor_rule import OBJECT_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -17,6 +18,25 @@ STATES = [
     ("active", "Active"),
     ("superseded", "Superseded"),
 ]
+MANAGER_GROUP = "finance_integration_hub.group_fih_manager"
+# what only Submit, Approve, Back to draft, New version and the shipped
+# templates write: never a person through the ORM
+WORKFLOW_FIELDS = frozenset(
+    {
+        "state",
+        "author_id",
+        "approver_id",
+        "approved_at",
+        "previous_id",
+        "version",
+        "template_id",
+        "shipped_file",
+    }
+)
+# context markers set only by this module's code: objects, which no JSON-RPC
+# caller can send (a context key with a plain value could be forged)
+CREATING = object()
+LOADING_TEMPLATES = object()
 
 
 class FihMapping(models.Model):
@@ -24,8 +44,14 @@ class FihMapping(models.Model):
 
     _name = "fih.mapping"
     _description = "Field Mapping"
-    _inherit = ["mail.thread", "mail.activity.mixin", "fih.audited.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "fih.audited.mixin",
+        "fih.governed.mixin",
+    ]
     _order = "backend_id, object_type, direction, version desc"
+    _fih_action_fields = WORKFLOW_FIELDS
 
     name = fields.Char(required=True, tracking=True)
     backend_id = fields.Many2one(
@@ -54,7 +80,11 @@ class FihMapping(models.Model):
         "it must match the backend's API version to be used.",
     )
     version = fields.Integer(
-        readonly=True, default=1, tracking=True, help="Version of this mapping."
+        readonly=True,
+        default=1,
+        tracking=True,
+        copy=False,
+        help="Version of this mapping.",
     )
     state = fields.Selection(
         STATES,
@@ -84,7 +114,10 @@ class FihMapping(models.Model):
         "fih.mapping", readonly=True, copy=False, help="Version this one replaces."
     )
     template_id = fields.Many2one(
-        "fih.mapping", readonly=True, help="Shipped template this mapping comes from."
+        "fih.mapping",
+        readonly=True,
+        copy=False,
+        help="Shipped template this mapping comes from.",
     )
     shipped_file = fields.Char(readonly=True, copy=False)
     message_count = fields.Integer(
@@ -104,11 +137,45 @@ class FihMapping(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su and any(not vals.get("backend_id") for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "Choose the backend of the mapping. Mappings without a "
+                    "backend are the templates shipped with the module; copy "
+                    "one to a backend with Use for Backend."
+                )
+            )
         # rules written with a new mapping are part of its creation, not changes
         mappings = super(
-            FihMapping, self.with_context(fih_mapping_creation=True)
+            FihMapping, self.with_context(fih_mapping_creation=CREATING)
         ).create(vals_list)
         return mappings.with_env(self.env)
+
+    def write(self, vals):
+        # an approved version is what processed messages: it never changes
+        content = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+        if not self.env.su and content - WORKFLOW_FIELDS:
+            self._check_editable()
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su and any(
+            mapping.state in ("active", "superseded") for mapping in self
+        ):
+            raise UserError(
+                self.env._(
+                    "Approved mapping versions cannot be deleted: they record how "
+                    "past messages were processed. Create a new version instead."
+                )
+            )
+        return super().unlink()
+
+    def _fih_action_only_text(self):
+        return self.env._(
+            "A mapping's state, author and approver change only through Submit, "
+            "Approve, Back to Draft and New Version, so that another Integration "
+            "Manager approves every version (four-eyes principle)."
+        )
 
     def _compute_message_count(self):
         counts = dict(
@@ -162,6 +229,7 @@ class FihMapping(models.Model):
             )
 
     def action_submit(self):
+        self.check_access("write")
         for mapping in self:
             mapping._check_editable()
             errors = mapping_engine.validate_rules(mapping._engine_rules())
@@ -174,20 +242,31 @@ class FihMapping(models.Model):
                         "\n".join(f"- {e['path']}: {e['reason']}" for e in errors),
                     )
                 )
-            mapping.write({"state": "to_approve", "author_id": self.env.uid})
+            # the author is who pressed Submit: never a value the caller gives
+            mapping.sudo().write({"state": "to_approve", "author_id": self.env.uid})
 
     def action_reset_to_draft(self):
+        self.check_access("write")
         if any(mapping.state != "to_approve" for mapping in self):
             raise UserError(self.env._("Only mappings waiting for approval go back."))
-        self.write({"state": "draft", "author_id": False})
+        self.sudo().write({"state": "draft", "author_id": False})
 
     def action_approve(self):
-        if not self.env.user.has_group("finance_integration_hub.group_fih_manager"):
-            raise UserError(self.env._("Only an Integration Manager can approve."))
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only an Integration Manager can approve."))
+        self.check_access("write")
         for mapping in self:
             if mapping.state != "to_approve":
                 raise UserError(
                     self.env._("Only mappings waiting for approval can be approved.")
+                )
+            if not mapping.author_id:
+                raise UserError(
+                    self.env._(
+                        "Mapping %s has no recorded author: send it back to draft "
+                        "and submit it again.",
+                        mapping.display_name,
+                    )
                 )
             if mapping.author_id == self.env.user:
                 raise UserError(
@@ -199,33 +278,35 @@ class FihMapping(models.Model):
             mapping._activate(approver=self.env.user)
 
     def _activate(self, approver):
+        """Make this version the active one; its callers checked the rights."""
         self.ensure_one()
-        current = self.search(
+        mapping = self.sudo()  # the workflow fields are written by actions only
+        current = mapping.search(
             [
-                ("backend_id", "=", self.backend_id.id),
-                ("object_type", "=", self.object_type),
-                ("direction", "=", self.direction),
-                ("api_version", "=", self.api_version),
+                ("backend_id", "=", mapping.backend_id.id),
+                ("object_type", "=", mapping.object_type),
+                ("direction", "=", mapping.direction),
+                ("api_version", "=", mapping.api_version),
                 ("state", "=", "active"),
-                ("id", "!=", self.id),
+                ("id", "!=", mapping.id),
             ]
         )
         current.write({"state": "superseded"})
-        self.write(
+        mapping.write(
             {
                 "state": "active",
                 "approver_id": approver.id,
                 "approved_at": fields.Datetime.now(),
-                "previous_id": current[:1].id or self.previous_id.id,
+                "previous_id": current[:1].id or mapping.previous_id.id,
             }
         )
-        self._audit(
+        mapping._audit(
             "approve",
             {
-                self.id: {
-                    "author": self.author_id.display_name,
+                mapping.id: {
+                    "author": mapping.author_id.display_name,
                     "approver": approver.display_name,
-                    "version": self.version,
+                    "version": mapping.version,
                     "superseded": current.mapped("display_name"),
                 }
             },
@@ -234,9 +315,10 @@ class FihMapping(models.Model):
     def action_new_version(self):
         """Start a draft from this version; the active one keeps working."""
         self.ensure_one()
+        self.check_access("write")
         if self.state not in ("active", "superseded"):
             raise UserError(self.env._("Edit the draft instead."))
-        latest = self.search(
+        latest = self.sudo().search(
             [
                 ("backend_id", "=", self.backend_id.id),
                 ("object_type", "=", self.object_type),
@@ -245,18 +327,31 @@ class FihMapping(models.Model):
             order="version desc",
             limit=1,
         )
-        draft = self.copy({"version": latest.version + 1, "previous_id": self.id})
+        draft = self.copy()
+        draft.sudo().write(
+            {
+                "version": latest.version + 1,
+                "previous_id": self.id,
+                "template_id": self.template_id.id,
+            }
+        )
         return draft._action_open()
 
     def action_use_for_backend(self):
         """Copy a shipped template to a backend, as a draft."""
         self.ensure_one()
+        self.check_access("read")
         backend_id = self.env.context.get("fih_backend_id")
-        if not backend_id:
+        if not backend_id or not isinstance(backend_id, int):
             raise UserError(self.env._("Open the template from a backend."))
-        draft = self.copy(
-            {"backend_id": backend_id, "template_id": self.id, "version": 1}
-        )
+        if self.backend_id:
+            raise UserError(
+                self.env._("Only a shipped template is copied to a backend.")
+            )
+        # the backend comes from the caller: they must be allowed to change it
+        self.env["fih.backend"].browse(backend_id).check_access("write")
+        draft = self.copy({"backend_id": backend_id})
+        draft.sudo().write({"template_id": self.id})
         return draft._action_open()
 
     def _action_open(self):
@@ -291,21 +386,20 @@ class FihMapping(models.Model):
     def _activate_template_for_backend(self, shipped_file, backend_id):
         """Give a backend a shipped mapping, active at once (demo and scripted
         set-ups; in the UI a person copies the template and another approves)."""
-        template = self.search(
+        template = self.sudo().search(
             [("shipped_file", "=", shipped_file), ("backend_id", "=", False)], limit=1
         )
-        mapping = template.copy(
-            {"backend_id": backend_id, "template_id": template.id, "version": 1}
-        )
+        mapping = template.copy({"backend_id": backend_id, "template_id": template.id})
         mapping._activate(approver=self.env.ref("base.user_root"))
         return mapping.id
 
     @api.model
     def _load_shipped_templates(self):
         """Create or refresh the templates from the module's mappings/ folder."""
+        templates = self.sudo()  # the module's own data
         for path in sorted(SHIPPED_MAPPINGS.glob("*.json")):
             definition = json.loads(path.read_text())
-            template = self.with_context(active_test=False).search(
+            template = templates.with_context(active_test=False).search(
                 [("shipped_file", "=", path.name), ("backend_id", "=", False)]
             )
             values = {
@@ -323,6 +417,10 @@ class FihMapping(models.Model):
                 ],
             }
             if template:
-                template.with_context(fih_loading_templates=True).write(values)
+                template.with_context(fih_loading_templates=LOADING_TEMPLATES).write(
+                    values
+                )
             else:
-                self.with_context(fih_loading_templates=True).create(values)
+                templates.with_context(fih_loading_templates=LOADING_TEMPLATES).create(
+                    values
+                )

@@ -3,6 +3,7 @@ import json
 from odoo import api, fields, models
 
 from ..lib import mapping_engine
+from .fih_mapping import CREATING, LOADING_TEMPLATES
 
 # the engine's own list, so the UI offers exactly what it can run
 TRANSFORM_SELECTION = [(name, name.capitalize()) for name in mapping_engine.TRANSFORMS]
@@ -29,6 +30,9 @@ class FihMappingRule(models.Model):
 
     mapping_id = fields.Many2one(
         "fih.mapping", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="mapping_id.company_id", store=True, index=True
     )
     sequence = fields.Integer(default=10)
     target_path = fields.Char(
@@ -105,13 +109,19 @@ class FihMappingRule(models.Model):
         )
 
     # drafts only, and every change is told in the mapping's chatter
+    def _loading_templates(self):
+        # the marker is an object: a JSON-RPC caller cannot send it
+        return self.env.context.get("fih_loading_templates") is LOADING_TEMPLATES
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._loading_templates():
+            self.env["fih.mapping"].browse(
+                [vals["mapping_id"] for vals in vals_list if vals.get("mapping_id")]
+            )._check_editable()
         rules = super().create(vals_list)
-        if not self.env.context.get("fih_loading_templates") and not (
-            self.env.context.get("fih_mapping_creation")
-        ):
-            rules.mapping_id._check_editable()
+        creating = self.env.context.get("fih_mapping_creation") is CREATING
+        if not self._loading_templates() and not creating:
             for rule in rules:
                 rule.mapping_id.message_post(
                     body=self.env._("Rule added: %s", rule._describe())
@@ -119,23 +129,26 @@ class FihMappingRule(models.Model):
         return rules
 
     def write(self, vals):
-        if not self.env.context.get("fih_loading_templates"):
-            self.mapping_id._check_editable()
-            before = {rule.id: rule._describe() for rule in self}
+        if self._loading_templates():
+            return super().write(vals)
+        self.mapping_id._check_editable()
+        if vals.get("mapping_id"):
+            # a rule moves only between drafts
+            self.env["fih.mapping"].browse(vals["mapping_id"])._check_editable()
+        before = {rule.id: rule._describe() for rule in self}
         result = super().write(vals)
-        if not self.env.context.get("fih_loading_templates"):
-            for rule in self:
-                rule.mapping_id.message_post(
-                    body=self.env._(
-                        "Rule changed: %(before)s → %(after)s",
-                        before=before[rule.id],
-                        after=rule._describe(),
-                    )
+        for rule in self:
+            rule.mapping_id.message_post(
+                body=self.env._(
+                    "Rule changed: %(before)s → %(after)s",
+                    before=before[rule.id],
+                    after=rule._describe(),
                 )
+            )
         return result
 
     def unlink(self):
-        if not self.env.context.get("fih_loading_templates"):
+        if not self._loading_templates():
             self.mapping_id._check_editable()
             for rule in self:
                 rule.mapping_id.message_post(

@@ -27,7 +27,15 @@ class FihPull(models.Model):
     """
 
     _name = "fih.pull"
-    _inherit = ["fih.own.cron.mixin", "fih.company.locked.mixin"]
+    _inherit = [
+        "fih.own.cron.mixin",
+        "fih.company.locked.mixin",
+        "fih.governed.mixin",
+    ]
+    # where the next run continues, and how the last went: written by runs only
+    _fih_action_fields = frozenset(
+        {"cursor", "last_run_at", "last_stored", "last_error"}
+    )
     _description = "Scheduled pull from a platform"
     _order = "backend_id, object_type"
     _cron_fields = frozenset({"active", "interval_minutes"})

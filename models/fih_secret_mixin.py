@@ -125,6 +125,7 @@ class FihSecretMixin(models.AbstractModel):
         return count
 
     def action_reencrypt_secrets(self):
+        self.check_access("write")  # sudo inside: the caller's right first
         if not self.env.user.has_group("finance_integration_hub.group_fih_manager"):
             raise UserError(self.env._("Only an Integration Manager can do this."))
         count = self._reencrypt_all_secrets()

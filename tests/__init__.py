@@ -38,3 +38,5 @@ from . import test_cxml_summary_invoices
 from . import test_ubl_odoo_oracle
 from . import test_hostile_real_documents
 from . import test_ubl_real_documents_http
+from . import test_access_matrix
+from . import test_record_rules_coverage

@@ -1,7 +1,9 @@
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
 
-from .common import FihTransactionCase, supplier_data
+from .common import BackendMixin, FihTransactionCase, supplier_data
 
 
 @tagged("post_install", "-at_install")
@@ -78,7 +80,7 @@ class TestMappingGovernance(FihTransactionCase):
         self.assertEqual(mapping.author_id, self.author)
         with self.assertRaisesRegex(UserError, "four-eyes"):
             mapping.with_user(self.author).action_approve()
-        with self.assertRaisesRegex(UserError, "Only an Integration Manager"):
+        with self.assertRaisesRegex(AccessError, "Only an Integration Manager"):
             mapping.with_user(self.user).action_approve()
         mapping.with_user(self.reviewer).action_approve()
         self.assertEqual(mapping.state, "active")
@@ -181,6 +183,139 @@ class TestMappingGovernance(FihTransactionCase):
             "30 Days",
         )
 
+    # -- four-eyes, from the attacker's side (issue 13, finding 4) -------------
+
+    def test_erasing_the_author_does_not_let_the_author_approve(self):
+        mapping = self.make_mapping()
+        mapping.with_user(self.author).action_submit()
+        as_author = mapping.with_user(self.author)
+        with self.assertRaisesRegex(AccessError, "four-eyes"):
+            as_author.write({"author_id": False})
+        with self.assertRaises(AccessError):
+            as_author.write({"author_id": self.reviewer.id})
+        self.assertEqual(mapping.author_id, self.author)
+        with self.assertRaisesRegex(UserError, "four-eyes"):
+            as_author.action_approve()
+        self.assertEqual(mapping.state, "to_approve")
+
+    def test_a_draft_cannot_be_written_or_created_active(self):
+        mapping = self.make_mapping()
+        as_author = mapping.with_user(self.author)
+        for values in (
+            {"state": "active"},
+            {"state": "to_approve"},
+            {"approver_id": self.reviewer.id},
+            {"approved_at": "2026-01-01 00:00:00"},
+            {"version": 7},
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                as_author.write(values)
+        self.assertEqual(mapping.state, "draft")
+        Mapping = self.env["fih.mapping"].with_user(self.author)
+        values = {
+            "name": "Forged",
+            "backend_id": self.backend.id,
+            "object_type": "supplier",
+        }
+        with self.assertRaises(AccessError):
+            Mapping.create({**values, "state": "active"})
+        with self.assertRaises(AccessError):
+            as_author.copy({"state": "active", "approver_id": self.reviewer.id})
+        # defaults in the context are the caller's values too: ignored
+        forged = Mapping.with_context(
+            default_state="active", default_approver_id=self.reviewer.id
+        ).create(values)
+        self.assertEqual((forged.state, forged.approver_id.id), ("draft", False))
+        # the backend's one2many reaches the same guard
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.author).write(
+                {"mapping_ids": [Command.update(mapping.id, {"state": "active"})]}
+            )
+        self.assertFalse(self.env["fih.mapping"]._find_active(self.backend, "supplier"))
+
+    def test_an_approved_mapping_cannot_be_changed_even_with_a_forged_context(self):
+        active = self.activate(self.make_mapping())
+        draft = self.make_mapping(name="Other draft")
+        forged = {"fih_loading_templates": True, "fih_mapping_creation": True}
+        Rule = self.env["fih.mapping.rule"].with_user(self.author).with_context(forged)
+        rule = active.rule_ids[0].with_user(self.author).with_context(forged)
+        with self.assertRaisesRegex(UserError, "Only draft mappings"):
+            rule.write({"transform": "upper"})
+        with self.assertRaisesRegex(UserError, "Only draft mappings"):
+            rule.unlink()
+        with self.assertRaisesRegex(UserError, "Only draft mappings"):
+            Rule.create(
+                {"mapping_id": active.id, "target_path": "name", "source_path": "x"}
+            )
+        # a rule of a draft moved into the approved version
+        with self.assertRaisesRegex(UserError, "Only draft mappings"):
+            draft.rule_ids[0].with_user(self.author).write({"mapping_id": active.id})
+        as_author = active.with_user(self.author).with_context(forged)
+        with self.assertRaisesRegex(UserError, "Only draft mappings"):
+            as_author.write({"api_version": "v9"})
+        with self.assertRaisesRegex(UserError, "Only draft mappings"):
+            as_author.write({"rule_ids": [Command.create({"target_path": "x"})]})
+        # deleting the approved version would let payloads in unmapped
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            as_author.unlink()
+        self.assertEqual(len(active.rule_ids), 4)
+        self.assertEqual(active.state, "active")
+
+    def test_a_template_is_only_copied_to_a_backend_the_user_may_change(self):
+        template = self.env["fih.mapping"].search(
+            [("backend_id", "=", False), ("object_type", "=", "supplier")], limit=1
+        )
+        other_company = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        foreign = self.env["fih.backend"].create(
+            {"name": "Foreign", "code": "foreign", "company_id": other_company.id}
+        )
+        as_author = template.with_user(self.author)
+        with self.assertRaises(AccessError):
+            as_author.with_context(fih_backend_id=foreign.id).action_use_for_backend()
+        action = as_author.with_context(
+            fih_backend_id=self.backend.id
+        ).action_use_for_backend()
+        copy = self.env["fih.mapping"].browse(action["res_id"])
+        self.assertEqual((copy.state, copy.template_id), ("draft", template))
+        with self.assertRaisesRegex(UserError, "backend"):
+            self.env["fih.mapping"].with_user(self.author).create(
+                {"name": "A home-made template", "object_type": "supplier"}
+            )
+
+    def test_mapping_rules_and_their_audit_stay_within_their_company(self):
+        mapping = self.make_mapping()
+        other_company = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        manager_b = self.env["res.users"].create(
+            {
+                "name": "Manager of B",
+                "login": "fih_mgr_b",
+                "company_id": other_company.id,
+                "company_ids": [Command.set(other_company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [self.env.ref("finance_integration_hub.group_fih_manager").id]
+                    )
+                ],
+            }
+        )
+        Rule = self.env["fih.mapping.rule"].with_user(manager_b)
+        self.assertFalse(Rule.search([("id", "in", mapping.rule_ids.ids)]))
+        with self.assertRaises(AccessError):
+            mapping.rule_ids[0].with_user(manager_b).read(["source_path"])
+        audit = self.env["fih.audit.log"].search(
+            [
+                ("res_model", "=", "fih.mapping.rule"),
+                ("res_id", "in", mapping.rule_ids.ids),
+            ]
+        )
+        self.assertTrue(audit)
+        self.assertEqual(audit.company_id, self.backend.company_id)
+        self.assertFalse(
+            self.env["fih.audit.log"]
+            .with_user(manager_b)
+            .search([("id", "in", audit.ids)])
+        )
+
     # -- helpers -------------------------------------------------------------
 
     @staticmethod
@@ -196,3 +331,94 @@ class TestMappingGovernance(FihTransactionCase):
             "vat": data["vat"].lower(),
             "bank": [{"iban": data["bank_accounts"][0]["iban"]}],
         }
+
+
+@tagged("post_install", "-at_install")
+class TestMappingApprovalOverJsonRpc(BackendMixin, HttpCase):
+    """The four-eyes rule as a remote caller meets it: whatever the context
+    keys sent with the call, the workflow fields are refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls._setup_backend(code="rpc-procurement")
+        group = cls.env.ref("finance_integration_hub.group_fih_manager")
+        cls.author = cls.env["res.users"].create(
+            {
+                "name": "RPC author",
+                "login": "fih_rpc_author",
+                "password": "fih_rpc_author_pw",
+                "groups_id": [Command.set([group.id])],
+            }
+        )
+        mapping = (
+            cls.env["fih.mapping"]
+            .with_user(cls.author)
+            .create(
+                {
+                    "name": "Submitted over RPC",
+                    "backend_id": cls.backend.id,
+                    "object_type": "supplier",
+                    "rule_ids": [
+                        Command.create(
+                            {"source_path": "ref", "target_path": "external_id"}
+                        )
+                    ],
+                }
+            )
+        )
+        mapping.with_user(cls.author).action_submit()
+        cls.mapping = mapping
+
+    def call(self, model, method, args, context=None):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": {"context": context or {}},
+            },
+        )
+
+    def test_forged_context_keys_do_not_open_the_workflow_fields(self):
+        self.authenticate("fih_rpc_author", "fih_rpc_author_pw")
+        forged = {
+            "fih_loading_templates": True,
+            "fih_mapping_creation": True,
+            "default_state": "active",
+        }
+        for values in ({"author_id": False}, {"state": "active"}):
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(JsonRpcException, "AccessError"),
+            ):
+                self.call("fih.mapping", "write", [self.mapping.ids, values], forged)
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self.call(
+                "fih.mapping.rule",
+                "write",
+                [self.mapping.rule_ids.ids, {"transform": "upper"}],
+                forged,
+            )
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self.call("fih.mapping", "action_approve", [self.mapping.ids], forged)
+        created = self.call(
+            "fih.mapping",
+            "create",
+            [
+                {
+                    "name": "Created over RPC",
+                    "backend_id": self.backend.id,
+                    "object_type": "invoice",
+                }
+            ],
+            forged,
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.env["fih.mapping"].browse(created).state, "draft")
+        self.assertEqual(
+            (self.mapping.state, self.mapping.author_id),
+            ("to_approve", self.author),
+        )
+        self.assertEqual(self.mapping.rule_ids.transform, "copy")

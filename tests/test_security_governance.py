@@ -192,6 +192,51 @@ class TestSecurityGovernance(FihTransactionCase):
         rotation = self.env["fih.audit.log"].search([("action", "=", "key_rotation")])
         self.assertEqual(len(rotation), 1)
 
+    def test_an_exception_handler_resolves_an_exception_only_by_acting(self):
+        """Issue 13, finding 13b: writing the state hid an exception with no
+        trace in the operator actions."""
+        self.receive(supplier_event(1))
+        self.env.cr.execute(
+            "UPDATE fih_message SET payload = replace(payload, 'Supplier', 'Forged') "
+            "WHERE backend_id = %s",
+            (self.backend.id,),
+        )
+        self.env.invalidate_all()
+        self.process()
+        message = self.messages()
+        group = message.exception_group_id
+        self.assertEqual((message.state, group.state), ("failed", "open"))
+        as_handler = group.with_user(self.user_a)
+        with self.assertRaisesRegex(AccessError, "operator actions"):
+            as_handler.write({"state": "resolved"})
+        with self.assertRaises(AccessError):
+            as_handler.write({"message_ids_open": [(5, 0, 0)]})
+        self.assertEqual(group.state, "open")
+        self.assertFalse(self.env["fih.operator.action"].search([]))
+        # a reader may not act at all
+        reader = self.user_a.copy(
+            {
+                "login": "fih_reader_a",
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [self.env.ref("finance_integration_hub.group_fih_user").id],
+                    )
+                ],
+            }
+        )
+        with self.assertRaises(AccessError):
+            group.with_user(reader).action_retry_all()
+        # the action is kept, and the handler may still comment
+        as_handler.action_retry_all()
+        actions = self.env["fih.operator.action"].search([])
+        self.assertEqual(
+            (actions.message_id, actions.action, actions.user_id),
+            (message, "retry", self.user_a),
+        )
+        as_handler.message_post(body="Asked the supplier to resend.")
+
     def test_owners_are_reminded_before_credentials_expire(self):
         today = fields.Date.today()
         self.backend.write(

@@ -48,6 +48,9 @@ class FihMappingTryWizard(models.TransientModel):
 
     def action_try(self):
         self.ensure_one()
+        # the backend and mapping are the caller's choice: only their own
+        self.backend_id.check_access("read")
+        self.mapping_id.check_access("read")
         canonical_result, problems, preview = self._run()
         self.write(
             {

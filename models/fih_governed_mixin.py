@@ -1,0 +1,75 @@
+from odoo import api, models
+from odoo.exceptions import AccessError
+
+SERVICE_GROUP = "finance_integration_hub.group_fih_service"
+# chatter, followers and activities: people may always use them
+MAIL_PREFIXES = ("message_", "activity_")
+
+
+class FihGovernedMixin(models.AbstractModel):
+    """Records whose workflow fields change only through their actions.
+
+    A person never writes these fields, not even with the write right on the
+    record: the actions check who may act and from which state, then write
+    them as superuser (``sudo()``). The marker is ``env.su``, which a remote
+    caller cannot set (unlike a context key, which any JSON-RPC call may
+    send). The hub's service users, which run the flows, are trusted too.
+    """
+
+    _name = "fih.governed.mixin"
+    _description = "Integration Record Changed Through Its Actions"
+
+    # fields only the actions write; None: every field but the chatter's
+    _fih_action_fields = None
+
+    def _fih_action_only_text(self):
+        """What to do instead, in business words."""
+        return self.env._("Use the buttons of the record to change it.")
+
+    def _fih_guarded(self, names):
+        names = {name for name in names if not name.startswith(MAIL_PREFIXES)}
+        if self._fih_action_fields is not None:
+            names &= self._fih_action_fields
+        return names
+
+    def _fih_is_trusted_writer(self):
+        return self.env.su or self.env.user.has_group(SERVICE_GROUP)
+
+    def _fih_check_action_fields(self, names):
+        guarded = self._fih_guarded(names)
+        if guarded and not self._fih_is_trusted_writer():
+            raise AccessError(
+                self.env._(
+                    "%(what)s cannot be written directly (%(fields)s). %(hint)s",
+                    what=self._description,
+                    fields=", ".join(
+                        self._fields[name].string
+                        for name in sorted(guarded)
+                        if name in self._fields
+                    ),
+                    hint=self._fih_action_only_text(),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        model = self
+        if not self._fih_is_trusted_writer():
+            for vals in vals_list:
+                self._fih_check_action_fields(vals)
+            # defaults given in the context are values written by the caller:
+            # dropped, which only a whole new context can do
+            context = {
+                key: value
+                for key, value in self.env.context.items()
+                if not (
+                    key.startswith("default_")
+                    and self._fih_guarded([key.removeprefix("default_")])
+                )
+            }
+            model = self.with_context(context)  # pylint: disable=context-overridden
+        return super(FihGovernedMixin, model).create(vals_list)
+
+    def write(self, vals):
+        self._fih_check_action_fields(vals)
+        return super().write(vals)
