@@ -12,8 +12,8 @@ from ..lib import safe_xml
 from ..simulator.p2p_documents import cxml_envelope, cxml_order_request, cxml_receipt
 from .common import BackendMixin, ProcureToPayMixin, run_drain_job, supplier_event
 
-BUYER_SECRET = "buyer-secret"
-SUPPLIER_SECRET = "supplier-secret"
+BUYER_SECRET = "buyer-summary-invoices-Xk29q"
+SUPPLIER_SECRET = "supplier-summary-invoices-Pq81z"
 
 
 class _Rollback(Exception):

@@ -266,6 +266,10 @@ class TestMappingGovernance(FihTransactionCase):
             [("backend_id", "=", False), ("object_type", "=", "supplier")], limit=1
         )
         other_company = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        # an administrator allows the service user there first
+        self.env.ref("finance_integration_hub.user_fih_service").company_ids = [
+            Command.link(other_company.id)
+        ]
         foreign = self.env["fih.backend"].create(
             {"name": "Foreign", "code": "foreign", "company_id": other_company.id}
         )
