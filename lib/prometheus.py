@@ -14,7 +14,11 @@ fih_backlog{backend="coupa"} 3.0
 """
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
@@ -30,6 +34,35 @@ def gauge(name, help_text, labels, rows):
     for *values, value in rows:
         family.add_metric(_label_values(values), value)
     return family
+
+
+def counter(name, help_text, labels, rows):
+    """A counter family (its samples end in ``_total``); each row is its label
+    values followed by the value, which must never decrease between scrapes.
+
+    >>> family = counter("fih_state_changes", "Changes.", ["state"], [("done", 4)])
+    >>> [(sample.name, sample.value) for sample in family.samples]
+    [('fih_state_changes_total', 4)]
+    """
+    family = CounterMetricFamily(name, help_text, labels=labels)
+    for *values, value in rows:
+        family.add_metric(_label_values(values), value)
+    return family
+
+
+def cumulative_buckets(per_bucket):
+    """Counts per bucket index (0 = at or below the first bound, the last
+    index = above every bound) to the cumulative counts of
+    :func:`histogram` and the total.
+
+    >>> cumulative_buckets({0: 2, 3: 1, len(LATENCY_BUCKETS_MS): 4})
+    ([2, 2, 2, 3, 3, 3, 3, 3, 3, 3], 7)
+    """
+    counts, running = [], 0
+    for index in range(len(LATENCY_BUCKETS_MS)):
+        running += per_bucket.get(index, 0)
+        counts.append(running)
+    return counts, running + per_bucket.get(len(LATENCY_BUCKETS_MS), 0)
 
 
 def histogram(name, help_text, labels, samples):

@@ -32,3 +32,5 @@ from . import test_money_review
 from . import test_money_access
 from . import test_money_review_payments
 from . import test_ubl_standard
+from . import test_history_cost
+from . import test_message_archiving
