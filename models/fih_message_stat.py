@@ -88,6 +88,16 @@ CREATE TRIGGER fih_message_stat_delete AFTER DELETE ON fih_message
     FOR EACH STATEMENT EXECUTE FUNCTION fih_message_stat_on_delete();
 """  # noqa: S608 - built from constants only
 
+_SEED_SQL = f"""
+INSERT INTO fih_message_stat (backend_id, direction, event_type, state,
+       latency_bucket, current_count, entered_count, latency_sum, last_done_at)
+SELECT {_KEY.format(t="m")}, count(*), count(*),
+       coalesce(sum(m.latency_ms) FILTER (WHERE m.state = 'done'), 0),
+       max(m.done_at) FILTER (WHERE m.state = 'done')
+  FROM fih_message m
+ GROUP BY 1, 2, 3, 4, 5
+"""  # noqa: S608 - built from constants only
+
 _SUMS = """
     SELECT backend_id, direction, event_type, state, latency_bucket,
            sum(current_count), sum(entered_count), sum(latency_sum),
@@ -141,18 +151,7 @@ class FihMessageStat(models.Model):
         if seed:
             # first install on an existing log: the rows are the baseline
             cr.execute("DELETE FROM fih_message_stat")
-            cr.execute(
-                f"""
-                INSERT INTO fih_message_stat (backend_id, direction, event_type,
-                       state, latency_bucket, current_count, entered_count,
-                       latency_sum, last_done_at)
-                SELECT {_KEY.format(t="m")}, count(*), count(*),
-                       coalesce(sum(m.latency_ms) FILTER (WHERE m.state = 'done'), 0),
-                       max(m.done_at) FILTER (WHERE m.state = 'done')
-                  FROM fih_message m
-                 GROUP BY 1, 2, 3, 4, 5
-                """
-            )
+            cr.execute(_SEED_SQL)
         # the cockpit's time-bounded reads: index-only over recent messages
         cr.execute(
             """
