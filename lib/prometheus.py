@@ -65,6 +65,33 @@ def cumulative_buckets(per_bucket):
     return counts, running + per_bucket.get(len(LATENCY_BUCKETS_MS), 0)
 
 
+def quantile(per_bucket, fraction):
+    """Estimate a quantile from counts per bucket index (as
+    :func:`cumulative_buckets`), interpolating inside its bucket like
+    Prometheus' ``histogram_quantile``; above the last bound, that bound.
+    ``None`` without observations.
+
+    >>> quantile({1: 1, 2: 1, 3: 3, 4: 3}, 0.5)  # 100..800 ms, 8 messages
+    416.66666666666663
+    >>> quantile({0: 4}, 0.5), quantile({len(LATENCY_BUCKETS_MS): 2}, 0.9)
+    (25.0, 60000)
+    >>> quantile({}, 0.5) is None
+    True
+    """
+    total = sum(per_bucket.values())
+    if not total:
+        return None
+    rank = fraction * total
+    below = 0
+    for index, bound in enumerate(LATENCY_BUCKETS_MS):
+        count = per_bucket.get(index, 0)
+        if count and below + count >= rank:
+            lower = LATENCY_BUCKETS_MS[index - 1] if index else 0
+            return lower + (bound - lower) * (rank - below) / count
+        below += count
+    return LATENCY_BUCKETS_MS[-1]
+
+
 def histogram(name, help_text, labels, samples):
     """A histogram family over :data:`LATENCY_BUCKETS_MS`.
 

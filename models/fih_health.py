@@ -1,6 +1,8 @@
-from datetime import timedelta
+from collections import Counter, defaultdict
 
-from odoo import api, fields, models
+from odoo import api, models
+
+from ..lib import prometheus
 
 # a backend is degraded above this failure rate, down above the second one
 DEGRADED_FAILURE_RATE = 0.05
@@ -8,7 +10,7 @@ DOWN_FAILURE_RATE = 0.5
 
 
 class FihHealth(models.AbstractModel):
-    """Integration health figures: the log's counters and its recent messages."""
+    """Integration health figures, from the exchange log's counters."""
 
     _name = "fih.health"
     _description = "Integration Health"
@@ -17,11 +19,12 @@ class FihHealth(models.AbstractModel):
     def _figures(self, backend_ids, hours=24):
         """Per backend: counts, rates, latency percentiles, backlog.
 
-        The backlog, dead letters, messages needing attention and the last
-        success come from the log's counters (fih.message.stat); the rates
-        and percentiles from the messages received in the window, read on
-        the index by receipt time. The cost follows the recent volume, not
-        the size of the history.
+        Everything comes from the log's counters (fih.message.stat), never
+        from the messages, so the cost does not grow with the history: the
+        backlog, dead letters and messages needing attention are exact; the
+        windows count the messages received in the last hours to the hour
+        (the current hour in full), by their state now; the latency
+        percentiles are estimated within the latency histogram's buckets.
         """
         if not backend_ids:
             return {}
@@ -39,41 +42,29 @@ class FihHealth(models.AbstractModel):
                 not data["last_success_at"] or last_done > data["last_success_at"]
             ):
                 data["last_success_at"] = last_done
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            """
-            SELECT backend_id,
-                   count(*) FILTER (WHERE received_at >= %(hour)s),
-                   count(*),
-                   count(*) FILTER (WHERE state IN ('done', 'skipped')),
-                   count(*) FILTER (WHERE state IN ('failed', 'dead')),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
-                       FILTER (WHERE state = 'done'),
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
-                       FILTER (WHERE state = 'done')
-              FROM fih_message
-             WHERE received_at >= %(since)s AND backend_id IN %(backends)s
-             GROUP BY backend_id
-            """,
-            {
-                "hour": now - timedelta(hours=1),
-                "since": now - timedelta(hours=hours),
-                "backends": tuple(backend_ids),
-            },
-        )
-        for row in self.env.cr.fetchall():
-            backend_id, last_hour, total, succeeded, failed, p50, p95 = row
+        recent = defaultdict(lambda: {"hour": 0, "window": Counter(), "latency": {}})
+        for row in self.env["fih.message.stat"]._recent(backend_ids, hours):
+            backend_id, state, bucket, last_hour, in_window = row
+            counts = recent[backend_id]
+            counts["hour"] += last_hour or 0
+            counts["window"][state] += in_window
+            if state == "done" and bucket is not None:
+                counts["latency"][bucket] = counts["latency"].get(bucket, 0) + in_window
+        for backend_id, counts in recent.items():
             data = figures.setdefault(backend_id, self._empty())
+            window = counts["window"]
+            succeeded = window["done"] + window["skipped"]
+            failed = window["failed"] + window["dead"]
             finished = succeeded + failed
             data.update(
-                messages_last_hour=last_hour,
-                messages_24h=total,
+                messages_last_hour=counts["hour"],
+                messages_24h=sum(window.values()),
                 success_rate=round(100.0 * succeeded / finished, 1)
                 if finished
                 else 100.0,
                 failure_rate=failed / finished if finished else 0.0,
-                latency_p50_ms=int(p50 or 0),
-                latency_p95_ms=int(p95 or 0),
+                latency_p50_ms=int(prometheus.quantile(counts["latency"], 0.5) or 0),
+                latency_p95_ms=int(prometheus.quantile(counts["latency"], 0.95) or 0),
             )
         return figures
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 from ..lib import prometheus
@@ -5,6 +7,9 @@ from ..lib import prometheus
 # rows folded per run of the compaction cron (the cron runs again at once when
 # more are left)
 COMPACT_CHUNK = 50000
+# counters keep the hour of receipt this long (the dashboard's windows);
+# older ones are folded into one all-time row per key
+HOURLY_FOR = timedelta(hours=49)
 
 # the latency bucket of a row: the index of the first bound it is at or
 # below (bounds of prometheus.LATENCY_BUCKETS_MS; the last index is +Inf),
@@ -14,7 +19,15 @@ _BUCKET = (
     "CASE WHEN {t}.state = 'done' AND {t}.latency_ms IS NOT NULL"
     f" THEN width_bucket({{t}}.latency_ms - 1, ARRAY[{_BOUNDS}]) END"
 )
-_KEY = "{t}.backend_id, {t}.direction, {t}.event_type, {t}.state, " + _BUCKET
+_KEY = (
+    "{t}.backend_id, {t}.direction, {t}.event_type, {t}.state, "
+    + _BUCKET
+    + ", date_trunc('hour', {t}.received_at)"
+)
+_COLUMNS = (
+    "backend_id, direction, event_type, state, latency_bucket, received_hour,"
+    " current_count, entered_count, latency_sum, last_done_at"
+)
 
 # One statement-level trigger per event (PostgreSQL allows transition tables
 # only on single-event triggers). Each appends aggregated delta rows: no
@@ -24,25 +37,22 @@ _TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION fih_message_stat_on_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO fih_message_stat (backend_id, direction, event_type, state,
-                                  latency_bucket, current_count, entered_count,
-                                  latency_sum, last_done_at)
+    INSERT INTO fih_message_stat ({_COLUMNS})
     SELECT {_KEY.format(t="n")}, count(*), count(*),
            coalesce(sum(n.latency_ms) FILTER (WHERE n.state = 'done'), 0),
            max(n.done_at) FILTER (WHERE n.state = 'done')
       FROM fih_message_new n
-     GROUP BY 1, 2, 3, 4, 5;
+     GROUP BY 1, 2, 3, 4, 5, 6;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION fih_message_stat_on_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO fih_message_stat (backend_id, direction, event_type, state,
-                                  latency_bucket, current_count, entered_count,
-                                  latency_sum, last_done_at)
+    INSERT INTO fih_message_stat ({_COLUMNS})
     SELECT backend_id, direction, event_type, state, latency_bucket,
-           sum(current_delta), sum(entered), sum(latency), max(done_at)
+           received_hour, sum(current_delta), sum(entered), sum(latency),
+           max(done_at)
       FROM (
             SELECT {_KEY.format(t="o")}, -1 AS current_delta, 0 AS entered,
                    0 AS latency, NULL::timestamp AS done_at
@@ -57,20 +67,19 @@ BEGIN
               FROM fih_message_old o JOIN fih_message_new n ON n.id = o.id
              WHERE ({_KEY.format(t="o")}) IS DISTINCT FROM ({_KEY.format(t="n")})
            ) AS deltas (backend_id, direction, event_type, state,
-                        latency_bucket, current_delta, entered, latency, done_at)
-     GROUP BY 1, 2, 3, 4, 5;
+                        latency_bucket, received_hour, current_delta, entered,
+                        latency, done_at)
+     GROUP BY 1, 2, 3, 4, 5, 6;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION fih_message_stat_on_delete() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO fih_message_stat (backend_id, direction, event_type, state,
-                                  latency_bucket, current_count, entered_count,
-                                  latency_sum)
-    SELECT {_KEY.format(t="o")}, -count(*), 0, 0
+    INSERT INTO fih_message_stat ({_COLUMNS})
+    SELECT {_KEY.format(t="o")}, -count(*), 0, 0, NULL
       FROM fih_message_old o
-     GROUP BY 1, 2, 3, 4, 5;
+     GROUP BY 1, 2, 3, 4, 5, 6;
     RETURN NULL;
 END $$;
 
@@ -89,13 +98,12 @@ CREATE TRIGGER fih_message_stat_delete AFTER DELETE ON fih_message
 """  # noqa: S608 - built from constants only
 
 _SEED_SQL = f"""
-INSERT INTO fih_message_stat (backend_id, direction, event_type, state,
-       latency_bucket, current_count, entered_count, latency_sum, last_done_at)
+INSERT INTO fih_message_stat ({_COLUMNS})
 SELECT {_KEY.format(t="m")}, count(*), count(*),
        coalesce(sum(m.latency_ms) FILTER (WHERE m.state = 'done'), 0),
        max(m.done_at) FILTER (WHERE m.state = 'done')
   FROM fih_message m
- GROUP BY 1, 2, 3, 4, 5
+ GROUP BY 1, 2, 3, 4, 5, 6
 """  # noqa: S608 - built from constants only
 
 _SUMS = """
@@ -103,7 +111,46 @@ _SUMS = """
            sum(current_count), sum(entered_count), sum(latency_sum),
            max(last_done_at)
       FROM fih_message_stat
+     WHERE backend_id = ANY(%(backends)s) OR %(all)s
+     GROUP BY 1, 2, 3, 4, 5
 """
+_RECENT = """
+    SELECT backend_id, state, latency_bucket,
+           sum(current_count) FILTER (WHERE received_hour >= %(hour)s),
+           sum(current_count)
+      FROM fih_message_stat
+     WHERE backend_id = ANY(%(backends)s) AND received_hour >= %(since)s
+     GROUP BY 1, 2, 3
+"""
+# counter rows to fold: several rows of one key, or an hour past the
+# dashboard's windows
+_FOLDABLE = """
+    SELECT id FROM (
+        SELECT id, received_hour,
+               count(*) OVER (PARTITION BY backend_id, direction, event_type,
+                                           state, latency_bucket, received_hour)
+                   AS rows_of_key
+          FROM fih_message_stat) AS s
+     WHERE rows_of_key > 1 OR received_hour < %(hourly_since)s
+     ORDER BY id
+     LIMIT %(chunk)s
+"""
+_COMPACT_SQL = f"""
+WITH gone AS (
+    DELETE FROM fih_message_stat WHERE id IN ({_FOLDABLE})
+ RETURNING *
+), folded AS (
+    INSERT INTO fih_message_stat ({_COLUMNS})
+    SELECT backend_id, direction, event_type, state, latency_bucket,
+           CASE WHEN received_hour >= %(hourly_since)s THEN received_hour END,
+           sum(current_count), sum(entered_count), sum(latency_sum),
+           max(last_done_at)
+      FROM gone
+     GROUP BY 1, 2, 3, 4, 5, 6
+ RETURNING 1
+)
+SELECT count(*) FROM gone
+"""  # noqa: S608 - built from constants only
 
 
 class FihMessageStat(models.Model):
@@ -138,6 +185,11 @@ class FihMessageStat(models.Model):
     entered_count = fields.Integer(readonly=True)
     # a float column: the sum of years of latencies exceeds a 32-bit integer
     latency_sum = fields.Float(readonly=True)
+    received_hour = fields.Datetime(
+        readonly=True,
+        help="Hour the messages were received, for the last two days; empty "
+        "for older ones.",
+    )
     last_done_at = fields.Datetime(readonly=True)
 
     def init(self):
@@ -166,57 +218,49 @@ class FihMessageStat(models.Model):
     @api.model
     def _sums(self, backend_ids=None):
         """[(backend_id, direction, event_type, state, latency bucket,
-        current, entered, latency sum, last done at)], one per key."""
+        current, entered, latency sum, last done at)], one per key, all
+        hours together."""
         self.env["fih.message"].flush_model()
-        if backend_ids is None:
-            self.env.cr.execute(_SUMS + " GROUP BY 1, 2, 3, 4, 5")
-        else:
-            self.env.cr.execute(
-                _SUMS + " WHERE backend_id IN %s GROUP BY 1, 2, 3, 4, 5",
-                (tuple(backend_ids) or (0,),),
-            )
+        self.env.cr.execute(
+            _SUMS, {"backends": list(backend_ids or []), "all": backend_ids is None}
+        )
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _recent(self, backend_ids, hours):
+        """[(backend_id, state, latency bucket, received in the last hour,
+        received in the last ``hours`` hours)] of the messages by their state
+        now, to the hour (the current hour counts in full)."""
+        self.env["fih.message"].flush_model()
+        now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        self.env.cr.execute(
+            _RECENT,
+            {
+                "backends": list(backend_ids),
+                "hour": now - timedelta(hours=1),
+                "since": now - timedelta(hours=hours),
+            },
+        )
         return self.env.cr.fetchall()
 
     # -- compaction ----------------------------------------------------------
 
     @api.model
     def _cron_compact(self, chunk=COMPACT_CHUNK):
-        """Fold up to ``chunk`` counter rows into one row per key.
+        """Fold up to ``chunk`` counter rows into one row per key (and per
+        hour of receipt for the last two days). Returns how many rows were
+        folded; a full chunk asks the scheduler to run again at once.
 
         One statement deletes the rows and inserts their sums, so a reader
         sees the figures either before or after, never half; rows written
-        meanwhile by running transactions are not touched. Returns how many
-        rows were folded.
+        meanwhile by running transactions are not touched.
         """
         cr = self.env.cr
-        cr.execute(
-            """
-            WITH gone AS (
-                DELETE FROM fih_message_stat
-                 WHERE id IN (SELECT id FROM fih_message_stat ORDER BY id LIMIT %s)
-             RETURNING *
-            )
-            INSERT INTO fih_message_stat (backend_id, direction, event_type,
-                   state, latency_bucket, current_count, entered_count,
-                   latency_sum, last_done_at)
-            SELECT backend_id, direction, event_type, state, latency_bucket,
-                   sum(current_count), sum(entered_count), sum(latency_sum),
-                   max(last_done_at)
-              FROM gone
-             GROUP BY 1, 2, 3, 4, 5
-            """,
-            (chunk,),
-        )
-        cr.execute("SELECT count(*) FROM fih_message_stat")
-        rows = cr.fetchone()[0]
-        cr.execute(
-            "SELECT count(*) FROM (SELECT DISTINCT backend_id, direction,"
-            " event_type, state, latency_bucket FROM fih_message_stat) AS keys"
-        )
-        keys = cr.fetchone()[0]
+        hourly_since = fields.Datetime.now() - HOURLY_FOR
+        cr.execute(_COMPACT_SQL, {"hourly_since": hourly_since, "chunk": chunk})
+        folded = cr.fetchone()[0]
         self.invalidate_model()
-        remaining = rows - keys
         self.env["ir.cron"]._notify_progress(
-            done=min(chunk, rows), remaining=1 if remaining >= chunk else 0
+            done=folded, remaining=1 if folded >= chunk else 0
         )
-        return remaining
+        return folded
