@@ -206,9 +206,11 @@ def build(registry, args):
         while Stat._cron_compact(chunk=CHUNK):
             cr.commit()
         cr.commit()
+    # the counters' steady state: the build's millions of delta rows are
+    # gone, as the minutely compaction and autovacuum keep them on a live hub
     autocommit(
         registry.db_name,
-        ["VACUUM ANALYZE fih_message", "VACUUM ANALYZE fih_message_stat"],
+        ["VACUUM ANALYZE fih_message", "VACUUM FULL ANALYZE fih_message_stat"],
     )
     seconds = time.perf_counter() - started
     with registry.cursor() as cr:

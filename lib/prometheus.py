@@ -22,6 +22,13 @@ from prometheus_client.core import (
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
+# finer bounds for estimating percentiles; every Prometheus bound is one
+FINE_LATENCY_BUCKETS_MS = (
+    *(10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 125, 150, 175, 200, 250),
+    *(300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1250, 1500, 1750),
+    *(2000, 2500, 3000, 3500, 4000, 4500, 5000, 6000, 7000, 8000, 9000),
+    *(10000, 12500, 15000, 17500, 20000, 25000, 30000, 40000, 50000, 60000),
+)
 
 
 def _label_values(values):
@@ -65,16 +72,24 @@ def cumulative_buckets(per_bucket):
     return counts, running + per_bucket.get(len(LATENCY_BUCKETS_MS), 0)
 
 
-def quantile(per_bucket, fraction):
-    """Estimate a quantile from counts per bucket index (as
-    :func:`cumulative_buckets`), interpolating inside its bucket like
-    Prometheus' ``histogram_quantile``; above the last bound, that bound.
-    ``None`` without observations.
+def quantile(per_bucket, fraction, bounds=FINE_LATENCY_BUCKETS_MS):
+    """Estimate a quantile from counts per bucket index over ``bounds`` (0 =
+    at or below the first bound, ``len(bounds)`` = above them all),
+    interpolating inside its bucket like Prometheus' ``histogram_quantile``;
+    above the last bound, that bound. ``None`` without observations.
 
-    >>> quantile({1: 1, 2: 1, 3: 3, 4: 3}, 0.5)  # 100..800 ms, 8 messages
-    416.66666666666663
-    >>> quantile({0: 4}, 0.5), quantile({len(LATENCY_BUCKETS_MS): 2}, 0.9)
-    (25.0, 60000)
+    >>> set(LATENCY_BUCKETS_MS) <= set(FINE_LATENCY_BUCKETS_MS)
+    True
+    >>> coarse = {1: 1, 2: 1, 3: 3, 4: 3}  # 100, 200, ... 800 ms
+    >>> round(quantile(coarse, 0.95, LATENCY_BUCKETS_MS))  # exact: 765
+    933
+    >>> fine = {FINE_LATENCY_BUCKETS_MS.index(ms): 1 for ms in range(100, 900, 100)}
+    >>> round(quantile(fine, 0.5)), round(quantile(fine, 0.95))
+    (400, 760)
+    >>> quantile({0: 4}, 0.5)
+    5.0
+    >>> quantile({len(LATENCY_BUCKETS_MS): 2}, 0.9, LATENCY_BUCKETS_MS)
+    60000
     >>> quantile({}, 0.5) is None
     True
     """
@@ -83,13 +98,13 @@ def quantile(per_bucket, fraction):
         return None
     rank = fraction * total
     below = 0
-    for index, bound in enumerate(LATENCY_BUCKETS_MS):
+    for index, bound in enumerate(bounds):
         count = per_bucket.get(index, 0)
         if count and below + count >= rank:
-            lower = LATENCY_BUCKETS_MS[index - 1] if index else 0
+            lower = bounds[index - 1] if index else 0
             return lower + (bound - lower) * (rank - below) / count
         below += count
-    return LATENCY_BUCKETS_MS[-1]
+    return bounds[-1]
 
 
 def histogram(name, help_text, labels, samples):

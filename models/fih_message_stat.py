@@ -7,27 +7,88 @@ from ..lib import prometheus
 # rows folded per run of the compaction cron (the cron runs again at once when
 # more are left)
 COMPACT_CHUNK = 50000
-# counters keep the hour of receipt this long (the dashboard's windows);
-# older ones are folded into one all-time row per key
-HOURLY_FOR = timedelta(hours=49)
 
-# the latency bucket of a row: the index of the first bound it is at or
-# below (bounds of prometheus.LATENCY_BUCKETS_MS; the last index is +Inf),
-# only for processed messages
-_BOUNDS = ",".join(str(bound) for bound in prometheus.LATENCY_BUCKETS_MS)
-_BUCKET = (
-    "CASE WHEN {t}.state = 'done' AND {t}.latency_ms IS NOT NULL"
-    f" THEN width_bucket({{t}}.latency_ms - 1, ARRAY[{_BOUNDS}]) END"
-)
-_KEY = (
-    "{t}.backend_id, {t}.direction, {t}.event_type, {t}.state, "
-    + _BUCKET
-    + ", date_trunc('hour', {t}.received_at)"
+# counters keep the hour of receipt this long (the dashboard's windows)
+HOURLY_FOR = timedelta(hours=26)
+
+
+def _bucket(alias, bounds):
+    """SQL: index of the first bound a processed message's latency is at or
+    below (``len(bounds)`` above them all); NULL for other messages."""
+    listed = ",".join(str(bound) for bound in bounds)
+    return (
+        f"CASE WHEN {alias}.state = 'done' AND {alias}.latency_ms IS NOT NULL"
+        f" THEN width_bucket({alias}.latency_ms - 1, ARRAY[{listed}]) END"
+    )
+
+
+def _row(alias):
+    """SQL: what a message counts under, in the order of ``_DELTAS``."""
+    return (
+        f"{alias}.backend_id, {alias}.direction, {alias}.event_type, "
+        f"{alias}.state, {_bucket(alias, prometheus.LATENCY_BUCKETS_MS)}, "
+        f"{_bucket(alias, prometheus.FINE_LATENCY_BUCKETS_MS)}, "
+        f"date_trunc('hour', {alias}.received_at)"
+    )
+
+
+_DELTAS = (
+    "backend_id, direction, event_type, state, coarse, fine, hour, "
+    "current_delta, entered, latency, done_at"
 )
 _COLUMNS = (
     "backend_id, direction, event_type, state, latency_bucket, received_hour,"
     " current_count, entered_count, latency_sum, last_done_at"
 )
+
+
+def _append(deltas):
+    """SQL: sum per-message deltas into counter rows, two ways at once:
+    all-time rows (no hour) per backend, direction, event type, state and
+    Prometheus latency bucket; hourly rows per backend, state and fine
+    latency bucket, for the dashboard's windows."""
+    return f"""
+    INSERT INTO fih_message_stat ({_COLUMNS})
+    SELECT backend_id, direction, event_type, state,
+           CASE WHEN GROUPING(hour) = 1 THEN coarse ELSE fine END, hour,
+           sum(current_delta), sum(entered), sum(latency), max(done_at)
+      FROM ({deltas}) AS deltas ({_DELTAS})
+     GROUP BY GROUPING SETS ((backend_id, direction, event_type, state, coarse),
+                             (backend_id, state, fine, hour))
+    HAVING sum(current_delta) <> 0 OR sum(entered) <> 0
+    """  # noqa: S608 - built from constants only
+
+
+def _entering(alias):
+    """SQL: entered, latency and done time of a message that enters its state."""
+    return (
+        f"1, CASE WHEN {alias}.state = 'done' THEN coalesce({alias}.latency_ms, 0)"
+        f" ELSE 0 END, CASE WHEN {alias}.state = 'done' THEN {alias}.done_at END"
+    )
+
+
+_INSERTED = f"SELECT {_row('n')}, 1, {_entering('n')} FROM fih_message_new n"  # noqa: S608
+_DELETED = f"SELECT {_row('o')}, -1, 0, 0, NULL::timestamp FROM fih_message_old o"  # noqa: S608
+_CHANGED = (
+    "FROM fih_message_old o JOIN fih_message_new n ON n.id = o.id"
+    " WHERE (o.backend_id, o.direction, o.event_type, o.state,"
+    f" {_bucket('o', prometheus.FINE_LATENCY_BUCKETS_MS)},"
+    " date_trunc('hour', o.received_at))"
+    " IS DISTINCT FROM (n.backend_id, n.direction, n.event_type, n.state,"
+    f" {_bucket('n', prometheus.FINE_LATENCY_BUCKETS_MS)},"
+    " date_trunc('hour', n.received_at))"
+)
+_UPDATED = f"""
+    SELECT {_row('o')}, -1, 0, 0, NULL::timestamp {_CHANGED}
+     UNION ALL
+    SELECT {_row('n')}, 1,
+           CASE WHEN o.state IS DISTINCT FROM n.state THEN 1 ELSE 0 END,
+           CASE WHEN o.state IS DISTINCT FROM n.state AND n.state = 'done'
+                THEN coalesce(n.latency_ms, 0) ELSE 0 END,
+           CASE WHEN o.state IS DISTINCT FROM n.state AND n.state = 'done'
+                THEN n.done_at END
+      {_CHANGED}
+"""  # noqa: S608 - built from constants only
 
 # One statement-level trigger per event (PostgreSQL allows transition tables
 # only on single-event triggers). Each appends aggregated delta rows: no
@@ -37,49 +98,21 @@ _TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION fih_message_stat_on_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO fih_message_stat ({_COLUMNS})
-    SELECT {_KEY.format(t="n")}, count(*), count(*),
-           coalesce(sum(n.latency_ms) FILTER (WHERE n.state = 'done'), 0),
-           max(n.done_at) FILTER (WHERE n.state = 'done')
-      FROM fih_message_new n
-     GROUP BY 1, 2, 3, 4, 5, 6;
+    {_append(_INSERTED)};
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION fih_message_stat_on_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO fih_message_stat ({_COLUMNS})
-    SELECT backend_id, direction, event_type, state, latency_bucket,
-           received_hour, sum(current_delta), sum(entered), sum(latency),
-           max(done_at)
-      FROM (
-            SELECT {_KEY.format(t="o")}, -1 AS current_delta, 0 AS entered,
-                   0 AS latency, NULL::timestamp AS done_at
-              FROM fih_message_old o JOIN fih_message_new n ON n.id = o.id
-             WHERE ({_KEY.format(t="o")}) IS DISTINCT FROM ({_KEY.format(t="n")})
-             UNION ALL
-            SELECT {_KEY.format(t="n")}, 1,
-                   (o.state IS DISTINCT FROM n.state)::int,
-                   CASE WHEN o.state IS DISTINCT FROM n.state AND n.state = 'done'
-                        THEN coalesce(n.latency_ms, 0) ELSE 0 END,
-                   CASE WHEN n.state = 'done' THEN n.done_at END
-              FROM fih_message_old o JOIN fih_message_new n ON n.id = o.id
-             WHERE ({_KEY.format(t="o")}) IS DISTINCT FROM ({_KEY.format(t="n")})
-           ) AS deltas (backend_id, direction, event_type, state,
-                        latency_bucket, received_hour, current_delta, entered,
-                        latency, done_at)
-     GROUP BY 1, 2, 3, 4, 5, 6;
+    {_append(_UPDATED)};
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION fih_message_stat_on_delete() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO fih_message_stat ({_COLUMNS})
-    SELECT {_KEY.format(t="o")}, -count(*), 0, 0, NULL
-      FROM fih_message_old o
-     GROUP BY 1, 2, 3, 4, 5, 6;
+    {_append(_DELETED)};
     RETURN NULL;
 END $$;
 
@@ -97,21 +130,17 @@ CREATE TRIGGER fih_message_stat_delete AFTER DELETE ON fih_message
     FOR EACH STATEMENT EXECUTE FUNCTION fih_message_stat_on_delete();
 """  # noqa: S608 - built from constants only
 
-_SEED_SQL = f"""
-INSERT INTO fih_message_stat ({_COLUMNS})
-SELECT {_KEY.format(t="m")}, count(*), count(*),
-       coalesce(sum(m.latency_ms) FILTER (WHERE m.state = 'done'), 0),
-       max(m.done_at) FILTER (WHERE m.state = 'done')
-  FROM fih_message m
- GROUP BY 1, 2, 3, 4, 5, 6
-"""  # noqa: S608 - built from constants only
+# first install on an existing log: its messages are the baseline
+_SEED_SQL = _append(
+    f"SELECT {_row('m')}, 1, {_entering('m')} FROM fih_message m"  # noqa: S608
+)
 
 _SUMS = """
     SELECT backend_id, direction, event_type, state, latency_bucket,
            sum(current_count), sum(entered_count), sum(latency_sum),
            max(last_done_at)
       FROM fih_message_stat
-     WHERE backend_id = ANY(%(backends)s) OR %(all)s
+     WHERE received_hour IS NULL AND (backend_id = ANY(%(backends)s) OR %(all)s)
      GROUP BY 1, 2, 3, 4, 5
 """
 _RECENT = """
@@ -119,32 +148,34 @@ _RECENT = """
            sum(current_count) FILTER (WHERE received_hour >= %(hour)s),
            sum(current_count)
       FROM fih_message_stat
-     WHERE backend_id = ANY(%(backends)s) AND received_hour >= %(since)s
+     WHERE received_hour >= %(since)s AND backend_id = ANY(%(backends)s)
      GROUP BY 1, 2, 3
 """
-# counter rows to fold: several rows of one key, or an hour past the
-# dashboard's windows
-_FOLDABLE = """
-    SELECT id FROM (
-        SELECT id, received_hour,
-               count(*) OVER (PARTITION BY backend_id, direction, event_type,
-                                           state, latency_bucket, received_hour)
-                   AS rows_of_key
-          FROM fih_message_stat) AS s
-     WHERE rows_of_key > 1 OR received_hour < %(hourly_since)s
-     ORDER BY id
-     LIMIT %(chunk)s
+# hourly rows past the dashboard's windows (the all-time rows count them)
+_EXPIRED_SQL = """
+DELETE FROM fih_message_stat
+ WHERE id IN (SELECT id FROM fih_message_stat
+               WHERE received_hour < %(hourly_since)s
+               LIMIT %(chunk)s)
 """
+# several rows of one key become one
 _COMPACT_SQL = f"""
 WITH gone AS (
-    DELETE FROM fih_message_stat WHERE id IN ({_FOLDABLE})
+    DELETE FROM fih_message_stat WHERE id IN (
+        SELECT id FROM (
+            SELECT id, count(*) OVER (
+                       PARTITION BY backend_id, direction, event_type, state,
+                                    latency_bucket, received_hour) AS rows_of_key
+              FROM fih_message_stat) AS s
+         WHERE rows_of_key > 1
+         ORDER BY id
+         LIMIT %(chunk)s)
  RETURNING *
 ), folded AS (
     INSERT INTO fih_message_stat ({_COLUMNS})
     SELECT backend_id, direction, event_type, state, latency_bucket,
-           CASE WHEN received_hour >= %(hourly_since)s THEN received_hour END,
-           sum(current_count), sum(entered_count), sum(latency_sum),
-           max(last_done_at)
+           received_hour, sum(current_count), sum(entered_count),
+           sum(latency_sum), max(last_done_at)
       FROM gone
      GROUP BY 1, 2, 3, 4, 5, 6
  RETURNING 1
@@ -163,6 +194,9 @@ class FihMessageStat(models.Model):
     compaction cron folds the rows of a key into one. ``current_count`` is
     how many messages are in that state now (a gauge); ``entered_count`` how
     many ever entered it (a counter: never decreases, archiving included).
+    All-time rows (no hour) count per backend, direction, event type, state
+    and Prometheus latency bucket; hourly rows count per backend, state and
+    a finer latency bucket, by hour of receipt, for the dashboard's windows.
     """
 
     _name = "fih.message.stat"
@@ -173,13 +207,15 @@ class FihMessageStat(models.Model):
     backend_id = fields.Many2one(
         "fih.backend", required=True, readonly=True, ondelete="cascade"
     )
-    direction = fields.Char(required=True, readonly=True)
-    event_type = fields.Char(required=True, readonly=True)
+    # empty on the hourly rows, which count per backend and state only
+    direction = fields.Char(readonly=True)
+    event_type = fields.Char(readonly=True)
     state = fields.Char(required=True, readonly=True)
     latency_bucket = fields.Integer(
         readonly=True,
         help="Processed messages only: index of the latency bound they are at "
-        "or below.",
+        "or below (Prometheus' bounds on all-time rows, finer ones on hourly "
+        "rows).",
     )
     current_count = fields.Integer(readonly=True)
     entered_count = fields.Integer(readonly=True)
@@ -187,8 +223,8 @@ class FihMessageStat(models.Model):
     latency_sum = fields.Float(readonly=True)
     received_hour = fields.Datetime(
         readonly=True,
-        help="Hour the messages were received, for the last two days; empty "
-        "for older ones.",
+        help="Hourly rows: the hour the messages were received (kept for a "
+        "day). Empty on the all-time rows.",
     )
     last_done_at = fields.Datetime(readonly=True)
 
@@ -247,9 +283,10 @@ class FihMessageStat(models.Model):
 
     @api.model
     def _cron_compact(self, chunk=COMPACT_CHUNK):
-        """Fold up to ``chunk`` counter rows into one row per key (and per
-        hour of receipt for the last two days). Returns how many rows were
-        folded; a full chunk asks the scheduler to run again at once.
+        """Delete hourly rows past the dashboard's windows and fold up to
+        ``chunk`` counter rows into one row per key. Returns how many rows
+        were deleted or folded; a full chunk asks the scheduler to run again
+        at once.
 
         One statement deletes the rows and inserts their sums, so a reader
         sees the figures either before or after, never half; rows written
@@ -257,8 +294,11 @@ class FihMessageStat(models.Model):
         """
         cr = self.env.cr
         hourly_since = fields.Datetime.now() - HOURLY_FOR
-        cr.execute(_COMPACT_SQL, {"hourly_since": hourly_since, "chunk": chunk})
-        folded = cr.fetchone()[0]
+        params = {"hourly_since": hourly_since, "chunk": chunk}
+        cr.execute(_EXPIRED_SQL, params)
+        folded = cr.rowcount
+        cr.execute(_COMPACT_SQL, params)
+        folded += cr.fetchone()[0]
         self.invalidate_model()
         self.env["ir.cron"]._notify_progress(
             done=folded, remaining=1 if folded >= chunk else 0
