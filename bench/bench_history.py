@@ -277,6 +277,14 @@ def measure(registry, args):
         results = {
             name: timed(check, args.repeat, env) for name, check in checks.items()
         }
+        # one run of the archive job (its first chunk), undone afterwards
+        started = time.perf_counter()
+        archived = env["fih.message.archive"]._cron_archive_messages()
+        results[f"archive job, one chunk ({archived:,} messages, undone)"] = {
+            "median_ms": round((time.perf_counter() - started) * 1000, 1),
+            "max_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        cr.rollback()
         cr.execute("SELECT count(*) FROM fih_message_stat")
         stat_rows = cr.fetchone()[0]
         cr.execute("SELECT pg_total_relation_size('fih_message')")

@@ -1,10 +1,17 @@
 from collections import defaultdict
+from typing import NamedTuple
 
 from odoo import api, models
 
 from ..lib import prometheus
 
 OPEN_STATES = ("received", "processing")
+
+
+class Backend(NamedTuple):
+    code: str
+    active: bool
+    breaker_status: str
 
 
 class FihMetrics(models.AbstractModel):
@@ -25,12 +32,9 @@ class FihMetrics(models.AbstractModel):
 
     @api.model
     def _metric_families(self):
-        backends = {
-            backend.id: backend
-            for backend in self.env["fih.backend"]
-            .with_context(active_test=False)
-            .search([])
-        }
+        self.env["fih.backend"].flush_model(["code", "active", "breaker_status"])
+        self.env.cr.execute("SELECT id, code, active, breaker_status FROM fih_backend")
+        backends = {row[0]: Backend(*row[1:]) for row in self.env.cr.fetchall()}
         current = defaultdict(int)
         entered = defaultdict(int)
         latency = defaultdict(lambda: [{}, 0.0])  # per bucket, sum
@@ -74,27 +78,31 @@ class FihMetrics(models.AbstractModel):
             samples,
         )
         active = sorted(
-            (backend for backend in backends.values() if backend.active),
-            key=lambda backend: backend.code,
+            (
+                (backend_id, backend)
+                for backend_id, backend in backends.items()
+                if backend.active
+            ),
+            key=lambda item: item[1].code,
         )
         yield prometheus.gauge(
             "fih_backlog",
             "Messages waiting to be processed.",
             ["backend"],
             [
-                (b.code, sum(per_backend[b.id][state] for state in OPEN_STATES))
-                for b in active
+                (b.code, sum(per_backend[backend_id][state] for state in OPEN_STATES))
+                for backend_id, b in active
             ],
         )
         yield prometheus.gauge(
             "fih_dead_letters",
             "Messages parked as dead letters.",
             ["backend"],
-            [(b.code, per_backend[b.id]["dead"]) for b in active],
+            [(b.code, per_backend[backend_id]["dead"]) for backend_id, b in active],
         )
         yield prometheus.gauge(
             "fih_circuit_open",
             "1 when deliveries are paused.",
             ["backend"],
-            [(b.code, int(b.breaker_status == "open")) for b in active],
+            [(b.code, int(b.breaker_status == "open")) for _id, b in active],
         )
