@@ -32,7 +32,9 @@ class FihHealth(models.AbstractModel):
         figures = {}
         for row in self.env["fih.message.stat"]._sums(backend_ids):
             backend_id, state, now_in, last_done = row[0], row[3], row[5], row[8]
-            data = figures.setdefault(backend_id, self._empty())
+            data = figures.get(backend_id) or figures.setdefault(
+                backend_id, self._empty()
+            )
             if state in ("received", "processing"):
                 data["backlog"] += now_in
             elif state == "dead":
@@ -52,7 +54,9 @@ class FihHealth(models.AbstractModel):
             if state == "done" and bucket is not None:
                 counts["latency"][bucket] = counts["latency"].get(bucket, 0) + in_window
         for backend_id, counts in recent.items():
-            data = figures.setdefault(backend_id, self._empty())
+            data = figures.get(backend_id) or figures.setdefault(
+                backend_id, self._empty()
+            )
             window = counts["window"]
             succeeded = window["done"] + window["skipped"]
             failed = window["failed"] + window["dead"]
