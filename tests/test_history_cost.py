@@ -4,10 +4,12 @@ from unittest.mock import patch
 
 import psycopg2
 
-from odoo import fields
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api, fields
+from odoo.sql_db import db_connect
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
 
-from .common import FihTransactionCase, supplier_event
+from .common import FihTransactionCase, MasterKeyMixin, supplier_event
 
 HANDLER_PROCESS = (
     "odoo.addons.finance_integration_hub.models.fih_supplier_handler."
@@ -169,3 +171,94 @@ class TestHistoryCost(FihTransactionCase):
         self.assertIn(f'fih_message_latency_ms_bucket{{{labels},le="+Inf"}} 3.0', after)
         self.assertIn(f"fih_message_latency_ms_count{{{labels}}} 3.0", after)
         self.assertIn(f'fih_backlog{{backend="{self.backend.code}"}} 0.0', after)
+
+
+@tagged("post_install", "-at_install")
+class TestCountersUnderConcurrency(MasterKeyMixin, BaseCase):
+    """Real, committing transactions: a worker whose transaction is still
+    open never holds up another worker's counters (no shared counter row is
+    locked), and both end up counted."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_master_key()
+        cls.db = db_connect(get_db_name())
+        with cls.db.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            backend = env["fih.backend"].create(
+                {"name": "Counter race", "code": "counter-race", "kind": "other"}
+            )
+            cls.backend_id = backend.id
+            cls.channel_id = backend.channel_id.id
+            cls.message_ids = (
+                env["fih.message"]
+                .create(
+                    [
+                        {
+                            "backend_id": backend.id,
+                            "event_type": "supplier.upsert",
+                            "idempotency_key": f"counter-race-{n}",
+                        }
+                        for n in (1, 2)
+                    ]
+                )
+                .ids
+            )
+        cls.addClassCleanup(cls._cleanup)
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.db.cursor() as cr:
+            backend = (cls.backend_id,)
+            cr.execute("DELETE FROM fih_message WHERE backend_id = %s", backend)
+            cr.execute("DELETE FROM fih_message_stat WHERE backend_id = %s", backend)
+            messages = (tuple(cls.message_ids),)
+            cr.execute(
+                "DELETE FROM mail_followers WHERE res_model = 'fih.message' "
+                "AND res_id IN %s",
+                messages,
+            )
+            cr.execute(
+                "DELETE FROM mail_message WHERE model = 'fih.message' AND res_id IN %s",
+                messages,
+            )
+            cr.execute(
+                "DELETE FROM mail_followers WHERE res_model = 'fih.backend' "
+                "AND res_id = %s",
+                backend,
+            )
+            cr.execute(
+                "DELETE FROM mail_message WHERE model = 'fih.backend' AND res_id = %s",
+                backend,
+            )
+            cr.execute("DELETE FROM fih_backend WHERE id = %s", backend)
+            cr.execute("DELETE FROM queue_job_channel WHERE id = %s", (cls.channel_id,))
+
+    def test_an_open_transaction_does_not_hold_up_another_workers_counters(self):
+        first, second = self.message_ids
+        with self.db.cursor() as slow, self.db.cursor() as fast:
+            slow.execute(
+                "UPDATE fih_message SET state = 'done', latency_ms = 80,"
+                " done_at = now() AT TIME ZONE 'UTC' WHERE id = %s",
+                (first,),
+            )
+            # a hot counter row locked by "slow" would make this wait, then fail
+            fast.execute("SET LOCAL lock_timeout = '2s'")
+            fast.execute(
+                "UPDATE fih_message SET state = 'failed' WHERE id = %s", (second,)
+            )
+            fast.commit()
+            slow.commit()
+        with self.db.cursor() as cr:
+            cr.execute(
+                """
+                SELECT state, sum(current_count), sum(entered_count)
+                  FROM fih_message_stat
+                 WHERE backend_id = %s AND received_hour IS NULL
+                 GROUP BY state HAVING sum(current_count) <> 0
+                 ORDER BY state
+                """,
+                (self.backend_id,),
+            )
+            self.assertEqual(cr.fetchall(), [("done", 1, 1), ("failed", 1, 1)])
