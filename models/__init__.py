@@ -34,6 +34,9 @@ from . import fih_message
 from . import fih_message_queue
 from . import fih_message_processing
 from . import fih_message_link
+from . import fih_message_stat
+from . import fih_message_archive
+from . import fih_backend_retention
 from . import queue_job
 from . import fih_exception_group
 from . import fih_operator_action

@@ -1,6 +1,8 @@
-from datetime import timedelta
+from collections import Counter, defaultdict
 
-from odoo import api, fields, models
+from odoo import api, models
+
+from ..lib import prometheus
 
 # a backend is degraded above this failure rate, down above the second one
 DEGRADED_FAILURE_RATE = 0.05
@@ -8,73 +10,83 @@ DOWN_FAILURE_RATE = 0.5
 
 
 class FihHealth(models.AbstractModel):
-    """Integration health figures, computed from the exchange log in SQL."""
+    """Integration health figures, from the exchange log's counters."""
 
     _name = "fih.health"
     _description = "Integration Health"
 
     @api.model
     def _figures(self, backend_ids, hours=24):
-        """Per backend: counts, rates, latency percentiles, backlog."""
+        """Per backend: counts, rates, latency percentiles, backlog.
+
+        Everything comes from the log's counters (fih.message.stat), never
+        from the messages, so the cost does not grow with the history: the
+        backlog, dead letters and messages needing attention are exact; the
+        windows count the messages received in the last hours to the hour
+        (the current hour in full, ``hours`` up to 24), by their state now;
+        the latency percentiles are estimated within fine latency buckets
+        (10 ms wide at the bottom, a tenth to a fifth of the value above).
+        """
         if not backend_ids:
             return {}
-        self.env["fih.message"].flush_model()
-        since = fields.Datetime.now() - timedelta(hours=hours)
-        hour_ago = fields.Datetime.now() - timedelta(hours=1)
-        self.env.cr.execute(
-            """
-            SELECT backend_id,
-                   count(*) FILTER (WHERE received_at >= %(hour)s),
-                   count(*) FILTER (WHERE received_at >= %(since)s),
-                   count(*) FILTER (WHERE received_at >= %(since)s
-                                     AND state IN ('done', 'skipped')),
-                   count(*) FILTER (WHERE received_at >= %(since)s
-                                     AND state IN ('failed', 'dead')),
-                   count(*) FILTER (WHERE state IN ('received', 'processing')),
-                   count(*) FILTER (WHERE state = 'dead'),
-                   count(*) FILTER (WHERE state = 'failed'),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
-                       FILTER (WHERE received_at >= %(since)s AND state = 'done'),
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
-                       FILTER (WHERE received_at >= %(since)s AND state = 'done'),
-                   max(done_at) FILTER (WHERE state = 'done')
-              FROM fih_message
-             WHERE backend_id IN %(backends)s
-             GROUP BY backend_id
-            """,
-            {"hour": hour_ago, "since": since, "backends": tuple(backend_ids)},
-        )
         figures = {}
-        for row in self.env.cr.fetchall():
-            (
-                backend_id,
-                last_hour,
-                total,
-                succeeded,
-                failed,
-                backlog,
-                dead,
-                attention,
-                p50,
-                p95,
-                last_done,
-            ) = row
+        for row in self.env["fih.message.stat"]._sums(backend_ids):
+            backend_id, state, now_in, last_done = row[0], row[3], row[5], row[8]
+            data = figures.get(backend_id) or figures.setdefault(
+                backend_id, self._empty()
+            )
+            if state in ("received", "processing"):
+                data["backlog"] += now_in
+            elif state == "dead":
+                data["dead_letters"] += now_in
+            elif state == "failed":
+                data["needing_attention"] += now_in
+            if last_done and (
+                not data["last_success_at"] or last_done > data["last_success_at"]
+            ):
+                data["last_success_at"] = last_done
+        recent = defaultdict(lambda: {"hour": 0, "window": Counter(), "latency": {}})
+        for row in self.env["fih.message.stat"]._recent(backend_ids, hours):
+            backend_id, state, bucket, last_hour, in_window = row
+            counts = recent[backend_id]
+            counts["hour"] += last_hour or 0
+            counts["window"][state] += in_window
+            if state == "done" and bucket is not None:
+                counts["latency"][bucket] = counts["latency"].get(bucket, 0) + in_window
+        for backend_id, counts in recent.items():
+            data = figures.get(backend_id) or figures.setdefault(
+                backend_id, self._empty()
+            )
+            window = counts["window"]
+            succeeded = window["done"] + window["skipped"]
+            failed = window["failed"] + window["dead"]
             finished = succeeded + failed
-            figures[backend_id] = {
-                "messages_last_hour": last_hour,
-                "messages_24h": total,
-                "success_rate": round(100.0 * succeeded / finished, 1)
+            data.update(
+                messages_last_hour=counts["hour"],
+                messages_24h=sum(window.values()),
+                success_rate=round(100.0 * succeeded / finished, 1)
                 if finished
                 else 100.0,
-                "failure_rate": failed / finished if finished else 0.0,
-                "backlog": backlog,
-                "dead_letters": dead,
-                "needing_attention": attention,
-                "latency_p50_ms": int(p50 or 0),
-                "latency_p95_ms": int(p95 or 0),
-                "last_success_at": last_done,
-            }
+                failure_rate=failed / finished if finished else 0.0,
+                latency_p50_ms=int(prometheus.quantile(counts["latency"], 0.5) or 0),
+                latency_p95_ms=int(prometheus.quantile(counts["latency"], 0.95) or 0),
+            )
         return figures
+
+    @api.model
+    def _empty(self):
+        return {
+            "messages_last_hour": 0,
+            "messages_24h": 0,
+            "success_rate": 100.0,
+            "failure_rate": 0.0,
+            "backlog": 0,
+            "dead_letters": 0,
+            "needing_attention": 0,
+            "latency_p50_ms": 0,
+            "latency_p95_ms": 0,
+            "last_success_at": False,
+        }
 
     @api.model
     def _status(self, backend, figures):

@@ -40,3 +40,5 @@ from . import test_hostile_real_documents
 from . import test_ubl_real_documents_http
 from . import test_access_matrix
 from . import test_record_rules_coverage
+from . import test_history_cost
+from . import test_message_archiving
