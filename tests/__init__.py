@@ -40,3 +40,4 @@ from . import test_hostile_real_documents
 from . import test_ubl_real_documents_http
 from . import test_access_matrix
 from . import test_record_rules_coverage
+from . import test_redteam_findings

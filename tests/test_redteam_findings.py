@@ -1,0 +1,271 @@
+"""Red-team review of the issue #13 fixes: attacks that still work.
+
+Every test here plays one attack as the lower-privileged user and asserts
+the secure outcome; it FAILS while the hole is open (that failure is the
+proof). Each docstring says the attack and the expected secure behaviour.
+"""
+
+import json
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import FihTransactionCase, supplier_event
+
+CLOCK = "odoo.addons.finance_integration_hub.models.fih_rate_counter._now"
+IBAN = "BE71096123456769"
+VAT = "BE0477472701"
+SENDER = "198.51.100.7"
+T0 = 1_800_000_000.0
+
+
+def _user(env, login, companies, group_xmlid):
+    return env["res.users"].create(
+        {
+            "name": f"Red team {login}",
+            "login": login,
+            "email": f"{login}@example.com",
+            "company_id": companies[0].id,
+            "company_ids": [Command.set(companies.ids)],
+            "groups_id": [Command.set([env.ref(group_xmlid).id])],
+        }
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamMaskingOracles(FihTransactionCase):
+    """Finding 12 masked what a clerk READS (``_read_format``), but the same
+    columns stay raw for grouping, searching and exporting."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clerk = _user(
+            cls.env,
+            "fih_rt_clerk",
+            cls.backend.company_id,
+            "finance_integration_hub.group_fih_user",
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.backend.data_classification, "confidential")
+        self.receive(supplier_event(1))
+        self.message = self.messages()
+        self.message.sudo().write(
+            {
+                "state": "failed",
+                "error_kind": "permanent",
+                "error_message": f"The bank account {IBAN} of supplier {VAT} "
+                "is blocked.",
+                "idempotency_key": f"supplier/{VAT}/1",
+            }
+        )
+        self.env.flush_all()
+        self.as_clerk = self.env["fih.message"].with_user(self.clerk)
+        # the fix holds for plain reads: this is what the clerk should see
+        (values,) = self.as_clerk.browse(self.message.id).read(
+            ["error_message", "idempotency_key"]
+        )
+        self.assertNotIn(IBAN, values["error_message"])
+        self.assertNotIn(VAT, values["idempotency_key"])
+
+    def test_a_clerk_reads_the_masked_iban_by_grouping_messages_by_problem(self):
+        """Attack: an Integration User calls ``read_group`` (the list view's
+        Group By, or JSON-RPC ``web_read_group``) on ``error_message`` and
+        ``idempotency_key``: the group labels are the raw column values.
+        Secure: group labels are masked like reads, or grouping on masked
+        fields is refused."""
+        leaked = []
+        for field in ("error_message", "idempotency_key"):
+            try:
+                groups = self.as_clerk.read_group(
+                    [("id", "=", self.message.id)], [field], [field]
+                )
+            except (AccessError, UserError):
+                continue
+            leaked.append(json.dumps(groups, default=str))
+        for text in leaked:
+            self.assertNotIn(IBAN, text)
+            self.assertNotIn(VAT, text)
+
+    def test_a_clerk_recovers_the_masked_iban_by_searching_the_problem_text(self):
+        """Attack: a search domain on a masked text is an oracle; guessing
+        the IBAN digit by digit with ``ilike`` tells right from wrong
+        (``idempotency_key`` and ``error_message`` alike).
+        Secure: a search on a masked field never distinguishes a right guess
+        from a wrong one for someone who sees it masked (refused, or matched
+        against the masked text)."""
+        wrong_iban = IBAN[:-1] + ("0" if IBAN[-1] != "0" else "1")
+        wrong_vat = VAT[:-1] + ("0" if VAT[-1] != "0" else "1")
+        for field, right, wrong in (
+            ("error_message", IBAN, wrong_iban),
+            ("idempotency_key", VAT, wrong_vat),
+        ):
+            counts = []
+            for guess in (right, wrong):
+                try:
+                    counts.append(
+                        self.as_clerk.search_count(
+                            [("id", "=", self.message.id), (field, "ilike", guess)]
+                        )
+                    )
+                except (AccessError, UserError):
+                    counts.append("refused")
+            self.assertEqual(counts[0], counts[1], f"{field} is a search oracle")
+
+    def test_a_clerk_exports_problems_and_keys_unmasked(self):
+        """Attack: Export (``export_data`` over JSON-RPC) reads the fields
+        with ``record[field]``, not ``_read_format``: the IBAN and VAT number
+        come out raw (the clerk has Odoo's usual *Access to export feature*
+        right). Secure: exports are masked like reads."""
+        self.clerk.groups_id = [
+            Command.link(self.env.ref("base.group_allow_export").id)
+        ]
+        rows = self.as_clerk.browse(self.message.id).export_data(
+            ["error_message", "idempotency_key", "display_name"]
+        )["datas"]
+        text = json.dumps(rows)
+        self.assertNotIn(IBAN, text)
+        self.assertNotIn(VAT, text)
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamCompanyConfinement(FihTransactionCase):
+    """Finding 2 asked that every read a run makes be confined to the run's
+    own company, whoever presses the button."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.backend.company_id
+        cls.company_b = cls.env["res.company"].create({"name": "Company B"})
+        # the administrator allows the service user in company B too, as the
+        # README asks before a backend is made there
+        cls.backend.service_user_id.company_ids = [Command.link(cls.company_b.id)]
+        cls.backend_b = cls.env["fih.backend"].create(
+            {"name": "B's platform", "code": "rt-b", "company_id": cls.company_b.id}
+        )
+        cls.partner_b = cls.env["res.partner"].create(
+            {"name": "Secret supplier of B", "company_id": cls.company_b.id}
+        )
+        cls.handler_both = _user(
+            cls.env,
+            "fih_rt_handler_both",
+            cls.company_a + cls.company_b,
+            "finance_integration_hub.group_fih_exception_handler",
+        )
+        cls.manager_a = _user(
+            cls.env,
+            "fih_rt_manager_a",
+            cls.company_a,
+            "finance_integration_hub.group_fih_manager",
+        )
+
+    def test_a_retry_by_a_user_of_both_companies_runs_the_job_in_both(self):
+        """Attack: an Exception Handler with companies A and B enabled (the
+        company switcher sends ``allowed_company_ids=[B, A]``) retries a
+        message of company A's backend. ``with_company(A)`` only moves A to
+        the front; queue_job stores ``allowed_company_ids=[A, B]`` with the
+        job, so the service user processes A's message seeing company B's
+        records (partners, orders, products) through the record rules.
+        Secure: the job's environment holds the backend's company only."""
+        self.receive(supplier_event(1))
+        message = self.messages()
+        message.sudo().write({"state": "failed", "error_kind": "permanent"})
+        self.env["queue.job"].search(
+            [("identity_key", "=", f"fih-inbound-{self.backend.id}-now")]
+        ).unlink()
+        as_handler = message.with_user(self.handler_both).with_context(
+            allowed_company_ids=[self.company_b.id, self.company_a.id]
+        )
+        as_handler.action_retry(reason="supplier fixed the data")
+        job = self.env["queue.job"].search(
+            [("identity_key", "=", f"fih-inbound-{self.backend.id}-now")], limit=1
+        )
+        self.assertTrue(job)
+        job_env = job.records.env
+        self.assertEqual(job_env.user, self.backend.service_user_id)
+        self.assertFalse(
+            job_env["res.partner"].search([("id", "=", self.partner_b.id)]),
+            "the job of company A's backend reads company B's supplier",
+        )
+        self.assertEqual(job_env.companies, self.company_a)
+
+    def test_a_manager_of_company_a_rewrites_the_table_company_b_uses(self):
+        """Attack: an Integration Manager of company A only creates (or edits)
+        a shared cross-reference table (no backend, so no company) with the
+        code a mapping of company B looks up; company B's backend has no own
+        table, so its messages now take company A's manager's values.
+        Secure: shared tables (used by every company) are changed only by an
+        administrator, or by a manager of all the companies they affect."""
+        refused = False
+        try:
+            with self.env.cr.savepoint():
+                table = (
+                    self.env["fih.value.map"]
+                    .with_user(self.manager_a)
+                    .create({"name": "Payment terms", "code": "rt_payment_terms"})
+                )
+                self.env["fih.value.map.entry"].with_user(self.manager_a).create(
+                    {
+                        "map_id": table.id,
+                        "external_value": "NET30",
+                        "canonical_value": "immediate",
+                    }
+                )
+                self.env.flush_all()
+        except (AccessError, UserError, ValidationError):
+            refused = True
+        # what company B's flows would read
+        self.assertNotEqual(
+            self.env["fih.value.map"]
+            ._find("rt_payment_terms", self.backend_b)
+            .entry_ids[:1]
+            .canonical_value,
+            "immediate",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamLockout(FihTransactionCase):
+    """Finding 10's lockout: ``the backend's own sender is never locked out
+    by others' failures``."""
+
+    def setUp(self):
+        super().setUp()
+        self.now = T0
+        self.startPatcher(patch(CLOCK, side_effect=lambda: self.now))
+
+    def webhook(self, payload, code=None, secret=None):
+        body, headers = self.signed(payload, secret=secret)
+        self.env.flush_all()
+        result = self.env["fih.webhook.intake"]._receive(
+            code or self.backend.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+            SENDER,
+        )
+        self.env.invalidate_all()
+        return result
+
+    def test_failures_on_unknown_codes_lock_out_the_trusted_sender(self):
+        """Attack: the legitimate platform sends from shared egress addresses
+        (a SaaS, a NAT, or Odoo behind a proxy without proxy_mode, where
+        every sender is the proxy's address). Another tenant of the same
+        addresses posts 10 junk requests to ``/finance_hub/webhook/<any
+        unknown code>``: the per-address block then answers 429 to the
+        backend's own, recently authenticated sender, although it never
+        failed against its backend. Secure: an address that authenticated to
+        this backend recently is still heard by it (failures elsewhere are
+        counted, but do not silence the trusted sender of this backend)."""
+        self.assertEqual(self.webhook(supplier_event(1)).status, 202)
+        self.now += 60
+        for n in range(12):
+            self.webhook(supplier_event(100 + n), code=f"no-such-backend-{n}")
+            self.now += 1
+        self.assertEqual(self.webhook(supplier_event(2)).status, 202)
