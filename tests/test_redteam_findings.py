@@ -270,3 +270,85 @@ class TestRedteamLockout(FihTransactionCase):
             self.webhook(supplier_event(100 + n), code=f"no-such-backend-{n}")
             self.now += 1
         self.assertEqual(self.webhook(supplier_event(2)).status, 202)
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamGovernanceDefaults(FihTransactionCase):
+    """Finding 4: workflow fields are written only by the actions. The
+    governed mixin drops ``default_*`` context keys, but Odoo also fills
+    missing values from ``ir.default``, where every internal user may store
+    personal defaults (``ir.default.set(..., user_id=True)`` over JSON-RPC,
+    or *Set Defaults* in the debug menu)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        group = "finance_integration_hub.group_fih_manager"
+        company = cls.backend.company_id
+        cls.manager = _user(cls.env, "fih_rt_gov_manager", company, group)
+        cls.colleague = _user(cls.env, "fih_rt_gov_colleague", company, group)
+
+    def test_a_manager_creates_an_approved_mapping_through_personal_defaults(self):
+        """Attack: the Manager stores personal defaults ``state=active``,
+        ``author_id``/``approver_id`` = a colleague, then creates a mapping
+        without those keys: the governed ``create`` checks only the values
+        sent, so the mapping is born active, 'approved' by the colleague,
+        and is used for the backend's messages without four-eyes.
+        Secure: the new mapping is a draft without author or approver (or
+        the create is refused)."""
+        Default = self.env["ir.default"].with_user(self.manager)
+        Default.set("fih.mapping", "state", "active", user_id=True)
+        Default.set("fih.mapping", "author_id", self.colleague.id, user_id=True)
+        Default.set("fih.mapping", "approver_id", self.colleague.id, user_id=True)
+        try:
+            with self.env.cr.savepoint():
+                mapping = (
+                    self.env["fih.mapping"]
+                    .with_user(self.manager)
+                    .create(
+                        {
+                            "name": "Suppliers, my way",
+                            "backend_id": self.backend.id,
+                            "object_type": "cost_center",
+                            "direction": "inbound",
+                            "api_version": "rt-1",
+                        }
+                    )
+                )
+                mapping.flush_recordset()
+        except (AccessError, UserError, ValidationError):
+            return  # refused: secure
+        self.assertEqual(mapping.state, "draft")
+        self.assertFalse(mapping.approver_id)
+        self.assertFalse(
+            self.env["fih.mapping"]._find_active(self.backend, "cost_center"),
+            "an unapproved mapping is used for the backend's messages",
+        )
+
+    def test_a_manager_sets_a_pulls_cursor_through_personal_defaults(self):
+        """Attack: same path for a scheduled pull's cursor (only its runs may
+        move it): a personal default ``cursor`` makes the new pull start
+        where the Manager wants (skip or re-import documents).
+        Secure: a new pull starts without a cursor (or the create is
+        refused)."""
+        self.env["ir.default"].with_user(self.manager).set(
+            "fih.pull", "cursor", "skip-everything-before-this", user_id=True
+        )
+        try:
+            with self.env.cr.savepoint():
+                pull = (
+                    self.env["fih.pull"]
+                    .with_user(self.manager)
+                    .create(
+                        {
+                            "backend_id": self.backend.id,
+                            "object_type": "supplier",
+                            "list_path": "/list",
+                            "ack_path": "/ack",
+                        }
+                    )
+                )
+                pull.flush_recordset()
+        except (AccessError, UserError, ValidationError):
+            return  # refused: secure
+        self.assertFalse(pull.cursor)
