@@ -352,3 +352,61 @@ class TestRedteamGovernanceDefaults(FihTransactionCase):
         except (AccessError, UserError, ValidationError):
             return  # refused: secure
         self.assertFalse(pull.cursor)
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamPrivateHostsByDefault(FihTransactionCase):
+    """Finding 3: only a system administrator opens the internal network.
+    ``create`` refuses ``private_host_allowlist`` in the values sent, but
+    Odoo fills missing values from ``default_*`` context keys and personal
+    ``ir.default`` entries after that check, and neither checks field
+    groups."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = _user(
+            cls.env,
+            "fih_rt_net_manager",
+            cls.backend.company_id,
+            "finance_integration_hub.group_fih_manager",
+        )
+
+    def _create_backend(self, code, context=None):
+        Backend = self.env["fih.backend"].with_user(self.manager)
+        try:
+            with self.env.cr.savepoint():
+                backend = Backend.with_context(**(context or {})).create(
+                    {"name": f"Reporting {code}", "code": code, "kind": "bi"}
+                )
+                backend.flush_recordset()
+        except (AccessError, UserError, ValidationError):
+            return None  # refused: secure
+        return backend.sudo()
+
+    def test_a_manager_opens_the_internal_network_with_a_context_default(self):
+        """Attack: JSON-RPC ``create`` of a backend with
+        ``context={'default_private_host_allowlist': '10.0.0.0/8\\n127.0.0.1'}``
+        and no such key in the values: the backend may call the internal
+        network and this Odoo server. Secure: refused, or created with an
+        empty allow-list."""
+        backend = self._create_backend(
+            "rt-ctx",
+            {"default_private_host_allowlist": "10.0.0.0/8\n127.0.0.1"},
+        )
+        if backend:
+            self.assertFalse(backend.private_host_allowlist)
+            self.assertFalse(backend._allowlist())
+
+    def test_a_manager_opens_the_internal_network_with_a_personal_default(self):
+        """Attack: ``ir.default.set('fih.backend', 'private_host_allowlist',
+        '10.0.0.0/8', user_id=True)`` (allowed to every internal user for
+        their own defaults), then create a backend: it inherits the list.
+        Secure: refused, or created with an empty allow-list."""
+        self.env["ir.default"].with_user(self.manager).set(
+            "fih.backend", "private_host_allowlist", "10.0.0.0/8", user_id=True
+        )
+        backend = self._create_backend("rt-default")
+        if backend:
+            self.assertFalse(backend.private_host_allowlist)
+            self.assertFalse(backend._allowlist())
