@@ -410,3 +410,37 @@ class TestRedteamPrivateHostsByDefault(FihTransactionCase):
         if backend:
             self.assertFalse(backend.private_host_allowlist)
             self.assertFalse(backend._allowlist())
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamSupplierPostingPolicy(FihTransactionCase):
+    """A supplier's *Integration bill posting* wins over the backend's
+    policy; ``post`` posts every integration bill of that supplier that
+    passes the checks, also without a purchase order."""
+
+    def test_a_contact_editor_makes_a_suppliers_bills_post_themselves(self):
+        """Attack: an internal user with only *Contact Creation* (no
+        accounting, no integration group: e.g. a sales person) writes
+        ``fih_bill_posting='post'`` on a supplier over JSON-RPC (the field is
+        a plain partner field): the backend's 'keep bills without an order in
+        draft' control is bypassed for that supplier.
+        Secure: only who may post bills (Accounting: Billing) or an
+        Integration Manager changes it."""
+        supplier = self.env["res.partner"].create(
+            {"name": "Supplier with a friend in sales", "supplier_rank": 1}
+        )
+        editor = _user(
+            self.env,
+            "fih_rt_contact_editor",
+            self.backend.company_id,
+            "base.group_partner_manager",
+        )
+        editor.groups_id = [Command.link(self.env.ref("base.group_user").id)]
+        self.assertFalse(editor.has_group("account.group_account_invoice"))
+        try:
+            with self.env.cr.savepoint():
+                supplier.with_user(editor).write({"fih_bill_posting": "post"})
+                supplier.flush_recordset()
+        except (AccessError, UserError, ValidationError):
+            pass  # refused: secure
+        self.assertEqual(supplier.fih_bill_posting, "backend")
