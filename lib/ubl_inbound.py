@@ -312,18 +312,23 @@ def invoice_to_canonical(data):
     per supplier and type (a credit note may reuse its invoice's number).
     """
     try:
-        return to_canonical(_reading(data))
+        root = safe_xml.parse(data)
+    except safe_xml.UnsafeXMLError as exc:
+        raise UBLError(str(exc)) from None
+    return root_to_canonical(root)
+
+
+def root_to_canonical(root):
+    """A parsed UBL ``Invoice`` or ``CreditNote`` as a canonical invoice."""
+    try:
+        return to_canonical(_reading(root))
     except UBLError:
         raise
     except EN16931Error as exc:
         raise UBLError(str(exc)) from None
 
 
-def _reading(data):
-    try:
-        root = safe_xml.parse(data)
-    except safe_xml.UnsafeXMLError as exc:
-        raise UBLError(str(exc)) from None
+def _reading(root):
     if root.tag not in ROOTS:
         name = etree.QName(root)
         kind = "UBL " if name.namespace and "ubl:schema" in name.namespace else ""
