@@ -7,6 +7,7 @@ The documents are the Factur-X files shipped with Odoo 18, read in place
 (never copied into the repository); a test skips when they are absent.
 """
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,10 +18,21 @@ from ..lib import safe_xml
 from ..lib.cii_inbound import NS
 from .common import BackendMixin, run_drain_job
 
+ORDER_REFERENCE = re.compile(
+    rb"<ram:BuyerOrderReferencedDocument>.*?</ram:BuyerOrderReferencedDocument>",
+    re.S,
+)
 SUMMATION = (
     "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
     "ram:SpecifiedTradeSettlementHeaderMonetarySummation"
 )
+
+
+def without_order(body):
+    """The document without its order reference (BT-13, optional): an
+    invoice for goods bought without a purchase order in Odoo."""
+    assert ORDER_REFERENCE.search(body), "the document names no order"
+    return ORDER_REFERENCE.sub(b"", body)
 
 
 def odoo_test_file(module, *parts):
@@ -182,14 +194,14 @@ class TestCiiRealDocumentsOverHttp(BackendMixin, HttpCase):
         )
 
     def test_a_factur_x_invoice_with_two_vat_rates_is_posted_to_the_cent(self):
-        body = self.document("account_edi_ubl_cii", "facturx_out_invoice.xml")
-        order = self._order(self.partner_1, "INV/2017/01/0002: INV/2017/01/0002", "USD")
+        body = without_order(
+            self.document("account_edi_ubl_cii", "facturx_out_invoice.xml")
+        )
         bill = self.booked(body)
         self.assertEqual(bill.move_type, "in_invoice")
         self.assert_booked_as_stated(body, bill, self.partner_1)
         self.assertEqual(bill.ref, "INV/2017/01/0002")
         self.assertEqual(bill.currency_id.name, "USD")
-        self.assertIn(order.name, bill.invoice_origin or "")
         self.assertEqual(str(bill.invoice_date_due), "2017-02-28")
         rates = bill.line_ids.filtered(lambda line: line.display_type == "tax")
         self.assertEqual(sorted(rates.tax_line_id.mapped("amount")), [12.0, 21.0])
@@ -201,27 +213,40 @@ class TestCiiRealDocumentsOverHttp(BackendMixin, HttpCase):
             sorted(products.mapped("price_subtotal")), [-100.0, 1000.0, 1782.0]
         )
 
-    def test_a_factur_x_credit_note_is_posted_as_a_vendor_credit_note(self):
-        body = self.document(
-            "l10n_account_edi_ubl_cii_tests",
-            "from_factur-x_doc",
-            "facturx_credit_note_type381.xml",
+    def test_an_invoice_naming_an_order_without_its_lines_is_held_for_matching(
+        self,
+    ):
+        # the order reference (BT-13) is read: the bill is matched with the
+        # order, whose lines the document does not name (BT-132)
+        body = self.document("account_edi_ubl_cii", "facturx_out_invoice.xml")
+        order = self._order(self.partner_1, "INV/2017/01/0002: INV/2017/01/0002", "USD")
+        bill = self.booked(body)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(order.name, bill.invoice_origin or "")
+        self.assertIn(
+            "Invoice line 1 is not linked to an order line", bill.fih_hold_reason
         )
-        self._order(self.moulin, "PO445", "EUR")
-        refund = self.booked(body)
+        self.assertEqual(Decimal(str(bill.amount_total)), Decimal("3164.22"))
+
+    def _credit_note(self, name):
+        # the supplier's net price 4.10 gives 20.48 for 5 (BR-LIN-04 allows
+        # 0.02): the bill carries 4.096, the AP clerk raised the Product Price
+        # precision to 3 decimals as the hold asks
+        self.env.ref("product.decimal_price").digits = 3
+        body = without_order(
+            self.document("l10n_account_edi_ubl_cii_tests", "from_factur-x_doc", name)
+        )
+        return body, self.booked(body)
+
+    def test_a_factur_x_credit_note_is_posted_as_a_vendor_credit_note(self):
+        body, refund = self._credit_note("facturx_credit_note_type381.xml")
         self.assertEqual(refund.move_type, "in_refund")
         self.assert_booked_as_stated(body, refund, self.moulin)
         rates = refund.line_ids.filtered(lambda line: line.display_type == "tax")
         self.assertEqual(sorted(rates.tax_line_id.mapped("amount")), [5.5, 20.0])
 
     def test_a_negative_factur_x_invoice_is_posted_as_a_credit_note(self):
-        body = self.document(
-            "l10n_account_edi_ubl_cii_tests",
-            "from_factur-x_doc",
-            "facturx_credit_note_type380.xml",
-        )
-        self._order(self.moulin, "PO445", "EUR")
-        refund = self.booked(body)
+        body, refund = self._credit_note("facturx_credit_note_type380.xml")
         self.assertEqual(refund.move_type, "in_refund")
         self.assert_booked_as_stated(body, refund, self.moulin)
 
@@ -248,7 +273,7 @@ class TestCiiRealDocumentsOverHttp(BackendMixin, HttpCase):
                 self.assertIn(old, body)
                 response = self.post(body.replace(old, new, 1))
                 self.assertEqual(response.status_code, 400, response.text)
-                self.assertEqual(response.json()["code"], "invalid_cii")
+                self.assertEqual(response.json()["error"], "invalid_cii")
                 self.assertRegex(response.json()["message"], reason)
         self.assertFalse(
             self.env["fih.message"].search([("backend_id", "=", self.ap.id)])
