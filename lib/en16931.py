@@ -14,7 +14,8 @@ document gives the same bill whichever syntax the supplier chose.
 Traceback (most recent call last):
 ...
 lib.en16931.EN16931Error: line 1 of the invoice F1 states 30.05 EUR but its \
-quantity 3 x price 10 comes to 30.00; ask the supplier for a corrected document
+quantity 3 x price 10 comes to 30.00 (BR-LIN-04); ask the supplier for a \
+corrected document
 """
 
 from dataclasses import dataclass, field
@@ -84,8 +85,8 @@ def check_line_amount(
             + (f" per {plain(per)}" if per != 1 else "")
             + (f" + charges {money(charges)}" if charges else "")
             + (f" - allowances {money(allowances)}" if allowances else "")
-            + f" comes to {money(computed)}; ask the supplier for a corrected "
-            "document"
+            + f" comes to {money(computed)} (BR-LIN-04); ask the supplier for a "
+            "corrected document"
         )
     return unit_price(amount, quantity, price / per, bool(charges or allowances))
 
@@ -171,7 +172,8 @@ def to_canonical(reading):
             f"the untaxed total ({money(r.untaxed)}) plus the tax ({money(r.tax)}) "
             f"of {r.label} come to {money(r.untaxed + r.tax)} {r.currency}, but "
             f"the document states a total of {money(r.total)} "
-            f"({r.name('total')}); ask the supplier for a corrected document"
+            f"({r.name('total')}, BR-CO-15); ask the supplier for a corrected "
+            "document"
         )
     if r.check_payable:  # BR-CO-16
         due = r.total - (r.prepaid or ZERO) + (r.rounding or ZERO)
@@ -270,7 +272,8 @@ def _check_summation(r):
         raise EN16931Error(
             f"the lines of {r.label} add up to {money(line_sum)} "
             f"{r.currency} but the document states {money(r.line_sum)} as their "
-            f"sum ({r.name('line_sum')}); ask the supplier for a corrected document"
+            f"sum ({r.name('line_sum')}, BR-CO-10); ask the supplier for a "
+            "corrected document"
         )
     plus, minus = _sum(r.charges), _sum(r.allowances)
     for stated, computed, kind, figure, rule in (
@@ -289,8 +292,8 @@ def _check_summation(r):
             f"the lines of {r.label} ({money(line_sum)}) plus charges "
             f"({money(plus)}) less allowances ({money(minus)}) come to "
             f"{money(line_sum + plus - minus)} {r.currency}, but the document "
-            f"states an untaxed total of {money(r.untaxed)} ({r.name('untaxed')}); "
-            "ask the supplier for a corrected document"
+            f"states an untaxed total of {money(r.untaxed)} ({r.name('untaxed')}, "
+            "BR-CO-13); ask the supplier for a corrected document"
         )
     if r.category_tax is not None and r.category_tax != r.tax:  # BR-CO-14
         raise EN16931Error(

@@ -256,7 +256,7 @@ class TestCiiRealDocumentsOverHttp(BackendMixin, HttpCase):
             (
                 b"<ram:GrandTotalAmount>3164.22<",
                 b"<ram:GrandTotalAmount>3164.23<",
-                r"states a total of 3164\.23 \(GrandTotalAmount\)",
+                r"states a total of 3164\.23 \(GrandTotalAmount, BR-CO-15\)",
             ),
             (
                 b'<udt:DateTimeString format="102">20170101<',

@@ -233,14 +233,15 @@ INVOICE = "facturx_invoice_basis_quantity.xml"
         (
             b"<ram:LineTotalAmount>95.00<",
             b"<ram:LineTotalAmount>95.01<",
-            r"add up to 95\.00 EUR but the document states 95\.01 .*LineTotalAmount",
+            r"add up to 95\.00 EUR but the document states 95\.01 .*LineTotalAmount, "
+            r"BR-CO-10\)",
         ),
         # BR-CO-15: the grand total one cent off
         (
             b"<ram:GrandTotalAmount>108.00<",
             b"<ram:GrandTotalAmount>108.01<",
             r"come to 108\.00 EUR, but the document states a total of 108\.01 "
-            r"\(GrandTotalAmount\)",
+            r"\(GrandTotalAmount, BR-CO-15\)",
         ),
         # BR-CO-16: the amount due one cent off
         (
@@ -265,7 +266,7 @@ INVOICE = "facturx_invoice_basis_quantity.xml"
             b"<ram:LineTotalAmount>7.00<",
             b"<ram:LineTotalAmount>7.05<",
             r"line 3 of the invoice F20220024 states 7\.05 EUR but its quantity "
-            r"1 x price 7 comes to 7\.00",
+            r"1 x price 7 comes to 7\.00 \(BR-LIN-04\)",
         ),
         # dates are format 102 (YYYYMMDD)
         (
