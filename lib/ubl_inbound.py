@@ -26,11 +26,18 @@ from decimal import Decimal
 
 from lxml import etree
 
-from . import canonical, safe_xml, units
+from . import safe_xml, units
 from .canonical import put_optional
-from .money import money, plain, round_half_up, to_decimal
+from .en16931 import (
+    EN16931Error,
+    Reading,
+    check_line_amount,
+    number,
+    to_canonical,
+)
+from .en16931 import canonical_problems as canonical_problems
+from .en16931 import unit_price as _unit_price  # noqa: F401 (tests use it)
 from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS
-from .price_precision import decimals_needed
 from .tax_check import tax_code
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -60,13 +67,17 @@ IDENTIFIER_PATHS = (
     ("gln", "cac:PartyIdentification/cbc:ID"),
 )
 GLN_SCHEME = "0088"
-PRICE_PLACES = Decimal("0.000001")
-EXACT_PLACES = 10
-# rounding slack of a line against its quantity x price (PEPPOL-EN16931-R120)
-LINE_SLACK = Decimal("0.02")
+# the element that states each figure, for messages
+FIGURES = {
+    "line_sum": "LineExtensionAmount",
+    "untaxed": "TaxExclusiveAmount",
+    "tax": "TaxTotal/TaxAmount",
+    "total": "TaxInclusiveAmount",
+    "payable": "PayableAmount",
+}
 
 
-class UBLError(ValueError):
+class UBLError(EN16931Error):
     """A UBL document is refused; the message is meant for a finance user."""
 
 
@@ -76,10 +87,7 @@ def _text(parent, path):
 
 
 def _number(text, what):
-    try:
-        return to_decimal(text, what)
-    except ValueError:
-        raise UBLError(f"{what} must be a number such as 12.50, not {text!r}") from None
+    return number(text, what)
 
 
 def _date(text, what):
@@ -189,22 +197,6 @@ def _line_allowances_and_charges(reader, element, what):
     return sums[True], sums[False]
 
 
-def _unit_price(amount, quantity, price, adjusted):
-    """The unit price that gives the stated line ``amount``: amount / quantity
-    when that is an exact decimal (up to 10 places), else the stated net price
-    per unit when no line allowance or charge changes the amount, else
-    amount / quantity to 6 places (the price-precision check then holds the
-    bill if Odoo cannot keep it)."""
-    if not quantity:
-        return price
-    exact = amount / quantity
-    if exact * quantity == amount and decimals_needed(exact) <= EXACT_PLACES:
-        return exact
-    if not adjusted:
-        return price
-    return round_half_up(exact, PRICE_PLACES)
-
-
 def _line(reader, element, position, quantity_tag):
     line_id = _text(element, "cbc:ID") or str(position)
     what = f"line {line_id} of {reader.label}"
@@ -221,20 +213,10 @@ def _line(reader, element, position, quantity_tag):
         if per <= 0:
             raise UBLError(f"the price base quantity of {what} must be positive")
     charges, allowances = _line_allowances_and_charges(reader, element, what)
-    # BR-LIN-04 / PEPPOL-EN16931-R120: the stated amount is the line's amount;
-    # quantity x price / base quantity + charges - allowances must agree
-    computed = quantity * price / per + charges - allowances
-    if abs(round_half_up(computed) - amount) > LINE_SLACK:
-        raise UBLError(
-            f"{what} states {money(amount)} {reader.currency} but its quantity "
-            f"{plain(quantity)} x price {plain(price)}"
-            + (f" per {plain(per)}" if per != 1 else "")
-            + (f" + charges {money(charges)}" if charges else "")
-            + (f" - allowances {money(allowances)}" if allowances else "")
-            + f" comes to {money(computed)}; ask the supplier for a corrected "
-            "document"
-        )
-    unit_price = _unit_price(amount, quantity, price / per, bool(charges or allowances))
+    # BR-LIN-04 / PEPPOL-EN16931-R120: the stated amount is the line's amount
+    unit_price = check_line_amount(
+        what, reader.currency, quantity, price, per, charges, allowances, amount
+    )
     item = element.find("cac:Item", NS)
     if item is None:
         raise UBLError(f"{what} has no item (cac:Item)")
@@ -320,21 +302,6 @@ def _taxes(reader):
     )
 
 
-def canonical_problems(document, shown=3):
-    """A readable reason when the canonical reading of a document does not
-    follow the canonical schema (say a currency 'EURO'), else None.
-
-    >>> canonical_problems({"external_id": "x"})[:60]
-    'the document cannot be taken as an invoice: $.amount_tax is '
-    """
-    errors = canonical.validate("invoice", document)
-    if not errors:
-        return None
-    text = "; ".join(f"{error['path']} {error['reason']}" for error in errors[:shown])
-    more = f" (and {len(errors) - shown} more)" if len(errors) > shown else ""
-    return f"the document cannot be taken as an invoice: {text}{more}"
-
-
 def invoice_to_canonical(data):
     """A UBL ``Invoice`` or ``CreditNote`` (bytes) as a canonical invoice.
 
@@ -348,6 +315,20 @@ def invoice_to_canonical(data):
         root = safe_xml.parse(data)
     except safe_xml.UnsafeXMLError as exc:
         raise UBLError(str(exc)) from None
+    return root_to_canonical(root)
+
+
+def root_to_canonical(root):
+    """A parsed UBL ``Invoice`` or ``CreditNote`` as a canonical invoice."""
+    try:
+        return to_canonical(_reading(root))
+    except UBLError:
+        raise
+    except EN16931Error as exc:
+        raise UBLError(str(exc)) from None
+
+
+def _reading(root):
     if root.tag not in ROOTS:
         name = etree.QName(root)
         kind = "UBL " if name.namespace and "ubl:schema" in name.namespace else ""
@@ -373,12 +354,6 @@ def invoice_to_canonical(data):
     if not lines:
         raise UBLError(f"{label} has no lines ({line_tag})")
     charges, allowances = _allowances_and_charges(reader)
-    seen = set()
-    for line in lines:
-        if line["line_id"] in seen:
-            raise UBLError(f"{label} has two lines numbered {line['line_id']}")
-        seen.add(line["line_id"])
-
     totals = root.find("cac:LegalMonetaryTotal", NS)
     if totals is None:
         raise UBLError(f"{label} has no totals (LegalMonetaryTotal)")
@@ -387,153 +362,42 @@ def invoice_to_canonical(data):
     )
     total = reader.amount(totals, "cbc:TaxInclusiveAmount", f"the total of {label}")
     payable = reader.amount(totals, "cbc:PayableAmount", f"the amount due of {label}")
-    _check_totals(reader, lines, charges, allowances, totals, untaxed)
-    tax, tax_totals = _taxes(reader)
-    negative = total < 0
-    if negative and document_type != "invoice":
-        raise UBLError(
-            f"{label} has a negative total ({money(total)} {currency}); "
-            "send an invoice instead"
-        )
-    if untaxed + tax != total:  # BR-CO-15
-        raise UBLError(
-            f"the untaxed total ({money(untaxed)}) plus the tax ({money(tax)}) of "
-            f"{label} come to {money(untaxed + tax)} {currency}, but the document "
-            f"states a total of {money(total)} (TaxInclusiveAmount); ask the "
-            "supplier for a corrected document"
-        )
-    if negative:
-        # Peppol BIS 3 lets a supplier correct with a negative invoice: it is
-        # booked as a credit note with the signs turned, under its own identity
-        lines, charges, allowances, tax_totals = _turned(
-            lines, charges, allowances, tax_totals
-        )
-        untaxed, tax, total, payable = -untaxed, -tax, -total, -payable
-    _check_signs(reader, charges, allowances)
-
-    document = {
-        # a credit note may reuse its invoice's number: the type is part of
-        # the identity (a negative invoice keeps the identity of an invoice)
-        "external_id": f"{supplier}/{document_type}/{number}",
-        "document_type": "credit_note" if negative else document_type,
-        "supplier_external_id": supplier,
-    }
-    put_optional(document, "supplier_identifiers", identifiers)
-    document.update(
-        invoice_number=number,
-        invoice_date=_date(_text(root, "cbc:IssueDate"), f"the date of {label}"),
+    line_sum = reader.amount(
+        totals, "cbc:LineExtensionAmount", f"the sum of lines of {label}", False
     )
+    tax, tax_totals = _taxes(reader)
     due = _text(root, "cbc:DueDate") or _text(
         root, "cac:PaymentMeans/cbc:PaymentDueDate"
     )
-    if due:
-        document["due_date"] = _date(due, f"the due date of {label}")
-    document["currency"] = currency
-    put_optional(
-        document, "purchase_order_external_id", _text(root, "cac:OrderReference/cbc:ID")
+    return Reading(
+        document_type=document_type,
+        number=number,
+        label=label,
+        currency=currency,
+        supplier=supplier,
+        identifiers=identifiers,
+        invoice_date=_date(_text(root, "cbc:IssueDate"), f"the date of {label}"),
+        due_date=_date(due, f"the due date of {label}") if due else "",
+        purchase_order=_text(root, "cac:OrderReference/cbc:ID"),
+        lines=lines,
+        charges=charges,
+        allowances=allowances,
+        untaxed=untaxed,
+        tax=tax,
+        tax_totals=tax_totals,
+        total=total,
+        payable=payable,
+        line_sum=line_sum,
+        prepaid=reader.amount(
+            totals, "cbc:PrepaidAmount", f"the prepaid amount of {label}", False
+        ),
+        payment_terms=_text(root, "cac:PaymentTerms/cbc:Note"),
+        billing_references=[
+            _text(reference, "cbc:ID")
+            for reference in root.iterfind(
+                "cac:BillingReference/cac:InvoiceDocumentReference", NS
+            )
+            if _text(reference, "cbc:ID")
+        ],
+        names=FIGURES,
     )
-    if "purchase_order_external_id" not in document:
-        # a line reference without the order it belongs to cannot be matched:
-        # the lines stand on their own (their taxes are stated)
-        lines = [
-            {key: value for key, value in line.items() if key != "po_line_id"}
-            for line in lines
-        ]
-    document["lines"] = lines
-    put_optional(document, "tax_totals", tax_totals)
-    put_optional(document, "charges", charges)
-    put_optional(document, "allowances", allowances)
-    document.update(
-        amount_untaxed=float(untaxed),
-        amount_tax=float(tax),
-        amount_total=float(total),
-    )
-    extensions = _extensions(reader, totals, total, payable)
-    if negative:
-        extensions["ubl_negative_invoice"] = True
-    put_optional(document, "extensions", extensions)
-    return document
-
-
-def _extensions(reader, totals, total, payable):
-    """What the hub does not book but keeps: the amount due when it differs
-    from the total, the prepaid amount, the payment terms, the credited
-    invoices."""
-    root, extensions = reader.root, {}
-    if payable != abs(total):
-        extensions["ubl_payable_amount"] = float(payable)
-    prepaid = reader.amount(
-        totals, "cbc:PrepaidAmount", f"the prepaid amount of {reader.label}", False
-    )
-    if prepaid:
-        # the bill is booked at its full total; the prepayment is matched to it
-        extensions["ubl_prepaid_amount"] = float(prepaid)
-    terms = _text(root, "cac:PaymentTerms/cbc:Note")
-    put_optional(extensions, "ubl_payment_terms", terms)
-    credited = [
-        _text(reference, "cbc:ID")
-        for reference in root.iterfind(
-            "cac:BillingReference/cac:InvoiceDocumentReference", NS
-        )
-        if _text(reference, "cbc:ID")
-    ]
-    put_optional(extensions, "ubl_billing_references", credited)
-    return extensions
-
-
-def _check_signs(reader, charges, allowances):
-    """Charges and allowances of the opposite sign to their document are
-    refused; the others become numbers of the canonical document."""
-    for kind, entries in (("charge", charges), ("allowance", allowances)):
-        for entry in entries:
-            if entry["amount"] < 0:
-                raise UBLError(
-                    f"{reader.label} has a {kind} of {money(entry['amount'])} "
-                    f"{reader.currency} "
-                    f"({entry['reason']}) of the opposite sign to the document; "
-                    "ask the supplier to state it as "
-                    + ("an allowance" if kind == "charge" else "a charge")
-                )
-            entry["amount"] = float(entry["amount"])
-
-
-def _check_totals(reader, lines, charges, allowances, totals, untaxed):
-    """BR-CO-10 and BR-CO-13: the stated line amounts add up to the sum of
-    lines, and with the charges less the allowances to the untaxed total."""
-    line_sum = sum((Decimal(str(line["line_amount"])) for line in lines), Decimal(0))
-    stated = reader.amount(
-        totals, "cbc:LineExtensionAmount", f"the sum of lines of {reader.label}", False
-    )
-    if stated is not None and stated != line_sum:
-        raise UBLError(
-            f"the lines of {reader.label} add up to {money(line_sum)} "
-            f"{reader.currency} but the document states {money(stated)} as their "
-            "sum (LineExtensionAmount); ask the supplier for a corrected document"
-        )
-    plus = sum((entry["amount"] for entry in charges), Decimal(0))
-    minus = sum((entry["amount"] for entry in allowances), Decimal(0))
-    if line_sum + plus - minus != untaxed:
-        raise UBLError(
-            f"the lines of {reader.label} ({money(line_sum)}) plus charges "
-            f"({money(plus)}) less allowances ({money(minus)}) come to "
-            f"{money(line_sum + plus - minus)} {reader.currency}, but the document "
-            f"states an untaxed total of {money(untaxed)} (TaxExclusiveAmount); "
-            "ask the supplier for a corrected document"
-        )
-
-
-def _turned(lines, charges, allowances, tax_totals):
-    """The figures of a negative invoice with their signs turned."""
-    turned_lines = []
-    for line in lines:
-        line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])
-        if not line["quantity"]:  # no quantity to carry the sign: the price does
-            line["unit_price"] = -line["unit_price"]
-        turned_lines.append(line)
-    turned_charges = [dict(entry, amount=-entry["amount"]) for entry in charges]
-    turned_allowances = [dict(entry, amount=-entry["amount"]) for entry in allowances]
-    turned_taxes = [
-        dict(entry, base=-entry["base"], amount=-entry["amount"])
-        for entry in tax_totals
-    ]
-    return turned_lines, turned_charges, turned_allowances, turned_taxes

@@ -1,13 +1,15 @@
 from odoo import models
 
-from ..lib import ubl_inbound
+from ..lib import einvoice_inbound
+from ..lib.en16931 import EN16931Error, canonical_problems
 from ..lib.mapping_engine import LookupMissing
 from .fih_intake import XML_CONTENT_TYPES, IntakeResult, error
 
 
 class FihUblIntake(models.AbstractModel):
-    """``POST /finance_hub/ubl/<backend>``: a UBL 2.1 / Peppol BIS 3.0 Invoice
-    or CreditNote, signed like a webhook; read it now (a document that cannot
+    """``POST /finance_hub/ubl/<backend>``: an EN 16931 invoice or credit note,
+    UBL 2.1 / Peppol BIS 3.0 or UN/CEFACT CII (Factur-X, ZUGFeRD,
+    XRechnung-CII), signed like a webhook; read it now (a document that cannot
     be read is answered 400 at once), store it once per supplier and invoice
     number, answer 202."""
 
@@ -47,11 +49,11 @@ class FihUblIntake(models.AbstractModel):
 
     def _accept(self, config, headers, body):
         try:
-            document = ubl_inbound.invoice_to_canonical(body)
-        except ubl_inbound.UBLError as exc:
-            return error(400, "invalid_ubl", str(exc))
+            document = einvoice_inbound.read(body)
+        except EN16931Error as exc:
+            return error(400, einvoice_inbound.syntax_code(exc), str(exc))
         self._place_accounting_costs(config, document)
-        problems = ubl_inbound.canonical_problems(document)
+        problems = canonical_problems(document)
         if problems:  # such as a currency code that is no ISO 4217 code
             return error(400, "invalid_ubl", problems)
         # the same document sent again gives the same event (same fingerprint):

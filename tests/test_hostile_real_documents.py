@@ -1,5 +1,5 @@
-"""Real documents, mutated: the hostile-input suite on public Peppol and cXML
-documents (read in place, never copied into the repository).
+"""Real documents, mutated: the hostile-input suite on public Peppol, Factur-X
+and cXML documents (read in place, never copied into the repository).
 
 Each mutation (a number one cent off, an impossible date, a duplicated
 identifier, another encoding, a byte order mark, an absurd currency) is
@@ -246,3 +246,148 @@ class TestHostileRealCxmlDocuments(CxmlCase):
         self.assertEqual(message.state, "done", message.error_message)
         order = self.order_by_reference("DO1234")
         self.assertEqual((order.state, order.amount_untaxed), ("purchase", 85.0))
+
+
+@tagged("post_install", "-at_install")
+class TestHostileRealFacturXDocuments(FihTransactionCase):
+    """Mutations of a real Factur-X (CII) invoice at the UBL endpoint: each
+    refused at once with the rule of EN 16931, or a visible conflict."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        procurement_secret = cls.secret
+        cls.ap = cls._setup_backend(
+            code="hostile-facturx", kind="ap_automation", bill_posting="post"
+        )
+        cls.ap_secret, cls.secret = cls.secret, procurement_secret
+        usd = cls.env.ref("base.USD")
+        usd.active = True
+        if cls.env.company.currency_id != usd:
+            cls.env["res.currency.rate"].create(
+                {"name": "2017-01-01", "rate": 1.25, "currency_id": usd.id}
+            )
+        standard = cls.env["account.tax"].search(
+            [
+                ("type_tax_use", "=", "purchase"),
+                ("amount", "=", 15),
+                ("company_id", "=", cls.env.company.id),
+            ],
+            limit=1,
+        )
+        for rate in (21, 12):
+            standard.copy({"name": f"{rate}% purchases", "amount": rate})
+        supplier = cls.env["res.partner"].create(
+            {"name": "partner_1", "is_company": True}
+        )
+        supplier.write({"vat": "FR05677404089"})
+
+    def setUp(self):
+        super().setUp()
+        path = Path("/opt/odoo-18.0/addons/account_edi_ubl_cii/tests/test_files")
+        path = path / "facturx_out_invoice.xml"
+        if not path.exists():
+            self.skipTest(f"{path} is not here (Odoo 18's Factur-X test files)")
+        # an invoice for goods bought without an order in Odoo (BT-13 dropped)
+        self.base = re.sub(
+            rb"<ram:BuyerOrderReferencedDocument>.*?</ram:BuyerOrderReferencedDocument>",
+            b"",
+            path.read_bytes(),
+            flags=re.S,
+        )
+
+    def post(self, body):
+        return self.receive_on(
+            self.ap,
+            body,
+            intake="fih.ubl.intake",
+            secret=self.ap_secret,
+            content_type="application/xml",
+        )
+
+    def refused(self, body, reason):
+        """``body`` is answered 400 with ``reason``; nothing is stored."""
+        result = self.post(body)
+        self.assertEqual(result.status, 400, result.payload)
+        self.assertEqual(result.payload["error"], "invalid_cii")
+        self.assertRegex(result.payload["message"], reason)
+        self.assertFalse(self.Message.search([("backend_id", "=", self.ap.id)]))
+
+    def test_a_line_amount_one_cent_off_is_refused_naming_both_sums(self):
+        # within the line's rounding slack (BR-LIN-04), not within its sum
+        body = mutated(
+            self.base,
+            b"<ram:LineTotalAmount>1000.00</ram:LineTotalAmount>",
+            b"<ram:LineTotalAmount>1000.01</ram:LineTotalAmount>",
+        )
+        self.refused(
+            body,
+            r"the lines of the invoice INV/2017/01/0002 add up to 2682\.01 USD but "
+            r"the document states 2682\.00 as their sum \(LineTotalAmount, BR-CO-10\)",
+        )
+
+    def test_a_line_amount_off_beyond_the_rounding_is_refused_naming_the_line(self):
+        body = mutated(
+            self.base,
+            b"<ram:LineTotalAmount>1000.00</ram:LineTotalAmount>",
+            b"<ram:LineTotalAmount>1000.10</ram:LineTotalAmount>",
+        )
+        self.refused(
+            body,
+            r"line 2 of the invoice INV/2017/01/0002 states 1000\.10 USD but its "
+            r"quantity 10 x price 100 comes to 1000\.00 \(BR-LIN-04\)",
+        )
+
+    def test_a_tax_total_one_cent_off_is_refused_with_br_co_14(self):
+        body = mutated(
+            self.base,
+            b'currencyID="USD">482.22<',
+            b'currencyID="USD">482.23<',
+        )
+        self.refused(body, r"add up to 482\.22 USD .* 482\.23 .*BR-CO-14")
+
+    def test_a_date_in_another_format_than_102_is_refused(self):
+        body = mutated(
+            self.base,
+            b'<udt:DateTimeString format="102">20170101<',
+            b'<udt:DateTimeString format="610">201701<',
+        )
+        self.refused(body, r"format 102 \(YYYYMMDD.*not format 610 '201701'")
+
+    def test_an_impossible_date_is_refused(self):
+        body = mutated(self.base, b">20170228<", b">20170230<")
+        self.refused(body, r"the due date .* must be a date of format 102 .*20170230")
+
+    def test_an_unknown_type_code_is_refused_naming_the_codes_taken(self):
+        body = mutated(self.base, b"<ram:TypeCode>380<", b"<ram:TypeCode>876<")
+        self.refused(body, r"type code 876 is not one the hub books .*\(381, 261\)")
+
+    def test_a_latin1_document_is_refused_naming_the_encodings(self):
+        body = mutated(self.base, b"encoding='UTF-8'", b"encoding='ISO-8859-1'")
+        body = mutated(body, "Jaurès".encode(), "Jaurès".encode("latin-1"))
+        result = self.post(body)
+        self.assertEqual(result.status, 400, result.payload)
+        self.assertRegex(
+            result.payload["message"], "ISO-8859-1.*only UTF-8 and UTF-16 are accepted"
+        )
+
+    def test_the_same_number_with_another_due_date_is_a_conflict(self):
+        first = self.post(self.base)
+        self.assertEqual(first.status, 202, first.payload)
+        again = self.post(self.base)
+        self.assertEqual((again.status, again.payload["duplicate"]), (202, True))
+        changed = mutated(self.base, b">20170228<", b">20170301<")
+        result = self.post(changed)
+        self.assertEqual(result.status, 409, result.payload)
+        self.assertIn("Invoice INV/2017/01/0002", result.payload["message"])
+        self.assertEqual(len(self.Message.search([("backend_id", "=", self.ap.id)])), 1)
+
+    def test_a_credit_note_under_the_invoice_number_is_its_own_document(self):
+        self.assertEqual(self.post(self.base).status, 202)
+        credit = mutated(self.base, b"<ram:TypeCode>380<", b"<ram:TypeCode>381<")
+        result = self.post(credit)
+        self.assertEqual(result.status, 202, result.payload)
+        self.assertFalse(result.payload["duplicate"])
+        self.assertTrue(
+            result.payload["invoice"].endswith("/credit_note/INV/2017/01/0002")
+        )

@@ -35,7 +35,7 @@ NAMES = (
     "national-examples/NO/Norwegian-example-1.xml",
 )
 # documents refused on purpose, with the reason that makes it legitimate
-# (none today: the Factur-X CII files are not UBL and are not in this list)
+# (none today; the Factur-X CII files are read in test_cii_corpus.py)
 REFUSED = {}
 
 

@@ -1,0 +1,338 @@
+"""The EN 16931 rules the UBL and the CII readers share.
+
+EN 16931 is one semantic invoice with two syntaxes: UBL 2.1 (Peppol BIS 3,
+``lib/ubl_inbound.py``) and UN/CEFACT Cross Industry Invoice (Factur-X,
+ZUGFeRD, XRechnung-CII, ``lib/cii_inbound.py``). Each reader finds the
+figures in its own syntax and hands them over as a :class:`Reading`;
+:func:`to_canonical` checks them with the standard's business rules and
+writes the canonical invoice (``schemas/invoice.json``), so that the same
+document gives the same bill whichever syntax the supplier chose.
+
+>>> check_line_amount("line 1 of the invoice F1", "EUR", Decimal(3),
+...                   Decimal("10"), Decimal(1), Decimal(0), Decimal(0),
+...                   Decimal("30.05"))
+Traceback (most recent call last):
+...
+lib.en16931.EN16931Error: line 1 of the invoice F1 states 30.05 EUR but its \
+quantity 3 x price 10 comes to 30.00 (BR-LIN-04); ask the supplier for a \
+corrected document
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import canonical
+from .canonical import put_optional
+from .money import money, plain, round_half_up, to_decimal
+from .price_precision import decimals_needed
+
+PRICE_PLACES = Decimal("0.000001")
+EXACT_PLACES = 10
+# rounding slack of a line against its quantity x price (PEPPOL-EN16931-R120)
+LINE_SLACK = Decimal("0.02")
+ZERO = Decimal(0)
+
+
+class EN16931Error(ValueError):
+    """An e-invoice is refused; the message is meant for a finance user."""
+
+
+def number(text, what):
+    """``text`` as a Decimal, or an error naming ``what``.
+
+    >>> number(" 12.50 ", "the price")
+    Decimal('12.50')
+    """
+    try:
+        return to_decimal(text, what)
+    except ValueError:
+        raise EN16931Error(
+            f"{what} must be a number such as 12.50, not {text!r}"
+        ) from None
+
+
+def unit_price(amount, quantity, price, adjusted):
+    """The unit price that gives the stated line ``amount``: amount / quantity
+    when that is an exact decimal (up to 10 places), else the stated net price
+    per unit when no line allowance or charge changes the amount, else
+    amount / quantity to 6 places (the price-precision check then holds the
+    bill if Odoo cannot keep it).
+
+    >>> unit_price(Decimal("10.00"), Decimal(3), Decimal("4"), True)
+    Decimal('3.333333')
+    """
+    if not quantity:
+        return price
+    exact = amount / quantity
+    if exact * quantity == amount and decimals_needed(exact) <= EXACT_PLACES:
+        return exact
+    if not adjusted:
+        return price
+    return round_half_up(exact, PRICE_PLACES)
+
+
+def check_line_amount(
+    what, currency, quantity, price, per, charges, allowances, amount
+):
+    """BR-LIN-04 / PEPPOL-EN16931-R120: the stated ``amount`` of a line is
+    quantity x net price / base quantity + charges - allowances, within the
+    rounding slack; returns the unit price the bill line carries."""
+    computed = quantity * price / per + charges - allowances
+    if abs(round_half_up(computed) - amount) > LINE_SLACK:
+        raise EN16931Error(
+            f"{what} states {money(amount)} {currency} but its quantity "
+            f"{plain(quantity)} x price {plain(price)}"
+            + (f" per {plain(per)}" if per != 1 else "")
+            + (f" + charges {money(charges)}" if charges else "")
+            + (f" - allowances {money(allowances)}" if allowances else "")
+            + f" comes to {money(computed)} (BR-LIN-04); ask the supplier for a "
+            "corrected document"
+        )
+    return unit_price(amount, quantity, price / per, bool(charges or allowances))
+
+
+def canonical_problems(document, shown=3):
+    """A readable reason when the canonical reading of a document does not
+    follow the canonical schema (say a currency 'EURO'), else None.
+
+    >>> canonical_problems({"external_id": "x"})[:60]
+    'the document cannot be taken as an invoice: $.amount_tax is '
+    """
+    errors = canonical.validate("invoice", document)
+    if not errors:
+        return None
+    text = "; ".join(f"{error['path']} {error['reason']}" for error in errors[:shown])
+    more = f" (and {len(errors) - shown} more)" if len(errors) > shown else ""
+    return f"the document cannot be taken as an invoice: {text}{more}"
+
+
+@dataclass
+class Reading:
+    """What a reader found in one document, in its currency, as stated.
+
+    Amounts are Decimals; ``lines`` are canonical lines (floats) already
+    checked one by one; ``charges``/``allowances`` carry Decimal amounts.
+    ``names`` maps a figure to the element that states it in the document's
+    syntax (for messages). A stated figure the syntax leaves optional is
+    None when absent; a check whose figure is absent is skipped.
+    """
+
+    document_type: str  # invoice | credit_note
+    number: str
+    label: str  # "the invoice F1", for messages
+    currency: str
+    supplier: str
+    identifiers: list
+    invoice_date: str
+    lines: list
+    untaxed: Decimal
+    tax: Decimal
+    total: Decimal
+    payable: Decimal
+    tax_totals: list = field(default_factory=list)
+    charges: list = field(default_factory=list)
+    allowances: list = field(default_factory=list)
+    names: dict = field(default_factory=dict)
+    due_date: str = ""
+    purchase_order: str = ""
+    line_sum: Decimal | None = None  # BR-CO-10
+    charge_total: Decimal | None = None  # BR-CO-12
+    allowance_total: Decimal | None = None  # BR-CO-11
+    category_tax: Decimal | None = None  # BR-CO-14: the sum of the categories
+    prepaid: Decimal | None = None
+    rounding: Decimal | None = None
+    check_payable: bool = False  # BR-CO-16
+    payment_terms: str = ""
+    billing_references: list = field(default_factory=list)
+
+    def name(self, figure):
+        return self.names.get(figure, figure)
+
+
+def to_canonical(reading):
+    """The canonical invoice of a checked reading.
+
+    The external_id is ``<supplier>/<document type>/<number>``: numbers are
+    only unique per supplier and type (a credit note may reuse its
+    invoice's number). A negative invoice (a correction, allowed by Peppol
+    BIS 3 and EN 16931) is booked as a credit note with its signs turned,
+    under the identity of an invoice; a negative credit note is refused.
+    """
+    r = reading
+    _check_unique_lines(r)
+    _check_summation(r)
+    negative = r.total < 0
+    if negative and r.document_type != "invoice":
+        raise EN16931Error(
+            f"{r.label} has a negative total ({money(r.total)} {r.currency}); "
+            "send an invoice instead"
+        )
+    if r.untaxed + r.tax != r.total:  # BR-CO-15
+        raise EN16931Error(
+            f"the untaxed total ({money(r.untaxed)}) plus the tax ({money(r.tax)}) "
+            f"of {r.label} come to {money(r.untaxed + r.tax)} {r.currency}, but "
+            f"the document states a total of {money(r.total)} "
+            f"({r.name('total')}, BR-CO-15); ask the supplier for a corrected "
+            "document"
+        )
+    if r.check_payable:  # BR-CO-16
+        due = r.total - (r.prepaid or ZERO) + (r.rounding or ZERO)
+        if due != r.payable:
+            raise EN16931Error(
+                f"the total ({money(r.total)}) less the prepaid amount "
+                f"({money(r.prepaid or ZERO)}) of {r.label} comes to "
+                f"{money(due)} {r.currency}, but the document states "
+                f"{money(r.payable)} as the amount due ({r.name('payable')}, "
+                "BR-CO-16); ask the supplier for a corrected document"
+            )
+    lines, charges, allowances, tax_totals = (
+        r.lines,
+        r.charges,
+        r.allowances,
+        r.tax_totals,
+    )
+    untaxed, tax, total, payable, prepaid = (
+        r.untaxed,
+        r.tax,
+        r.total,
+        r.payable,
+        r.prepaid,
+    )
+    if negative:
+        lines, charges, allowances, tax_totals = _turned(
+            lines, charges, allowances, tax_totals
+        )
+        untaxed, tax, total, payable = -untaxed, -tax, -total, -payable
+        prepaid = None if prepaid is None else -prepaid
+    charges = _signed(r, "charge", charges)
+    allowances = _signed(r, "allowance", allowances)
+
+    document = {
+        # a credit note may reuse its invoice's number: the type is part of
+        # the identity (a negative invoice keeps the identity of an invoice)
+        "external_id": f"{r.supplier}/{r.document_type}/{r.number}",
+        "document_type": "credit_note" if negative else r.document_type,
+        "supplier_external_id": r.supplier,
+    }
+    put_optional(document, "supplier_identifiers", r.identifiers)
+    document.update(invoice_number=r.number, invoice_date=r.invoice_date)
+    put_optional(document, "due_date", r.due_date)
+    document["currency"] = r.currency
+    put_optional(document, "purchase_order_external_id", r.purchase_order)
+    if not r.purchase_order:
+        # a line reference without the order it belongs to cannot be matched:
+        # the lines stand on their own (their taxes are stated)
+        lines = [
+            {key: value for key, value in line.items() if key != "po_line_id"}
+            for line in lines
+        ]
+    document["lines"] = lines
+    put_optional(document, "tax_totals", tax_totals)
+    put_optional(document, "charges", charges)
+    put_optional(document, "allowances", allowances)
+    document.update(
+        amount_untaxed=float(untaxed),
+        amount_tax=float(tax),
+        amount_total=float(total),
+    )
+    # what the hub does not book but keeps (the names are those of the first
+    # reader, UBL; they mean the EN 16931 business terms in either syntax)
+    extensions = {}
+    if payable != total:
+        extensions["ubl_payable_amount"] = float(payable)
+    if prepaid:
+        # the bill is booked at its full total; the prepayment is matched to it
+        extensions["ubl_prepaid_amount"] = float(prepaid)
+    put_optional(extensions, "ubl_payment_terms", r.payment_terms)
+    put_optional(extensions, "ubl_billing_references", r.billing_references)
+    if negative:
+        extensions["ubl_negative_invoice"] = True
+    put_optional(document, "extensions", extensions)
+    return document
+
+
+def _check_unique_lines(r):
+    """BR-21: every line has its own identifier."""
+    seen = set()
+    for line in r.lines:
+        if line["line_id"] in seen:
+            raise EN16931Error(f"{r.label} has two lines numbered {line['line_id']}")
+        seen.add(line["line_id"])
+
+
+def _sum(entries, key="amount"):
+    return sum((Decimal(str(entry[key])) for entry in entries), ZERO)
+
+
+def _check_summation(r):
+    """BR-CO-10 to BR-CO-14: the stated sums agree with the lines, the
+    allowances, the charges and the tax breakdown."""
+    line_sum = _sum(r.lines, "line_amount")
+    if r.line_sum is not None and r.line_sum != line_sum:
+        raise EN16931Error(
+            f"the lines of {r.label} add up to {money(line_sum)} "
+            f"{r.currency} but the document states {money(r.line_sum)} as their "
+            f"sum ({r.name('line_sum')}, BR-CO-10); ask the supplier for a "
+            "corrected document"
+        )
+    plus, minus = _sum(r.charges), _sum(r.allowances)
+    for stated, computed, kind, figure, rule in (
+        (r.allowance_total, minus, "allowances", "allowance_total", "BR-CO-11"),
+        (r.charge_total, plus, "charges", "charge_total", "BR-CO-12"),
+    ):
+        if stated is not None and stated != computed:
+            raise EN16931Error(
+                f"the document {kind} of {r.label} add up to {money(computed)} "
+                f"{r.currency} but the document states {money(stated)} as their "
+                f"sum ({r.name(figure)}, {rule}); ask the supplier for a "
+                "corrected document"
+            )
+    if line_sum + plus - minus != r.untaxed:  # BR-CO-13
+        raise EN16931Error(
+            f"the lines of {r.label} ({money(line_sum)}) plus charges "
+            f"({money(plus)}) less allowances ({money(minus)}) come to "
+            f"{money(line_sum + plus - minus)} {r.currency}, but the document "
+            f"states an untaxed total of {money(r.untaxed)} ({r.name('untaxed')}, "
+            "BR-CO-13); ask the supplier for a corrected document"
+        )
+    if r.category_tax is not None and r.category_tax != r.tax:  # BR-CO-14
+        raise EN16931Error(
+            f"the taxes per category of {r.label} add up to "
+            f"{money(r.category_tax)} {r.currency} but the document states a tax "
+            f"total of {money(r.tax)} ({r.name('tax')}, BR-CO-14); ask the "
+            "supplier for a corrected document"
+        )
+
+
+def _signed(r, kind, entries):
+    """Charges and allowances of the opposite sign to their document are
+    refused; the others become numbers of the canonical document."""
+    signed = []
+    for entry in entries:
+        if entry["amount"] < 0:
+            raise EN16931Error(
+                f"{r.label} has a {kind} of {money(entry['amount'])} "
+                f"{r.currency} "
+                f"({entry['reason']}) of the opposite sign to the document; "
+                "ask the supplier to state it as "
+                + ("an allowance" if kind == "charge" else "a charge")
+            )
+        signed.append(dict(entry, amount=float(entry["amount"])))
+    return signed
+
+
+def _turned(lines, charges, allowances, tax_totals):
+    """The figures of a negative invoice with their signs turned."""
+    turned_lines = []
+    for line in lines:
+        line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])
+        if not line["quantity"]:  # no quantity to carry the sign: the price does
+            line["unit_price"] = -line["unit_price"]
+        turned_lines.append(line)
+    turned_charges = [dict(entry, amount=-entry["amount"]) for entry in charges]
+    turned_allowances = [dict(entry, amount=-entry["amount"]) for entry in allowances]
+    turned_taxes = [
+        dict(entry, base=-entry["base"], amount=-entry["amount"])
+        for entry in tax_totals
+    ]
+    return turned_lines, turned_charges, turned_allowances, turned_taxes
