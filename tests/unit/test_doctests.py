@@ -19,6 +19,7 @@ MODULES = [
     "mapping.transforms",
     "masking",
     "money",
+    "outbound_formats",
     "prometheus",
     "ordering",
     "remittance",
