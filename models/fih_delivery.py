@@ -81,7 +81,7 @@ class FihDelivery(models.AbstractModel):
         pending = self._units(messages)
         width = max(backend.outbound_concurrency, 1)
         threshold = max(backend.breaker_threshold, 1)
-        in_flight = {}  # future -> the unit of messages it carries
+        in_flight = {}  # future -> (the unit of messages it carries, its call)
         with ThreadPoolExecutor(
             max_workers=max(min(width, len(pending)), 1),
             thread_name_prefix="fih-delivery",
@@ -114,10 +114,15 @@ class FihDelivery(models.AbstractModel):
                     except Exception as exc:  # noqa: BLE001 - this unit's problem only
                         _logger.info("Message %s not prepared", unit.ids, exc_info=True)
                         prepared = (self._outcome_of(exc), None, None)
-                    if isinstance(prepared, tuple):  # decided without a call
+                    if not isinstance(
+                        prepared, http_client.Prepared
+                    ):  # no call to make
                         state = self._conclude(backend, breaker, state, unit, prepared)
                     else:
-                        in_flight[pool.submit(http_client.transport, prepared)] = unit
+                        in_flight[pool.submit(http_client.transport, prepared)] = (
+                            unit,
+                            prepared,
+                        )
                 if pause:
                     unsent = self.env["fih.message"].browse(
                         [message_id for unit in pending for message_id in unit.ids]
@@ -128,11 +133,11 @@ class FihDelivery(models.AbstractModel):
                     continue
                 done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in sorted(
-                    done, key=lambda done_future: in_flight[done_future].ids
+                    done, key=lambda done_future: in_flight[done_future][0].ids
                 ):
-                    unit = in_flight.pop(future)
+                    unit, prepared = in_flight.pop(future)
                     try:
-                        result = self._finish(backend, unit, future.result())
+                        result = self._finish(backend, unit, future.result(), prepared)
                     except Exception as exc:  # noqa: BLE001 - this unit's problem only
                         _logger.info("Delivery of %s failed", unit.ids, exc_info=True)
                         result = (self._outcome_of(exc), None, None)
@@ -293,7 +298,7 @@ class FihDelivery(models.AbstractModel):
             return self._finish(backend, unit, prepared)
         return prepared
 
-    def _finish(self, backend, unit, answer):
+    def _finish(self, backend, unit, answer, prepared=None):
         """``(outcome, status, excerpt)`` of the answer to ``unit``'s call
         (a :class:`http_client.Transported`, or the :class:`http_client.Reply`
         of a call not made)."""
@@ -305,9 +310,9 @@ class FihDelivery(models.AbstractModel):
             reply = Client._reply(answer)
             if reply.status == 401 and backend.auth_type == "oauth2":
                 # the token expired early: a new one, and the call once more
-                Client._forget_token(backend)
+                Client._forget_token(backend, prepared.headers)
                 prepared = self._prepare_unit(backend, unit)
-                if isinstance(prepared, tuple):
+                if not isinstance(prepared, http_client.Prepared):
                     return prepared
                 reply = Client._reply(http_client.transport(prepared))
         if reply.error or reply.status is None:

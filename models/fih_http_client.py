@@ -258,9 +258,14 @@ class FihHttpClient(models.AbstractModel):
             transported.content,
         )
 
-    def _forget_token(self, backend):
-        """Drop the cached OAuth token of ``backend`` (refused early)."""
-        _TOKENS.pop(_cache_key(backend), None)
+    def _forget_token(self, backend, refused_headers):
+        """Drop the cached OAuth token of ``backend`` when it is the one the
+        receiver refused (calls under way side by side refresh it once)."""
+        key = _cache_key(backend)
+        with _LOCK:
+            cached = _TOKENS.get(key)
+            if cached and refused_headers.get("Authorization") == f"Bearer {cached[0]}":
+                del _TOKENS[key]
 
     def _check_same_host(self, backend, url):
         """Credentials only ever go to the host of the backend's base URL."""
