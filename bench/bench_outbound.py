@@ -5,13 +5,17 @@ Both send every new supplier to the simulator on 127.0.0.1:
 (a) native: a ``base.automation`` rule (on creation) whose server action of
     type webhook posts the record synchronously, "send and forget";
 (b) this module: a subscription ``supplier.created``; the event is written
-    with the supplier and delivered by queue_job.
+    with the supplier and delivered by queue_job, in three ways:
+    one call at a time (``outbound_concurrency`` 1), several calls side by
+    side (``outbound_concurrency`` 8, events of distinct records), and
+    batched (``{"events": [...]}``, up to 50 events a signed call).
 
 For each: events delivered per second, then the same load during an injected
 outage (the receiver answers 503 for a while, then recovers) and the number of
 events lost (never accepted by the receiver).
 """
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -47,6 +51,7 @@ class OutboundBench:
                 "breaker_threshold": 5,
                 "breaker_cooldown_seconds": 2,
                 "processing_batch_size": 100,
+                "outbound_concurrency": 1,
                 # signed deliveries carry the webhook-id the receiver dedupes on
                 "webhook_secret": standard_webhooks.generate_secret(),
             },
@@ -109,12 +114,40 @@ class OutboundBench:
                 ],
             )
 
+    def hub_events(self):
+        """Event ids of every accepted call to /hub, one per event, batches
+        unpacked (parsed once per request)."""
+        ids = []
+        for request in self.sim.requests("/hub"):
+            if request.fault:
+                continue
+            if request.seq not in self._parsed:
+                body = json.loads(request.raw_body)
+                self._parsed[request.seq] = [
+                    event["id"] for event in body.get("events", [body])
+                ]
+            ids.extend(self._parsed[request.seq])
+        return ids
+
     def accepted(self, path):
-        """Events the receiver answered 2xx to (unique webhook-ids for the hub)."""
-        requests_ = [r for r in self.sim.requests(path) if not r.fault]
+        """Events the receiver answered 2xx to (unique event ids for the hub)."""
         if path == "/hub":
-            return len({r.headers.get("webhook-id") for r in requests_})
-        return len(requests_)
+            return len(set(self.hub_events()))
+        return len([r for r in self.sim.requests(path) if not r.fault])
+
+    def mode(self, concurrency, delivery_mode):
+        self.rpc.execute(
+            "fih.backend",
+            "write",
+            [self.backend_id],
+            {"outbound_concurrency": concurrency},
+        )
+        self.rpc.execute(
+            "fih.subscription",
+            "write",
+            [self.subscription_id],
+            {"delivery_mode": delivery_mode, "batch_max_events": 50},
+        )
 
     def outbox_pending(self):
         with self.db.cursor() as cr:
@@ -141,6 +174,7 @@ class OutboundBench:
 
     def throughput(self, native, count):
         self.sim.clear_requests()
+        self._parsed = {}
         self.switch(native)
         started = time.perf_counter()
         self.create_suppliers("Native" if native else "Outbox", count)
@@ -152,6 +186,7 @@ class OutboundBench:
             delivered = self.accepted("/hub")
         seconds = finished - started
         return {
+            "requests": len(self.sim.requests("/native" if native else "/hub")),
             "events": count,
             "delivered": delivered,
             "seconds": round(seconds, 2),
@@ -161,6 +196,7 @@ class OutboundBench:
     def outage(self, native, count):
         """The receiver fails for ``--outage`` seconds while suppliers are created."""
         self.sim.clear_requests()
+        self._parsed = {}
         self.switch(native)
         path = "/native" if native else "/hub"
         self.sim.add_fault(kind="status", status=503, path_prefix=path)
@@ -185,40 +221,62 @@ class OutboundBench:
             "recovery_seconds": round(time.perf_counter() - recovered, 1),
             "duplicates_seen_by_receiver": 0
             if native
-            else len([r for r in self.sim.requests(path) if not r.fault]) - delivered,
+            else len(self.hub_events()) - delivered,
         }
 
     def run(self):
         n = self.args.events
+        self._parsed = {}
         self.throughput(False, 20)  # warm-up: workers, registry, sessions
-        results = {
-            "native_webhook": self.throughput(True, n),
-            "outbox": self.throughput(False, n),
-            "native_webhook_outage": self.outage(True, self.args.outage_events),
-            "outbox_outage": self.outage(False, self.args.outage_events),
+        results = {"native_webhook": self.throughput(True, n)}
+        for name, concurrency, delivery_mode in PATHS:
+            self.mode(concurrency, delivery_mode)
+            results[name] = self.throughput(False, n)
+        results["native_webhook_outage"] = self.outage(True, self.args.outage_events)
+        for name, concurrency, delivery_mode in PATHS:
+            self.mode(concurrency, delivery_mode)
+            results[f"{name}_outage"] = self.outage(False, self.args.outage_events)
+        native = results["native_webhook"]["delivered_per_s"]
+        results["ratio_delivered_per_s"] = {
+            name: round(results[name]["delivered_per_s"] / native, 2)
+            for name, _concurrency, _mode in PATHS
         }
-        results["ratio_delivered_per_s"] = round(
-            results["outbox"]["delivered_per_s"]
-            / results["native_webhook"]["delivered_per_s"],
-            2,
-        )
         return results
 
 
+# (result key, outbound_concurrency, subscription delivery_mode)
+PATHS = [
+    ("outbox", 1, "single"),
+    ("outbox_concurrent", 8, "single"),
+    ("outbox_batch", 8, "batch"),
+]
+LABELS = {
+    "outbox": "outbox, one call at a time",
+    "outbox_concurrent": "outbox, 8 calls side by side",
+    "outbox_batch": "outbox, batches of up to 50 events",
+}
+
+
 def markdown(results):
+    native_outage = results["native_webhook_outage"]
     rows = [
-        "| path | delivered/s | lost during outage | duplicates seen by receiver |",
-        "|---|---:|---:|---:|",
+        "| path | delivered/s | x native | HTTP calls | lost during outage "
+        "| duplicates seen by receiver |",
+        "|---|---:|---:|---:|---:|---:|",
         f"| native Send Webhook Notification | "
-        f"{results['native_webhook']['delivered_per_s']} | "
-        f"{results['native_webhook_outage']['lost']} of "
-        f"{results['native_webhook_outage']['events']} | - |",
-        f"| outbox (this module) | {results['outbox']['delivered_per_s']} | "
-        f"{results['outbox_outage']['lost']} of {results['outbox_outage']['events']} "
-        f"| {results['outbox_outage']['duplicates_seen_by_receiver']} |",
-        "",
-        f"Outbox throughput {results['ratio_delivered_per_s']}x native.",
+        f"{results['native_webhook']['delivered_per_s']} | 1.0 | "
+        f"{results['native_webhook']['requests']} | "
+        f"{native_outage['lost']} of {native_outage['events']} | - |",
     ]
+    for name, _concurrency, _mode in PATHS:
+        outage = results[f"{name}_outage"]
+        rows.append(
+            f"| {LABELS[name]} | {results[name]['delivered_per_s']} | "
+            f"{results['ratio_delivered_per_s'][name]} | "
+            f"{results[name]['requests']} | "
+            f"{outage['lost']} of {outage['events']} | "
+            f"{outage['duplicates_seen_by_receiver']} |"
+        )
     return "\n".join(rows)
 
 
