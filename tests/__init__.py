@@ -34,3 +34,4 @@ from . import test_money_review_payments
 from . import test_ubl_standard
 from . import test_security_destination
 from . import test_security_intake
+from . import test_outbound_concurrency
