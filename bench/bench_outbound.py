@@ -193,6 +193,45 @@ class OutboundBench:
             "delivered_per_s": round(delivered / seconds, 1),
         }
 
+    def backlog(self, count):
+        """Delivery alone: ``count`` events wait (deliveries paused), then the
+        pause ends and one more supplier wakes the drain up; events delivered
+        per second from there. Native has no backlog: it sends or loses."""
+        self.sim.clear_requests()
+        self._parsed = {}
+        self.switch(False)
+        with self.db.cursor() as cr:
+            # paused as by an open circuit that cools down in an hour
+            cr.execute(
+                "UPDATE fih_backend SET breaker_status = 'open', breaker_failures = 5,"
+                " breaker_opened_at = extract(epoch FROM now()) + 3600 WHERE id = %s",
+                (self.backend_id,),
+            )
+        self.create_suppliers("Backlog", count)
+        with self.db.cursor() as cr:
+            cr.execute(
+                "UPDATE fih_message SET next_attempt_at = NULL WHERE backend_id = %s"
+                " AND state = 'received'",
+                (self.backend_id,),
+            )
+            cr.execute(
+                "UPDATE fih_backend SET breaker_status = 'closed',"
+                " breaker_failures = 0, breaker_opened_at = NULL WHERE id = %s",
+                (self.backend_id,),
+            )
+        started = time.perf_counter()
+        self.create_suppliers("Wake-up", 1)
+        finished = self.wait_hub(count + 1, self.args.timeout) or time.perf_counter()
+        delivered = self.accepted("/hub")
+        seconds = finished - started
+        return {
+            "requests": len(self.sim.requests("/hub")),
+            "events": count + 1,
+            "delivered": delivered,
+            "seconds": round(seconds, 2),
+            "delivered_per_s": round(delivered / seconds, 1),
+        }
+
     def outage(self, native, count):
         """The receiver fails for ``--outage`` seconds while suppliers are created."""
         self.sim.clear_requests()
@@ -243,14 +282,22 @@ class OutboundBench:
             }
             for name, runs in rounds.items()
         }
+        for name, concurrency, delivery_mode in PATHS:
+            self.mode(concurrency, delivery_mode)
+            runs = [self.backlog(n) for _round in range(self.args.rounds)]
+            results[f"{name}_backlog"] = {
+                **sorted(runs, key=lambda run: run["delivered_per_s"])[len(runs) // 2],
+                "rounds_delivered_per_s": [run["delivered_per_s"] for run in runs],
+            }
         results["native_webhook_outage"] = self.outage(True, self.args.outage_events)
         for name, concurrency, delivery_mode in PATHS:
             self.mode(concurrency, delivery_mode)
             results[f"{name}_outage"] = self.outage(False, self.args.outage_events)
         native = results["native_webhook"]["delivered_per_s"]
         results["ratio_delivered_per_s"] = {
-            name: round(results[name]["delivered_per_s"] / native, 2)
+            key: round(results[key]["delivered_per_s"] / native, 2)
             for name, _concurrency, _mode in PATHS
+            for key in (name, f"{name}_backlog")
         }
         return results
 
@@ -287,6 +334,21 @@ def markdown(results):
             f"{results[name]['requests']} | "
             f"{outage['lost']} of {outage['events']} | "
             f"{outage['duplicates_seen_by_receiver']} |"
+        )
+    rows += [
+        "",
+        "Delivery alone (a backlog of events drained once deliveries resume; "
+        "native sends while the records are created, or never):",
+        "",
+        "| path | delivered/s | x native send rate | HTTP calls |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, _concurrency, _mode in PATHS:
+        backlog = results[f"{name}_backlog"]
+        rows.append(
+            f"| {LABELS[name]} | {backlog['delivered_per_s']} | "
+            f"{results['ratio_delivered_per_s'][f'{name}_backlog']} | "
+            f"{backlog['requests']} |"
         )
     return "\n".join(rows)
 
