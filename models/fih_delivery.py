@@ -88,8 +88,12 @@ class FihDelivery(models.AbstractModel):
         ) as pool:
             while pending or in_flight:
                 pause = None
-                while pending and len(in_flight) < _room(
-                    state, len(in_flight), width, threshold
+                while pending and len(in_flight) < delivery_policy.calls_allowed(
+                    state.status,
+                    state.consecutive_failures,
+                    len(in_flight),
+                    width,
+                    threshold,
                 ):
                     if deadline and time.monotonic() > deadline:
                         pause = _TIME_UP
@@ -114,9 +118,8 @@ class FihDelivery(models.AbstractModel):
                     except Exception as exc:  # noqa: BLE001 - this unit's problem only
                         _logger.info("Message %s not prepared", unit.ids, exc_info=True)
                         prepared = (self._outcome_of(exc), None, None)
-                    if not isinstance(
-                        prepared, http_client.Prepared
-                    ):  # no call to make
+                    no_call = not isinstance(prepared, http_client.Prepared)
+                    if no_call:  # refused, or not renderable: decided here
                         state = self._conclude(backend, breaker, state, unit, prepared)
                     else:
                         in_flight[pool.submit(http_client.transport, prepared)] = (
@@ -530,15 +533,6 @@ class FihDelivery(models.AbstractModel):
             "error_message": outcome.reason,
             "next_attempt_at": next_attempt,
         }
-
-
-def _room(state, in_flight, width, threshold):
-    """How many calls may be under way: ``width`` while the circuit is
-    closed, but never more than the failures left before it opens (an outage
-    costs no more calls than one by one); a lone probe when it is not."""
-    if state.status != "closed":
-        return 0 if in_flight else 1
-    return max(min(width, threshold - state.consecutive_failures), 1)
 
 
 def _allow(breaker, state, verdict):
