@@ -219,12 +219,7 @@ class FihMessageQueue(models.Model):
 
     @api.model
     def _drain_job_waiting(self, identity_key):
-        """Cheap probe before queue_job's own identity check (hot path).
-
-        The waiting job is held (KEY SHARE) until this transaction ends: it
-        cannot start (queue_job locks it FOR UPDATE) before the messages
-        that count on it are committed, so none is left for the sweeper.
-        """
+        """Cheap probe before queue_job's own identity check (hot path)."""
         self.env["queue.job"].flush_model(["identity_key", "state"])
         self.env.cr.execute(
             """
@@ -232,7 +227,6 @@ class FihMessageQueue(models.Model):
              WHERE identity_key = %s
                AND state IN ('pending', 'enqueued', 'wait_dependencies')
              LIMIT 1
-               FOR KEY SHARE
             """,
             (identity_key,),
         )
