@@ -164,6 +164,21 @@ class OutboundBench:
             "fih.subscription", "write", [self.subscription_id], {"active": not native}
         )
 
+    def wait_none_processing(self, timeout=60):
+        """Until no drain holds a claimed message (it would release it after
+        the backlog is set free, with the pause's next attempt)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.db.cursor() as cr:
+                cr.execute(
+                    "SELECT count(*) FROM fih_message WHERE backend_id = %s"
+                    " AND state = 'processing'",
+                    (self.backend_id,),
+                )
+                if not cr.fetchone()[0]:
+                    return
+            time.sleep(0.2)
+
     def wait_hub(self, expected, timeout):
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
@@ -208,6 +223,7 @@ class OutboundBench:
                 (self.backend_id,),
             )
         self.create_suppliers("Backlog", count)
+        self.wait_none_processing()
         with self.db.cursor() as cr:
             cr.execute(
                 "UPDATE fih_message SET next_attempt_at = NULL WHERE backend_id = %s"
