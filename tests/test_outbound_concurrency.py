@@ -294,3 +294,10 @@ class TestOutboundConcurrency(FihTransactionCase):
                     "delivery_mode": "batch",
                 }
             )
+
+    def test_events_ask_for_a_delivery_job_again_once_committed(self):
+        # a job that was waiting when the event was written may run before
+        # the commit and find nothing: the hub looks again after the commit
+        self.new_supplier("Committed later")
+        woken = self.env.cr.postcommit.data.get("fih_outbound_wake_up")
+        self.assertEqual(woken, {self.receiver.id})
