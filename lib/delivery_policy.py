@@ -200,6 +200,30 @@ def gives_up(attempts, age_seconds, max_attempts=8, max_age_seconds=3 * 24 * 360
 # -- cXML ----------------------------------------------------------------------
 
 
+def calls_allowed(breaker_status, consecutive_failures, in_flight, width, threshold):
+    """How many delivery calls may be under way at once.
+
+    ``width`` (the backend's parallel deliveries) while the circuit is
+    closed, but never more than the failures left before it opens, so an
+    outage costs no more calls than one at a time would; while it is open or
+    half open, a lone probe, and nothing beside it.
+
+    >>> calls_allowed("closed", 0, 0, width=8, threshold=5)
+    5
+    >>> calls_allowed("closed", 3, 0, width=8, threshold=5)
+    2
+    >>> calls_allowed("closed", 0, 0, width=4, threshold=5)
+    4
+    >>> calls_allowed("half_open", 5, 0, width=8, threshold=5)
+    1
+    >>> calls_allowed("half_open", 5, 1, width=8, threshold=5)
+    0
+    """
+    if breaker_status != "closed":
+        return 0 if in_flight else 1
+    return max(min(width, threshold - consecutive_failures), 1)
+
+
 def cxml_response_outcome(body, http_status=200):
     """Read the ``<Response><Status code=... text=...>`` of a cXML answer.
 

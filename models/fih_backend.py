@@ -261,6 +261,13 @@ class FihBackend(models.Model):
         help="Most calls per minute to this system, across all Odoo workers. "
         "0 = no limit.",
     )
+    outbound_concurrency = fields.Integer(
+        string="Parallel Deliveries",
+        default=4,
+        tracking=True,
+        help="How many deliveries to this system may be under way at once "
+        "(events of different records; a record's events always go in order).",
+    )
     breaker_threshold = fields.Integer(
         string="Failures Before Pausing",
         default=5,
@@ -346,6 +353,11 @@ class FihBackend(models.Model):
             "AND processing_batch_size > 0 AND retry_max_attempts > 0 "
             "AND rate_limit_per_minute >= 0)",
             "Batch sizes, body size and attempts must be positive.",
+        ),
+        (
+            "outbound_concurrency_range",
+            "CHECK(outbound_concurrency BETWEEN 1 AND 32)",
+            "Parallel deliveries must be between 1 and 32.",
         ),
     ]
 

@@ -2,6 +2,7 @@ import json
 import logging
 import random
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -15,9 +16,11 @@ from ..lib import (
     standard_webhooks,
 )
 from ..tools import read_committed_cursor
+from . import fih_http_client as http_client
 from .fih_backend_credentials import SecretNotUsable
 
 _logger = logging.getLogger(__name__)
+_TIME_UP = object()  # the job's time budget is spent: release, no reason
 
 MAX_EXCERPT = 2000
 BREAKER_COLUMNS = ["breaker_status", "breaker_failures", "breaker_opened_at"]
@@ -58,41 +61,116 @@ class FihDelivery(models.AbstractModel):
 
     @api.model
     def _deliver(self, backend, messages, deadline=None):
-        """Send claimed messages one by one; each outcome commits on its own.
+        """Send claimed messages, several at a time; each outcome commits on
+        its own as it comes back.
 
-        When deliveries must pause (circuit open, rate limit, the job's time
-        is up), the messages not sent yet are released at once, without
-        using up their attempts.
+        The claim holds only the oldest waiting message of each record, so the
+        messages of one call are for distinct records and may travel side by
+        side without reordering any record's events. All database work
+        (render, sign, read secrets, record outcomes) happens here, in the
+        job's thread; only the HTTP exchange runs in a small thread pool of
+        ``outbound_concurrency`` threads. When deliveries must pause (circuit
+        open, rate limit, the job's time is up), no new call starts and the
+        messages not sent yet are released at once, without using up their
+        attempts; calls already under way finish and are recorded.
         """
         breaker = self._circuit_breaker(backend)
         # the healthy case costs no breaker query per message: the state is
         # read once per batch and written only when it changes
         state = self._breaker_state(backend)
-        pending = list(messages)
-        while pending:
-            if deadline and time.monotonic() > deadline:
-                self._release(backend, pending, None)
-                return
-            if state.status != "closed":
-                verdict = {}
-                _old, state = self._update_breaker(
-                    backend,
-                    lambda current, verdict=verdict: _allow(breaker, current, verdict),
-                )
-                if not verdict["allowed"]:
-                    self._release(backend, pending, _paused(backend, state))
-                    return
-            if not self._take_outbound_token(backend):
-                self._release(backend, pending, _rate_limited())
-                return
-            message = pending.pop(0)
-            try:
-                outcome, status, excerpt = self._send(backend, message)
-            except Exception as exc:  # noqa: BLE001 - one message's problem only
-                _logger.info("Delivery of message %s failed", message.id, exc_info=True)
-                outcome, status, excerpt = self._outcome_of(exc), None, None
-            self._record(message, outcome, status=status, excerpt=excerpt)
-            state = self._count_outcome(backend, breaker, state, outcome)
+        pending = self._units(messages)
+        width = max(backend.outbound_concurrency, 1)
+        threshold = max(backend.breaker_threshold, 1)
+        in_flight = {}  # future -> (the unit of messages it carries, its call)
+        with ThreadPoolExecutor(
+            max_workers=max(min(width, len(pending)), 1),
+            thread_name_prefix="fih-delivery",
+        ) as pool:
+            while pending or in_flight:
+                pause = None
+                while pending and len(in_flight) < delivery_policy.calls_allowed(
+                    state.status,
+                    state.consecutive_failures,
+                    len(in_flight),
+                    width,
+                    threshold,
+                ):
+                    if deadline and time.monotonic() > deadline:
+                        pause = _TIME_UP
+                        break
+                    if state.status != "closed":
+                        verdict = {}
+                        _old, state = self._update_breaker(
+                            backend,
+                            lambda current, verdict=verdict: _allow(
+                                breaker, current, verdict
+                            ),
+                        )
+                        if not verdict["allowed"]:
+                            pause = _paused(backend, state)
+                            break
+                    if not self._take_outbound_token(backend):
+                        pause = _rate_limited()
+                        break
+                    unit = pending.pop(0)
+                    try:
+                        prepared = self._prepare_unit(backend, unit)
+                    except Exception as exc:  # noqa: BLE001 - this unit's problem only
+                        _logger.info("Message %s not prepared", unit.ids, exc_info=True)
+                        prepared = (self._outcome_of(exc), None, None)
+                    no_call = not isinstance(prepared, http_client.Prepared)
+                    if no_call:  # refused, or not renderable: decided here
+                        state = self._conclude(backend, breaker, state, unit, prepared)
+                    else:
+                        in_flight[pool.submit(http_client.transport, prepared)] = (
+                            unit,
+                            prepared,
+                        )
+                if pause:
+                    unsent = self.env["fih.message"].browse(
+                        [message_id for unit in pending for message_id in unit.ids]
+                    )
+                    self._release(backend, unsent, None if pause is _TIME_UP else pause)
+                    pending = []
+                if not in_flight:
+                    continue
+                done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in sorted(
+                    done, key=lambda done_future: in_flight[done_future][0].ids
+                ):
+                    unit, prepared = in_flight.pop(future)
+                    try:
+                        result = self._finish(backend, unit, future.result(), prepared)
+                    except Exception as exc:  # noqa: BLE001 - this unit's problem only
+                        _logger.info("Delivery of %s failed", unit.ids, exc_info=True)
+                        result = (self._outcome_of(exc), None, None)
+                    state = self._conclude(backend, breaker, state, unit, result)
+
+    def _conclude(self, backend, breaker, state, unit, result):
+        """Record one call's outcome for every message it carried and count
+        it in the breaker; return the breaker state."""
+        outcome, status, excerpt = result
+        self._record(unit, outcome, status=status, excerpt=excerpt)
+        return self._count_outcome(backend, breaker, state, outcome)
+
+    def _units(self, messages):
+        """What one call carries: a message, or up to ``batch_max_events``
+        messages of one subscription that takes batches, in id order."""
+        units, open_batches = [], {}
+        for message in messages.sorted("id"):
+            subscription = message.subscription_id
+            if not subscription or subscription.delivery_mode != "batch":
+                units.append(message)
+                continue
+            index = open_batches.get(subscription.id)
+            if index is None or len(units[index]) >= max(
+                subscription.batch_max_events, 1
+            ):
+                open_batches[subscription.id] = len(units)
+                units.append(message)
+            else:
+                units[index] |= message
+        return units
 
     def _count_outcome(self, backend, breaker, state, outcome):
         """Count the outcome in the breaker; tell the owner when it opens."""
@@ -181,34 +259,65 @@ class FihDelivery(models.AbstractModel):
 
     # -- one HTTP call ----------------------------------------------------------
 
-    def _send(self, backend, message):
-        """Return (Outcome, http status or None, response excerpt)."""
+    def _prepare_unit(self, backend, unit):
+        """Render, sign and authenticate one call (ORM, job's thread): a
+        :class:`http_client.Prepared`, or ``(outcome, status, excerpt)`` when
+        no call is to be made."""
+        message = unit[0]
         if not message.subscription_id:
             reason = self.env._("The subscription of this message was deleted.")
             return delivery_policy.Outcome("permanent", reason, None), None, None
         Client = self.env["fih.http.client"]
-        refusal = Client._refusal(backend)
-        if refusal:
-            return delivery_policy.Outcome("permanent", refusal, None), None, None
         subscription = message.subscription_id
-        body, content_type = self._render(backend, message)
+        if subscription.delivery_mode == "batch":
+            # receivers deduplicate on webhook-id: the same members give the
+            # same id on every retry; each event keeps its own id inside
+            body = outbound_formats.render_json_batch(
+                [json.loads(member.payload) for member in unit]
+            )
+            content_type = "application/json"
+            webhook_id = outbound_formats.batch_webhook_id(
+                unit.mapped("idempotency_key")
+            )
+        else:
+            body, content_type = self._render(backend, message)
+            webhook_id = message.idempotency_key
         headers = {"Content-Type": content_type}
         if backend.has_webhook_secret and content_type == "application/json":
             # receivers deduplicate on webhook-id: it is the same on every retry
             headers.update(
                 standard_webhooks.sign(
-                    backend._get_secret("webhook_secret"),
-                    message.idempotency_key,
-                    body,
+                    backend._get_secret("webhook_secret"), webhook_id, body
                 )
             )
-        reply = Client._call(
+        prepared = Client._prepare(
             backend,
             "POST",
             Client._url(backend, subscription.endpoint_path),
             headers,
             body,
         )
+        if isinstance(prepared, http_client.Reply):
+            return self._finish(backend, unit, prepared)
+        return prepared
+
+    def _finish(self, backend, unit, answer, prepared=None):
+        """``(outcome, status, excerpt)`` of the answer to ``unit``'s call
+        (a :class:`http_client.Transported`, or the :class:`http_client.Reply`
+        of a call not made)."""
+        Client = self.env["fih.http.client"]
+        subscription = unit[0].subscription_id
+        if isinstance(answer, http_client.Reply):
+            reply = answer
+        else:
+            reply = Client._reply(answer)
+            if reply.status == 401 and backend.auth_type == "oauth2":
+                # the token expired early: a new one, and the call once more
+                Client._forget_token(backend, prepared.headers)
+                prepared = self._prepare_unit(backend, unit)
+                if not isinstance(prepared, http_client.Prepared):
+                    return prepared
+                reply = Client._reply(http_client.transport(prepared))
         if reply.error or reply.status is None:
             return reply.outcome, None, reply.error
         excerpt = response_excerpt(
@@ -342,41 +451,65 @@ class FihDelivery(models.AbstractModel):
 
     # -- outcome ----------------------------------------------------------------
 
-    def _record(self, message, outcome, status=None, excerpt=None):
-        """Write the outcome of one attempt in its own committed transaction."""
+    def _record(self, messages, outcome, status=None, excerpt=None):
+        """Write the outcome of one call for each message it carried, in a
+        committed transaction of its own. Messages retried together (a batch)
+        get the same next attempt, so that they travel together again and the
+        receiver sees the same batch webhook-id."""
         with read_committed_cursor(self.env.registry) as cr:
             env = self.env(cr=cr, su=True)
-            record = env["fih.message"].browse(message.id)
-            values = {
-                "lease_until": False,
-                "http_status": status,
-                "response_excerpt": excerpt,
-            }
+            records = env["fih.message"].browse(messages.ids)
             now = fields.Datetime.now()
-            if outcome.kind == "delivered":
-                values.update(
-                    state="done",
-                    done_at=now,
-                    error_kind=False,
-                    error_message=outcome.reason
-                    if "duplicate" in outcome.reason
-                    else False,
-                    latency_ms=int((now - record.received_at).total_seconds() * 1000),
+            next_attempt = None
+            if outcome.kind not in ("delivered", "permanent"):
+                first = records[0]
+                delay = delivery_policy.next_delay(
+                    max(records.mapped("attempts")),
+                    outcome.retry_after,
+                    first.backend_id.retry_base_seconds,
+                    6 * 3600,
+                    random.random,
                 )
-            elif outcome.kind == "permanent":
-                values.update(
-                    state="failed", error_kind="permanent", error_message=outcome.reason
+                next_attempt = now + timedelta(seconds=delay)
+                first.backend_id._enqueue_work(
+                    "outbound", eta=_wake_up_at(next_attempt)
                 )
-            else:
-                values.update(self._retry_values(record, outcome, now))
-            record.write(values)
-            if values["state"] in ("failed", "dead"):
-                record._schedule_exception_activity(values["error_message"])
-            elif values["state"] == "done" and record.exception_group_id:
-                record._close_exception_activities()
-        message.invalidate_recordset()
+            for record in records:
+                values = {
+                    "lease_until": False,
+                    "http_status": status,
+                    "response_excerpt": excerpt,
+                }
+                if outcome.kind == "delivered":
+                    values.update(
+                        state="done",
+                        done_at=now,
+                        error_kind=False,
+                        error_message=outcome.reason
+                        if "duplicate" in outcome.reason
+                        else False,
+                        latency_ms=int(
+                            (now - record.received_at).total_seconds() * 1000
+                        ),
+                    )
+                elif outcome.kind == "permanent":
+                    values.update(
+                        state="failed",
+                        error_kind="permanent",
+                        error_message=outcome.reason,
+                    )
+                else:
+                    values.update(
+                        self._retry_values(record, outcome, now, next_attempt)
+                    )
+                record.write(values)
+                if values["state"] in ("failed", "dead"):
+                    record._schedule_exception_activity(values["error_message"])
+                elif values["state"] == "done" and record.exception_group_id:
+                    record._close_exception_activities()
+        messages.invalidate_recordset()
 
-    def _retry_values(self, record, outcome, now):
+    def _retry_values(self, record, outcome, now, next_attempt):
         backend = record.backend_id
         age = (now - record.received_at).total_seconds()
         if delivery_policy.gives_up(
@@ -394,15 +527,6 @@ class FihDelivery(models.AbstractModel):
                     reason=outcome.reason,
                 ),
             }
-        delay = delivery_policy.next_delay(
-            record.attempts,
-            outcome.retry_after,
-            backend.retry_base_seconds,
-            6 * 3600,
-            random.random,
-        )
-        next_attempt = now + timedelta(seconds=delay)
-        backend._enqueue_work("outbound", eta=_wake_up_at(next_attempt))
         return {
             "state": "received",
             "error_kind": "transient",

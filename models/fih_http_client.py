@@ -62,6 +62,65 @@ def _session(backend):
         return session
 
 
+class Prepared(NamedTuple):
+    """One call, with all it needs from the database already read."""
+
+    session: requests.Session
+    allowlist: object  # url_guard.Allowlist of the backend
+    method: str
+    url: str
+    headers: dict
+    body: bytes | None
+    params: dict | None
+    timeout: tuple
+    max_bytes: int
+
+
+class Transported(NamedTuple):
+    """What the wire gave: an answer, or the exception that stopped it."""
+
+    status: int | None = None
+    headers: dict | None = None
+    content: bytes = b""
+    error: Exception | None = None
+
+
+def transport(prepared):
+    """Send ``prepared`` behind the SSRF guard, following one redirect to the
+    same origin. Touches no database: safe in a worker thread. Never raises
+    for the other side's failures (they come back in ``error``)."""
+    url = prepared.url
+    try:
+        for _hop in range(2):
+            url_guard.check_url(url, prepared.allowlist)
+            response = prepared.session.request(
+                prepared.method,
+                url,
+                data=prepared.body,
+                params=prepared.params,
+                headers=prepared.headers,
+                timeout=prepared.timeout,
+                allow_redirects=False,
+                verify=True,
+                stream=True,  # read a bounded answer, whatever its size
+            )
+            with response:
+                content = response.raw.read(prepared.max_bytes, decode_content=True)
+                answer = Transported(response.status_code, response.headers, content)
+                if not response.is_redirect:
+                    return answer
+                location = response.headers.get("Location", "")
+            target = requests.compat.urljoin(url, location)
+            if not url_guard.same_origin(url, target):
+                raise url_guard.UnsafeURLError(
+                    f"the server redirected to another host ({target})"
+                )
+            url = target
+    except (url_guard.UnsafeURLError, requests.RequestException) as exc:
+        return Transported(error=exc)
+    return answer
+
+
 class FihHttpClient(models.AbstractModel):
     """Every call the hub makes to another system goes through here: the
     environment guard, authentication, the SSRF guard, bounded answers and
@@ -121,67 +180,92 @@ class FihHttpClient(models.AbstractModel):
         return reply
 
     def _call_once(self, backend, method, url, headers, body, params, max_bytes):
-        try:
-            self._check_same_host(backend, url)
-            headers = {**headers, **self._auth_headers(backend)}
-            status, answer_headers, content = self._request(
+        prepared = self._prepare(backend, method, url, headers, body, params, max_bytes)
+        if isinstance(prepared, Reply):
+            return prepared
+        reply = self._reply(transport(prepared))
+        if reply.status == 401 and backend.auth_type == "oauth2":
+            _TOKENS.pop(_cache_key(backend), None)  # expired early: refresh once
+            prepared = self._prepare(
                 backend, method, url, headers, body, params, max_bytes
             )
-            if status == 401 and backend.auth_type == "oauth2":
-                _TOKENS.pop(_cache_key(backend), None)  # expired early: refresh once
-                headers.update(self._auth_headers(backend))
-                status, answer_headers, content = self._request(
-                    backend, method, url, headers, body, params, max_bytes
-                )
-        except url_guard.UnsafeURLError as exc:
-            reason = self.env._("The address is not allowed: %s", exc)
+            if isinstance(prepared, Reply):
+                return prepared
+            reply = self._reply(transport(prepared))
+        return reply
+
+    def _prepare(
+        self,
+        backend,
+        method,
+        url,
+        headers=None,
+        body=None,
+        params=None,
+        max_bytes=MAX_RESPONSE_BYTES,
+    ):
+        """Everything a call needs from the database, read here (ORM, in the
+        job's thread): a :class:`Prepared` that :func:`transport` sends with
+        no database access, or the :class:`Reply` of a call that must not be
+        made (refused environment, credentials for another host...)."""
+        refusal = self._refusal(backend)
+        if refusal:
             return Reply(
-                delivery_policy.Outcome(delivery_policy.PERMANENT, reason, None)
+                delivery_policy.Outcome(delivery_policy.PERMANENT, refusal, None)
             )
+        try:
+            self._check_same_host(backend, url)
+            headers = {
+                "User-Agent": USER_AGENT,
+                **(headers or {}),
+                **self._auth_headers(backend),
+            }
         except SecretNotUsable as exc:
             return Reply(
                 delivery_policy.Outcome(delivery_policy.PERMANENT, str(exc), None)
             )
-        except requests.RequestException as exc:
+        except (url_guard.UnsafeURLError, requests.RequestException) as exc:
+            return self._reply(Transported(error=exc))  # OAuth token call
+        return Prepared(
+            session=_session(backend),
+            allowlist=backend._allowlist(),
+            method=method,
+            url=url,
+            headers=headers,
+            body=body,
+            params=params,
+            timeout=(backend.connect_timeout, backend.read_timeout),
+            max_bytes=max_bytes,
+        )
+
+    def _reply(self, transported):
+        """The :class:`Reply` of what :func:`transport` gave (in the job's
+        thread: messages are translated here)."""
+        exc = transported.error
+        if isinstance(exc, url_guard.UnsafeURLError):
+            reason = self.env._("The address is not allowed: %s", exc)
+            return Reply(
+                delivery_policy.Outcome(delivery_policy.PERMANENT, reason, None)
+            )
+        if exc is not None:
             # the type only: the text of some errors quotes header values
             error = type(exc).__name__
             return Reply(delivery_policy.classify(None, {}, error), error=error)
         return Reply(
-            delivery_policy.classify(status, answer_headers, None),
-            status,
-            answer_headers,
-            content,
+            delivery_policy.classify(transported.status, transported.headers, None),
+            transported.status,
+            transported.headers,
+            transported.content,
         )
 
-    def _request(self, backend, method, url, headers, body, params, max_bytes):
-        """Call ``url`` behind the SSRF guard, following one redirect to the
-        same origin; return ``(status, headers, first bytes of the body)``."""
-        for _hop in range(2):
-            url_guard.check_url(url, backend._allowlist())
-            response = _session(backend).request(
-                method,
-                url,
-                data=body,
-                params=params,
-                headers=headers,
-                timeout=(backend.connect_timeout, backend.read_timeout),
-                allow_redirects=False,
-                verify=True,
-                stream=True,  # read a bounded answer, whatever its size
-            )
-            with response:
-                content = response.raw.read(max_bytes, decode_content=True)
-                status, response_headers = response.status_code, response.headers
-                location = response.headers.get("Location", "")
-                if not response.is_redirect:
-                    return status, response_headers, content
-            target = requests.compat.urljoin(url, location)
-            if not url_guard.same_origin(url, target):
-                raise url_guard.UnsafeURLError(
-                    f"the server redirected to another host ({target})"
-                )
-            url = target
-        return status, response_headers, content
+    def _forget_token(self, backend, refused_headers):
+        """Drop the cached OAuth token of ``backend`` when it is the one the
+        receiver refused (calls under way side by side refresh it once)."""
+        key = _cache_key(backend)
+        with _LOCK:
+            cached = _TOKENS.get(key)
+            if cached and refused_headers.get("Authorization") == f"Bearer {cached[0]}":
+                del _TOKENS[key]
 
     def _check_same_host(self, backend, url):
         """Credentials only ever go to the host of the backend's base URL."""

@@ -1,7 +1,7 @@
 import json
 import uuid
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError
 
 from .fih_subscription import EVENTS
@@ -117,5 +117,27 @@ class FihOutbox(models.AbstractModel):
         failed = messages.filtered(lambda m: m.state == "failed")
         for message in failed:
             message._schedule_exception_activity(message.error_message)
-        (messages - failed).backend_id._enqueue_work("outbound")
+        backends = (messages - failed).backend_id
+        backends._enqueue_work("outbound")
+        self._wake_up_after_commit(backends)
         return messages
+
+    def _wake_up_after_commit(self, backends):
+        """Look again once the events are committed: a delivery job that was
+        waiting when they were written may have run and found nothing before
+        the commit; without this, they would wait for the minute sweeper."""
+        if not backends:
+            return
+        woken = self.env.cr.postcommit.data.setdefault("fih_outbound_wake_up", set())
+        if not woken:
+            registry = self.env.registry
+
+            @self.env.cr.postcommit.add
+            def wake_up():
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    env["fih.backend"].browse(sorted(woken)).exists()._enqueue_work(
+                        "outbound"
+                    )
+
+        woken.update(backends.ids)

@@ -61,6 +61,22 @@ class FihSubscription(models.Model):
     payload_format = fields.Selection(
         FORMATS, string="Format", required=True, default="json", tracking=True
     )
+    delivery_mode = fields.Selection(
+        [("single", "One event per call"), ("batch", "Several events per call")],
+        default="single",
+        required=True,
+        tracking=True,
+        help="Several events per call: one signed POST carries up to the batch "
+        'size of events as {"events": [...]}, for receivers that accept '
+        "batches (canonical JSON only). Each event keeps its own id, and "
+        "never travels with another event of the same record.",
+    )
+    batch_max_events = fields.Integer(
+        string="Events per Call",
+        default=50,
+        tracking=True,
+        help="Most events one batched call carries.",
+    )
     domain = fields.Char(
         default="[]",
         tracking=True,
@@ -74,6 +90,11 @@ class FihSubscription(models.Model):
             "unique(backend_id, event_code, endpoint_path)",
             "This backend already receives this event at this path.",
         ),
+        (
+            "batch_max_events_positive",
+            "CHECK(batch_max_events > 0 AND batch_max_events <= 500)",
+            "A batched call carries between 1 and 500 events.",
+        ),
     ]
 
     @api.depends("event_code")
@@ -81,7 +102,7 @@ class FihSubscription(models.Model):
         for subscription in self:
             subscription.object_type = EVENTS.get(subscription.event_code, (None,))[0]
 
-    @api.constrains("payload_format", "event_code")
+    @api.constrains("payload_format", "event_code", "delivery_mode")
     def _check_format(self):
         for subscription in self:
             if (
@@ -90,6 +111,16 @@ class FihSubscription(models.Model):
             ):
                 raise ValidationError(
                     self.env._("cXML and UBL orders are for purchase order events.")
+                )
+            if (
+                subscription.payload_format != "json"
+                and subscription.delivery_mode == "batch"
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Only canonical JSON events can be sent several per call: "
+                        "choose One event per call for cXML and UBL orders."
+                    )
                 )
 
     @api.constrains("domain", "event_code")

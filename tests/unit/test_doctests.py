@@ -23,6 +23,7 @@ MODULES = [
     "mapping.transforms",
     "masking",
     "money",
+    "outbound_formats",
     "prometheus",
     "ordering",
     "remittance",
