@@ -1,4 +1,4 @@
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from ..lib.document_numbers import normalise
@@ -124,7 +124,6 @@ class AccountMove(models.Model):
     def write(self, vals):
         if HOLD_FIELDS.intersection(vals) and not (
             self.env.su
-            or self.env.uid == SUPERUSER_ID
             or self.env.user.has_group("finance_integration_hub.group_fih_service")
         ):
             raise AccessError(
