@@ -132,7 +132,34 @@ class FihGovernedMixin(models.AbstractModel):
                 )
             }
             model = self.with_context(context)  # pylint: disable=context-overridden
-        return super(FihGovernedMixin, model).create(vals_list)
+        records = super(FihGovernedMixin, model).create(vals_list)
+        if not self._fih_is_trusted_writer():
+            records._fih_check_born_at_defaults()
+        return records
+
+    def _fih_check_born_at_defaults(self):
+        """A record created by a person starts with its workflow fields at
+        their own defaults, whatever filled the values not sent."""
+        names = [
+            name
+            for name in self._fih_guarded(self._fields)
+            if self._fields[name].store
+            and not self._fields[name].automatic
+            and not self._fields[name].compute
+            and self._fields[name].type not in ("one2many", "many2many")
+        ]
+        for name in names:
+            field = self._fields[name]
+            expected = False
+            if field.default:
+                cached = field.convert_to_cache(
+                    field.default(self), self, validate=False
+                )
+                expected = field.convert_to_write(cached, self) or False
+            for record in self.sudo():
+                actual = field.convert_to_write(record[name], record) or False
+                if actual != expected:
+                    self._fih_check_action_fields([name])
 
     def write(self, vals):
         self._fih_check_action_fields(vals)

@@ -369,6 +369,28 @@ class TestRedteamGovernanceDefaults(FihTransactionCase):
             return  # refused: secure
         self.assertFalse(pull.cursor)
 
+    def test_a_pull_born_with_a_cursor_by_any_path_is_refused(self):
+        """Second line of defence: whatever filled a workflow field when a
+        person created the record, the record is refused unless the field
+        is at its own default."""
+        pull = (
+            self.env["fih.pull"]
+            .sudo()
+            .create(
+                {
+                    "backend_id": self.backend.id,
+                    "object_type": "supplier",
+                    "list_path": "/list",
+                    "ack_path": "/ack",
+                    "cursor": "somewhere",
+                }
+            )
+        )
+        with self.assertRaises(AccessError):
+            pull.with_user(self.manager)._fih_check_born_at_defaults()
+        pull.cursor = False
+        pull.with_user(self.manager)._fih_check_born_at_defaults()
+
 
 @tagged("post_install", "-at_install")
 class TestRedteamPrivateHostsByDefault(FihTransactionCase):
