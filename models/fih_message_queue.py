@@ -238,7 +238,10 @@ class FihMessageQueue(models.Model):
         """Job: process received messages in micro-batches until none is left."""
         # whatever context the job kept: the backend's company only
         self = self.with_context(  # noqa: PLW0642
-            allowed_company_ids=backend.sudo().company_id.ids
+            allowed_company_ids=self.env["fih.backend"]
+            .sudo()
+            .browse(backend.id)
+            .company_id.ids
         )
         backend = backend.with_env(self.env)  # the job's user, company, cursor
         backend.ensure_one()
@@ -255,7 +258,10 @@ class FihMessageQueue(models.Model):
         """Job: deliver due outbound messages, oldest first per record."""
         # whatever context the job kept: the backend's company only
         self = self.with_context(  # noqa: PLW0642
-            allowed_company_ids=backend.sudo().company_id.ids
+            allowed_company_ids=self.env["fih.backend"]
+            .sudo()
+            .browse(backend.id)
+            .company_id.ids
         )
         backend = backend.with_env(self.env)  # the job's user, company, cursor
         backend.ensure_one()
