@@ -30,6 +30,7 @@ from . import fih_pull
 from . import fih_rate_counter
 from . import fih_auth_throttle
 from . import ir_http_intake
+from . import fih_masked_texts_mixin
 from . import fih_message
 from . import fih_message_queue
 from . import fih_message_processing

@@ -4,6 +4,8 @@ from odoo.exceptions import AccessError
 from ..lib.document_numbers import normalise
 
 VENDOR_DOCUMENTS = ("in_invoice", "in_refund")
+# written by the integration and by 'Not a duplicate' only (with its trace)
+HOLD_FIELDS = {"fih_hold_reason", "fih_duplicate_of_id", "fih_duplicate_reviewed"}
 
 
 class AccountMove(models.Model):
@@ -99,7 +101,7 @@ class AccountMove(models.Model):
                 for line in (move.fih_hold_reason or "").split("\n")
                 if line and not line.startswith(prefix)
             ]
-            move.write(
+            move.sudo().write(
                 {
                     "fih_duplicate_reviewed": True,
                     "fih_duplicate_of_id": False,
@@ -118,6 +120,19 @@ class AccountMove(models.Model):
                     lambda activity: activity.activity_type_id == activity_type
                 ).action_feedback(self.env._("Reviewed: not a duplicate."))
         return True
+
+    def write(self, vals):
+        if HOLD_FIELDS.intersection(vals) and not (
+            self.env.su
+            or self.env.user.has_group("finance_integration_hub.group_fih_service")
+        ):
+            raise AccessError(
+                self.env._(
+                    "The integration's hold of a bill is lifted with 'Not a "
+                    "duplicate' or by fixing its cause, not by editing it."
+                )
+            )
+        return super().write(vals)
 
     def _vendor_documents(self):
         return self.filtered(lambda m: m.move_type in VENDOR_DOCUMENTS)

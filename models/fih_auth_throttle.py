@@ -1,3 +1,4 @@
+import ipaddress
 import math
 
 from odoo import api, models
@@ -19,6 +20,28 @@ QUIET = 15 * 60
 # an address that authenticated within this time is the backend's own sender
 TRUSTED_FOR = 30 * 24 * 3600
 TRUST_REFRESH = 24 * 3600
+
+
+def counted_address(address):
+    """The address failures are counted for: an IPv6 sender holds a whole
+    /64 network, so its failures are counted per /64.
+
+    >>> counted_address("2001:db8:1:2:aaaa::1")
+    '2001:db8:1:2::/64'
+    >>> counted_address("198.51.100.7")
+    '198.51.100.7'
+    >>> counted_address("not an address")
+    'not an address'
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 class FihAuthThrottle(models.Model):
@@ -56,6 +79,7 @@ class FihAuthThrottle(models.Model):
     def _auth_state(self, backend_id, address):
         """Return ``(seconds to wait, state)``; ``state`` is handed back to
         :meth:`_auth_succeeded`."""
+        address = counted_address(address)
         now = fih_rate_counter._now()
         subjects = [("address", address)]
         if backend_id:
@@ -74,14 +98,18 @@ class FihAuthThrottle(models.Model):
         rows = {scope: rest for scope, *rest in self.env.cr.fetchall()}
         address_failures, address_blocked, _ = rows.get("address", (0, 0, 0))
         _, backend_blocked, _ = rows.get("backend", (0, 0, 0))
-        last_success = rows.get("trusted", (0, 0, 0))[2]
+        own_failures, own_blocked, last_success = rows.get("trusted", (0, 0, 0))
         trusted = now - last_success < TRUSTED_FOR
-        blocked_until = address_blocked
-        if not trusted:
-            blocked_until = max(blocked_until, backend_blocked)
+        # the backend's own sender answers for its own failures only: others
+        # sharing its address (a NAT, a proxy) do not silence it
+        if trusted:
+            blocked_until = own_blocked
+        else:
+            blocked_until = max(address_blocked, backend_blocked)
         wait = math.ceil(blocked_until - now) if blocked_until > now else 0
         return wait, {
             "address_failures": address_failures,
+            "own_failures": own_failures if trusted else 0,
             "trust_stale": now - last_success > TRUST_REFRESH,
         }
 
@@ -124,10 +152,21 @@ class FihAuthThrottle(models.Model):
     def _auth_failed(self, backend_id, address):
         """Count a failed authentication; return the seconds the sender must
         now wait (0 while under the limits)."""
+        address = counted_address(address)
         now = fih_rate_counter._now()
         wait = self._count_failure(
             "address", address, ADDRESS_LIMIT, ADDRESS_BASE_DELAY, now
         )
+        if backend_id and self._is_trusted(backend_id, address, now):
+            # counted against the address too, but the trusted sender waits
+            # for its own failures against this backend only
+            return self._count_failure(
+                "trusted",
+                f"{backend_id} {address}",
+                ADDRESS_LIMIT,
+                ADDRESS_BASE_DELAY,
+                now,
+            )
         if backend_id:
             wait = max(
                 wait,
@@ -138,10 +177,23 @@ class FihAuthThrottle(models.Model):
         return wait
 
     @api.model
+    def _is_trusted(self, backend_id, address, now):
+        self.env.cr.execute(
+            """
+            SELECT last_success_at FROM fih_auth_failure
+             WHERE scope = 'trusted' AND subject = %s
+            """,
+            (f"{backend_id} {address}",),
+        )
+        row = self.env.cr.fetchone()
+        return bool(row) and now - row[0] < TRUSTED_FOR
+
+    @api.model
     def _auth_succeeded(self, backend_id, address, state):
         """A successful authentication: the address's failures are forgiven
         and it is remembered as the backend's sender (written at most daily,
         so that the usual request costs no write)."""
+        address = counted_address(address)
         if state["address_failures"]:
             self.env.cr.execute(
                 """
@@ -149,6 +201,14 @@ class FihAuthThrottle(models.Model):
                  WHERE scope = 'address' AND subject = %s
                 """,
                 (address,),
+            )
+        if state.get("own_failures"):
+            self.env.cr.execute(
+                """
+                UPDATE fih_auth_failure SET failures = 0, blocked_until = 0
+                 WHERE scope = 'trusted' AND subject = %s
+                """,
+                (f"{backend_id} {address}",),
             )
         if state["trust_stale"]:
             self.env.cr.execute(

@@ -31,7 +31,9 @@ class FihBackend(models.Model):
         "mail.activity.mixin",
         "fih.audited.mixin",
         "fih.company.locked.mixin",
+        "fih.default.guard.mixin",
     ]
+    _fih_admin_only_fields = frozenset({"private_host_allowlist"})
     _order = "name, id"
 
     name = fields.Char(

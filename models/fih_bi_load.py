@@ -152,8 +152,8 @@ class FihBiLoad(models.Model):
     def _enqueue(self, eta=None):
         for load in self:
             backend = load.publication_id.backend_id
-            load.with_user(backend.service_user_id).with_company(
-                load.company_id
+            load.with_user(backend.service_user_id).with_context(
+                allowed_company_ids=load.company_id.ids
             ).with_delay(
                 channel=backend._channel_name(),
                 eta=eta,
@@ -177,6 +177,10 @@ class FihBiLoad(models.Model):
         chunk whatever the size of the dataset.
         """
         self.ensure_one()
+        # whatever context the job kept: the load's company only
+        self = self.with_context(  # noqa: PLW0642
+            allowed_company_ids=self.sudo().company_id.ids
+        )
         self.env.flush_all()
         registry = self.env.registry
         # the bound is fixed and committed before the reading snapshot starts:

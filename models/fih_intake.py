@@ -227,7 +227,7 @@ class FihIntake(models.AbstractModel):
 
     @api.model
     def _auth_succeeded(self, backend_id, client_address, trust):
-        if trust["address_failures"] or trust["trust_stale"]:
+        if trust["address_failures"] or trust["own_failures"] or trust["trust_stale"]:
             with read_committed_cursor(self.env.registry) as cr:
                 self.env(cr=cr, su=True)["fih.rate.counter"]._auth_succeeded(
                     backend_id, client_address, trust

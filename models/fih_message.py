@@ -17,8 +17,6 @@ RETENTION_DEFAULT_DAYS = {
 PURGE_CHUNK = 1000
 # what a finance user may change on a message (the rest is the hub's)
 USER_WRITABLE_FIELDS = {"resolution_partner_id"}
-# texts quoting the source's data, masked like the payload when read
-MASKED_TEXT_FIELDS = {"error_message", "idempotency_key", "display_name"}
 MESSAGE_STATES = [
     ("received", "Received"),
     ("processing", "Processing"),
@@ -33,7 +31,7 @@ MESSAGE_STATES = [
 class FihMessage(models.Model):
     _name = "fih.message"
     _description = "Integration Message"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "fih.masked.texts.mixin"]
     _order = "id desc"
     _rec_names_search = ["idempotency_key", "event_type"]
 
@@ -321,13 +319,6 @@ class FihMessage(models.Model):
 
     # -- masked display ------------------------------------------------------
 
-    def _sees_unmasked(self):
-        """Whether the current user sees this message's data unmasked."""
-        self.ensure_one()
-        return self.env.user.has_group(
-            "finance_integration_hub.group_fih_manager"
-        ) or self.backend_id.sudo().data_classification in ("public", "internal")
-
     @api.depends("payload")
     @api.depends_context("uid")
     def _compute_payload_display(self):
@@ -344,24 +335,6 @@ class FihMessage(models.Model):
             message.payload_display = json.dumps(
                 masking.mask_document(document), indent=2, ensure_ascii=False
             )
-
-    def _read_format(self, fnames, load="_classic_read"):
-        """Texts that quote the source's data (the problem, the event key)
-        are masked like the payload for whoever sees masked payloads, in the
-        views and over RPC alike."""
-        result = super()._read_format(fnames, load=load)
-        masked = MASKED_TEXT_FIELDS.intersection(fnames)
-        if not masked or self.env.su:
-            return result
-        by_id = {message.id: message for message in self}
-        for values in result:
-            message = by_id.get(values["id"])
-            if message is None or message._sees_unmasked():
-                continue
-            for name in masked:
-                if values.get(name):
-                    values[name] = masking.mask_text(values[name])
-        return result
 
     @api.depends("event_type", "idempotency_key")
     @api.depends_context("uid")

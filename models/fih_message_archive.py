@@ -18,6 +18,7 @@ class FihMessageArchive(models.Model):
     """
 
     _name = "fih.message.archive"
+    _inherit = ["fih.masked.texts.mixin"]
     _description = "Archived Integration Message"
     _order = "message_id desc"
     _rec_names_search = ["idempotency_key", "event_type"]

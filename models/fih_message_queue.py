@@ -202,7 +202,8 @@ class FihMessageQueue(models.Model):
                 continue
             delayable = (
                 self.with_user(one.service_user_id)
-                .with_company(one.company_id)
+                # the backend's company only, not the caller's other companies
+                .with_context(allowed_company_ids=one.company_id.ids)
                 .with_delay(
                     channel=one._channel_name(),
                     identity_key=identity_key,
@@ -235,6 +236,13 @@ class FihMessageQueue(models.Model):
     @api.model
     def _process_inbound_messages(self, backend, time_budget=DRAIN_TIME_BUDGET):
         """Job: process received messages in micro-batches until none is left."""
+        # whatever context the job kept: the backend's company only
+        self = self.with_context(  # noqa: PLW0642
+            allowed_company_ids=self.env["fih.backend"]
+            .sudo()
+            .browse(backend.id)
+            .company_id.ids
+        )
         backend = backend.with_env(self.env)  # the job's user, company, cursor
         backend.ensure_one()
         processed = self._drain(
@@ -248,6 +256,13 @@ class FihMessageQueue(models.Model):
     @api.model
     def _deliver_outbound_messages(self, backend, time_budget=DRAIN_TIME_BUDGET):
         """Job: deliver due outbound messages, oldest first per record."""
+        # whatever context the job kept: the backend's company only
+        self = self.with_context(  # noqa: PLW0642
+            allowed_company_ids=self.env["fih.backend"]
+            .sudo()
+            .browse(backend.id)
+            .company_id.ids
+        )
         backend = backend.with_env(self.env)  # the job's user, company, cursor
         backend.ensure_one()
 

@@ -46,7 +46,7 @@ class FihOutbox(models.AbstractModel):
             exporter = (
                 self.env["fih.canonical.export"]
                 .with_user(backend.service_user_id)
-                .with_company(backend.company_id)
+                .with_context(allowed_company_ids=backend.company_id.ids)
             )
             for record in subscription._matching(company_records):
                 event_id = f"evt_{uuid.uuid4().hex}"

@@ -1,4 +1,10 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+# who decides that a supplier's integration bills post themselves
+BILL_POSTING_GROUPS = (
+    "account.group_account_invoice,finance_integration_hub.group_fih_manager"
+)
 
 # what other systems need to know of a supplier; other edits send nothing
 SUPPLIER_FIELDS = {
@@ -21,7 +27,7 @@ SUPPLIER_FIELDS = {
 
 class ResPartner(models.Model):
     _name = "res.partner"
-    _inherit = ["res.partner", "fih.synced.mixin"]
+    _inherit = ["res.partner", "fih.synced.mixin", "fih.default.guard.mixin"]
 
     fih_binding_ids = fields.One2many(
         "fih.binding",
@@ -42,6 +48,7 @@ class ResPartner(models.Model):
         ],
         string="Integration bill posting",
         default="backend",
+        groups=BILL_POSTING_GROUPS,
         required=True,
         help="Bills and credit notes of this supplier received from an "
         "integration: follow the posting policy of the backend they come from, "
@@ -60,8 +67,28 @@ class ResPartner(models.Model):
             """
         )
 
+    def _fih_may_set_bill_posting(self):
+        return self.env.su or self.env.user.has_groups(BILL_POSTING_GROUPS)
+
+    def _fih_default_refused(self, names):
+        refused = super()._fih_default_refused(names)
+        if "fih_bill_posting" in names and not self._fih_may_set_bill_posting():
+            refused.add("fih_bill_posting")
+        return refused
+
     @api.model_create_multi
     def create(self, vals_list):
+        # create does not check field groups: the posting policy is checked here
+        if not self._fih_may_set_bill_posting() and any(
+            vals.get("fih_bill_posting", "backend") != "backend" for vals in vals_list
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only a user who posts bills (Accounting: Billing) or an "
+                    "Integration Manager can choose how a supplier's integration "
+                    "bills are posted."
+                )
+            )
         # bank accounts written with the partner are announced with it, once
         partners = super(ResPartner, self.with_context(fih_partner_write=True)).create(
             vals_list

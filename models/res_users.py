@@ -6,7 +6,9 @@ class ResUsers(models.Model):
     """Integration service users: technical accounts an administrator marks
     as such, never a person's account and never an administrator."""
 
-    _inherit = "res.users"
+    _name = "res.users"
+    _inherit = ["res.users", "fih.default.guard.mixin"]
+    _fih_admin_only_fields = frozenset({"fih_is_service_user"})
 
     fih_is_service_user = fields.Boolean(
         string="Integration Service User",

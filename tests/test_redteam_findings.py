@@ -240,7 +240,7 @@ class TestRedteamLockout(FihTransactionCase):
         self.now = T0
         self.startPatcher(patch(CLOCK, side_effect=lambda: self.now))
 
-    def webhook(self, payload, code=None, secret=None):
+    def webhook(self, payload, code=None, secret=None, sender=SENDER):
         body, headers = self.signed(payload, secret=secret)
         self.env.flush_all()
         result = self.env["fih.webhook.intake"]._receive(
@@ -249,7 +249,7 @@ class TestRedteamLockout(FihTransactionCase):
             lambda limit: body[:limit],
             headers["content-type"],
             len(body),
-            SENDER,
+            sender,
         )
         self.env.invalidate_all()
         return result
@@ -270,6 +270,22 @@ class TestRedteamLockout(FihTransactionCase):
             self.webhook(supplier_event(100 + n), code=f"no-such-backend-{n}")
             self.now += 1
         self.assertEqual(self.webhook(supplier_event(2)).status, 202)
+
+    def test_the_failures_of_one_ipv6_network_are_counted_together(self):
+        """Attack: an IPv6 sender holds a whole /64 and takes a new address
+        for every guess, so a per-address count never blocks it.
+        Secure: failures are counted per /64 network."""
+        for n in range(12):
+            self.webhook(
+                supplier_event(200 + n),
+                secret="whsec_" + "A" * 32,
+                sender=f"2001:db8:7:1::{n + 1:x}",
+            )
+            self.now += 1
+        refused = self.webhook(supplier_event(300), sender="2001:db8:7:1::ffff")
+        self.assertEqual(refused.status, 429)
+        other_network = self.webhook(supplier_event(301), sender="2001:db8:7:2::1")
+        self.assertEqual(other_network.status, 202)
 
 
 @tagged("post_install", "-at_install")
@@ -352,6 +368,28 @@ class TestRedteamGovernanceDefaults(FihTransactionCase):
         except (AccessError, UserError, ValidationError):
             return  # refused: secure
         self.assertFalse(pull.cursor)
+
+    def test_a_pull_born_with_a_cursor_by_any_path_is_refused(self):
+        """Second line of defence: whatever filled a workflow field when a
+        person created the record, the record is refused unless the field
+        is at its own default."""
+        pull = (
+            self.env["fih.pull"]
+            .sudo()
+            .create(
+                {
+                    "backend_id": self.backend.id,
+                    "object_type": "supplier",
+                    "list_path": "/list",
+                    "ack_path": "/ack",
+                    "cursor": "somewhere",
+                }
+            )
+        )
+        with self.assertRaises(AccessError):
+            pull.with_user(self.manager)._fih_check_born_at_defaults()
+        pull.cursor = False
+        pull.with_user(self.manager)._fih_check_born_at_defaults()
 
 
 @tagged("post_install", "-at_install")
@@ -444,3 +482,127 @@ class TestRedteamSupplierPostingPolicy(FihTransactionCase):
         except (AccessError, UserError, ValidationError):
             pass  # refused: secure
         self.assertEqual(supplier.fih_bill_posting, "backend")
+
+
+@tagged("post_install", "-at_install")
+class TestRedteamSuspicionsClosed(FihTransactionCase):
+    """The red team's unproven suspicions, closed: the integration's hold of
+    a bill, the Try-It preview and the message archive."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.backend.company_id
+        cls.clerk = _user(
+            cls.env, "fih_rt_s_clerk", company, "finance_integration_hub.group_fih_user"
+        )
+        cls.billing = _user(
+            cls.env, "fih_rt_s_billing", company, "account.group_account_invoice"
+        )
+
+    def test_a_billing_user_lifts_a_hold_only_with_not_a_duplicate(self):
+        """Attack: a Billing user writes ``fih_duplicate_reviewed`` and an
+        empty ``fih_hold_reason`` over JSON-RPC, leaving no trace.
+        Secure: refused; 'Not a duplicate' lifts it and says who did."""
+        supplier = self.env["res.partner"].create({"name": "Held supplier"})
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": supplier.id,
+                "fih_hold_reason": "Possible duplicate of BILL/1",
+            }
+        )
+        with self.assertRaises(AccessError):
+            bill.with_user(self.billing).write(
+                {"fih_duplicate_reviewed": True, "fih_hold_reason": False}
+            )
+        self.assertFalse(bill.fih_duplicate_reviewed)
+        bill.with_user(self.billing).action_fih_not_a_duplicate()
+        self.assertTrue(bill.fih_duplicate_reviewed)
+        self.assertFalse(bill.fih_hold_reason)
+        self.assertIn(
+            "not a duplicate", bill.message_ids[:1].body.lower().replace("\xa0", " ")
+        )
+
+    def test_try_it_names_no_partner_to_a_clerk_who_sees_data_masked(self):
+        """Attack: a clerk pastes a supplier with a guessed VAT number or IBAN
+        into Try It: the preview named the partner it matched.
+        Secure: the preview of matched records is for managers only."""
+        self.receive(supplier_event(1))
+        self.process()
+        sample = json.dumps(supplier_event(1, version=2, phone="+32 9"))
+        wizard = (
+            self.env["fih.mapping.try.wizard"]
+            .with_user(self.clerk)
+            .create(
+                {
+                    "backend_id": self.backend.id,
+                    "object_type": "supplier",
+                    "sample_payload": sample,
+                }
+            )
+        )
+        wizard.action_try()
+        self.assertTrue(wizard.preview)
+        self.assertNotIn("Supplier 000001 Ltd", wizard.preview)
+        self.assertIn("Integration Managers only", wizard.preview)
+
+    def test_a_clerk_searches_and_exports_archived_messages_masked(self):
+        """Attack: the same oracle and export on the message archive.
+        Secure: the archive is searched and exported masked like the log."""
+        archive = (
+            self.env["fih.message.archive"]
+            .sudo()
+            .create(
+                {
+                    "message_id": 987654,
+                    "backend_id": self.backend.id,
+                    "company_id": self.backend.company_id.id,
+                    "event_type": "supplier.upsert",
+                    "idempotency_key": f"supplier/{VAT}/1",
+                    "error_message": f"The bank account {IBAN} is blocked.",
+                    "state": "cancelled",
+                }
+            )
+        )
+        self.env.flush_all()
+        Archive = self.env["fih.message.archive"].with_user(self.clerk)
+        domain = [("id", "=", archive.id)]
+        self.assertEqual(
+            Archive.search_count([*domain, ("error_message", "ilike", IBAN)]),
+            Archive.search_count([*domain, ("error_message", "ilike", IBAN[:-1])]),
+        )
+        self.clerk.groups_id = [
+            Command.link(self.env.ref("base.group_allow_export").id)
+        ]
+        rows = Archive.browse(archive.id).export_data(
+            ["error_message", "idempotency_key"]
+        )["datas"]
+        self.assertNotIn(IBAN, json.dumps(rows))
+        self.assertNotIn(VAT, json.dumps(rows))
+        (values,) = Archive.browse(archive.id).read(["error_message", "display_name"])
+        self.assertNotIn(IBAN, values["error_message"])
+        self.assertNotIn(VAT, values["display_name"])
+
+    def test_an_access_rights_admin_marks_no_service_user_by_default(self):
+        """Attack: an *Access Rights* administrator (not a system
+        administrator) creates a user with
+        ``default_fih_is_service_user=True`` in the context.
+        Secure: the new user is not a service user."""
+        admin = _user(
+            self.env,
+            "fih_rt_s_rights",
+            self.backend.company_id,
+            "base.group_erp_manager",
+        )
+        try:
+            with self.env.cr.savepoint():
+                user = (
+                    self.env["res.users"]
+                    .with_user(admin)
+                    .with_context(default_fih_is_service_user=True)
+                    .create({"name": "Robot", "login": "fih_rt_s_robot"})
+                )
+        except AccessError:
+            return  # refused: secure
+        self.assertFalse(user.sudo().fih_is_service_user)

@@ -67,6 +67,15 @@ class FihMappingTryWizard(models.TransientModel):
             "target": "new",
         }
 
+    def _sees_matches(self):
+        """Whether the preview may name the records the sample matches: not
+        for whoever sees this backend's data masked (a guessed IBAN or VAT
+        number would name its holder)."""
+        return self.env.su or (
+            self.env.user.has_group("finance_integration_hub.group_fih_manager")
+            or self.backend_id.sudo().data_classification in ("public", "internal")
+        )
+
     def _run(self):
         """Return (canonical JSON text, problems, preview lines)."""
         try:
@@ -94,6 +103,18 @@ class FihMappingTryWizard(models.TransientModel):
         )
         if refusal:
             return text, [refusal], []
+        if not self._sees_matches():
+            return (
+                text,
+                [],
+                [
+                    self.env._(
+                        "The records this sample would match are shown to "
+                        "Integration Managers only: they would tell who holds a "
+                        "bank account or tax number that you see masked."
+                    )
+                ],
+            )
         handler = self.env["fih.handler"]._fih_handler_for_object(self.object_type)
         if handler is None:
             return text, [], [self.env._("No inbound flow applies this object yet.")]
