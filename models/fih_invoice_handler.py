@@ -48,8 +48,11 @@ class FihInvoiceHandler(models.AbstractModel):
             except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         self._create_bills([plan for plan in plans if not plan["bill"]])
+        self._check_taxes(plans, outcomes)
         pending = []  # checked bills that may be posted, posted together
         for plan in plans:
+            if plan["message"].id in outcomes:
+                continue
             # a later document of the same order (a credit note, another bill)
             # is checked against the order's bills as posted
             if plan["order"] and any(p["order"] & plan["order"] for p in pending):
@@ -180,11 +183,31 @@ class FihInvoiceHandler(models.AbstractModel):
             for plan, bill in zip(group, bills, strict=True):
                 plan["bill"] = bill.with_env(self.env)
 
+    def _check_taxes(self, plans, outcomes):
+        """The tax check of every bill of the batch, first: each bill's taxes
+        are compared with what its document states, and the stated amounts
+        of all the bills that agree are booked together (Odoo synchronises
+        their payable lines once, not once per bill). The taxes of a bill do
+        not depend on the other documents of the batch."""
+        bookings = []
+        for plan in plans:
+            try:
+                plan["tax_findings"], booking = self._tax_check(
+                    plan["bill"], plan["data"]
+                )
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
+                outcomes[plan["message"].id] = exc
+                continue
+            if booking:
+                bookings.append(booking)
+        self._book_as_stated(bookings)
+
     def _check_bill(self, backend, plan):
-        """The checks of one created bill: its findings (empty: it may post)."""
+        """The checks of one created bill, its taxes checked and booked
+        already: its findings (empty: it may post)."""
         bill, order, data = plan["bill"], plan["order"], plan["data"]
         self._keep_due_date(bill, order, data)
-        return self._findings(bill, order, data)
+        return self._findings(bill, order, data, plan["tax_findings"])
 
     # -- building the bill --------------------------------------------------------
 
