@@ -125,7 +125,7 @@ class FihInvoiceHandler(models.AbstractModel):
         move_type = (
             "in_refund" if data["document_type"] == "credit_note" else "in_invoice"
         )
-        currency = self._currency(data["currency"])
+        currency = self._currency(data["currency"], cache)
         self._check_duplicate_number(company, partner, move_type, data, exclude=bill)
         self._check_duplicate_in_batch(company, partner, move_type, data, cache)
         lines = self._lines(backend, company, orders, data, cache, partner)
@@ -258,7 +258,7 @@ class FihInvoiceHandler(models.AbstractModel):
             product = (
                 order_line.product_id
                 if order_line
-                else self._product(company, item.get("product_code"), partner)
+                else self._product(company, item.get("product_code"), partner, cache)
             )
             lines.append(
                 {
@@ -307,6 +307,8 @@ class FihInvoiceHandler(models.AbstractModel):
         reason = "\n".join(findings) or False
         if (bill.fih_hold_reason or False) != reason:
             bill.fih_hold_reason = reason
+        if not findings and not bill.activity_ids:
+            return  # no activity to close
         activity_type = self.env.ref(
             "finance_integration_hub.mail_activity_type_integration_exception"
         )
