@@ -42,3 +42,4 @@ from . import test_access_matrix
 from . import test_record_rules_coverage
 from . import test_history_cost
 from . import test_message_archiving
+from . import test_p2p_bill_batches
