@@ -11,12 +11,19 @@ running Odoo, in one run.
     clients; each bill is created, checked (tax totals, untaxed total,
     duplicates, period lock, currency) and posted by the queue jobs.
 
+(c) Odoo's own limit, on the same server in the same run: the same bills
+    created by one batched ORM ``account.move.create`` then posted by one
+    ``action_post`` (one JSON-RPC call each, so one process), and created
+    and posted one by one by a server action looping in one process.
+
 Reported: bills posted per second end to end (first request to last bill
 posted), and the bills left after every event is sent a second time
-(duplicates). All traffic goes to 127.0.0.1.
+(duplicates); the module's rate against JSON-RPC and against Odoo's batched
+limit times the queue's processing workers. All traffic goes to 127.0.0.1.
 """
 
 import json
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +44,12 @@ from common import (  # noqa: E402
 from simulator.generators import supplier_event  # noqa: E402
 
 LINES = 5
+# queue_job capacity that processes the hub's messages (channels = root:2)
+PROCESSING_WORKERS = 2
+ONE_BY_ONE_ACTION = """
+for values in env.context.get('fih_bench_values', []):
+    model.create(values).action_post()
+"""
 
 
 def invoice(n, currency, prefix, price_offset=0.0):
@@ -157,32 +170,76 @@ class BillBench(BenchSession):
             )
             return cr.fetchone()
 
-    def jsonrpc(self, partner_id, count):
-        def body(n):
-            data = invoice(n, self.currency, "RPC")
-            values = {
-                "move_type": "in_invoice",
-                "partner_id": partner_id,
-                "invoice_date": data["invoice_date"],
-                "ref": data["invoice_number"],
-                "invoice_line_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "name": line["description"],
-                            "quantity": line["quantity"],
-                            "price_unit": line["unit_price"],
-                            "tax_ids": [(6, 0, [self.tax_id])],
-                        },
-                    )
-                    for line in data["lines"]
-                ],
-            }
-            return values
+    def bill_values(self, partner_id, n, prefix):
+        """What JSON-RPC (and Odoo's own limit) sends for bill ``n``."""
+        data = invoice(n, self.currency, prefix)
+        return {
+            "move_type": "in_invoice",
+            "partner_id": partner_id,
+            "invoice_date": data["invoice_date"],
+            "ref": data["invoice_number"],
+            "invoice_line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "name": line["description"],
+                        "quantity": line["quantity"],
+                        "price_unit": line["unit_price"],
+                        "tax_ids": [(6, 0, [self.tax_id])],
+                    },
+                )
+                for line in data["lines"]
+            ],
+        }
 
+    def odoo_limit(self, partner_id, count):
+        """Odoo's own limit for the same bills, on the same server: one
+        batched ORM ``create`` then one ``action_post`` of them all, then a
+        server action creating and posting them one by one, each in one
+        process (tracking as Odoo's defaults have it)."""
+        batch = [self.bill_values(partner_id, n, "LIMA") for n in range(count)]
+        started = time.perf_counter()
+        ids = self.rpc.execute_kw("account.move", "create", [batch], {})
+        self.rpc.execute_kw("account.move", "action_post", [ids], {})
+        batched = time.perf_counter() - started
+        model_id = self.rpc.execute(
+            "ir.model", "search", [("model", "=", "account.move")]
+        )[0]
+        action = self.rpc.execute(
+            "ir.actions.server",
+            "create",
+            {
+                "name": "Benchmark: create and post one bill at a time",
+                "model_id": model_id,
+                "state": "code",
+                "code": ONE_BY_ONE_ACTION,
+            },
+        )
+        single = [self.bill_values(partner_id, n, "LIMB") for n in range(count)]
+        started = time.perf_counter()
+        self.rpc.execute_kw(
+            "ir.actions.server",
+            "run",
+            [[action]],
+            {"context": {"fih_bench_values": single}},
+        )
+        one_by_one = time.perf_counter() - started
+        posted_batched, _distinct = self.posted("LIMA")
+        posted_single, _distinct = self.posted("LIMB")
+        return {
+            "bills": count,
+            "posted": posted_batched + posted_single,
+            "batched_per_s": round(posted_batched / batched, 1),
+            "one_by_one_per_s": round(posted_single / one_by_one, 1),
+            "processing_workers": PROCESSING_WORKERS,
+        }
+
+    def jsonrpc(self, partner_id, count):
         def one(n):
-            move_id = self.rpc.execute("account.move", "create", body(n))
+            move_id = self.rpc.execute(
+                "account.move", "create", self.bill_values(partner_id, n, "RPC")
+            )
             self.rpc.execute("account.move", "action_post", [move_id])
 
         started = time.perf_counter()
@@ -231,6 +288,7 @@ class BillBench(BenchSession):
         partner_id = self.supplier()
         rpc = self.jsonrpc(partner_id, self.args.bills)
         hub = self.module(self.args.bills, already_done=1)
+        limit = self.odoo_limit(partner_id, self.args.limit_bills)
         return {
             "bills": self.args.bills,
             "lines_per_bill": LINES,
@@ -238,12 +296,22 @@ class BillBench(BenchSession):
             "batch": self.args.batch,
             "jsonrpc": rpc,
             "module": hub,
+            "odoo_limit": limit,
             "ratio": round(hub["bills_per_s"] / rpc["bills_per_s"], 2),
+            "ratio_vs_odoo_limit": round(
+                hub["bills_per_s"]
+                / (limit["batched_per_s"] * limit["processing_workers"]),
+                2,
+            ),
+            "ratio_vs_odoo_limit_one_process": round(
+                hub["bills_per_s"] / limit["batched_per_s"], 2
+            ),
+            "load_average": [round(value, 2) for value in os.getloadavg()],
         }
 
 
 def markdown(results):
-    rpc, hub = results["jsonrpc"], results["module"]
+    rpc, hub, limit = results["jsonrpc"], results["module"], results["odoo_limit"]
     return "\n".join(
         [
             "| Path | bills | posted | seconds | bills/s | duplicates |",
@@ -253,8 +321,16 @@ def markdown(results):
             f"| this module, batches of {results['batch']} | {hub['bills']} "
             f"| {hub['posted']} | {hub['seconds']} | {hub['bills_per_s']} "
             f"| {hub['duplicates']} |",
+            f"| Odoo's ORM in one process (limit): batched create + post "
+            f"| {limit['bills']} | - | - | {limit['batched_per_s']} | - |",
+            f"| Odoo's ORM in one process (limit): one by one "
+            f"| {limit['bills']} | - | - | {limit['one_by_one_per_s']} | - |",
             "",
-            f"Ratio: {results['ratio']}x",
+            f"Ratios: {results['ratio']}x JSON-RPC; "
+            f"{results['ratio_vs_odoo_limit_one_process']} of Odoo's batched limit "
+            f"in one process, {results['ratio_vs_odoo_limit']} of that limit x "
+            f"{limit['processing_workers']} processing workers. Load average "
+            f"{results['load_average']}.",
         ]
     )
 
@@ -265,6 +341,12 @@ def main():
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--limit-bills",
+        type=int,
+        default=200,
+        help="bills for each of Odoo's own limits (batched, one by one)",
+    )
     args = parser.parse_args()
     results = BillBench(args).run()
     report(results, markdown(results), args.output)

@@ -46,8 +46,10 @@ class FihInvoiceCharges(models.AbstractModel):
                 lines.append(values)
         return lines
 
-    def _findings(self, bill, order, data):
-        return super()._findings(bill, order, data) + self._charge_findings(bill, data)
+    def _findings(self, bill, order, data, tax_findings=None):
+        return super()._findings(bill, order, data, tax_findings) + (
+            self._charge_findings(bill, data)
+        )
 
     def _charge_findings(self, bill, data):
         """A sentence when the header charges exceed what the company accepts

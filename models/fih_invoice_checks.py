@@ -20,8 +20,9 @@ class FihInvoiceChecks(models.AbstractModel):
 
     _inherit = "fih.invoice.handler"
 
-    def _findings(self, bill, order, data):
-        """Every reason not to post, as sentences with the figures compared."""
+    def _findings(self, bill, order, data, tax_findings=None):
+        """Every reason not to post, as sentences with the figures compared
+        (the tax findings are added by ``fih_invoice_taxes``)."""
         findings = []
         for one in order:
             findings += self._order_findings(bill, one)

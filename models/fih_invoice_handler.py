@@ -48,8 +48,11 @@ class FihInvoiceHandler(models.AbstractModel):
             except (FihBusinessException, FihSkipped, FihTransientError) as exc:
                 outcomes[message.id] = exc
         self._create_bills([plan for plan in plans if not plan["bill"]])
+        self._check_taxes(plans, outcomes)
         pending = []  # checked bills that may be posted, posted together
         for plan in plans:
+            if plan["message"].id in outcomes:
+                continue
             # a later document of the same order (a credit note, another bill)
             # is checked against the order's bills as posted
             if plan["order"] and any(p["order"] & plan["order"] for p in pending):
@@ -122,7 +125,7 @@ class FihInvoiceHandler(models.AbstractModel):
         move_type = (
             "in_refund" if data["document_type"] == "credit_note" else "in_invoice"
         )
-        currency = self._currency(data["currency"])
+        currency = self._currency(data["currency"], cache)
         self._check_duplicate_number(company, partner, move_type, data, exclude=bill)
         self._check_duplicate_in_batch(company, partner, move_type, data, cache)
         lines = self._lines(backend, company, orders, data, cache, partner)
@@ -180,11 +183,31 @@ class FihInvoiceHandler(models.AbstractModel):
             for plan, bill in zip(group, bills, strict=True):
                 plan["bill"] = bill.with_env(self.env)
 
+    def _check_taxes(self, plans, outcomes):
+        """The tax check of every bill of the batch, first: each bill's taxes
+        are compared with what its document states, and the stated amounts
+        of all the bills that agree are booked together (Odoo synchronises
+        their payable lines once, not once per bill). The taxes of a bill do
+        not depend on the other documents of the batch."""
+        bookings = []
+        for plan in plans:
+            try:
+                plan["tax_findings"], booking = self._tax_check(
+                    plan["bill"], plan["data"]
+                )
+            except (FihBusinessException, FihSkipped, FihTransientError) as exc:
+                outcomes[plan["message"].id] = exc
+                continue
+            if booking:
+                bookings.append(booking)
+        self._book_as_stated(bookings)
+
     def _check_bill(self, backend, plan):
-        """The checks of one created bill: its findings (empty: it may post)."""
+        """The checks of one created bill, its taxes checked and booked
+        already: its findings (empty: it may post)."""
         bill, order, data = plan["bill"], plan["order"], plan["data"]
         self._keep_due_date(bill, order, data)
-        return self._findings(bill, order, data)
+        return self._findings(bill, order, data, plan["tax_findings"])
 
     # -- building the bill --------------------------------------------------------
 
@@ -235,7 +258,7 @@ class FihInvoiceHandler(models.AbstractModel):
             product = (
                 order_line.product_id
                 if order_line
-                else self._product(company, item.get("product_code"), partner)
+                else self._product(company, item.get("product_code"), partner, cache)
             )
             lines.append(
                 {
@@ -284,6 +307,8 @@ class FihInvoiceHandler(models.AbstractModel):
         reason = "\n".join(findings) or False
         if (bill.fih_hold_reason or False) != reason:
             bill.fih_hold_reason = reason
+        if not findings and not bill.activity_ids:
+            return  # no activity to close
         activity_type = self.env.ref(
             "finance_integration_hub.mail_activity_type_integration_exception"
         )

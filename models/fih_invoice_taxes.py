@@ -56,16 +56,18 @@ class FihInvoiceTaxes(models.AbstractModel):
 
     # -- Odoo's computation per stated code ------------------------------------------
 
-    def _computed_taxes(self, bill):
+    def _computed_taxes(self, bill, base_lines=None):
         """Odoo's own computation of the bill's taxes (as if no amount had
         been set by hand), per tax code the supplier gave each line:
         ``{code: {"amount", "base", "lines", "self_assessed"}}`` with
         signed amounts in the bill's currency, positive for a tax charged
         (credit notes too). A reverse charge's tax line and its opposite net
-        to zero under their code."""
-        base_lines, _tax_lines = bill._get_rounded_base_and_tax_lines(
-            round_from_tax_lines=False
-        )
+        to zero under their code. ``base_lines``: Odoo's tax details of the
+        bill's lines, when the caller has them already."""
+        if base_lines is None:
+            base_lines, _tax_lines = bill._get_rounded_base_and_tax_lines(
+                round_from_tax_lines=False
+            )
         currency = bill.currency_id
         figures = {}
         for base_line in base_lines:
@@ -108,17 +110,29 @@ class FihInvoiceTaxes(models.AbstractModel):
 
     # -- compared and booked ---------------------------------------------------------
 
-    def _findings(self, bill, order, data):
+    def _findings(self, bill, order, data, tax_findings=None):
         """The tax findings first: booking the stated taxes changes the
-        total the other checks compare."""
-        findings = self._tax_findings(bill, data)
-        return findings + super()._findings(bill, order, data)
+        total the other checks compare. ``tax_findings``: those the batch
+        found and booked already (``_check_taxes``)."""
+        if tax_findings is None:
+            tax_findings = self._tax_findings(bill, data)
+        return tax_findings + super()._findings(bill, order, data, tax_findings)
 
     def _tax_findings(self, bill, data):
         """Sentences for the taxes that do not agree; when they all do, the
         stated amounts are booked on the draft bill."""
+        findings, booking = self._tax_check(bill, data)
+        self._book_as_stated([booking] if booking else [])
+        return findings
+
+    def _tax_check(self, bill, data):
+        """``(findings, booking)``: the sentences for the taxes that do not
+        agree, and when they all do, what :meth:`_book_as_stated` books."""
         company, currency = bill.company_id, bill.currency_id
-        figures = self._computed_taxes(bill)
+        base_lines, tax_lines = bill._get_rounded_base_and_tax_lines(
+            round_from_tax_lines=False
+        )
+        figures = self._computed_taxes(bill, base_lines)
         outcome = tax_check.reconcile_invoice_taxes(
             data,
             figures,
@@ -127,22 +141,58 @@ class FihInvoiceTaxes(models.AbstractModel):
             tolerance=_decimal(company.fih_tax_tolerance),
             places=currency.decimal_places,
         )
+        booking = None
         if outcome.agreed and bill.state == "draft":
-            self._book_as_stated(bill, figures, outcome.adopted)
-        return [finding.message for finding in outcome.findings]
+            booking = (bill, base_lines, tax_lines, figures, outcome.adopted)
+        return [finding.message for finding in outcome.findings], booking
 
-    def _book_as_stated(self, bill, figures, adopted):
-        """Book the document's figures on the draft with Odoo's own tax line
-        builder: each line at its own amount (rounding taxes globally, Odoo
-        moves a cent of rounding onto a line and its tax base), each adopted
-        code's difference on its largest tax amount. Like an amount set by
-        hand, they stay: the payable line follows, and posting does not
-        compute the taxes again."""
+    def _book_as_stated(self, bookings):
+        """Book the document's figures on the draft bills of ``bookings``
+        (``(bill, base lines, tax lines, figures, adopted)`` of
+        :meth:`_tax_check`) with Odoo's own tax line builder: each line at its
+        own amount (rounding taxes globally, Odoo moves a cent of rounding
+        onto a line and its tax base), each adopted code's difference on its
+        largest tax amount. Like an amount set by hand, they stay: the
+        payable lines follow, and posting does not compute the taxes again.
+        The lines of every bill are written in one synchronisation."""
+        Line = self.env["account.move.line"]
+        bills = self.env["account.move"]
+        updates, to_delete, to_create = [], [], []
+        for bill, base_lines, tax_lines, figures, adopted in bookings:
+            results = self._stated_tax_lines(
+                bill, base_lines, tax_lines, figures, adopted
+            )
+            if results is None:
+                continue
+            bills |= bill
+            updates += [
+                (base_line["record"], values)
+                for base_line, values in results["base_lines_to_update"]
+            ]
+            updates += [
+                (tax_line["record"], values)
+                for tax_line, _key, values in results["tax_lines_to_update"]
+            ]
+            to_delete += [
+                tax_line["record"].id for tax_line in results["tax_lines_to_delete"]
+            ]
+            to_create += [
+                {**values, "display_type": "tax", "move_id": bill.id}
+                for values in results["tax_lines_to_add"]
+            ]
+        if not bills:
+            return
+        with bills._get_edi_creation():
+            for line, values in updates:
+                self._write_if_changed(line, values)
+            Line.browse(to_delete).with_context(dynamic_unlink=True).unlink()
+            Line.create(to_create)
+
+    def _stated_tax_lines(self, bill, base_lines, tax_lines, figures, adopted):
+        """Odoo's tax lines of ``bill`` with the adopted amounts, as
+        ``_prepare_tax_lines`` gives them; None when nothing changes."""
         Tax = self.env["account.tax"]
         company = bill.company_id
-        base_lines, tax_lines = bill._get_rounded_base_and_tax_lines(
-            round_from_tax_lines=False
-        )
         largest = {}  # code -> the tax amount that takes the difference
         moved = False  # a line carries a global-rounding delta
         for base_line in base_lines:
@@ -165,7 +215,7 @@ class FihInvoiceTaxes(models.AbstractModel):
                     if code not in largest or amount > largest[code][0]:
                         largest[code] = (amount, base_line, tax_data)
         if not moved and not adopted:
-            return
+            return None
         for code, stated in adopted.items():
             _amount, base_line, tax_data = largest[code]
             difference = float(stated - figures[code]["amount"])
@@ -174,22 +224,7 @@ class FihInvoiceTaxes(models.AbstractModel):
         Tax._add_accounting_data_in_base_lines_tax_details(
             base_lines, company, include_caba_tags=bill.always_tax_exigible
         )
-        results = Tax._prepare_tax_lines(base_lines, company, tax_lines=tax_lines)
-        Line = self.env["account.move.line"]
-        with bill._get_edi_creation():
-            for base_line, values in results["base_lines_to_update"]:
-                self._write_if_changed(base_line["record"], values)
-            for tax_line, _key, values in results["tax_lines_to_update"]:
-                self._write_if_changed(tax_line["record"], values)
-            Line.browse(
-                [tax_line["record"].id for tax_line in results["tax_lines_to_delete"]]
-            ).with_context(dynamic_unlink=True).unlink()
-            Line.create(
-                [
-                    {**values, "display_type": "tax", "move_id": bill.id}
-                    for values in results["tax_lines_to_add"]
-                ]
-            )
+        return Tax._prepare_tax_lines(base_lines, company, tax_lines=tax_lines)
 
     def _write_if_changed(self, line, values):
         changed = {

@@ -265,7 +265,12 @@ class FihProcureToPayHandler(models.AbstractModel):
         return self.env["purchase.order"].browse(link.res_id).exists()
 
     @api.model
-    def _currency(self, code):
+    def _currency(self, code, cache=None):
+        """The active currency of ``code``; ``cache`` (a dict) spares the
+        look-up for the rest of a batch."""
+        key = ("currency", code)
+        if cache is not None and key in cache:
+            return cache[key]
         currency = (
             self.env["res.currency"]
             .with_context(active_test=False)
@@ -279,6 +284,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                     code,
                 )
             )
+        if cache is not None:
+            cache[key] = currency
         return currency
 
     @api.model
@@ -477,10 +484,22 @@ class FihProcureToPayHandler(models.AbstractModel):
         return {str(account.id): 100.0}
 
     @api.model
-    def _product(self, company, code, partner=None):
+    def _product(self, company, code, partner=None, cache=None):
         """The product with that internal reference, or with that code in the
         supplier's price list; else (or without a code) the hub's
-        non-catalogue purchase product, the line keeping its description."""
+        non-catalogue purchase product, the line keeping its description.
+        ``cache`` (a dict) spares the look-ups for the rest of a batch."""
+        supplier = partner.commercial_partner_id.id if partner else None
+        key = ("product", company.id, code, supplier)
+        if cache is not None and key in cache:
+            return cache[key]
+        product = self._product_uncached(company, code, partner)
+        if cache is not None:
+            cache[key] = product
+        return product
+
+    @api.model
+    def _product_uncached(self, company, code, partner):
         non_catalogue = self.env.ref("finance_integration_hub.product_non_catalogue")
         if not code:
             return non_catalogue
