@@ -11,6 +11,7 @@ from . import fih_governed_mixin
 from . import fih_backend
 from . import fih_backend_credentials
 from . import fih_backend_alerts
+from . import fih_backend_navigation
 from . import fih_backend_secret_strength
 from . import fih_binding
 from . import fih_value_map
@@ -45,6 +46,7 @@ from . import fih_operator_action
 # flows: one handler per event type
 from . import fih_handler
 from . import fih_procure_to_pay_handler
+from . import fih_procure_to_pay_units
 from . import fih_supplier_handler
 from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
