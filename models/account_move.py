@@ -61,6 +61,7 @@ class AccountMove(models.Model):
     def _fih_duplicate_finding(self, other):
         """The hold reason of a possible duplicate of ``other``."""
         self.ensure_one()
+        amount = f"{other.amount_total:.{other.currency_id.decimal_places}f}"
         return self.env._(
             "%(prefix)s %(bill)s (number %(number)s): the same supplier and the same "
             "amount %(amount)s %(currency)s, invoiced on %(date)s. If this is a "
@@ -68,7 +69,7 @@ class AccountMove(models.Model):
             prefix=self._fih_duplicate_prefix(),
             bill=other.name if other.name and other.name != "/" else other.display_name,
             number=other.ref or "-",
-            amount=f"{other.amount_total:.{other.currency_id.decimal_places}f}",
+            amount=amount,
             currency=other.currency_id.name,
             date=other.invoice_date,
         )
