@@ -38,7 +38,14 @@ from lxml import etree
 
 from . import units
 from .canonical import put_optional
-from .en16931 import EN16931Error, Reading, check_line_amount, number, to_canonical
+from .en16931 import (
+    NOT_BOOKED,
+    EN16931Error,
+    Reading,
+    check_line_amount,
+    number,
+    to_canonical,
+)
 from .tax_check import tax_code
 
 CII_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -58,15 +65,6 @@ INVOICE_CODES = {
     "751": "invoice information for accounting purposes",
 }
 CREDIT_NOTE_CODES = {"381": "credit note", "261": "self-billed credit note"}
-# EN 16931 codes (BR-CL-01) the hub does not book, and why
-NOT_BOOKED = {
-    "386": (
-        "prepayment invoice",
-        "the hub does not book it as a vendor bill, since the final invoice "
-        "states the prepayment (TotalPrepaidAmount) and would count it twice; "
-        "book the prepayment as an advance, then send the final invoice",
-    ),
-}
 # the other invoice and credit note codes EN 16931 allows (BR-CL-01)
 OTHER_EN16931_CODES = frozenset(
     "71 80 81 82 83 84 102 130 202 203 204 211 218 219 262 295 296 308 325 "

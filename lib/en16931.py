@@ -33,6 +33,17 @@ LINE_SLACK = Decimal("0.02")
 ZERO = Decimal(0)
 
 
+# EN 16931 codes (BR-CL-01) the hub does not book, and why
+NOT_BOOKED = {
+    "386": (
+        "prepayment invoice",
+        "the hub does not book it as a vendor bill, since the final invoice "
+        "states the prepayment (TotalPrepaidAmount) and would count it twice; "
+        "book the prepayment as an advance, then send the final invoice",
+    ),
+}
+
+
 class EN16931Error(ValueError):
     """An e-invoice is refused; the message is meant for a finance user."""
 

@@ -29,6 +29,7 @@ from lxml import etree
 from . import safe_xml, units
 from .canonical import put_optional
 from .en16931 import (
+    NOT_BOOKED,
     EN16931Error,
     Reading,
     check_line_amount,
@@ -341,6 +342,12 @@ def _reading(root):
         raise UBLError("the document has no number (cbc:ID)")
     noun = "credit note" if document_type == "credit_note" else "invoice"
     label = f"the {noun} {number}"
+    type_code = _text(root, "cbc:InvoiceTypeCode") or _text(
+        root, "cbc:CreditNoteTypeCode"
+    )
+    if type_code in NOT_BOOKED:
+        name, reason = NOT_BOOKED[type_code]
+        raise UBLError(f"{label} is a {name} (type code {type_code}): {reason}")
     currency = _text(root, "cbc:DocumentCurrencyCode")
     if not currency:
         raise UBLError(f"{label} has no currency (DocumentCurrencyCode)")

@@ -436,3 +436,17 @@ def test_unit_price_is_the_exact_amount_per_unit_or_the_stated_price():
     assert _unit_price(D("10.00"), D("3"), D("4"), True) == D("3.333333")
     # a return line keeps its sign in the quantity
     assert _unit_price(D("-1500"), D("-3"), D("500"), False) == D("500")
+
+
+def test_a_prepayment_invoice_is_refused_as_in_cii():
+    """A prepayment invoice (386) would be counted twice: the final invoice
+    states the prepayment. UBL and CII refuse it alike."""
+    body = sample(
+        "ubl_invoice",
+        (
+            b"<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>",
+            b"<cbc:InvoiceTypeCode>386</cbc:InvoiceTypeCode>",
+        ),
+    )
+    with pytest.raises(UBLError, match=r"prepayment invoice \(type code 386\)"):
+        invoice_to_canonical(body)
