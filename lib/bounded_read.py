@@ -28,6 +28,7 @@ Traceback (most recent call last):
 lib.bounded_read.BodyTimeout: the body did not arrive within 1 s (1 of 5 bytes)
 """
 
+import contextlib
 import time
 
 CHUNK = 64 * 1024
@@ -84,8 +85,7 @@ def read_within(stream, length, seconds, sock=None, clock=time.monotonic):
             received += len(chunk)
     finally:
         if sock is not None:
-            try:
+            # the connection may be gone: nothing left to restore then
+            with contextlib.suppress(OSError):
                 sock.settimeout(previous)
-            except OSError:
-                pass  # the connection is gone; nothing left to restore
     return b"".join(parts)

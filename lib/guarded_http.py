@@ -44,7 +44,7 @@ class GuardedAdapter(HTTPAdapter):
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
+        result = super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             "http": type(
                 "GuardedHTTPConnectionPool",
@@ -57,6 +57,7 @@ class GuardedAdapter(HTTPAdapter):
                 {"ConnectionCls": _guarded_connection(HTTPSConnection, self.allowlist)},
             ),
         }
+        return result
 
 
 def guarded_session(allowlist=None):

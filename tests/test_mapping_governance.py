@@ -237,8 +237,10 @@ class TestMappingGovernance(FihTransactionCase):
         active = self.activate(self.make_mapping())
         draft = self.make_mapping(name="Other draft")
         forged = {"fih_loading_templates": True, "fih_mapping_creation": True}
-        Rule = self.env["fih.mapping.rule"].with_user(self.author).with_context(forged)
-        rule = active.rule_ids[0].with_user(self.author).with_context(forged)
+        Rule = (
+            self.env["fih.mapping.rule"].with_user(self.author).with_context(**forged)
+        )
+        rule = active.rule_ids[0].with_user(self.author).with_context(**forged)
         with self.assertRaisesRegex(UserError, "Only draft mappings"):
             rule.write({"transform": "upper"})
         with self.assertRaisesRegex(UserError, "Only draft mappings"):
@@ -250,7 +252,7 @@ class TestMappingGovernance(FihTransactionCase):
         # a rule of a draft moved into the approved version
         with self.assertRaisesRegex(UserError, "Only draft mappings"):
             draft.rule_ids[0].with_user(self.author).write({"mapping_id": active.id})
-        as_author = active.with_user(self.author).with_context(forged)
+        as_author = active.with_user(self.author).with_context(**forged)
         with self.assertRaisesRegex(UserError, "Only draft mappings"):
             as_author.write({"api_version": "v9"})
         with self.assertRaisesRegex(UserError, "Only draft mappings"):

@@ -2,6 +2,7 @@
 an unsigned sender, or the lowest group that sees the exchange log."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import socket
@@ -330,10 +331,8 @@ class TestSecurityIntakeHttp(BackendMixin, HttpCase):
                 :rounds
             ]:
                 sock.settimeout(interval)
-                try:
+                with contextlib.suppress(TimeoutError):
                     answer = sock.recv(65536)
-                except TimeoutError:
-                    pass
                 if answer:
                     break
                 try:

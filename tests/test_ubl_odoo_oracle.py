@@ -15,6 +15,7 @@ test skips when the importer is not installed (``scripts/test.sh`` installs
 it beside the hub, which does not depend on it) or the files are absent.
 """
 
+import contextlib
 import logging
 import re
 from decimal import Decimal
@@ -393,16 +394,11 @@ class TestUblOdooOracle(BackendMixin, TransactionCase):
                     unexplained.append(f"{name}: the hub refuses it: {reading}")
                 continue
             odoo, differences = None, []
-            try:
-                with self.env.cr.savepoint():
-                    odoo = self._odoo_reading(path, data)
-                    if "failed" not in odoo:
-                        differences = self._differences(
-                            self._hub_reading(reading), odoo
-                        )
-                    raise _Rollback
-            except _Rollback:
-                pass
+            with contextlib.suppress(_Rollback), self.env.cr.savepoint():
+                odoo = self._odoo_reading(path, data)
+                if "failed" not in odoo:
+                    differences = self._differences(self._hub_reading(reading), odoo)
+                raise _Rollback
             self.env.invalidate_all()
             if "failed" in odoo:
                 # no second reading: the hub's is checked against the
