@@ -398,6 +398,16 @@ def _reading(root):
         prepaid=reader.amount(
             totals, "cbc:PrepaidAmount", f"the prepaid amount of {label}", False
         ),
+        charge_total=reader.amount(
+            totals, "cbc:ChargeTotalAmount", f"the charges of {label}", False
+        ),
+        allowance_total=reader.amount(
+            totals, "cbc:AllowanceTotalAmount", f"the allowances of {label}", False
+        ),
+        rounding=reader.amount(
+            totals, "cbc:PayableRoundingAmount", f"the rounding of {label}", False
+        ),
+        check_payable=True,
         payment_terms=_text(root, "cac:PaymentTerms/cbc:Note"),
         billing_references=[
             _text(reference, "cbc:ID")

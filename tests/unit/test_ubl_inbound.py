@@ -91,6 +91,12 @@ def test_document_allowances_are_header_discounts_with_their_tax():
             b'"EUR">537.19</cbc:TaxInclusiveAmount>',
         ),
         (b'"EUR">68.19</cbc:TaxAmount>', b'"EUR">68.19</cbc:TaxAmount>'),
+        (
+            b'<cbc:ChargeTotalAmount currencyID="EUR">10.00</cbc:ChargeTotalAmount>',
+            b'<cbc:AllowanceTotalAmount currencyID="EUR">10.00'
+            b"</cbc:AllowanceTotalAmount>",
+        ),
+        (b'"EUR">500.00</cbc:PayableAmount>', b'"EUR">480.00</cbc:PayableAmount>'),
     )
     assert "charges" not in document
     assert document["allowances"] == [
@@ -151,6 +157,7 @@ def test_line_allowances_give_the_net_unit_price():
             b'"EUR">557.19</cbc:TaxInclusiveAmount>',
             b'"EUR">532.29</cbc:TaxInclusiveAmount>',
         ),
+        (b'"EUR">500.00</cbc:PayableAmount>', b'"EUR">475.10</cbc:PayableAmount>'),
     )
     assert document["lines"][0]["line_amount"] == 224.10
     assert document["lines"][0]["unit_price"] == 22.41
@@ -450,3 +457,28 @@ def test_a_prepayment_invoice_is_refused_as_in_cii():
     )
     with pytest.raises(UBLError, match=r"prepayment invoice \(type code 386\)"):
         invoice_to_canonical(body)
+
+
+def test_stated_charges_and_amount_due_must_add_up():
+    """BR-CO-12 and BR-CO-16 hold for UBL as for CII: a charge total or an
+    amount due that disagrees with the document is refused naming the rule."""
+    with pytest.raises(UBLError, match="BR-CO-12"):
+        invoice_to_canonical(
+            sample(
+                "ubl_invoice",
+                (
+                    b'"EUR">10.00</cbc:ChargeTotalAmount>',
+                    b'"EUR">10.01</cbc:ChargeTotalAmount>',
+                ),
+            )
+        )
+    with pytest.raises(UBLError, match="BR-CO-16"):
+        invoice_to_canonical(
+            sample(
+                "ubl_invoice",
+                (
+                    b'"EUR">500.00</cbc:PayableAmount>',
+                    b'"EUR">500.01</cbc:PayableAmount>',
+                ),
+            )
+        )
