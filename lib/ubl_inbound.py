@@ -274,8 +274,9 @@ def _allowances_and_charges(reader):
 
 
 def _taxes(reader):
-    """``(amount_tax, tax_totals)`` from the TaxTotal in the document currency
-    (a second TaxTotal may state the tax in the tax currency)."""
+    """``(amount_tax, tax_totals, sum of the subtotals' tax or None)`` from the
+    TaxTotal in the document currency (a second TaxTotal may state the tax in
+    the tax currency)."""
     for tax_total in reader.root.iterfind("cac:TaxTotal", NS):
         amount_element = tax_total.find("cbc:TaxAmount", NS)
         currency = "" if amount_element is None else amount_element.get("currencyID")
@@ -294,10 +295,15 @@ def _taxes(reader):
             total = totals.setdefault(code, [Decimal(0), Decimal(0)])
             total[0] += base
             total[1] += amount
-        return tax, [
-            {"tax_code": code, "base": float(base), "amount": float(amount)}
-            for code, (base, amount) in totals.items()
-        ]
+        category_tax = sum((amount for _base, amount in totals.values()), Decimal(0))
+        return (
+            tax,
+            [
+                {"tax_code": code, "base": float(base), "amount": float(amount)}
+                for code, (base, amount) in totals.items()
+            ],
+            category_tax if totals else None,
+        )
     raise UBLError(
         f"{reader.label} states no tax total in {reader.currency} (TaxTotal)"
     )
@@ -372,7 +378,7 @@ def _reading(root):
     line_sum = reader.amount(
         totals, "cbc:LineExtensionAmount", f"the sum of lines of {label}", False
     )
-    tax, tax_totals = _taxes(reader)
+    tax, tax_totals, category_tax = _taxes(reader)
     due = _text(root, "cbc:DueDate") or _text(
         root, "cac:PaymentMeans/cbc:PaymentDueDate"
     )
@@ -407,6 +413,7 @@ def _reading(root):
         rounding=reader.amount(
             totals, "cbc:PayableRoundingAmount", f"the rounding of {label}", False
         ),
+        category_tax=category_tax,
         check_payable=True,
         payment_terms=_text(root, "cac:PaymentTerms/cbc:Note"),
         billing_references=[

@@ -482,3 +482,14 @@ def test_stated_charges_and_amount_due_must_add_up():
                 ),
             )
         )
+
+
+def test_a_tax_total_that_is_not_the_sum_of_its_subtotals_is_refused():
+    """BR-CO-14: the document's tax equals the sum of its rates' tax."""
+    with pytest.raises(UBLError, match="BR-CO-14"):
+        invoice_to_canonical(
+            sample(
+                "ubl_invoice",
+                (b'"EUR">13.80</cbc:TaxAmount>', b'"EUR">13.81</cbc:TaxAmount>'),
+            )
+        )
