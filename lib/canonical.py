@@ -430,9 +430,16 @@ def _payment_checks(document):
 
 
 def _goods_receipt_checks(document):
-    """A receipt of the whole order has no lines: they would contradict it."""
-    if document.get("whole_order") is True and "lines" in document:
+    """A receipt of the whole order has no lines of that order: they would
+    contradict it (lines of the other orders of a ship notice may stay)."""
+    order = document.get("purchase_order_external_id")
+    if document.get("whole_order") is True and any(
+        line.get("purchase_order_external_id", order) == order
+        for line in document.get("lines") or ()
+    ):
         yield ["lines"], "must be left out when whole_order is true"
+    if order in (document.get("whole_orders") or ()):
+        yield ["whole_orders"], "repeats the document's own order: use whole_order"
 
 
 def _order_confirmation_checks(document):

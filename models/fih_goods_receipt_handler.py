@@ -19,6 +19,22 @@ class FihGoodsReceiptHandler(models.AbstractModel):
         if binding:
             self._already_applied(binding, data, self.env._("Receipt"))
         order = self._purchase_order(backend, data["purchase_order_external_id"])
+        others = set(data.get("whole_orders") or ()) | {
+            line["purchase_order_external_id"]
+            for line in data.get("lines") or ()
+            if line.get("purchase_order_external_id")
+            not in (None, data["purchase_order_external_id"])
+        }
+        if others:
+            raise FihBusinessException(
+                self.env._(
+                    "Receipt %(receipt)s also counts goods of other orders "
+                    "(%(others)s); nothing was received. Send one receipt per "
+                    "order.",
+                    receipt=data["external_id"],
+                    others=", ".join(sorted(others)),
+                )
+            )
         if data.get("whole_order"):
             # only a ship notice may announce a whole order: a receipt counts
             raise FihBusinessException(

@@ -16,7 +16,25 @@ class FihShipNoticeHandler(models.AbstractModel):
     _fih_object_type = "goods_receipt"
 
     def _apply(self, backend, message, data, company, cache):
-        order = self._purchase_order(backend, data["purchase_order_external_id"])
+        own = data["purchase_order_external_id"]
+        lines, whole = {own: []}, set(data.get("whole_orders") or ())
+        if data.get("whole_order"):
+            whole.add(own)
+        for line in data.get("lines") or ():
+            lines.setdefault(line.get("purchase_order_external_id", own), []).append(
+                line
+            )
+        # a notice of several orders announces each on its own receipt
+        outcomes = []
+        for external_id in dict.fromkeys([*lines, *sorted(whole)]):
+            if lines.get(external_id) or external_id in whole:
+                outcomes += self._announce(
+                    backend, data, external_id, lines.get(external_id, []), whole
+                )
+        return outcomes
+
+    def _announce(self, backend, data, order_external_id, items, whole):
+        order = self._purchase_order(backend, order_external_id)
         picking = order.picking_ids.filtered(
             lambda p: p.picking_type_code == "incoming"
             and p.state not in ("done", "cancel")
@@ -26,7 +44,7 @@ class FihShipNoticeHandler(models.AbstractModel):
                 self.env._("Order %s has nothing left to receive.", order.name)
             )
         picking.scheduled_date = data["receipt_date"]
-        if data.get("whole_order"):
+        if order_external_id in whole:
             lines = self.env._(
                 "the whole order (%s)",
                 self._open_quantities(picking),
@@ -39,7 +57,7 @@ class FihShipNoticeHandler(models.AbstractModel):
                 f"{item['quantity']} x {by_external_id[item['po_line_id']].name}"
                 if item["po_line_id"] in by_external_id
                 else f"{item['quantity']} x line {item['po_line_id']}"
-                for item in data["lines"]
+                for item in items
             )
         picking.message_post(
             body=self.env._(

@@ -329,6 +329,72 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
         self.assertIn("SHIP-1", picking.message_ids[0].body)
 
+    def test_a_ship_notice_of_two_orders_announces_each_on_its_receipt(self):
+        """Fulfill DTD: a ShipNoticePortion per order; the second ships whole."""
+        self.receive(supplier_event(1))
+        self.post_cxml(self.order())
+        self.post_cxml(
+            cxml_order_request(
+                "PO-2",
+                "SUP-000001",
+                ORDER_LINES,
+                currency=self.currency,
+                shared_secret="buyer-secret-Kx7pQ2vZ",
+            )
+        )
+        self.process()
+        notice = (
+            b'<?xml version="1.0"?><cXML payloadID="asn-2@supplier" '
+            b'timestamp="2026-11-26T09:00:00+00:00"><Header><From><Credential '
+            b'domain="NetworkID"><Identity>AN-SUP</Identity></Credential></From>'
+            b'<To><Credential domain="NetworkID"><Identity>AN-HUB</Identity>'
+            b'</Credential></To><Sender><Credential domain="NetworkID"><Identity>'
+            b"AN-SUP</Identity><SharedSecret>buyer-secret-Kx7pQ2vZ</SharedSecret>"
+            b"</Credential><UserAgent>x</UserAgent></Sender></Header><Request>"
+            b'<ShipNoticeRequest><ShipNoticeHeader shipmentID="SHIP-2" '
+            b'noticeDate="2026-11-26T09:00:00+00:00" '
+            b'deliveryDate="2026-11-28T09:00:00+00:00" operation="new"/>'
+            b'<ShipNoticePortion><OrderReference orderID="PO-1"/>'
+            b'<ShipNoticeItem quantity="10" lineNumber="1"><UnitOfMeasure>EA'
+            b"</UnitOfMeasure></ShipNoticeItem></ShipNoticePortion>"
+            b'<ShipNoticePortion><OrderReference orderID="PO-2"/>'
+            b"</ShipNoticePortion></ShipNoticeRequest></Request></cXML>"
+        )
+        status, text = self.post_cxml(notice)
+        self.assertEqual(status, 201, text)
+        self.process()
+        message = self.messages(event_type="ship_notice.upsert")
+        self.assertEqual(message.state, "done", message.error_message)
+        orders = self.env["purchase.order"].search(
+            [("partner_ref", "in", ("PO-1", "PO-2"))], order="partner_ref"
+        )
+        self.assertEqual(len(orders), 2)
+        for order in orders:
+            picking = order.picking_ids
+            self.assertEqual(str(picking.scheduled_date.date()), "2026-11-28")
+            self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
+            self.assertIn("SHIP-2", picking.message_ids[0].body)
+        self.assertIn("the whole order", orders[1].picking_ids.message_ids[0].body)
+        self.assertNotIn("the whole order", orders[0].picking_ids.message_ids[0].body)
+        self.assertEqual(len(message.link_ids), 2)
+
+    def test_a_receipt_counting_goods_of_another_order_is_refused(self):
+        """Only a ship notice announces several orders; a receipt counts one."""
+        self.receive(supplier_event(1))
+        self.post_cxml(self.order())
+        self.process()
+        event = receipt_event(1, [("1", 5)])
+        event["data"]["lines"].append(
+            {"po_line_id": "1", "quantity": 2, "purchase_order_external_id": "PO-9"}
+        )
+        self.receive(event)
+        self.process()
+        message = self.messages(event_type="goods_receipt.upsert")
+        self.assertEqual(message.state, "failed")
+        self.assertIn("Send one receipt per order", message.error_message)
+        order = self.env["purchase.order"].search([("partner_ref", "=", "PO-1")])
+        self.assertEqual(order.order_line.mapped("qty_received"), [0.0, 0.0])
+
     def test_an_unexpected_error_is_answered_in_cxml(self):
         def broken(*_args, **_kwargs):
             raise RuntimeError("disk full")

@@ -52,7 +52,10 @@ def ship_notice_to_canonical(root):
     The supplier announces what it shipped; the receipt is dated the
     expected delivery date (else the shipment date). A portion without
     items ships the whole referenced order (Fulfill DTD): the document then
-    has ``whole_order`` and no lines. Planned shipments and returns are
+    has ``whole_order`` and no lines. A notice may cover several orders (a
+    portion each): the first portion's order is the document's, lines of the
+    others name their order, other orders shipped whole are listed in
+    ``whole_orders``. Planned shipments and returns are
     refused. The external_id is ``<From identity>/<shipmentID>`` because
     shipment ids are only unique per supplier. A delete without portions
     gives a document with the external_id only.
@@ -74,10 +77,8 @@ def ship_notice_to_canonical(root):
         raise CXMLError(
             f"{label} is for a return; returns are not taken by the hub yet"
         )
-    order_id = reading.single_order(
-        [reading.order_id(portion, label) for portion in portions], label
-    )
-    if not order_id:
+    order_ids = [reading.order_id(portion, label) for portion in portions]
+    if not portions or not all(order_ids):
         raise CXMLError(
             f"{label} does not refer to a purchase order "
             "(ShipNoticePortion/OrderReference)"
@@ -90,21 +91,38 @@ def ship_notice_to_canonical(root):
         ),
         None,
     )
-    lines = []
-    for item in notice.iterfind("ShipNoticePortion/ShipNoticeItem"):
-        po_line_id = attribute(item, "lineNumber", f"an item of {label}")
-        what = f"line {po_line_id} of {label}"
-        quantity = reading.number(item.get("quantity"), f"the quantity of {what}")
-        lines.append(
-            _receipt_line(
+    # the first portion's order is the document's; a portion of another order
+    # names its order on its lines, or lists it whole (Fulfill DTD: a portion
+    # without items ships the whole order)
+    order_id = order_ids[0]
+    lines, whole = [], []
+    for portion, portion_order in zip(portions, order_ids, strict=True):
+        items = portion.findall("ShipNoticeItem")
+        if not items:
+            whole.append(portion_order)
+        for item in items:
+            po_line_id = attribute(item, "lineNumber", f"an item of {label}")
+            what = f"line {po_line_id} of {label}"
+            quantity = reading.number(item.get("quantity"), f"the quantity of {what}")
+            line = _receipt_line(
                 po_line_id, quantity, text_of(item.find("UnitOfMeasure")), what
             )
-        )
-    # (one order per notice: a portion without items is the whole order)
+            if portion_order != order_id:
+                line["purchase_order_external_id"] = portion_order
+            lines.append(line)
     date = reading.calendar_date(date, f"the delivery date of {label}")
-    return _goods_receipt(
+    converted = _goods_receipt(
         root, "ShipNoticeRequest", operation, external_id, order_id, date, lines
     )
+    document = converted.document
+    if order_id in whole and not any(
+        "purchase_order_external_id" not in line for line in lines
+    ):
+        document["whole_order"] = True  # besides lines of other orders
+    others = list(dict.fromkeys(o for o in whole if o != order_id))
+    if others:
+        document["whole_orders"] = others
+    return converted
 
 
 def receipt_to_canonical(root):

@@ -126,3 +126,60 @@ def test_a_goods_receipt_needs_lines_unless_it_covers_the_whole_order():
     assert canonical.validate("goods_receipt", both) == [
         {"path": "$.lines", "reason": "must be left out when whole_order is true"}
     ]
+
+
+SECOND_PORTION_BY_LINE = (
+    b"</ShipNoticePortion>",
+    b'</ShipNoticePortion><ShipNoticePortion><OrderReference orderID="PO-000002">'
+    b'<DocumentReference payloadID="2@buyer.example"/></OrderReference>'
+    b'<ShipNoticeItem quantity="3" lineNumber="1"><UnitOfMeasure>EA</UnitOfMeasure>'
+    b"</ShipNoticeItem></ShipNoticePortion>",
+)
+SECOND_PORTION_WHOLE = (
+    b"</ShipNoticePortion>",
+    b'</ShipNoticePortion><ShipNoticePortion><OrderReference orderID="PO-000003">'
+    b'<DocumentReference payloadID="3@buyer.example"/></OrderReference>'
+    b"</ShipNoticePortion>",
+)
+
+
+def test_a_ship_notice_of_several_orders_names_each_lines_order():
+    """The Fulfill DTD allows a ShipNoticePortion per order: the first is the
+    document's order, the others' lines name theirs, a portion without items
+    ships its order whole."""
+    root = sample_root("cxml_ship_notice", SECOND_PORTION_BY_LINE, SECOND_PORTION_WHOLE)
+    document = valid(ship_notice_to_canonical(root))
+    assert document["purchase_order_external_id"] == "PO-000001"
+    assert [
+        (line.get("purchase_order_external_id"), line["po_line_id"], line["quantity"])
+        for line in document["lines"]
+    ] == [(None, "1", 10.0), (None, "2", 12.5), ("PO-000002", "1", 3.0)]
+    assert document["whole_orders"] == ["PO-000003"]
+    assert "whole_order" not in document
+
+
+def test_a_ship_notice_whose_first_order_ships_whole_keeps_the_others_lines():
+    data = sample("cxml_ship_notice", SECOND_PORTION_BY_LINE)
+    start = data.index(b"<ShipNoticeItem ")
+    end = data.index(b"</ShipNoticePortion>")
+    document = valid(
+        ship_notice_to_canonical(parse_envelope(data[:start] + data[end:]).root)
+    )
+    assert document["whole_order"] is True
+    assert document["lines"] == [
+        {
+            "po_line_id": "1",
+            "quantity": 3.0,
+            "uom": "Units",
+            "purchase_order_external_id": "PO-000002",
+        }
+    ]
+
+
+def test_a_portion_without_an_order_is_refused():
+    root = sample_root(
+        "cxml_ship_notice",
+        (b"</ShipNoticePortion>", b"</ShipNoticePortion><ShipNoticePortion/>"),
+    )
+    with pytest.raises(CXMLError, match="does not refer to a purchase order"):
+        ship_notice_to_canonical(root)
