@@ -40,13 +40,13 @@ from . import units
 from .canonical import put_optional
 from .en16931 import (
     NOT_BOOKED,
+    DocumentReader,
     EN16931Error,
     Reading,
     check_line_amount,
     number,
     to_canonical,
 )
-from .tax_check import tax_code
 
 CII_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM_NS = (
@@ -153,33 +153,12 @@ def _indicator(element):
     )
 
 
-class _Reader:
-    """Reads amounts of one document, all in its currency."""
+class _Reader(DocumentReader):
+    """Reads amounts of one CII document, all in its currency."""
 
-    def __init__(self, root, label, currency):
-        self.root, self.label, self.currency = root, label, currency
-
-    def amount(self, parent, path, what, required=True):
-        element = parent.find(path, NS)
-        if element is None or not "".join(element.itertext()).strip():
-            if required:
-                raise CIIError(f"{what} is missing ({path.replace('ram:', '')})")
-            return None
-        code = (element.get("currencyID") or "").strip()
-        if code and code != self.currency:
-            raise CIIError(f"{what} is in {code}, the document in {self.currency}")
-        return number("".join(element.itertext()).strip(), what)
-
-    def tax_code(self, tax, what):
-        """The hub's tax code of an ApplicableTradeTax or CategoryTradeTax."""
-        if tax is None:
-            return None
-        scheme = _text(tax, "ram:TypeCode") or "VAT"
-        percent = _text(tax, "ram:RateApplicablePercent") or None
-        try:
-            return tax_code(scheme, percent, _text(tax, "ram:CategoryCode"))
-        except ValueError as exc:
-            raise CIIError(f"the tax of {what}: {exc}") from None
+    error = CIIError
+    ns = NS
+    tax_paths = ("ram:TypeCode", "ram:RateApplicablePercent", "ram:CategoryCode")
 
 
 def _supplier(root):

@@ -18,6 +18,7 @@ quantity 3 x price 10 comes to 30.00 (BR-LIN-04); ask the supplier for a \
 corrected document
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from . import canonical
 from .canonical import put_optional
 from .money import money, plain, round_half_up, to_decimal
 from .price_precision import decimals_needed
+from .tax_check import tax_code
 
 PRICE_PLACES = Decimal("0.000001")
 EXACT_PLACES = 10
@@ -60,6 +62,48 @@ def number(text, what):
         raise EN16931Error(
             f"{what} must be a number such as 12.50, not {text!r}"
         ) from None
+
+
+class DocumentReader:
+    """Reads amounts and tax categories of one e-invoice, all in its
+    currency; each syntax (UBL, CII) names its namespaces, its error and the
+    paths of a tax category's scheme, rate and category code."""
+
+    error = EN16931Error
+    ns = {}
+    tax_paths = ("", "", "")  # (scheme, percent, category code)
+
+    def __init__(self, root, label, currency):
+        self.root, self.label, self.currency = root, label, currency
+
+    def text(self, parent, path):
+        element = parent.find(path, self.ns)
+        return "" if element is None else "".join(element.itertext()).strip()
+
+    def amount(self, parent, path, what, required=True):
+        element = parent.find(path, self.ns)
+        text = "" if element is None else "".join(element.itertext()).strip()
+        if not text:
+            if required:
+                name = re.sub(r"\b\w+:", "", path)
+                raise self.error(f"{what} is missing ({name})")
+            return None
+        code = (element.get("currencyID") or "").strip()
+        if code and code != self.currency:
+            raise self.error(f"{what} is in {code}, the document in {self.currency}")
+        return number(text, what)
+
+    def tax_code(self, category, what):
+        """The hub's tax code of a tax category element, None without one."""
+        if category is None:
+            return None
+        scheme_path, percent_path, code_path = self.tax_paths
+        scheme = self.text(category, scheme_path) or "VAT"
+        percent = self.text(category, percent_path) or None
+        try:
+            return tax_code(scheme, percent, self.text(category, code_path))
+        except ValueError as exc:
+            raise self.error(f"the tax of {what}: {exc}") from None
 
 
 def unit_price(amount, quantity, price, adjusted):

@@ -30,6 +30,7 @@ from . import safe_xml, units
 from .canonical import put_optional
 from .en16931 import (
     NOT_BOOKED,
+    DocumentReader,
     EN16931Error,
     Reading,
     check_line_amount,
@@ -39,7 +40,6 @@ from .en16931 import (
 from .en16931 import canonical_problems as canonical_problems
 from .en16931 import unit_price as _unit_price  # noqa: F401 (tests use it)
 from .outbound_formats import UBL_CAC_NS, UBL_CBC_NS
-from .tax_check import tax_code
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -87,10 +87,6 @@ def _text(parent, path):
     return "" if element is None else "".join(element.itertext()).strip()
 
 
-def _number(text, what):
-    return number(text, what)
-
-
 def _date(text, what):
     error = UBLError(f"{what} must be a date such as 2026-12-03, not {text!r}")
     if len(text) != 10:  # UBL dates have no time part
@@ -101,34 +97,12 @@ def _date(text, what):
         raise error from None
 
 
-class _Reader:
-    """Reads amounts of one document, all in its currency."""
+class _Reader(DocumentReader):
+    """Reads amounts of one UBL document, all in its currency."""
 
-    def __init__(self, root, label, currency):
-        self.root, self.label, self.currency = root, label, currency
-
-    def amount(self, parent, path, what, required=True):
-        element = parent.find(path, NS)
-        if element is None or not "".join(element.itertext()).strip():
-            if required:
-                name = path.replace("cbc:", "").replace("cac:", "")
-                raise UBLError(f"{what} is missing ({name})")
-            return None
-        code = (element.get("currencyID") or "").strip()
-        if code and code != self.currency:
-            raise UBLError(f"{what} is in {code}, the document in {self.currency}")
-        return _number("".join(element.itertext()).strip(), what)
-
-    def tax_code(self, category, what):
-        """The hub's tax code of a TaxCategory or ClassifiedTaxCategory."""
-        if category is None:
-            return None
-        scheme = _text(category, "cac:TaxScheme/cbc:ID") or "VAT"
-        percent = _text(category, "cbc:Percent") or None
-        try:
-            return tax_code(scheme, percent, _text(category, "cbc:ID"))
-        except ValueError as exc:
-            raise UBLError(f"the tax of {what}: {exc}") from None
+    error = UBLError
+    ns = NS
+    tax_paths = ("cac:TaxScheme/cbc:ID", "cbc:Percent", "cbc:ID")
 
 
 def _supplier(root):
@@ -204,13 +178,13 @@ def _line(reader, element, position, quantity_tag):
     quantity_element = element.find(f"cbc:{quantity_tag}", NS)
     if quantity_element is None:
         raise UBLError(f"{what} has no quantity ({quantity_tag})")
-    quantity = _number(quantity_element.text, f"the quantity of {what}")
+    quantity = number(quantity_element.text, f"the quantity of {what}")
     amount = reader.amount(element, "cbc:LineExtensionAmount", f"the amount of {what}")
     price = reader.amount(element, "cac:Price/cbc:PriceAmount", f"the price of {what}")
     basis = _text(element, "cac:Price/cbc:BaseQuantity")
     per = Decimal(1)
     if basis:  # the price is for this many units
-        per = _number(basis, f"the price base quantity of {what}")
+        per = number(basis, f"the price base quantity of {what}")
         if per <= 0:
             raise UBLError(f"the price base quantity of {what} must be positive")
     charges, allowances = _line_allowances_and_charges(reader, element, what)

@@ -429,18 +429,7 @@ class FihBackend(models.Model):
     def _compute_health(self):
         Health = self.env["fih.health"]
         figures = Health._figures(self.ids)
-        empty = {
-            "messages_last_hour": 0,
-            "messages_24h": 0,
-            "success_rate": 100.0,
-            "failure_rate": 0.0,
-            "backlog": 0,
-            "dead_letters": 0,
-            "needing_attention": 0,
-            "latency_p50_ms": 0,
-            "latency_p95_ms": 0,
-            "last_success_at": False,
-        }
+        empty = Health._empty()
         for backend in self:
             data = figures.get(backend.id, empty)
             backend.health_status, backend.health_reason = Health._status(backend, data)
