@@ -33,6 +33,7 @@ EN 16931 allows in CII:
 """
 
 import datetime
+from decimal import Decimal
 
 from lxml import etree
 
@@ -341,13 +342,13 @@ def _taxes(reader, settlement, summation):
             f"{reader.label} states no tax total in {reader.currency} "
             "(TaxTotalAmount)"
         )
-    totals, category_sum = {}, 0
+    totals, category_sum = {}, Decimal(0)
     for element in settlement.iterfind("ram:ApplicableTradeTax", NS):
         code = reader.tax_code(element, f"a tax breakdown of {reader.label}")
         what = f"the {code} breakdown of {reader.label}"
         base = reader.amount(element, "ram:BasisAmount", f"the base of {what}")
         amount = reader.amount(element, "ram:CalculatedAmount", f"the tax of {what}")
-        total = totals.setdefault(code, [0, 0])
+        total = totals.setdefault(code, [Decimal(0), Decimal(0)])
         total[0] += base
         total[1] += amount
         category_sum += amount

@@ -53,7 +53,13 @@ class FihMessageArchive(models.Model):
     received_at = fields.Datetime(readonly=True, index=True)
     done_at = fields.Datetime(readonly=True)
     latency_ms = fields.Integer(string="Latency (ms)", readonly=True)
-    payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    # as on the message: no fingerprint to test a guess of a masked value
+    payload_sha256 = fields.Char(
+        string="Payload SHA-256",
+        readonly=True,
+        groups="finance_integration_hub.group_fih_manager,"
+        "finance_integration_hub.group_fih_service",
+    )
     payload_purged_at = fields.Datetime(readonly=True)
     error_message = fields.Text(string="Last problem", readonly=True)
     object_type = fields.Char(readonly=True)

@@ -11,6 +11,7 @@ readable reason; never a 500, never a wrong bill.
 import re
 from pathlib import Path
 
+from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
 from .common import FihTransactionCase, run_drain_job
@@ -284,8 +285,8 @@ class TestHostileRealFacturXDocuments(FihTransactionCase):
 
     def setUp(self):
         super().setUp()
-        path = Path("/opt/odoo-18.0/addons/account_edi_ubl_cii/tests/test_files")
-        path = path / "facturx_out_invoice.xml"
+        path = Path(get_module_path("account_edi_ubl_cii") or "/nonexistent")
+        path = path / "tests" / "test_files" / "facturx_out_invoice.xml"
         if not path.exists():
             self.skipTest(f"{path} is not here (Odoo 18's Factur-X test files)")
         # an invoice for goods bought without an order in Odoo (BT-13 dropped)

@@ -5,6 +5,7 @@ one skips with a clear message when the folder is absent (see its
 README.md for where each document comes from).
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").reso
 CXML = CORPUS / "cxml"
 CXML_VERSIONS = ("1.2.050", "1.2.063")
 UBL_ORDER_XSD = CORPUS / "ubl-2.5-xsd" / "maindoc" / "UBL-Order-2.5.xsd"
+# Odoo's own addons (their UBL/CII test files), from the tree the scripts use
+ODOO_ADDONS = Path(os.environ.get("ODOO_SRC", "/opt/odoo-18.0")) / "addons"
 
 
 def corpus_path(*parts):

@@ -8,17 +8,20 @@ and Odoo's own Peppol example); a test skips when its document is absent.
 """
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from public_corpus import CORPUS
+from public_corpus import CORPUS, ODOO_ADDONS
 
 from lib import canonical, safe_xml
 from lib.ubl_inbound import NS, UBLError, invoice_to_canonical
 
 PEPPOL = CORPUS / "peppol-bis-3"
-ODOO_EXAMPLE = Path(
-    "/opt/odoo-18.0/addons/account_edi_ubl_cii/tests/test_files/bis3_bill_example.xml"
+ODOO_EXAMPLE = (
+    ODOO_ADDONS
+    / "account_edi_ubl_cii"
+    / "tests"
+    / "test_files"
+    / "bis3_bill_example.xml"
 )
 NAMES = (
     "base-example.xml",
