@@ -217,8 +217,10 @@ class FihInvoiceTaxes(models.AbstractModel):
         if not moved and not adopted:
             return None
         for code, stated in adopted.items():
-            _amount, base_line, tax_data = largest[code]
             difference = float(stated - figures[code]["amount"])
+            if not difference:
+                continue  # nothing to move (e.g. reverse charge, +X/-X)
+            _amount, base_line, tax_data = largest[code]
             tax_data["tax_amount_currency"] += difference
             tax_data["tax_amount"] += difference / (base_line["rate"] or 1.0)
         Tax._add_accounting_data_in_base_lines_tax_details(

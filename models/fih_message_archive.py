@@ -171,9 +171,11 @@ class FihMessageArchive(models.Model):
                   FROM fih_message m
                  WHERE m.id IN %(ids)s
                 ON CONFLICT (message_id) DO NOTHING
+                RETURNING id
                 """,
                 {"ids": tuple(ids), "uid": self.env.uid},
             )
+            self._compute_masked_copies_of([row[0] for row in self.env.cr.fetchall()])
             # the ORM's delete also removes the messages' chatter, followers,
             # activities and record links
             Message.browse(ids).unlink()
@@ -189,6 +191,14 @@ class FihMessageArchive(models.Model):
             done=len(ids), remaining=1 if len(ids) >= chunk else 0
         )
         return len(ids)
+
+    def _compute_masked_copies_of(self, archive_ids):
+        """Fill the masked copies of rows copied by SQL, as the ORM would:
+        clerks search and export these, never the raw texts."""
+        archives = self.browse(archive_ids)
+        for name in ("error_message_masked", "idempotency_key_masked"):
+            self.env.add_to_compute(self._fields[name], archives)
+        archives.flush_recordset()
 
 
 class FihAuditLogArchive(models.Model):

@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
+from ..lib import masking
 from .common import FihTransactionCase, supplier_event
 
 AUDIT_CREATE = (
@@ -172,3 +173,42 @@ class TestMessageArchiving(FihTransactionCase):
             archived.write({"state": "cancelled"})
         with self.assertRaises(UserError):
             archived.unlink()
+
+    def test_archived_rows_keep_the_masked_copies_clerks_search(self):
+        """Rows copied by SQL still get their masked copies: a clerk who sees
+        a confidential backend masked finds archived problems by their masked
+        text, and never by the bank account they quote."""
+        iban = "BE71096123456769"
+        self.assertEqual(self.backend.data_classification, "confidential")
+        self.receive(supplier_event(1))
+        self.process()
+        message = self.messages()
+        message.sudo().write(
+            {"error_message": f"The bank account {iban} was refused once."}
+        )
+        self.age(100)
+        self.assertEqual(self.Archive._cron_archive_messages(), 1)
+        archived = self.Archive.search([("message_id", "=", message.id)])
+        self.assertTrue(archived.error_message_masked)
+        self.assertNotIn(iban, archived.error_message_masked)
+        self.assertIn("was refused once", archived.error_message_masked)
+        self.assertEqual(
+            archived.idempotency_key_masked,
+            masking.mask_text("evt-sup-000001-v1"),
+        )
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clerk",
+                "login": "fih_clerk_archive_masked",
+                "company_id": self.backend.company_id.id,
+                "company_ids": [(6, 0, self.backend.company_id.ids)],
+                "groups_id": [
+                    (6, 0, [self.env.ref("finance_integration_hub.group_fih_user").id])
+                ],
+            }
+        )
+        as_clerk = self.Archive.with_user(clerk)
+        self.assertEqual(
+            as_clerk.search([("error_message", "ilike", "refused once")]), archived
+        )
+        self.assertFalse(as_clerk.search([("error_message", "ilike", iban)]))
