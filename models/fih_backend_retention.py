@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 # Standard Webhooks senders retry for a few days; procurement platforms and
 # AP tools may resend a document for weeks (a supplier re-submits, a buyer
@@ -9,6 +9,12 @@ DEFAULT_REDELIVERY_WINDOW_DAYS = 35
 # the archive (and never before their payload is purged and their
 # redelivery window has passed)
 DEFAULT_ARCHIVE_AFTER_DAYS = 90
+# Standard Webhooks senders retry for about 28 hours after the first attempt:
+# a shorter window would let a late retry be applied a second time
+MIN_REDELIVERY_WINDOW_DAYS = 3
+# archived messages are evidence of what was booked and why: kept as long as
+# the books themselves (ten years in most EU countries), never less than one
+DEFAULT_ARCHIVE_KEEP_YEARS = 10
 
 
 class FihBackendRetention(models.Model):
@@ -36,17 +42,65 @@ class FihBackendRetention(models.Model):
         "a person acted on stay in the log.",
     )
 
-    @api.constrains("redelivery_window_days", "archive_after_days")
+    archive_keep_years = fields.Integer(
+        string="Keep Archive (years)",
+        default=DEFAULT_ARCHIVE_KEEP_YEARS,
+        required=True,
+        tracking=True,
+        help="Archived messages older than this many years are deleted, in "
+        "chunks, with an entry in the audit trail. Keep them as long as your "
+        "books must be kept.",
+    )
+
+    @api.constrains(
+        "redelivery_window_days", "archive_after_days", "archive_keep_years"
+    )
     def _check_retention_days(self):
         for backend in self:
-            if backend.redelivery_window_days < 1 or backend.archive_after_days < 1:
+            if backend.redelivery_window_days < MIN_REDELIVERY_WINDOW_DAYS:
                 raise ValidationError(
                     self.env._(
-                        "The redelivery window and the archive delay of %s must be "
-                        "at least one day.",
+                        "The redelivery window of %(backend)s must be at least "
+                        "%(days)s days: senders retry for about a day and a "
+                        "late retry must still be recognised as a duplicate.",
+                        backend=backend.name,
+                        days=MIN_REDELIVERY_WINDOW_DAYS,
+                    )
+                )
+            if backend.archive_after_days < 1 or backend.archive_keep_years < 1:
+                raise ValidationError(
+                    self.env._(
+                        "The archive delay of %s must be at least one day and its "
+                        "archive kept at least one year.",
                         backend.name,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("archive_keep_years", DEFAULT_ARCHIVE_KEEP_YEARS) != (
+                DEFAULT_ARCHIVE_KEEP_YEARS
+            ):
+                self._check_may_shorten_archive()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "archive_keep_years" in vals and any(
+            backend.archive_keep_years != vals["archive_keep_years"] for backend in self
+        ):
+            self._check_may_shorten_archive()
+        return super().write(vals)
+
+    def _check_may_shorten_archive(self):
+        """How long evidence is kept is an administrator's decision."""
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(
+                self.env._(
+                    "Only an administrator (Settings) can change how long archived "
+                    "messages are kept: ask your Odoo administrator."
+                )
+            )
 
     def _archive_after_days(self):
         """Days after receipt a settled message may leave the log."""

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -192,6 +194,49 @@ class FihMessageArchive(models.Model):
         )
         return len(ids)
 
+    @api.model
+    def _cron_purge_archive(self, chunk=ARCHIVE_CHUNK):
+        """Delete up to ``chunk`` archived messages past their backend's
+        keeping period, recorded in the audit trail. Returns how many."""
+        self = self.sudo()  # a system task
+        now = fields.Datetime.now()
+        ids = []
+        backends = self.env["fih.backend"].with_context(active_test=False).search([])
+        for backend in backends.sorted("id"):
+            if len(ids) >= chunk:
+                break
+            cutoff = now - relativedelta(years=backend.archive_keep_years)
+            self.env.cr.execute(
+                """
+                SELECT id FROM fih_message_archive
+                 WHERE backend_id = %s AND received_at < %s
+                 ORDER BY received_at, id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                (backend.id, cutoff, chunk - len(ids)),
+            )
+            ids.extend(row[0] for row in self.env.cr.fetchall())
+        if ids:
+            # the archive refuses unlink() to everyone; its own keeping period
+            # is the one way out, logged below
+            self.env.cr.execute(
+                "DELETE FROM fih_message_archive WHERE id IN %s", (tuple(ids),)
+            )
+            self.invalidate_model()
+            self.env["fih.audit.log"].create(
+                {
+                    "res_model": self._name,
+                    "record_name": self.env._("Message archive"),
+                    "action": "archive_purge",
+                    "changes": f'{{"archived_messages_deleted": {len(ids)}}}',
+                }
+            )
+        self.env["ir.cron"]._notify_progress(
+            done=len(ids), remaining=1 if len(ids) >= chunk else 0
+        )
+        return len(ids)
+
     def _compute_masked_copies_of(self, archive_ids):
         """Fill the masked copies of rows copied by SQL, as the ORM would:
         clerks search and export these, never the raw texts."""
@@ -205,6 +250,9 @@ class FihAuditLogArchive(models.Model):
     _inherit = "fih.audit.log"
 
     action = fields.Selection(
-        selection_add=[("archive", "Messages archived")],
-        ondelete={"archive": "cascade"},
+        selection_add=[
+            ("archive", "Messages archived"),
+            ("archive_purge", "Archived messages deleted"),
+        ],
+        ondelete={"archive": "cascade", "archive_purge": "cascade"},
     )

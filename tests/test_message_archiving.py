@@ -212,3 +212,62 @@ class TestMessageArchiving(FihTransactionCase):
             as_clerk.search([("error_message", "ilike", "refused once")]), archived
         )
         self.assertFalse(as_clerk.search([("error_message", "ilike", iban)]))
+
+    def test_a_redelivery_window_shorter_than_senders_retry_is_refused(self):
+        with self.assertRaises(ValidationError):
+            self.backend.write({"redelivery_window_days": 2})
+        self.backend.write({"redelivery_window_days": 3})
+        self.assertEqual(self.backend.redelivery_window_days, 3)
+
+    def test_archived_messages_past_the_keeping_period_are_deleted_and_logged(self):
+        self.receive({"events": [supplier_event(n) for n in range(1, 4)]})
+        self.process()
+        self.age(100)
+        self.assertEqual(self.Archive._cron_archive_messages(), 3)
+        archived = self.Archive.search(
+            [("backend_id", "=", self.backend.id)], order="id"
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE fih_message_archive SET received_at = %s WHERE id IN %s",
+            (
+                fields.Datetime.now() - timedelta(days=11 * 366),
+                tuple(archived[:2].ids),
+            ),
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.Archive._cron_purge_archive(chunk=1), 1)
+        self.assertEqual(self.Archive._cron_purge_archive(chunk=1), 1)
+        self.assertEqual(self.Archive._cron_purge_archive(chunk=1), 0)
+        self.assertEqual(
+            self.Archive.search([("backend_id", "=", self.backend.id)]), archived[2]
+        )
+        self.assertEqual(
+            self.env["fih.audit.log"].search_count([("action", "=", "archive_purge")]),
+            2,
+        )
+
+    def test_only_an_administrator_shortens_how_long_the_archive_is_kept(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Integration Manager",
+                "login": "fih_manager_archive_keep",
+                "company_id": self.backend.company_id.id,
+                "company_ids": [(6, 0, self.backend.company_id.ids)],
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [self.env.ref("finance_integration_hub.group_fih_manager").id],
+                    )
+                ],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.backend.with_user(manager).write({"archive_keep_years": 1})
+        self.assertEqual(self.backend.archive_keep_years, 10)
+        # the rest of the backend stays the manager's to change
+        self.backend.with_user(manager).write({"archive_after_days": 120})
+        self.assertEqual(self.backend.archive_after_days, 120)
+        self.backend.write({"archive_keep_years": 7})  # an administrator
+        self.assertEqual(self.backend.archive_keep_years, 7)
