@@ -147,6 +147,12 @@ class _InvoiceReader:
             amount = self.money(
                 summary, path, f"the {reason.lower()} of {self.label}", False
             )
+            if amount and amount < 0:
+                raise CXMLError(
+                    f"{self.label} has a negative {reason.lower()} amount "
+                    f"({money(amount)} {self.currency}); a refund of "
+                    f"{reason.lower()} is sent as a credit memo (purpose creditMemo)"
+                )
             if amount:
                 codes = [
                     code
@@ -155,7 +161,7 @@ class _InvoiceReader:
                 ]
                 charges.append(
                     {
-                        "amount": float(abs(amount)),
+                        "amount": float(amount),
                         "reason": reason,
                         "tax_codes": list(dict.fromkeys(codes)),
                     }
@@ -173,6 +179,8 @@ class _InvoiceReader:
         )
         if not discount:
             return []
+        # senders write a discount with either sign; it always reduces the
+        # total, and the bill's total is checked against NetAmount to the cent
         discount = abs(discount)
         return [
             {

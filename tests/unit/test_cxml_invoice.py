@@ -322,3 +322,15 @@ def test_a_summary_invoice_with_an_order_not_named_is_refused():
         invoice_detail_to_canonical(
             sample_root("cxml_invoice_line_tax", supplier_order_only)
         )
+
+
+def test_a_negative_shipping_amount_on_an_invoice_is_refused_not_flipped():
+    root = sample_root(
+        "cxml_invoice_header_tax",
+        (
+            b'<ShippingAmount><Money currency="EUR">10.00</Money>',
+            b'<ShippingAmount><Money currency="EUR">-10.00</Money>',
+        ),
+    )
+    with pytest.raises(CXMLError, match="negative shipping amount.*credit memo"):
+        invoice_detail_to_canonical(root)
