@@ -67,7 +67,17 @@ class FihInvoiceCharges(models.AbstractModel):
             Decimal(0),
         )
         limits, allowed = [], []
-        amount = to_decimal(company.fih_charges_tolerance_amount)
+        # the tolerance is set in the company's currency: compared in the
+        # bill's, at the bill's date, as Odoo converts amounts
+        amount = to_decimal(
+            company.currency_id._convert(
+                company.fih_charges_tolerance_amount,
+                currency,
+                company,
+                bill.invoice_date or fields.Date.context_today(bill),
+                round=True,
+            )
+        )
         percent = to_decimal(company.fih_charges_tolerance_percent)
         if amount:
             limits.append(amount)

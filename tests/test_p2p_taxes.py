@@ -331,6 +331,40 @@ class TestP2PTaxes(P2PTaxCase):
         )
         self.assertEqual(bill.amount_total, 57.5)
 
+    @mute_logger(MAIL)
+    def test_the_charges_tolerance_is_converted_to_the_bills_currency(self):
+        """5.00 in the company's currency is 750 JPY at 150 JPY a unit: 700 JPY
+        of freight passes, 800 JPY holds the bill, and the reason says 750."""
+        yen = self.env.ref("base.JPY")
+        yen.active = True
+        self.env["res.currency.rate"].create(
+            {"currency_id": yen.id, "name": "2026-01-01", "rate": 150.0}
+        )
+        self.company.fih_charges_tolerance_amount = 5.0
+        lines = [("Cable", 1, 10000.0, ["VAT15"])]
+        for n, freight in ((12, 700.0), (13, 800.0)):
+            charge = {"amount": freight, "reason": "Freight", "tax_codes": ["VAT15"]}
+            tax = round((10000 + freight) * 0.15)
+            message = self.send(
+                bill_event(
+                    n,
+                    lines,
+                    [("VAT15", 10000 + freight, tax)],
+                    currency="JPY",
+                    places=0,
+                    charges=[charge],
+                )
+            )
+            self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.bill(12).state, "posted")
+        held = self.bill(13)
+        self.assertEqual(held.state, "draft")
+        self.assertIn(
+            "Charges: the supplier adds 800 JPY of charges (Freight 800) to "
+            "10000 JPY of goods; up to 750 JPY is accepted without review.",
+            held.fih_hold_reason,
+        )
+
     def test_a_header_discount_reduces_the_vat_base(self):
         discount = {"amount": 10.0, "reason": "Volume discount", "tax_codes": ["VAT15"]}
         event = bill_event(
