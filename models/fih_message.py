@@ -298,8 +298,17 @@ class FihMessage(models.Model):
 
     @api.model
     def _identifier_token(self, identifier):
-        """A keyed stand-in for a supplier identifier in a message key."""
-        return fingerprint.token(self._fingerprint_keys(), identifier)
+        """A keyed stand-in for a supplier identifier in a message key.
+
+        Keyed with the database's own secret, not the master key: a message
+        key must stay the same when the master key is rotated, or a document
+        sent again after a rotation would not be known as a redelivery. It
+        hides the identifier from readers of the exchange log, who cannot
+        read that secret (administrators only)."""
+        database_secret = (
+            self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        )
+        return fingerprint.token([database_secret], identifier)
 
     @api.model
     def _fingerprint_matches(self, stored, raw):

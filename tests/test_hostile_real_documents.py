@@ -8,8 +8,12 @@ cXML 406), or accepted and then booked to the cent or stopped with a
 readable reason; never a 500, never a wrong bill.
 """
 
+import os
 import re
 from pathlib import Path
+from unittest.mock import patch
+
+from cryptography.fernet import Fernet
 
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
@@ -381,6 +385,16 @@ class TestHostileRealFacturXDocuments(FihTransactionCase):
         result = self.post(changed)
         self.assertEqual(result.status, 409, result.payload)
         self.assertIn("Invoice INV/2017/01/0002", result.payload["message"])
+        self.assertEqual(len(self.Message.search([("backend_id", "=", self.ap.id)])), 1)
+
+    def test_a_document_sent_again_after_a_master_key_rotation_is_a_duplicate(self):
+        first = self.post(self.base)
+        self.assertEqual(first.status, 202, first.payload)
+        old_key = os.environ["FIH_MASTER_KEY"]
+        new_key = Fernet.generate_key().decode()
+        with patch.dict(os.environ, {"FIH_MASTER_KEY": f"{new_key},{old_key}"}):
+            again = self.post(self.base)
+        self.assertEqual((again.status, again.payload["duplicate"]), (202, True))
         self.assertEqual(len(self.Message.search([("backend_id", "=", self.ap.id)])), 1)
 
     def test_a_credit_note_under_the_invoice_number_is_its_own_document(self):
