@@ -94,5 +94,6 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_bank
+from . import res_groups
 from . import res_users
 from . import stock_picking

@@ -431,3 +431,18 @@ class TestServiceUsers(DestinationCase):
             self.env.ref("finance_integration_hub.user_fih_service").groups_id = [
                 Command.link(self.env.ref("base.group_system").id)
             ]
+
+    def test_a_group_edited_from_its_side_never_makes_a_service_user_admin(self):
+        service = self.env.ref("finance_integration_hub.user_fih_service")
+        system = self.env.ref("base.group_system")
+        with self.refused(ValidationError, "cannot be an administrator"):
+            system.write({"users": [Command.link(service.id)]})
+        # nor through a group that implies the administrators' group
+        helpers = self.env["res.groups"].create(
+            {"name": "Helpers", "users": [Command.link(service.id)]}
+        )
+        with self.refused(ValidationError, "cannot be an administrator"):
+            helpers.write({"implied_ids": [Command.link(system.id)]})
+        self.env.invalidate_all()
+        self.assertNotIn(service, system.users)
+        self.assertNotIn(system, helpers.implied_ids)
