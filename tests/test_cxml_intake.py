@@ -5,6 +5,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..simulator.p2p_documents import (
+    cxml_envelope,
     cxml_invoice,
     cxml_order_request,
     cxml_receipt,
@@ -189,6 +190,99 @@ class TestCxmlIntake(FihTransactionCase):
         self.pay(payment_event(1, [("SUP-000001/F-1", 46.0)]))
         self.assertEqual(bill.payment_state, "paid")
         self.assertTrue(bill.line_ids.filtered("reconciled"))
+
+    def header_credit_memo(self, number, subtotal, tax):
+        """A header-level credit memo (InvoiceDetailHeaderOrder, no item
+        lines: a goodwill credit on the order as a whole)."""
+        currency = self.currency
+        money = f'<Money currency="{currency}">%.2f</Money>'
+        taxes = (
+            f"<Tax>{money % tax}"
+            '<Description xml:lang="en">VAT 15 %</Description>'
+            '<TaxDetail purpose="tax" category="vat" percentageRate="15">'
+            f"<TaxableAmount>{money % subtotal}</TaxableAmount>"
+            f"<TaxAmount>{money % tax}</TaxAmount></TaxDetail></Tax>"
+        )
+        request = (
+            "<InvoiceDetailRequest><InvoiceDetailRequestHeader "
+            f'invoiceID="{number}" purpose="creditMemo" '
+            'invoiceDate="2026-11-27T09:00:00+00:00">'
+            '<InvoiceDetailHeaderIndicator isHeaderInvoice="yes"/>'
+            "<InvoiceDetailLineIndicator/>"
+            '<InvoicePartner><Contact role="from" addressID="SUP-000001">'
+            '<Name xml:lang="en">Supplier</Name></Contact></InvoicePartner>'
+            "</InvoiceDetailRequestHeader><InvoiceDetailHeaderOrder>"
+            '<InvoiceDetailOrderInfo><OrderReference orderID="PO-1">'
+            '<DocumentReference payloadID="PO-1@procurement.example"/>'
+            "</OrderReference></InvoiceDetailOrderInfo>"
+            '<InvoiceDetailOrderSummary invoiceLineNumber="1">'
+            f"<SubtotalAmount>{money % subtotal}</SubtotalAmount>{taxes}"
+            '<Comments xml:lang="en">Goodwill credit for the late delivery</Comments>'
+            "</InvoiceDetailOrderSummary></InvoiceDetailHeaderOrder>"
+            f"<InvoiceDetailSummary><SubtotalAmount>{money % subtotal}"
+            f"</SubtotalAmount>{taxes}"
+            f"<NetAmount>{money % (subtotal + tax)}</NetAmount>"
+            "</InvoiceDetailSummary></InvoiceDetailRequest>"
+        )
+        return cxml_envelope(
+            f"{number}@ap.example",
+            request,
+            shared_secret="supplier-secret-Kx7pQ2vZ",
+            sender="AN-SUPPLIER-01",
+        )
+
+    def test_a_header_level_credit_memo_credits_the_order_to_the_cent(self):
+        self.receive(supplier_event(1))
+        self.post_cxml(self.order())
+        self.process()
+        receipt = cxml_receipt(
+            "GR-1", "PO-1", [(1, 10), (2, 1)], shared_secret="buyer-secret-Kx7pQ2vZ"
+        )
+        self.assertEqual(self.post_cxml(receipt)[0], 201)
+        self.process()
+        invoice = cxml_invoice(
+            "F-1",
+            "PO-1",
+            "SUP-000001",
+            [(1, 1, 10, 4.0, 15), (2, 2, 1, 100.0, 15)],
+            currency=self.currency,
+            shared_secret="supplier-secret-Kx7pQ2vZ",
+        )
+        self.assertEqual(self.post_cxml(invoice, self.ap)[0], 201)
+        self.assertEqual(
+            self.post_cxml(self.header_credit_memo("CM-1", 20.0, 3.0), self.ap)[0],
+            201,
+        )
+        run_drain_job(self.ap)
+        self.env.invalidate_all()
+        messages = self.Message.search([("backend_id", "=", self.ap.id)], order="id")
+        self.assertEqual(
+            messages.mapped("state"), ["done", "done"], messages.mapped("error_message")
+        )
+        bill, refund = (
+            self.env["account.move"].browse(
+                m.link_ids.filtered(
+                    lambda link: link.res_model == "account.move"
+                ).res_id
+            )
+            for m in messages
+        )
+        self.assertEqual((bill.state, bill.amount_total), ("posted", 161.0))
+        self.assertEqual(refund.move_type, "in_refund")
+        self.assertEqual(refund.ref, "CM-1")
+        self.assertEqual(
+            (refund.amount_untaxed, refund.amount_tax, refund.amount_total),
+            (20.0, 3.0, 23.0),
+        )
+        # a credit on the order as a whole matches no order line: held for
+        # the clerk with that reason, its amounts already the document's
+        self.assertEqual(refund.state, "draft")
+        self.assertIn(
+            "Invoice line 1 is not linked to an order line", refund.fih_hold_reason
+        )
+        self.assertEqual(
+            refund.invoice_line_ids.name, "Goodwill credit for the late delivery"
+        )
 
     def pay(self, event):
         event["data"]["currency"] = self.currency
