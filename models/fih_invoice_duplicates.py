@@ -89,7 +89,12 @@ class FihInvoiceDuplicates(models.AbstractModel):
                 ("amount_total", "=", bill.currency_id.round(bill.amount_total)),
                 ("invoice_date", ">=", bill.invoice_date - days),
                 ("invoice_date", "<=", bill.invoice_date + days),
+                # a bill a person reviewed is still a candidate for the bills
+                # after it (it is genuine, and so may be duplicated), never
+                # for those before it (it was found not to duplicate them)
+                "|",
                 ("fih_duplicate_reviewed", "=", False),
+                ("id", "<", bill.id),
                 # bills created with this one (same batch, same transaction):
                 # only the earlier ones count, as if they came one by one
                 "|",

@@ -395,6 +395,26 @@ class TestP2PMatchingAndPosting(P2PMatchingCase):
         self.from_ap(invoice_event(5, [("1", 1, 4.0)]) | {"id": "evt-inv-5b"})
         self.assertEqual(self.bill(5).state, "posted")
 
+    @mute_logger(MAIL)
+    def test_a_bill_found_genuine_can_still_be_duplicated_by_a_later_one(self):
+        """Within 3 days: the 26th is held as a copy of the 23rd, a person says
+        it is genuine; the 28th (5 days after the 23rd, 2 after the 26th) is
+        held as a copy of the 26th, not posted because the 26th was reviewed."""
+        self.order_with(lines=[order_line("1", "PAPER", 20, 4.0)], received=[("1", 20)])
+        self.company.fih_near_duplicate_days = 3
+        self.from_ap(invoice_event(1, [("1", 2, 4.0)], invoice_date="2026-11-23"))
+        self.from_ap(invoice_event(2, [("1", 2, 4.0)], invoice_date="2026-11-26"))
+        first, second = self.bill(1), self.bill(2)
+        self.assertEqual(second.fih_duplicate_of_id, first)
+        second.with_user(self.accountant).action_fih_not_a_duplicate()
+        second.with_user(self.accountant).action_post()
+        self.from_ap(invoice_event(3, [("1", 2, 4.0)], invoice_date="2026-11-28"))
+        third = self.bill(3)
+        self.assertEqual((third.state, third.fih_duplicate_of_id), ("draft", second))
+        self.assertIn(f"Possible duplicate of {second.name}", third.fih_hold_reason)
+        # the genuine bill itself is not held again by the later one
+        self.assertEqual((second.state, second.fih_hold_reason), ("posted", False))
+
     # -- rule 9: posting policy --------------------------------------------------------
 
     def test_bills_without_an_order_stay_in_draft_and_a_supplier_setting_wins(self):
