@@ -181,18 +181,9 @@ class FihMessageArchive(models.Model):
             # the ORM's delete also removes the messages' chatter, followers,
             # activities and record links
             Message.browse(ids).unlink()
-            self.env["fih.audit.log"].create(
-                {
-                    "res_model": Message._name,
-                    "record_name": self.env._("Exchange log"),
-                    "action": "archive",
-                    "changes": f'{{"messages_archived": {len(ids)}}}',
-                }
-            )
-        self.env["ir.cron"]._notify_progress(
-            done=len(ids), remaining=1 if len(ids) >= chunk else 0
+        return self._chunk_done(
+            ids, chunk, Message._name, self.env._("Exchange log"), "archive"
         )
-        return len(ids)
 
     @api.model
     def _cron_purge_archive(self, chunk=ARCHIVE_CHUNK):
@@ -224,12 +215,20 @@ class FihMessageArchive(models.Model):
                 "DELETE FROM fih_message_archive WHERE id IN %s", (tuple(ids),)
             )
             self.invalidate_model()
+        return self._chunk_done(
+            ids, chunk, self._name, self.env._("Message archive"), "archive_purge"
+        )
+
+    def _chunk_done(self, ids, chunk, res_model, record_name, action):
+        """One audit entry for a chunk moved or deleted; a full chunk asks
+        the scheduler to run again at once. Returns how many."""
+        if ids:
             self.env["fih.audit.log"].create(
                 {
-                    "res_model": self._name,
-                    "record_name": self.env._("Message archive"),
-                    "action": "archive_purge",
-                    "changes": f'{{"archived_messages_deleted": {len(ids)}}}',
+                    "res_model": res_model,
+                    "record_name": record_name,
+                    "action": action,
+                    "changes": f'{{"messages": {len(ids)}}}',
                 }
             )
         self.env["ir.cron"]._notify_progress(

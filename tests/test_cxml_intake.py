@@ -169,14 +169,7 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(
             messages.mapped("state"), ["done", "done"], messages.mapped("error_message")
         )
-        bill, refund = (
-            self.env["account.move"].browse(
-                m.link_ids.filtered(
-                    lambda link: link.res_model == "account.move"
-                ).res_id
-            )
-            for m in messages
-        )
+        bill, refund = (self.move_of(m) for m in messages)
         self.assertEqual(
             (bill.move_type, bill.state, bill.amount_total),
             ("in_invoice", "posted", 46.0),
@@ -259,14 +252,7 @@ class TestCxmlIntake(FihTransactionCase):
         self.assertEqual(
             messages.mapped("state"), ["done", "done"], messages.mapped("error_message")
         )
-        bill, refund = (
-            self.env["account.move"].browse(
-                m.link_ids.filtered(
-                    lambda link: link.res_model == "account.move"
-                ).res_id
-            )
-            for m in messages
-        )
+        bill, refund = (self.move_of(m) for m in messages)
         self.assertEqual((bill.state, bill.amount_total), ("posted", 161.0))
         self.assertEqual(refund.move_type, "in_refund")
         self.assertEqual(refund.ref, "CM-1")
@@ -282,6 +268,14 @@ class TestCxmlIntake(FihTransactionCase):
         )
         self.assertEqual(
             refund.invoice_line_ids.name, "Goodwill credit for the late delivery"
+        )
+
+    def move_of(self, message):
+        """The bill or credit note ``message`` created."""
+        return self.env["account.move"].browse(
+            message.link_ids.filtered(
+                lambda link: link.res_model == "account.move"
+            ).res_id
         )
 
     def pay(self, event):
