@@ -122,7 +122,7 @@ class FihHealth(models.AbstractModel):
             )
         if backend.breaker_status == "half_open":
             return "degraded", self.env._(
-                "Deliveries resume: a probe message is being sent."
+                "Deliveries resume: one message is tried first."
             )
         if not figures["exchanged"]:
             return "idle", self.env._("No message was received or sent yet.")

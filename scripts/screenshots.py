@@ -37,6 +37,8 @@ from simulator.p2p_documents import (  # noqa: E402
 )
 from simulator.sender import WebhookSender  # noqa: E402
 
+# the simulator's procure-to-pay defaults, which match the demo company
+TAX_PERCENT = 15
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WIDTH, HEIGHT = 1440, 900
 
@@ -116,7 +118,7 @@ def feed(odoo, webhook_url, secret, wait):
             order_event(
                 order,
                 supplier,
-                [(1, "PAPER", "Copy paper A4", 10, 4.0, 21)],
+                [(1, "PAPER", "Copy paper A4", 10, 4.0, TAX_PERCENT)],
                 currency=company_currency(odoo),
             )
         )
@@ -126,7 +128,7 @@ def feed(odoo, webhook_url, secret, wait):
                 f"INV-{first:06d}",
                 order,
                 supplier,
-                [(1, 1, 10, 4.6, 21)],
+                [(1, 1, 10, 4.6, TAX_PERCENT)],
                 currency=company_currency(odoo),
             )
         )

@@ -65,15 +65,15 @@ export class FihTrafficChartField extends Component {
                 labels: chart.labels,
                 datasets: [
                     {
-                        label: _t("Need attention"),
+                        label: _t("To fix"),
                         data: chart.attention,
-                        backgroundColor: getColor(1, scheme, "odoo"),
+                        backgroundColor: getColor(1, scheme, "sm"),
                         stack: "messages",
                     },
                     {
                         label: _t("Other messages"),
                         data: chart.ok,
-                        backgroundColor: getColor(10, scheme, "odoo"),
+                        backgroundColor: getColor(2, scheme, "sm"),
                         stack: "messages",
                     },
                 ],
@@ -86,7 +86,11 @@ export class FihTrafficChartField extends Component {
                     tooltip: { intersect: false, mode: "index", position: "nearest" },
                 },
                 scales: {
-                    x: { stacked: true, grid: { display: false }, ticks: { maxTicksLimit: 8 } },
+                    x: {
+                        stacked: true,
+                        grid: { display: false },
+                        ticks: { maxTicksLimit: 7, maxRotation: 0 },
+                    },
                     y: { stacked: true, beginAtZero: true, ticks: { precision: 0, maxTicksLimit: 4 } },
                 },
                 onClick: (event, elements) => this.openBar(elements),
