@@ -60,6 +60,7 @@
     ],
     "demo": ["demo/fih_backend_demo.xml"],
     "assets": {
+        "web.assets_backend": ["finance_integration_hub/static/src/dashboard/*"],
         "web.assets_tests": ["finance_integration_hub/static/tests/tours/*.js"],
     },
     "installable": True,

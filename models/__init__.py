@@ -12,6 +12,7 @@ from . import fih_backend
 from . import fih_backend_credentials
 from . import fih_backend_alerts
 from . import fih_backend_navigation
+from . import fih_backend_dashboard
 from . import fih_backend_secret_strength
 from . import fih_binding
 from . import fih_value_map

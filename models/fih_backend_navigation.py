@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..lib import traffic_chart
 
 
 class FihBackendNavigation(models.Model):
@@ -51,13 +56,16 @@ class FihBackendNavigation(models.Model):
         for backend in self:
             backend.binding_count = counts.get(backend, 0)
 
-    def _action_open_messages(self, domain):
+    def _action_open_messages(self, domain, title=None):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "finance_integration_hub.fih_message_action"
         )
         action["domain"] = [("backend_id", "=", self.id), *domain]
         action["context"] = {"default_backend_id": self.id}
+        if title:
+            # the breadcrumb shows the display name
+            action["name"] = action["display_name"] = f"{self.name}: {title}"
         return action
 
     def action_open_messages(self):
@@ -81,8 +89,58 @@ class FihBackendNavigation(models.Model):
         action["context"] = {"default_backend_id": self.id}
         return action
 
+    # -- the dashboard's figures: each opens exactly the messages it counts --
+
     def action_open_failed_messages(self):
-        return self._action_open_messages([("state", "in", ("failed", "dead"))])
+        """The messages to fix: needing attention or dead letters."""
+        return self._action_open_messages(
+            [("state", "in", traffic_chart.ATTENTION_STATES)], self.env._("to fix")
+        )
+
+    def action_open_waiting_messages(self):
+        """The backlog: received or being processed."""
+        return self._action_open_messages(
+            [("state", "in", traffic_chart.WAITING_STATES)], self.env._("waiting")
+        )
+
+    def action_open_recent_messages(self):
+        """The messages received in the current hour and the 23 before."""
+        day_start, _week_start = traffic_chart.windows(fields.Datetime.now())
+        return self._action_open_messages(
+            [("received_at", ">=", fields.Datetime.to_string(day_start))],
+            self.env._("last 24 hours"),
+        )
+
+    def action_open_traffic(self, start, end, attention=False):
+        """The messages of one bar of the traffic chart: received between
+        ``start`` and ``end`` (UTC), needing attention or the others."""
+        try:
+            since, until = (
+                traffic_chart.parse_stamp(start),
+                traffic_chart.parse_stamp(end),
+            )
+        except (TypeError, ValueError):
+            raise UserError(
+                self.env._(
+                    "This period of the chart cannot be opened; reload the page."
+                )
+            ) from None
+        if not since < until <= since + timedelta(days=2):
+            raise UserError(
+                self.env._(
+                    "This period of the chart cannot be opened; reload the page."
+                )
+            )
+        states = traffic_chart.ATTENTION_STATES
+        domain = [
+            ("received_at", ">=", fields.Datetime.to_string(since)),
+            ("received_at", "<", fields.Datetime.to_string(until)),
+            ("state", "in" if attention else "not in", states),
+        ]
+        return self._action_open_messages(
+            domain,
+            self.env._("need attention") if attention else self.env._("received"),
+        )
 
     def action_open_bindings(self):
         self.ensure_one()

@@ -94,9 +94,16 @@ class FihMessage(models.Model):
         readonly=True, help="Earliest time of the next automatic retry."
     )
     latency_ms = fields.Integer(
-        string="Latency (ms)",
+        string="Age at Result (ms)",
         readonly=True,
-        help="Time from receipt to the last processing result.",
+        help="Time from receipt to the last processing result, waiting and "
+        "retries included.",
+    )
+    processing_ms = fields.Integer(
+        string="Processing Time (ms)",
+        readonly=True,
+        help="Time the last attempt took, from its start to its result (set by "
+        "the database when the message gets its result).",
     )
     payload = fields.Text(
         string="Raw Payload",

@@ -8,50 +8,58 @@ from ..lib import prometheus
 # more are left)
 COMPACT_CHUNK = 50000
 
-# counters keep the hour of receipt this long (the dashboard's windows)
-HOURLY_FOR = timedelta(hours=26)
+# counters keep the hour of receipt this long (the dashboard's 24-hour and
+# 7-day windows, with a margin for the user's time zone)
+HOURLY_FOR = timedelta(days=8, hours=2)
 
 
-def _bucket(alias, bounds):
-    """SQL: index of the first bound a processed message's latency is at or
-    below (``len(bounds)`` above them all); NULL for other messages."""
+def _bucket(alias, bounds, column):
+    """SQL: index of the first bound a processed message's ``column`` (age
+    or processing time) is at or below (``len(bounds)`` above them all);
+    NULL for other messages."""
     listed = ",".join(str(bound) for bound in bounds)
     return (
-        f"CASE WHEN {alias}.state = 'done' AND {alias}.latency_ms IS NOT NULL"
-        f" THEN width_bucket({alias}.latency_ms - 1, ARRAY[{listed}]) END"
+        f"CASE WHEN {alias}.state = 'done' AND {alias}.{column} IS NOT NULL"
+        f" THEN width_bucket({alias}.{column} - 1, ARRAY[{listed}]) END"
     )
+
+
+def _fine(alias):
+    """SQL: the hourly rows' bucket: processing time, finely."""
+    return _bucket(alias, prometheus.FINE_LATENCY_BUCKETS_MS, "processing_ms")
 
 
 def _row(alias):
     """SQL: what a message counts under, in the order of ``_DELTAS``."""
     return (
         f"{alias}.backend_id, {alias}.direction, {alias}.event_type, "
-        f"{alias}.state, {_bucket(alias, prometheus.LATENCY_BUCKETS_MS)}, "
-        f"{_bucket(alias, prometheus.FINE_LATENCY_BUCKETS_MS)}, "
-        f"date_trunc('hour', {alias}.received_at)"
+        f"{alias}.state, "
+        f"{_bucket(alias, prometheus.LATENCY_BUCKETS_MS, 'latency_ms')}, "
+        f"{_fine(alias)}, date_trunc('hour', {alias}.received_at)"
     )
 
 
 _DELTAS = (
     "backend_id, direction, event_type, state, coarse, fine, hour, "
-    "current_delta, entered, latency, done_at"
+    "current_delta, entered, latency, processing, done_at"
 )
 _COLUMNS = (
     "backend_id, direction, event_type, state, latency_bucket, received_hour,"
-    " current_count, entered_count, latency_sum, last_done_at"
+    " current_count, entered_count, latency_sum, processing_sum, last_done_at"
 )
 
 
 def _append(deltas):
     """SQL: sum per-message deltas into counter rows, two ways at once:
     all-time rows (no hour) per backend, direction, event type, state and
-    Prometheus latency bucket; hourly rows per backend, state and fine
-    latency bucket, for the dashboard's windows."""
+    Prometheus bucket of their age at result; hourly rows per backend, state
+    and fine bucket of their processing time, for the dashboard."""
     return f"""
     INSERT INTO fih_message_stat ({_COLUMNS})
     SELECT backend_id, direction, event_type, state,
            CASE WHEN GROUPING(hour) = 1 THEN coarse ELSE fine END, hour,
-           sum(current_delta), sum(entered), sum(latency), max(done_at)
+           sum(current_delta), sum(entered), sum(latency), sum(processing),
+           max(done_at)
       FROM ({deltas}) AS deltas ({_DELTAS})
      GROUP BY GROUPING SETS ((backend_id, direction, event_type, state, coarse),
                              (backend_id, state, fine, hour))
@@ -60,31 +68,36 @@ def _append(deltas):
 
 
 def _entering(alias):
-    """SQL: entered, latency and done time of a message that enters its state."""
+    """SQL: entered, age, processing time and done time of a message that
+    enters its state."""
     return (
         f"1, CASE WHEN {alias}.state = 'done' THEN coalesce({alias}.latency_ms, 0)"
-        f" ELSE 0 END, CASE WHEN {alias}.state = 'done' THEN {alias}.done_at END"
+        f" ELSE 0 END, CASE WHEN {alias}.state = 'done'"
+        f" THEN coalesce({alias}.processing_ms, 0) ELSE 0 END,"
+        f" CASE WHEN {alias}.state = 'done' THEN {alias}.done_at END"
     )
 
 
 _INSERTED = f"SELECT {_row('n')}, 1, {_entering('n')} FROM fih_message_new n"  # noqa: S608
-_DELETED = f"SELECT {_row('o')}, -1, 0, 0, NULL::timestamp FROM fih_message_old o"  # noqa: S608
+_DELETED = f"SELECT {_row('o')}, -1, 0, 0, 0, NULL::timestamp FROM fih_message_old o"  # noqa: S608
 _CHANGED = (
     "FROM fih_message_old o JOIN fih_message_new n ON n.id = o.id"
     " WHERE (o.backend_id, o.direction, o.event_type, o.state,"
-    f" {_bucket('o', prometheus.FINE_LATENCY_BUCKETS_MS)},"
+    f" {_bucket('o', prometheus.LATENCY_BUCKETS_MS, 'latency_ms')}, {_fine('o')},"
     " date_trunc('hour', o.received_at))"
     " IS DISTINCT FROM (n.backend_id, n.direction, n.event_type, n.state,"
-    f" {_bucket('n', prometheus.FINE_LATENCY_BUCKETS_MS)},"
+    f" {_bucket('n', prometheus.LATENCY_BUCKETS_MS, 'latency_ms')}, {_fine('n')},"
     " date_trunc('hour', n.received_at))"
 )
 _UPDATED = f"""
-    SELECT {_row('o')}, -1, 0, 0, NULL::timestamp {_CHANGED}
+    SELECT {_row('o')}, -1, 0, 0, 0, NULL::timestamp {_CHANGED}
      UNION ALL
     SELECT {_row('n')}, 1,
            CASE WHEN o.state IS DISTINCT FROM n.state THEN 1 ELSE 0 END,
            CASE WHEN o.state IS DISTINCT FROM n.state AND n.state = 'done'
                 THEN coalesce(n.latency_ms, 0) ELSE 0 END,
+           CASE WHEN o.state IS DISTINCT FROM n.state AND n.state = 'done'
+                THEN coalesce(n.processing_ms, 0) ELSE 0 END,
            CASE WHEN o.state IS DISTINCT FROM n.state AND n.state = 'done'
                 THEN n.done_at END
       {_CHANGED}
@@ -95,6 +108,23 @@ _UPDATED = f"""
 # shared row is updated, so concurrent workers never wait on each other or
 # deadlock here; the compaction cron folds the deltas.
 _TRIGGER_SQL = f"""
+-- processing time: from the start of the last attempt to its result, set on
+-- the row as it leaves processing (every code path, raw SQL included)
+CREATE OR REPLACE FUNCTION fih_message_processing_time() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.processing_ms := greatest(0, round(1000 * EXTRACT(EPOCH FROM
+        clock_timestamp() AT TIME ZONE 'UTC' - NEW.started_at)))::int;
+    RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS fih_message_processing_time ON fih_message;
+CREATE TRIGGER fih_message_processing_time BEFORE UPDATE OF state ON fih_message
+    FOR EACH ROW
+    WHEN (OLD.state = 'processing' AND NEW.state IN ('done', 'failed', 'dead',
+          'skipped') AND NEW.started_at IS NOT NULL)
+    EXECUTE FUNCTION fih_message_processing_time();
+
 CREATE OR REPLACE FUNCTION fih_message_stat_on_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -151,6 +181,13 @@ _RECENT = """
      WHERE received_hour >= %(since)s AND backend_id = ANY(%(backends)s)
      GROUP BY 1, 2, 3
 """
+_HOURLY = """
+    SELECT backend_id, received_hour, state, sum(current_count)
+      FROM fih_message_stat
+     WHERE received_hour >= %(since)s AND backend_id = ANY(%(backends)s)
+     GROUP BY 1, 2, 3
+    HAVING sum(current_count) <> 0
+"""
 # hourly rows past the dashboard's windows (the all-time rows count them)
 _EXPIRED_SQL = """
 DELETE FROM fih_message_stat
@@ -175,7 +212,7 @@ WITH gone AS (
     INSERT INTO fih_message_stat ({_COLUMNS})
     SELECT backend_id, direction, event_type, state, latency_bucket,
            received_hour, sum(current_count), sum(entered_count),
-           sum(latency_sum), max(last_done_at)
+           sum(latency_sum), sum(processing_sum), max(last_done_at)
       FROM gone
      GROUP BY 1, 2, 3, 4, 5, 6
  RETURNING 1
@@ -195,8 +232,10 @@ class FihMessageStat(models.Model):
     how many messages are in that state now (a gauge); ``entered_count`` how
     many ever entered it (a counter: never decreases, archiving included).
     All-time rows (no hour) count per backend, direction, event type, state
-    and Prometheus latency bucket; hourly rows count per backend, state and
-    a finer latency bucket, by hour of receipt, for the dashboard's windows.
+    and Prometheus bucket of the age at result (receipt to result, retries
+    included); hourly rows count per backend, state and a finer bucket of
+    the processing time (start of the last attempt to its result), by hour
+    of receipt, for the dashboard's windows and charts (kept eight days).
     """
 
     _name = "fih.message.stat"
@@ -213,18 +252,23 @@ class FihMessageStat(models.Model):
     state = fields.Char(required=True, readonly=True)
     latency_bucket = fields.Integer(
         readonly=True,
-        help="Processed messages only: index of the latency bound they are at "
-        "or below (Prometheus' bounds on all-time rows, finer ones on hourly "
-        "rows).",
+        help="Processed messages only: index of the bound they are at or below: "
+        "their age at result against Prometheus' bounds on all-time rows, their "
+        "processing time against finer bounds on hourly rows.",
     )
     current_count = fields.Integer(readonly=True)
     entered_count = fields.Integer(readonly=True)
-    # a float column: the sum of years of latencies exceeds a 32-bit integer
-    latency_sum = fields.Float(readonly=True)
+    # float columns: the sum of years of latencies exceeds a 32-bit integer
+    latency_sum = fields.Float(
+        readonly=True, help="Processed messages: sum of their age at result (ms)."
+    )
+    processing_sum = fields.Float(
+        readonly=True, help="Processed messages: sum of their processing time (ms)."
+    )
     received_hour = fields.Datetime(
         readonly=True,
-        help="Hourly rows: the hour the messages were received (kept for a "
-        "day). Empty on the all-time rows.",
+        help="Hourly rows: the hour the messages were received (kept eight "
+        "days). Empty on the all-time rows.",
     )
     last_done_at = fields.Datetime(readonly=True)
 
@@ -246,6 +290,14 @@ class FihMessageStat(models.Model):
             CREATE INDEX IF NOT EXISTS fih_message_recent_idx
                 ON fih_message (received_at)
                INCLUDE (backend_id, state, latency_ms)
+            """
+        )
+        # the dashboard's windows and charts: a backend's recent hours
+        cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS fih_message_stat_hourly_idx
+                ON fih_message_stat (backend_id, received_hour)
+             WHERE received_hour IS NOT NULL
             """
         )
 
@@ -277,6 +329,14 @@ class FihMessageStat(models.Model):
                 "since": now - timedelta(hours=hours),
             },
         )
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _hourly(self, backend_ids, since):
+        """[(backend_id, hour of receipt, state, messages)] of the messages
+        received since ``since`` (an hour), by their state now."""
+        self.env["fih.message"].flush_model()
+        self.env.cr.execute(_HOURLY, {"backends": list(backend_ids), "since": since})
         return self.env.cr.fetchall()
 
     # -- compaction ----------------------------------------------------------

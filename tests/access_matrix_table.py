@@ -99,6 +99,33 @@ MATRIX = [
         "backend",
         lambda t, r: r.action_open_failed_messages(),
     ),
+    # the dashboard's figures open the messages they count
+    row(
+        "fih.backend",
+        "action_open_waiting_messages",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_waiting_messages(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_recent_messages",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_recent_messages(),
+    ),
+    row(
+        "fih.backend",
+        "action_open_traffic",
+        OPEN,
+        READERS,
+        "backend",
+        lambda t, r: r.action_open_traffic(
+            "2026-01-01 10:00:00", "2026-01-01 11:00:00"
+        ),
+    ),
     row(
         "fih.backend",
         "action_open_publications",
@@ -389,6 +416,8 @@ MATRIX = [
     row("purchase.order", "button_cancel", ODOO, (), None),
     row("account.move", "button_cancel", ODOO, (), None),
     row("account.payment", "action_post", ODOO, (), None),
+    # the dashboard's cards, problems first: Odoo's read, with its access rules
+    row("fih.backend", "web_search_read", ODOO, (), None),
 ]
 
 

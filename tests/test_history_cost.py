@@ -84,7 +84,8 @@ class TestHistoryCost(FihTransactionCase):
         )
         self.Message._cron_recover()  # interrupted too often: dead letter
         self.env.cr.execute(
-            "UPDATE fih_message SET latency_ms = 40 WHERE backend_id = %s"
+            "UPDATE fih_message SET latency_ms = 40, processing_ms = 40"
+            " WHERE backend_id = %s"
             " AND state = 'done'",
             (self.backend.id,),
         )

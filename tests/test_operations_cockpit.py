@@ -15,7 +15,7 @@ class TestOperationsCockpit(FihTransactionCase):
         messages = self.messages(state="done").sorted("id")
         for message, latency in zip(messages, values, strict=False):
             self.env.cr.execute(
-                "UPDATE fih_message SET latency_ms = %s WHERE id = %s",
+                "UPDATE fih_message SET processing_ms = %s WHERE id = %s",
                 (latency, message.id),
             )
         self.env.invalidate_all()

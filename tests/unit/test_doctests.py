@@ -33,6 +33,7 @@ MODULES = [
     "secret_strength",
     "standard_webhooks",
     "supplier_payload",
+    "traffic_chart",
     "ubl_inbound",
     "units",
 ]
