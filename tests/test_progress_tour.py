@@ -1,0 +1,44 @@
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import BackendMixin, run_drain_job, supplier_event
+
+
+@tagged("post_install", "-at_install")
+class TestProgressTour(BackendMixin, HttpCase):
+    """Issue 14: the bulk wizard said "Selected messages 0" and nothing of
+    what it did. In the browser, it counts and confirms."""
+
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_bulk_retry_in_the_browser_counts_and_confirms(self):
+        backend = self._setup_backend(code="tour-bulk")
+        body, headers = self.signed(
+            {
+                "events": [
+                    supplier_event(n, address={"country_code": "ZZ"})
+                    for n in (801, 802)
+                ]
+            }
+        )
+        result = self.env["fih.webhook.intake"]._receive(
+            backend.code,
+            headers,
+            lambda limit: body[:limit],
+            headers["content-type"],
+            len(body),
+        )
+        self.assertEqual(result.status, 202, result.payload)
+        run_drain_job(backend)
+        messages = self.env["fih.message"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(messages.mapped("state"), ["failed", "failed"])
+        self.env.flush_all()  # the browser reads the database
+        self.start_tour(
+            "/odoo/action-finance_integration_hub.fih_message_action_attention",
+            "fih_bulk_retry",
+            login="admin",
+        )
+        messages.invalidate_recordset()
+        self.assertEqual(set(messages.mapped("state")), {"received"})
+        self.assertEqual(
+            messages.operator_action_ids.mapped("user_id.login"), ["admin"]
+        )
