@@ -172,6 +172,7 @@ class FihBulkOperation(models.Model):
     def _start(self, action, messages, reason, skipped):
         """Create the operation for the eligible ``messages`` and queue its
         first chunk, run as the current user."""
+        messages = messages.with_env(self.env)
         messages.check_access("write")
         companies = messages.company_id
         operation = self.sudo().create(

@@ -182,7 +182,9 @@ class FihProgressMixin(models.AbstractModel):
             self._progress_apply(values, summary)
             return
         with read_committed_cursor(self.env.registry) as cr:
-            self.with_env(self.env(cr=cr))._progress_apply(values, summary)
+            records = self.with_env(self.env(cr=cr))
+            records._progress_apply(values, summary)
+            records.env.flush_all()  # before commit: nothing else keeps the env
         self.invalidate_recordset(list(PROGRESS_FIELDS))
 
     def _progress_apply(self, values, summary):

@@ -149,7 +149,9 @@ class FihPull(models.Model):
             "last_error": error,
         }
         with read_committed_cursor(self.env.registry) as cr:
-            self.with_env(self.env(cr=cr)).sudo().write(values)
+            pull = self.with_env(self.env(cr=cr))
+            pull.sudo().write(values)
+            pull.env.flush_all()  # before commit: nothing else keeps the env
         self.invalidate_recordset(list(values))
         summary = self.env._(
             "%(count)s new documents stored from %(backend)s.",
