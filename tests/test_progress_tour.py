@@ -12,6 +12,7 @@ class TestProgressTour(BackendMixin, HttpCase):
     @mute_logger("odoo.addons.mail.models.mail_mail")
     def test_bulk_retry_in_the_browser_counts_and_confirms(self):
         backend = self._setup_backend(code="tour-bulk")
+        self.env.flush_all()  # the intake reads the secret on its own cursor
         body, headers = self.signed(
             {
                 "events": [
@@ -33,7 +34,7 @@ class TestProgressTour(BackendMixin, HttpCase):
         self.assertEqual(messages.mapped("state"), ["failed", "failed"])
         self.env.flush_all()  # the browser reads the database
         self.start_tour(
-            "/odoo/action-finance_integration_hub.fih_message_action_attention",
+            "/web#action=finance_integration_hub.fih_message_action_attention",
             "fih_bulk_retry",
             login="admin",
         )
