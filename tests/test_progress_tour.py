@@ -1,6 +1,8 @@
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.tests.common import trap_jobs
+
 from .common import BackendMixin, run_drain_job, supplier_event
 
 
@@ -40,6 +42,22 @@ class TestProgressTour(BackendMixin, HttpCase):
         )
         messages.invalidate_recordset()
         self.assertEqual(set(messages.mapped("state")), {"received"})
+        # a large one runs in the background: its progress shows while it runs
+        admin = self.env.ref("base.user_admin")
+        with trap_jobs() as trap:
+            operation = (
+                self.env["fih.bulk.operation"]
+                .with_user(admin)
+                ._start("cancel", messages, "tour", {})
+            )
+        self.assertEqual(len(trap.enqueued_jobs), 1)  # not run: still running
+        self.env.flush_all()
+        self.start_tour(
+            "/web#action=finance_integration_hub.fih_bulk_operation_action",
+            "fih_bulk_progress",
+            login="admin",
+        )
+        self.assertEqual(operation.state, "running")
         self.assertEqual(
             messages.operator_action_ids.mapped("user_id.login"), ["admin"]
         )

@@ -40,3 +40,26 @@ registry.category("web_tour.tours").add("fih_bulk_retry", {
         },
     ],
 });
+
+// A bulk action running in the background shows how far it has come.
+registry.category("web_tour.tours").add("fih_bulk_progress", {
+    steps: () => [
+        {
+            content: "The list shows the running bulk action's progress",
+            trigger: ".o_data_row .o_fih_progress_text:contains('0 of 2 messages')",
+        },
+        {
+            content: "Open it",
+            trigger: ".o_data_row td[name=name]",
+            run: "click",
+        },
+        {
+            content: "The form shows the bar and the sentence",
+            trigger: ".o_form_view .o_fih_progress .progress",
+        },
+        {
+            content: "The sentence says what is left",
+            trigger: ".o_form_view .o_fih_progress_text:contains('0 of 1 chunk')",
+        },
+    ],
+});
