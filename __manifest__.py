@@ -8,7 +8,7 @@
     "author": "Finance Integration Hub",
     "license": "LGPL-3",
     "application": True,
-    "depends": ["account", "purchase_stock", "queue_job"],
+    "depends": ["account", "bus", "purchase_stock", "queue_job"],
     "external_dependencies": {
         "python": [
             "cryptography",
@@ -48,6 +48,7 @@
         "views/res_config_settings_views.xml",
         "views/business_document_views.xml",
         "views/fih_menus.xml",
+        "views/fih_bulk_operation_views.xml",
         "views/fih_bi_publication_views.xml",
         "views/fih_bi_load_views.xml",
         "wizards/fih_bi_period_wizard_views.xml",
@@ -60,7 +61,10 @@
     ],
     "demo": ["demo/fih_backend_demo.xml"],
     "assets": {
-        "web.assets_backend": ["finance_integration_hub/static/src/dashboard/*"],
+        "web.assets_backend": [
+            "finance_integration_hub/static/src/dashboard/*",
+            "finance_integration_hub/static/src/progress/*",
+        ],
         "web.assets_tests": ["finance_integration_hub/static/tests/tours/*.js"],
     },
     "installable": True,

@@ -6,6 +6,7 @@ from . import fih_company_locked_mixin
 from . import fih_synced_mixin
 from . import fih_audit_log
 from . import fih_governed_mixin
+from . import fih_progress_mixin
 
 # configuration
 from . import fih_backend
@@ -43,6 +44,7 @@ from . import fih_backend_retention
 from . import queue_job
 from . import fih_exception_group
 from . import fih_operator_action
+from . import fih_bulk_operation
 
 # flows: one handler per event type
 from . import fih_handler
@@ -77,6 +79,7 @@ from . import fih_bi_load
 from . import fih_bi_load_reconciliation
 from . import fih_bi_load_recovery
 from . import fih_bi_load_chunk
+from . import fih_bi_load_progress
 
 # operations
 from . import fih_health

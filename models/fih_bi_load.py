@@ -249,6 +249,7 @@ class FihBiLoad(models.Model):
             )
         finally:
             self.duration_seconds += time.monotonic() - started
+            self._progress_finish()  # progress: the run ended
             self._checkpoint()
         return self.env._(
             "%(rows)s rows, state %(state)s", rows=self.rows, state=self.state
@@ -382,6 +383,7 @@ class FihBiLoad(models.Model):
             "SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL jit = off; "
             "SET LOCAL work_mem = '64MB'"
         )
+        self._progress_begin(stream_cr)  # progress: what this run sends
         stream_cr.execute(
             SQL("DECLARE %s NO SCROLL CURSOR FOR %s", stream, self._query())
         )
@@ -471,6 +473,7 @@ class FihBiLoad(models.Model):
                     "bytes_sent": self.bytes_sent + len(body),
                 }
             )
+            self._progress_advance(len(rows))  # progress: one more chunk
             # the chunk is accepted: remember it before anything else can fail
             self._checkpoint()
         if self.reference_load_id and len(reference_chunks) != sequence:

@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 
 from ..tools import read_committed_cursor
 from .fih_http_client import MAX_RESPONSE_BYTES
+from .fih_progress_mixin import PROGRESS_FIELDS
 from .fih_sor_rule import OBJECT_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -31,11 +32,13 @@ class FihPull(models.Model):
         "fih.own.cron.mixin",
         "fih.company.locked.mixin",
         "fih.governed.mixin",
+        "fih.progress.mixin",
     ]
     # where the next run continues, and how the last went: written by runs only
     _fih_action_fields = frozenset(
-        {"cursor", "last_run_at", "last_stored", "last_error"}
+        {"cursor", "last_run_at", "last_stored", "last_error"} | PROGRESS_FIELDS
     )
+    _fih_progress_unit = "documents"
     _description = "Scheduled pull from a platform"
     _order = "backend_id, object_type"
     _cron_fields = frozenset({"active", "interval_minutes"})
@@ -54,7 +57,9 @@ class FihPull(models.Model):
     list_path = fields.Char(
         required=True,
         help="GET <base URL><path>?cursor=..&limit=.. answers "
-        '{"documents": [{"id", "data", "updated_at"}], "next_cursor", "has_more"}.',
+        '{"documents": [{"id", "data", "updated_at"}], "next_cursor", "has_more"}, '
+        'and optionally "total" (documents still to export, this page included) '
+        "for an estimate of the time left.",
     )
     ack_path = fields.Char(
         required=True,
@@ -101,10 +106,16 @@ class FihPull(models.Model):
 
     def _run(self):
         """Read pages until the platform has nothing more (or the run's page
-        budget is spent); store, commit, acknowledge, then move the cursor."""
+        budget is spent); store, commit, acknowledge, then move the cursor.
+
+        The run's transaction stays open while it runs: its progress and its
+        outcome are written through short cursors of their own, committed at
+        once (so they show while it runs, and the run never writes the row a
+        short cursor has changed)."""
         self.ensure_one()
         backend = self.backend_id.sudo()
-        stored = 0
+        stored = listed = 0
+        self._progress_start(user=self.env.user, own_cursor=True)
         try:
             for _page in range(MAX_PAGES_PER_RUN):
                 if not self.env["fih.delivery"]._take_outbound_token(backend):
@@ -117,19 +128,37 @@ class FihPull(models.Model):
                         break  # stored, not acknowledged: listed again, deduplicated
                     self._acknowledge(backend, [str(doc["id"]) for doc in documents])
                 self._save_cursor(page.get("next_cursor"))
+                self._progress_advance(
+                    len(documents),
+                    total=_run_total(listed, page),
+                    own_cursor=True,
+                )
+                listed += len(documents)
                 if not page.get("has_more"):
                     break
             error = False
         except PullStopped as exc:
             error = str(exc)
-        self.sudo().write(
-            {
-                "last_run_at": fields.Datetime.now(),
-                "last_stored": stored,
-                "last_error": error,
-            }
-        )
+        self._save_outcome(stored, error)
         return stored
+
+    def _save_outcome(self, stored, error):
+        values = {
+            "last_run_at": fields.Datetime.now(),
+            "last_stored": stored,
+            "last_error": error,
+        }
+        with read_committed_cursor(self.env.registry) as cr:
+            pull = self.with_env(self.env(cr=cr))
+            pull.sudo().write(values)
+            pull.env.flush_all()  # before commit: nothing else keeps the env
+        self.invalidate_recordset(list(values))
+        summary = self.env._(
+            "%(count)s new documents stored from %(backend)s.",
+            count=stored,
+            backend=self.backend_id.name,
+        )
+        self._progress_finish(own_cursor=True, summary=error or summary)
 
     def _call(self, backend, method, path, body=None, params=None, afterwards=""):
         """Call the platform; any failure stops the run with a readable reason
@@ -248,3 +277,12 @@ class FihPull(models.Model):
                 raise ValidationError(
                     self.env._("The page size must be between 1 and 1000.")
                 )
+
+
+def _run_total(listed, page):
+    """Documents of the run, when the platform says how many were still to
+    export with this page (``total``); None when it does not."""
+    pending = page.get("total")
+    if not isinstance(pending, int) or isinstance(pending, bool) or pending < 0:
+        return None
+    return listed + max(pending, len(page.get("documents") or []))

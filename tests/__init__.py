@@ -48,3 +48,6 @@ from . import test_outbound_concurrency
 from . import test_p2p_bill_batches
 from . import test_dashboard
 from . import test_dashboard_tour
+from . import test_progress_feedback
+from . import test_progress_long_work
+from . import test_progress_tour

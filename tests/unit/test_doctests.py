@@ -28,6 +28,7 @@ MODULES = [
     "ordering",
     "remittance",
     "price_precision",
+    "progress",
     "retry_policy",
     "secret_box",
     "secret_strength",

@@ -1,0 +1,30 @@
+import math
+
+from odoo import models
+from odoo.tools import SQL
+
+
+class FihBiLoad(models.Model):
+    """A load shows its progress: rows sent of the rows in its snapshot, in
+    chunks, committed with each accepted chunk on the load's own cursor."""
+
+    _name = "fih.bi.load"
+    _inherit = ["fih.bi.load", "fih.progress.mixin"]
+    _fih_progress_unit = "rows"
+
+    def _progress_begin(self, stream_cr):
+        """Count what this run still sends, in the snapshot the run reads
+        (so the total is exact), and start the progress after what earlier
+        runs sent. Committed at once: the total shows before the first chunk."""
+        stream_cr.execute(SQL("SELECT count(*) FROM (%s) remaining", self._query()))
+        remaining = stream_cr.fetchone()[0]
+        sent_chunks = len(self.chunk_ids)
+        done = self.rows + self.tombstones
+        self._progress_start(
+            total=done + remaining,
+            chunks_total=sent_chunks + math.ceil(remaining / max(self.chunk_size, 1)),
+            done=done,
+            chunks_done=sent_chunks,
+            user=self.create_uid,
+        )
+        self._checkpoint()

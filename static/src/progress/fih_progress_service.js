@@ -1,0 +1,22 @@
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+
+/**
+ * When long work the user started ends, say what it did: the server sends
+ * the summary with its last progress notification ("1,197 messages queued
+ * for retry, 3 skipped (already done)").
+ */
+export const fihProgressService = {
+    dependencies: ["bus_service", "notification"],
+
+    start(env, { bus_service, notification }) {
+        bus_service.subscribe("fih.progress", ({ running, summary }) => {
+            if (!running && summary) {
+                notification.add(summary, { title: _t("Finished"), type: "info" });
+            }
+        });
+        bus_service.start();
+    },
+};
+
+registry.category("services").add("fih_progress", fihProgressService);
