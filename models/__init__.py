@@ -33,6 +33,7 @@ from . import fih_auth_throttle
 from . import ir_http_intake
 from . import fih_masked_texts_mixin
 from . import fih_message
+from . import fih_message_display
 from . import fih_message_queue
 from . import fih_message_processing
 from . import fih_message_link

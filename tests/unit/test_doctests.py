@@ -22,6 +22,7 @@ MODULES = [
     "mapping.rules",
     "mapping.transforms",
     "masking",
+    "message_display",
     "money",
     "outbound_formats",
     "prometheus",
