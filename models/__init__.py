@@ -82,6 +82,9 @@ from . import fih_bi_load_chunk
 from . import fih_health
 from . import fih_metrics
 
+# how the hub's records are named
+from . import fih_display_names
+
 # Odoo models the hub extends
 from . import account_analytic_account
 from . import account_move
@@ -96,4 +99,5 @@ from . import res_config_settings
 from . import res_partner
 from . import res_partner_bank
 from . import res_users
+from . import ir_model_access
 from . import stock_picking

@@ -5,6 +5,7 @@ import pytest
 
 MODULES = [
     "bi_datasets",
+    "audit_text",
     "bi_encoding",
     "cxml.converters",
     "cxml.envelope",
