@@ -117,6 +117,12 @@ class FihBackendCredentials(models.Model):
         help="How many days before the expiry date the owner is reminded.",
     )
 
+    @api.depends(
+        "webhook_secret_encrypted",
+        "api_key_encrypted",
+        "oauth_client_secret_encrypted",
+        "cxml_shared_secret_encrypted",
+    )
     def _compute_has_secrets(self):
         for backend in self.sudo():
             for field_name, column in self._fih_secret_fields.items():
@@ -240,7 +246,7 @@ class FihBackendCredentials(models.Model):
         copy button; the dialog is never saved, so the secret is written
         nowhere but encrypted on the backend."""
         self.ensure_one()
-        first = not self.has_webhook_secret
+        first = not self.sudo().webhook_secret_encrypted
         secret = standard_webhooks.generate_secret()
         self._set_secret("webhook_secret", secret)
         return {
