@@ -74,21 +74,18 @@ class FihMessageDisplay(models.Model):
     @api.depends("event_type", "idempotency_key", "payload", "canonical_payload")
     @api.depends_context("uid")
     def _compute_display_name(self):
-        parties = self._party_names()
+        documents = {message.id: message._document() for message in self}
+        parties = self._party_names(documents)
         for message in self:
-            document = message._document()
+            document = documents[message.id]
+            party = parties.get(
+                (message.backend_id.id, (document or {}).get("supplier_external_id"))
+            )
             masked = not message._sees_unmasked()
             if masked and document is not None:
                 document = masking.mask_document(document)
             facts = message_display.document_facts(
-                message.event_type,
-                document,
-                party=parties.get(
-                    (
-                        message.backend_id.id,
-                        (document or {}).get("supplier_external_id"),
-                    )
-                ),
+                message.event_type, document, party=party
             )
             title = message._document_title(facts)
             if not title:
@@ -96,13 +93,12 @@ class FihMessageDisplay(models.Model):
                 title = f"{message._event_label()} {key}".strip()
             message.display_name = masking.mask_text(title) if masked else title
 
-    def _party_names(self):
+    def _party_names(self, documents):
         """Names of the suppliers the messages' documents name by external id:
         {(backend id, external id): partner name}, in one search."""
         wanted = set()
         for message in self:
-            document = message._document() or {}
-            external_id = document.get("supplier_external_id")
+            external_id = (documents[message.id] or {}).get("supplier_external_id")
             if external_id and isinstance(external_id, str):
                 wanted.add((message.backend_id.id, external_id))
         if not wanted:
@@ -131,14 +127,15 @@ class FihMessageDisplay(models.Model):
 
     def _document_title(self, facts):
         """The title of the document ``facts`` describe, in the user's language."""
-        _ = self.env._
         kind = facts.get("kind")
         if kind == "supplier":
-            return _("Supplier %s", facts["name"]) if facts.get("name") else None
+            return (
+                self.env._("Supplier %s", facts["name"]) if facts.get("name") else None
+            )
         if kind in ("bill", "credit_note") and facts.get("number"):
-            label = _("Bill") if kind == "bill" else _("Credit note")
+            label = self.env._("Bill") if kind == "bill" else self.env._("Credit note")
             if facts.get("party"):
-                return _(
+                return self.env._(
                     "%(label)s %(number)s from %(party)s",
                     label=label,
                     number=facts["number"],
@@ -147,30 +144,30 @@ class FihMessageDisplay(models.Model):
             return f"{label} {facts['number']}"
         if kind == "purchase_order" and facts.get("number"):
             if facts.get("party"):
-                return _(
+                return self.env._(
                     "Purchase order %(number)s to %(party)s",
                     number=facts["number"],
                     party=facts["party"],
                 )
-            return _("Purchase order %s", facts["number"])
+            return self.env._("Purchase order %s", facts["number"])
         if kind == "payment" and (facts.get("number") or facts.get("amount")):
-            return _(
+            return self.env._(
                 "Payment %(number)s %(amount)s",
                 number=facts.get("number") or "",
                 amount=facts.get("amount") or "",
             ).strip()
         if kind == "cost_center" and facts.get("name"):
-            return _("Cost center %s", facts["name"])
+            return self.env._("Cost center %s", facts["name"])
         if kind in ("goods_receipt", "ship_notice", "order_confirmation") and (
             facts.get("order") or facts.get("number")
         ):
             label = {
-                "goods_receipt": _("Goods receipt"),
-                "ship_notice": _("Ship notice"),
-                "order_confirmation": _("Order confirmation"),
+                "goods_receipt": self.env._("Goods receipt"),
+                "ship_notice": self.env._("Ship notice"),
+                "order_confirmation": self.env._("Order confirmation"),
             }[kind]
             if facts.get("order"):
-                return _(
+                return self.env._(
                     "%(label)s for order %(order)s",
                     label=label,
                     order=facts["order"],

@@ -33,7 +33,8 @@ class TestFinanceTours(MasterKeyMixin, HttpCase):
             {"name": "Tour platform", "code": "tour-mapping", "kind": "procurement"}
         )
         self.start_tour(
-            f"/odoo/action-finance_integration_hub.fih_backend_action/{backend.id}",
+            "/web#action=finance_integration_hub.fih_backend_action"
+            f"&id={backend.id}&view_type=form",
             "fih_template_to_submitted_mapping",
             login=author.login,
         )
@@ -44,7 +45,8 @@ class TestFinanceTours(MasterKeyMixin, HttpCase):
             ("to_approve", author, self.env["fih.backend"]),
         )
         self.start_tour(
-            f"/odoo/action-finance_integration_hub.fih_mapping_action/{mapping.id}",
+            "/web#action=finance_integration_hub.fih_mapping_action"
+            f"&id={mapping.id}&view_type=form",
             "fih_approve_submitted_mapping",
             login=reviewer.login,
         )
@@ -65,7 +67,7 @@ class TestFinanceTours(MasterKeyMixin, HttpCase):
             {"fih_hold_reason": "No purchase order matches this bill's lines."}
         )
         self.start_tour(
-            "/odoo/action-account.action_move_in_invoice_type",
+            "/web#action=account.action_move_in_invoice_type",
             "fih_held_bill_from_vendor_bills",
             login="admin",
         )
