@@ -406,3 +406,30 @@ class TestFinanceCockpit(FihTransactionCase):
         self.assertEqual(
             first, ["action_open_fih_bindings", "action_open_fih_messages"]
         )
+
+    def test_a_reference_to_a_record_the_user_may_not_read_says_so(self):
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.Partner.create({"name": "V"}).id,
+            }
+        )
+        binding = (
+            self.env["fih.binding"]
+            .sudo()
+            .create(
+                {
+                    "backend_id": self.backend.id,
+                    "object_type": "invoice",
+                    "external_id": "BILL-1",
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                }
+            )
+        )
+        # a hub user without accounting rights: the list of references opens
+        self.assertEqual(
+            binding.with_user(self.clerk).record_name,
+            "Journal Entry (not visible to you)",
+        )
+        self.assertEqual(binding.record_name, bill.display_name)

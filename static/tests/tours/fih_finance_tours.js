@@ -19,7 +19,8 @@ registry.category("web_tour.tours").add("fih_template_to_submitted_mapping", {
         },
         {
             content: "A draft copy for the backend opens",
-            trigger: ".o_form_view .o_field_widget[name=backend_id]:contains('Tour platform')",
+            trigger:
+                ".o_action_manager:has(.o_breadcrumb:contains('Tour platform')) .o_statusbar_status button.o_arrow_button_current:contains('Draft')",
         },
         {
             content: "Submit it for approval",
