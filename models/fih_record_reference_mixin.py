@@ -10,6 +10,7 @@ class FihRecordReferenceMixin(models.AbstractModel):
     record_name = fields.Char(compute="_compute_record_name")
 
     @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
     def _compute_record_name(self):
         """The record's name; for a record the user may not read, what kind
         of record it is, so that a list of references never fails."""
