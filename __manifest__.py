@@ -35,6 +35,8 @@
         "data/product_charges_data.xml",
         "wizards/fih_message_action_wizard_views.xml",
         "wizards/fih_mapping_try_wizard_views.xml",
+        "wizards/fih_mapping_use_wizard_views.xml",
+        "wizards/fih_secret_reveal_wizard_views.xml",
         "views/fih_backend_views.xml",
         "views/fih_message_views.xml",
         "views/fih_binding_views.xml",

@@ -35,6 +35,7 @@ from . import fih_auth_throttle
 from . import ir_http_intake
 from . import fih_masked_texts_mixin
 from . import fih_message
+from . import fih_message_display
 from . import fih_message_queue
 from . import fih_message_processing
 from . import fih_message_link
@@ -85,6 +86,9 @@ from . import fih_bi_load_progress
 from . import fih_health
 from . import fih_metrics
 
+# how the hub's records are named
+from . import fih_display_names
+
 # Odoo models the hub extends
 from . import account_analytic_account
 from . import account_move
@@ -100,4 +104,5 @@ from . import res_partner
 from . import res_partner_bank
 from . import res_groups
 from . import res_users
+from . import ir_model_access
 from . import stock_picking

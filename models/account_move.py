@@ -58,6 +58,15 @@ class AccountMove(models.Model):
         for move in self:
             move.fih_ref_key = normalise(move.ref) or False
 
+    def _compute_fih_sync(self):
+        """A draft bill the integration held needs attention, whatever its
+        messages say: the exchange went well, the bill did not pass."""
+        result = super()._compute_fih_sync()
+        for move in self:
+            if move.state == "draft" and move.fih_hold_reason:
+                move.fih_sync_state = "attention"
+        return result
+
     def _fih_duplicate_finding(self, other):
         """The hold reason of a possible duplicate of ``other``."""
         self.ensure_one()

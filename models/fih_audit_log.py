@@ -3,6 +3,8 @@ import json
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib import audit_text
+
 
 class FihAuditLog(models.Model):
     """Who changed which integration setting, when, from what to what.
@@ -39,6 +41,46 @@ class FihAuditLog(models.Model):
     changes = fields.Text(
         readonly=True, help="Values before and after the change, secrets excluded."
     )
+    model_label = fields.Char(string="Setting", compute="_compute_readable")
+    changes_display = fields.Text(
+        string="What changed",
+        compute="_compute_readable",
+        help="Each changed field with its label, before and after.",
+    )
+
+    @api.depends("res_model", "changes")
+    def _compute_readable(self):
+        words = {
+            "yes": self.env._("Yes"),
+            "no": self.env._("No"),
+            "empty": self.env._("(empty)"),
+        }
+        for entry in self:
+            model = self.env.get(entry.res_model) if entry.res_model else None
+            entry.model_label = (
+                self.env["ir.model"]._get(entry.res_model).name or entry.res_model
+                if entry.res_model
+                else False
+            )
+            try:
+                changes = json.loads(entry.changes) if entry.changes else None
+            except ValueError:
+                entry.changes_display = entry.changes
+                continue
+            labels, value_labels, booleans = {}, {}, set()
+            for name, field in (model._fields if model is not None else {}).items():
+                labels[name] = field.string
+                if field.type == "selection":
+                    value_labels[name] = dict(field._description_selection(self.env))
+                elif field.type == "boolean":
+                    booleans.add(name)
+            entry.changes_display = audit_text.describe(
+                changes,
+                labels=labels,
+                value_labels=value_labels,
+                words=words,
+                booleans=booleans,
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

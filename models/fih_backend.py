@@ -220,6 +220,15 @@ class FihBackend(models.Model):
         tracking=True,
         help="Address where access tokens are requested.",
     )
+    cxml_enabled = fields.Boolean(
+        string="Exchanges cXML",
+        compute="_compute_cxml_enabled",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The system sends or receives cXML documents: its cXML identities "
+        "and shared secret are shown. Set for procurement platforms.",
+    )
     cxml_from_domain = fields.Char(string="cXML From Domain", default="NetworkID")
     cxml_from_identity = fields.Char(
         string="cXML From Identity", help="Our identity on the supplier network."
@@ -511,6 +520,11 @@ class FihBackend(models.Model):
         )
         row = self.env.cr.fetchone()
         return WebhookConfig(*row) if row else None
+
+    @api.depends("kind")
+    def _compute_cxml_enabled(self):
+        for backend in self:
+            backend.cxml_enabled = backend.cxml_enabled or backend.kind == "procurement"
 
     def _channel_name(self):
         self.ensure_one()

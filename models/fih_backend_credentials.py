@@ -117,6 +117,12 @@ class FihBackendCredentials(models.Model):
         help="How many days before the expiry date the owner is reminded.",
     )
 
+    @api.depends(
+        "webhook_secret_encrypted",
+        "api_key_encrypted",
+        "oauth_client_secret_encrypted",
+        "cxml_shared_secret_encrypted",
+    )
     def _compute_has_secrets(self):
         for backend in self.sudo():
             for field_name, column in self._fih_secret_fields.items():
@@ -236,24 +242,31 @@ class FihBackendCredentials(models.Model):
         return webhook_secrets(self.sudo(), now=now)
 
     def action_generate_webhook_secret(self):
-        """Create a new signing secret and show it once, in a notification only."""
+        """Create a new signing secret and show it once, in a dialog with a
+        copy button; the dialog is never saved, so the secret is written
+        nowhere but encrypted on the backend."""
         self.ensure_one()
+        first = not self.sudo().webhook_secret_encrypted
         secret = standard_webhooks.generate_secret()
         self._set_secret("webhook_secret", secret)
         return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("New webhook signing secret for %s", self.name),
-                "message": self.env._(
-                    "Copy it now into %(system)s; it will not be shown again. "
-                    "The previous secret stays valid for %(hours)s hours.\n%(secret)s",
-                    system=self.name,
-                    hours=self.secret_grace_hours,
-                    secret=secret,
-                ),
-                "sticky": True,
-                "type": "warning",
+            "type": "ir.actions.act_window",
+            "name": self.env._("New signing secret for %s", self.name),
+            "res_model": "fih.secret.reveal.wizard",
+            "view_mode": "form",
+            "views": [[False, "form"]],
+            "target": "new",
+            "context": {
+                "default_backend_id": self.id,
+                "default_secret": secret,
+                "default_first_secret": first,
+                "default_grace_hours": self.secret_grace_hours,
+                "default_previous_valid_until": fields.Datetime.to_string(
+                    self.webhook_secret_previous_valid_until
+                )
+                if not first
+                else False,
+                "dialog_size": "medium",
             },
         }
 

@@ -43,7 +43,12 @@ class FihBackendNavigation(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "finance_integration_hub.fih_mapping_action"
         )
-        action["domain"] = [("backend_id", "=", self.id)]
+        # its own mappings, then the shipped templates it can start from
+        action["domain"] = [
+            "|",
+            ("backend_id", "=", self.id),
+            ("backend_id", "=", False),
+        ]
         action["context"] = {"default_backend_id": self.id, "fih_backend_id": self.id}
         return action
 

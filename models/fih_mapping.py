@@ -123,6 +123,11 @@ class FihMapping(models.Model):
     message_count = fields.Integer(
         compute="_compute_message_count", string="Messages processed"
     )
+    can_approve = fields.Boolean(
+        compute="_compute_can_approve",
+        help="Waiting for approval, and you are an Integration Manager who did "
+        "not submit it (four-eyes principle).",
+    )
 
     def init(self):
         # one active version per backend, object, direction and API version
@@ -176,6 +181,17 @@ class FihMapping(models.Model):
             "Approve, Back to Draft and New Version, so that another Integration "
             "Manager approves every version (four-eyes principle)."
         )
+
+    @api.depends("state", "author_id")
+    @api.depends_context("uid")
+    def _compute_can_approve(self):
+        manager = self.env.user.has_group(MANAGER_GROUP)
+        for mapping in self:
+            mapping.can_approve = (
+                manager
+                and mapping.state == "to_approve"
+                and mapping.author_id != self.env.user
+            )
 
     def _compute_message_count(self):
         counts = dict(
@@ -253,7 +269,13 @@ class FihMapping(models.Model):
 
     def action_approve(self):
         if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only an Integration Manager can approve."))
+            raise AccessError(
+                self.env._(
+                    "Only an Integration Manager can approve a mapping: ask your "
+                    "Finance Integration administrator (Settings > Users) for the "
+                    "'Integration Manager' right."
+                )
+            )
         self.check_access("write")
         for mapping in self:
             if mapping.state != "to_approve":
@@ -338,19 +360,32 @@ class FihMapping(models.Model):
         return draft._action_open()
 
     def action_use_for_backend(self):
-        """Copy a shipped template to a backend, as a draft."""
+        """Copy a shipped template to a backend, as a draft: to the backend
+        the template was opened from, else to the one the user chooses."""
         self.ensure_one()
         self.check_access("read")
-        backend_id = self.env.context.get("fih_backend_id")
-        if not backend_id or not isinstance(backend_id, int):
-            raise UserError(self.env._("Open the template from a backend."))
         if self.backend_id:
             raise UserError(
                 self.env._("Only a shipped template is copied to a backend.")
             )
+        backend_id = self.env.context.get("fih_backend_id")
+        if not backend_id or not isinstance(backend_id, int):
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Use %s for a Backend", self.name),
+                "res_model": "fih.mapping.use.wizard",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_template_id": self.id},
+            }
+        return self._copy_to_backend(self.env["fih.backend"].browse(backend_id))
+
+    def _copy_to_backend(self, backend):
+        """The template copied to ``backend`` as a draft, opened."""
+        self.ensure_one()
         # the backend comes from the caller: they must be allowed to change it
-        self.env["fih.backend"].browse(backend_id).check_access("write")
-        draft = self.copy({"backend_id": backend_id})
+        backend.check_access("write")
+        draft = self.copy({"backend_id": backend.id})
         draft.sudo().write({"template_id": self.id})
         return draft._action_open()
 

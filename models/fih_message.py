@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -332,34 +331,6 @@ class FihMessage(models.Model):
                     "fih_master_key (after the new one) and retry."
                 )
             ) from exc
-
-    # -- masked display ------------------------------------------------------
-
-    @api.depends("payload")
-    @api.depends_context("uid")
-    def _compute_payload_display(self):
-        for message in self:
-            raw = message.sudo().payload or ""
-            if message._sees_unmasked():
-                message.payload_display = raw
-                continue
-            try:
-                document = json.loads(raw)
-            except ValueError:
-                message.payload_display = masking.mask_text(raw)
-                continue
-            message.payload_display = json.dumps(
-                masking.mask_document(document), indent=2, ensure_ascii=False
-            )
-
-    @api.depends("event_type", "idempotency_key")
-    @api.depends_context("uid")
-    def _compute_display_name(self):
-        for message in self:
-            key = message.idempotency_key or ""
-            if key and not message._sees_unmasked():
-                key = masking.mask_text(key)
-            message.display_name = f"{message.event_type} {key}"
 
     # -- exceptions for finance users ------------------------------------------
 

@@ -84,6 +84,9 @@ class FihSubscription(models.Model):
         "[('supplier_rank', '>', 0)].",
     )
 
+    # for the filter's domain editor: the model the filter applies to
+    record_model_name = fields.Char(compute="_compute_record_model_name")
+
     _sql_constraints = [
         (
             "event_uniq",
@@ -96,6 +99,12 @@ class FihSubscription(models.Model):
             "A batched call carries between 1 and 500 events.",
         ),
     ]
+
+    @api.depends("event_code")
+    def _compute_record_model_name(self):
+        for subscription in self:
+            object_type = EVENTS.get(subscription.event_code, (None,))[0]
+            subscription.record_model_name = OBJECT_MODELS.get(object_type)
 
     @api.depends("event_code")
     def _compute_object_type(self):

@@ -51,3 +51,5 @@ from . import test_dashboard_tour
 from . import test_progress_feedback
 from . import test_progress_long_work
 from . import test_progress_tour
+from . import test_finance_cockpit
+from . import test_finance_tours

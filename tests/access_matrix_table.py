@@ -186,6 +186,16 @@ MATRIX = [
         ).action_use_for_backend(),
     ),
     row(
+        "fih.mapping.use.wizard",
+        "action_use",
+        ACT,
+        MANAGERS,
+        "template",
+        lambda t, r: r.env["fih.mapping.use.wizard"]
+        .create({"template_id": r.id, "backend_id": t.backend.id})
+        .action_use(),
+    ),
+    row(
         "fih.mapping",
         "action_open_messages",
         OPEN,

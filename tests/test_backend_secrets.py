@@ -73,9 +73,13 @@ class TestBackendSecrets(BackendMixin, TransactionCase):
         self.backend.action_end_secret_grace()
         self.assertEqual(self.backend._webhook_verification_secrets(), [new_secret])
 
-    def test_generated_secret_is_shown_once_in_a_notification(self):
+    def test_generated_secret_is_shown_once_in_a_dialog(self):
         action = self.backend.action_generate_webhook_secret()
-        shown = action["params"]["message"].split("\n")[-1]
+        self.assertEqual(
+            (action["res_model"], action["target"]),
+            ("fih.secret.reveal.wizard", "new"),
+        )
+        shown = action["context"]["default_secret"]
         self.assertTrue(shown.startswith("whsec_"))
         self.assertEqual(self.backend._webhook_verification_secrets()[0], shown)
         # the chatter says a secret changed, never which

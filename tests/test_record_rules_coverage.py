@@ -10,6 +10,10 @@ NO_COMPANY_RULE = {
     "and Try It checks that the backend and mapping are the user's",
     "fih.message.action.wizard": "a wizard: Odoo shows a wizard only to its "
     "creator, and retry, replay and cancel check each message's rules",
+    "fih.mapping.use.wizard": "a wizard: Odoo shows a wizard only to its creator, "
+    "and the copy checks that the user may change the chosen backend",
+    "fih.secret.reveal.wizard": "a dialog never saved: it cannot be created, and "
+    "shows the secret only to the manager who generated it",
 }
 
 

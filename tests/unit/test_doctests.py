@@ -5,6 +5,7 @@ import pytest
 
 MODULES = [
     "bi_datasets",
+    "audit_text",
     "bi_encoding",
     "cxml.converters",
     "cxml.envelope",
@@ -22,6 +23,7 @@ MODULES = [
     "mapping.rules",
     "mapping.transforms",
     "masking",
+    "message_display",
     "money",
     "outbound_formats",
     "prometheus",

@@ -44,7 +44,7 @@ registry.category("web_tour.tours").add("fih_retry_failed", {
         },
         {
             content: "Open the failed supplier message",
-            trigger: ".o_data_row:contains('supplier.upsert') td[name=idempotency_key]",
+            trigger: ".o_data_row:contains('Supplier') td[name=display_name]",
             run: "click",
         },
         {
