@@ -145,6 +145,7 @@ class TestAccessMatrix(FihTransactionCase):
             "done_message": self.done_message,
             "message_wizard": lambda: self.env["fih.message.action.wizard"],
             "exception_group": self.exception_group,
+            "exception_group_with_fix": self.exception_group_with_fix,
             "binding": self.binding,
             "message_link": self.message_link,
             "publication": lambda: self.fixture_publication,
@@ -210,10 +211,21 @@ class TestAccessMatrix(FihTransactionCase):
 
     def exception_group(self):
         message = self.failed_message()
-        group, _created = self.env["fih.exception.group"]._for_cause(
-            self.backend, "permanent", "Matrix problem"
+        group = self.env["fih.exception.group"]._for_cause(
+            self.backend, "data.invalid", None, "permanent", "Matrix problem"
         )
         message.exception_group_id = group
+        return group
+
+    def exception_group_with_fix(self):
+        partner = self.partner()
+        message = self.failed_message()
+        group = self.env["fih.exception.group"]._for_cause(
+            self.backend, "supplier.duplicate_vat", None, "business", "Matrix VAT"
+        )
+        message.write(
+            {"exception_group_id": group.id, "cause_params": {"partner_id": partner.id}}
+        )
         return group
 
     def binding(self):

@@ -6,6 +6,7 @@ import pytest
 MODULES = [
     "bi_datasets",
     "bi_encoding",
+    "causes",
     "cxml.converters",
     "cxml.envelope",
     "cxml.invoice",
