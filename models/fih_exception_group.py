@@ -4,7 +4,7 @@ import time
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..lib import causes
@@ -159,38 +159,94 @@ class FihExceptionGroup(models.Model):
         return [(1, "=", 1)] if wanted else [(0, "=", 1)]
 
     # -- filing ------------------------------------------------------------
+    #
+    # Filing runs after the failure is committed, on a short cursor of its
+    # own at READ COMMITTED. Done inside the processing transaction (REPEATABLE
+    # READ), it could neither see a group another job made a moment ago (a
+    # serialization error on the insert, or a foreign key "not present" on the
+    # link), and a failure there would undo the message's own outcome.
 
     @api.model
-    def _for_cause(self, backend, code, params, kind, note):
-        """The group of this cause, made when it is the first; its activity
-        is scheduled when it has none (first failure, or reopened).
+    def _file_after_commit(self, cr, message_ids):
+        """File these failed messages once ``cr`` commits (at once in tests,
+        where everything shares one transaction)."""
+        if self.env.registry.in_test_mode():
+            self._file_messages(message_ids)
+            return
+        pending = cr.postcommit.data.setdefault("fih.exception.filing", set())
+        if not pending:
+            # filing opens cursors of its own: only the registry is used here
+            cr.postcommit.add(lambda: self._file_messages(sorted(pending)))
+        pending.update(message_ids)
 
-        Runs on a short cursor of its own at READ COMMITTED: the row another
-        job made a moment ago is seen and reused, never a serialization
-        error. Returns an empty recordset when filing is impossible (the
-        caller records the message's failure anyway).
+    @api.model
+    def _file_messages(self, message_ids):
+        """File messages under their cause's group, making it when it is the
+        first; retried when the table is busy. A message that cannot be filed
+        keeps its failure, and is filed with the next failure of its backend.
         """
-        code = causes.normalize(code, kind)
         for attempt in range(FILING_ATTEMPTS):
             try:
                 with read_committed_cursor(self.env.registry) as cr:
-                    group_id = self.with_env(self.env(cr=cr))._file(
-                        backend, code, params, kind, note
-                    )
-                return self.browse(group_id)
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    env["fih.exception.group"]._file_in_transaction(message_ids)
+                return True
             except (psycopg2.errors.SerializationFailure, psycopg2.OperationalError):
-                _logger.info("exception group of %s busy, retrying", code)
+                _logger.info("exception groups busy, filing again")
                 time.sleep(0.05 * (attempt + 1))
-        _logger.warning("message not filed under cause %s: the table was busy", code)
-        return self.browse()
+            except Exception:  # noqa: BLE001 - the failures stay recorded
+                _logger.exception("failed messages %s not filed", message_ids)
+                return False
+        _logger.warning("failed messages %s not filed: the table was busy", message_ids)
+        return False
 
-    def _file(self, backend, code, params, kind, note):
+    @api.model
+    def _file_in_transaction(self, message_ids):
         cr = self.env.cr
         if not self.env.registry.in_test_mode():
-            # never wait long on a row the calling transaction holds itself
+            # never wait long on a row held by a transaction still running
             cr.execute("SET LOCAL lock_timeout = '5s'")
-        key = causes.group_key(backend.id, code, params)
+        cr.execute(
+            "SELECT DISTINCT backend_id FROM fih_message WHERE id IN %s",
+            (tuple(message_ids) or (0,),),
+        )
+        backend_ids = [row[0] for row in cr.fetchall()]
+        # these, and those of the same backends a busy table left unfiled
+        cr.execute(
+            """
+            SELECT id FROM fih_message
+             WHERE state IN %s AND exception_group_id IS NULL
+               AND cause_code IS NOT NULL
+               AND (id IN %s OR backend_id IN %s)
+             ORDER BY id
+             LIMIT 500
+            """,
+            (OPEN_STATES, tuple(message_ids) or (0,), tuple(backend_ids) or (0,)),
+        )
+        messages = self.env["fih.message"].browse([row[0] for row in cr.fetchall()])
+        by_key = {}
+        for message in messages:
+            code = causes.normalize(message.cause_code, message.error_kind)
+            key = causes.group_key(message.backend_id.id, code, message.cause_params)
+            by_key.setdefault(key, []).append(message)
+        for key, filed in sorted(by_key.items()):
+            group_id = self._group_for(key, filed[0])
+            cr.execute(
+                "UPDATE fih_message SET exception_group_id = %s"
+                " WHERE id IN %s AND exception_group_id IS NULL",
+                (group_id, tuple(m.id for m in filed)),
+            )
+        self.env["fih.message"].invalidate_model(["exception_group_id"])
+
+    def _group_for(self, key, message):
+        """The group of ``key``, made from ``message`` when it is the first;
+        its activity is scheduled when it has none (first or reopened)."""
+        cr = self.env.cr
+        backend = message.backend_id
+        code = causes.normalize(message.cause_code, message.error_kind)
+        params = message.cause_params or {}
         cause = causes.find(code)
+        kind = message.error_kind or cause.kind
         now = fields.Datetime.now()
         cr.execute(
             """
@@ -207,9 +263,9 @@ class FihExceptionGroup(models.Model):
                 key,
                 code,
                 causes.key_value(code, params) or None,
-                json.dumps(params or {}, default=str),
+                json.dumps(params, default=str),
                 causes.short_title(code, params),
-                kind if kind in ("permanent", "business", "transient") else cause.kind,
+                kind,
                 cause.fix,
                 self.env.uid,
                 now,
@@ -217,20 +273,24 @@ class FihExceptionGroup(models.Model):
                 now,
             ),
         )
-        # the lock makes concurrent filings of this cause take turns for the
-        # activity check; it does not conflict with the key-share locks of
-        # messages pointing to the group
+        # concurrent filings of one cause take turns from here to the commit;
+        # the lock does not conflict with messages pointing to the group
         cr.execute(
             "SELECT id FROM fih_exception_group WHERE cause_key = %s"
             " FOR NO KEY UPDATE",
             (key,),
         )
-        group = self.sudo().browse(cr.fetchone()[0])
+        group = self.browse(cr.fetchone()[0])
         cr.execute(
             "SELECT 1 FROM mail_activity WHERE res_model = %s AND res_id = %s LIMIT 1",
             (self._name, group.id),
         )
         if not cr.fetchone():
+            note = (
+                message.error_message
+                if backend.data_classification in ("public", "internal")
+                else message.error_message_masked
+            )
             group.activity_schedule(
                 "finance_integration_hub.mail_activity_type_integration_exception",
                 summary=self.env._(

@@ -18,7 +18,7 @@ from ..exceptions import (
     FihSkipped,
     FihTransientError,
 )
-from ..lib import canonical, causes, mapping_engine, masking
+from ..lib import canonical, causes, mapping_engine
 from ..lib.supplier_payload import PayloadError
 
 _logger = logging.getLogger(__name__)
@@ -92,41 +92,50 @@ class FihMessageProcessing(models.Model):
         transaction starts, so the batch's snapshot already sees the
         previous batch's numbers.
         """
-        with self.env.registry.cursor() as lock_cr:
-            try:
-                # read on this fresh cursor: the caller's snapshot may predate
-                # the messages
-                # the backend's company, and every company its entity codes
-                # route documents to (cross-reference table 'companies')
-                lock_cr.execute(
-                    """
-                    WITH serial AS (
-                        SELECT DISTINCT backend_id, company_id FROM fih_message
-                         WHERE id IN %s AND event_type IN %s
-                    )
-                    SELECT company_id FROM serial
-                     UNION
-                    SELECT split_part(e.record_ref, ',', 2)::int
-                      FROM serial
-                      JOIN fih_value_map v ON v.code = 'companies'
-                           AND (v.backend_id = serial.backend_id
-                                OR v.backend_id IS NULL)
-                      JOIN fih_value_map_entry e ON e.map_id = v.id
-                     WHERE e.record_ref LIKE 'res.company,%%'
-                     ORDER BY 1
-                    """,
-                    (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
+        lock_cr = self.env.registry.cursor()
+        try:
+            # read on this fresh cursor: the caller's snapshot may predate
+            # the messages
+            # the backend's company, and every company its entity codes
+            # route documents to (cross-reference table 'companies')
+            lock_cr.execute(
+                """
+                WITH serial AS (
+                    SELECT DISTINCT backend_id, company_id FROM fih_message
+                     WHERE id IN %s AND event_type IN %s
                 )
-                for (company_id,) in lock_cr.fetchall():
-                    lock_cr.execute(
-                        "SELECT pg_advisory_xact_lock(%s, %s)",
-                        (ACCOUNTING_LOCK_NAMESPACE, company_id),
-                    )
-                yield
-            finally:
-                # ends the lock's transaction; it wrote nothing (and under tests
-                # this keeps the batch's work, which shares the connection)
+                SELECT company_id FROM serial
+                 UNION
+                SELECT split_part(e.record_ref, ',', 2)::int
+                  FROM serial
+                  JOIN fih_value_map v ON v.code = 'companies'
+                       AND (v.backend_id = serial.backend_id
+                            OR v.backend_id IS NULL)
+                  JOIN fih_value_map_entry e ON e.map_id = v.id
+                 WHERE e.record_ref LIKE 'res.company,%%'
+                 ORDER BY 1
+                """,
+                (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
+            )
+            companies = [row[0] for row in lock_cr.fetchall()]
+            if not companies and not self.env.registry.in_test_mode():
+                # nothing to take turns for: no connection held meanwhile
                 lock_cr.commit()
+                lock_cr.close()
+                lock_cr = None
+            for company_id in companies:
+                lock_cr.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    (ACCOUNTING_LOCK_NAMESPACE, company_id),
+                )
+            yield
+        finally:
+            if lock_cr is not None:
+                # ends the lock's transaction; it wrote nothing (and under
+                # tests this keeps the batch's work, which shares the
+                # connection)
+                lock_cr.commit()
+                lock_cr.close()
 
     def _process_in_transaction(self):
         """Apply the batch in arrival order: consecutive messages of one event
@@ -448,33 +457,32 @@ class FihMessageProcessing(models.Model):
     # -- exceptions for finance users ------------------------------------------
 
     def _schedule_exception_activity(self, summary_text, cause=None, params=None):
-        """File the message under its root cause (backend + cause code + the
-        parameter the fix depends on); the cause's group gives the exception
+        """Record the cause of the failure; the message is filed under its
+        cause's group (backend + cause code + the parameter the fix depends
+        on) once this transaction commits, and the group gives the exception
         handler one activity for all its messages.
 
-        A message that cannot be filed (the group table busy beyond retries)
-        keeps its failure: the filing never undoes or blocks it.
+        ``summary_text`` is the message's problem, as stored in
+        ``error_message``. Filing never undoes or blocks the failure itself.
         """
-        Group = self.env["fih.exception.group"].sudo()
-        for message in self.sudo():
-            kind = message.error_kind or "permanent"
-            code = cause or message._derived_cause()
-            code = causes.normalize(code, kind)
-            # the cause is shown to exception handlers: masked like payloads
-            text = (
-                summary_text
-                if message.backend_id.data_classification in ("public", "internal")
-                else masking.mask_text(summary_text)
+        messages = self.sudo()
+        for message in messages:
+            code = causes.normalize(
+                cause or message._derived_cause(), message.error_kind or "permanent"
             )
-            group = Group._for_cause(message.backend_id, code, params, kind, text)
             message.write(
                 {
-                    "exception_group_id": group.id,
                     "cause_code": code,
                     "cause_params": params or {},
                     "failed_at": fields.Datetime.now(),
                 }
             )
+        messages.flush_recordset()
+        self.env["fih.exception.group"].sudo()._file_after_commit(
+            self.env.cr, messages.ids
+        )
+        # filed on a cursor of its own (at once under tests)
+        self.invalidate_recordset(["exception_group_id"])
 
     def _derived_cause(self):
         """The cause of a failure reported as text only (deliveries, sweeper)."""

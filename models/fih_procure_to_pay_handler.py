@@ -459,7 +459,7 @@ class FihProcureToPayHandler(models.AbstractModel):
                         rate=rate,
                         remedy=remedy,
                     ),
-                    cause="tax.no_purchase_tax",
+                    cause="tax.unknown_code",
                     params={"code": code},
                 )
         if len(candidates) > 1:

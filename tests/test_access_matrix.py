@@ -211,22 +211,16 @@ class TestAccessMatrix(FihTransactionCase):
 
     def exception_group(self):
         message = self.failed_message()
-        group = self.env["fih.exception.group"]._for_cause(
-            self.backend, "data.invalid", None, "permanent", "Matrix problem"
-        )
-        message.exception_group_id = group
-        return group
+        message._schedule_exception_activity("Matrix problem")
+        return message.exception_group_id
 
     def exception_group_with_fix(self):
         partner = self.partner()
         message = self.failed_message()
-        group = self.env["fih.exception.group"]._for_cause(
-            self.backend, "supplier.duplicate_vat", None, "business", "Matrix VAT"
+        message._schedule_exception_activity(
+            "Matrix VAT", "supplier.duplicate_vat", {"partner_id": partner.id}
         )
-        message.write(
-            {"exception_group_id": group.id, "cause_params": {"partner_id": partner.id}}
-        )
-        return group
+        return message.exception_group_id
 
     def binding(self):
         partner = self.partner()
