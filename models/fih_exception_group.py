@@ -14,6 +14,10 @@ _logger = logging.getLogger(__name__)
 
 OPEN_STATES = ("failed", "dead")
 FILING_ATTEMPTS = 3
+TRANSIENT_DB_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.LockNotAvailable,
+)
 FIX_SELECTION = [(kind, label) for kind, label in causes.FIX_LABELS.items()]
 
 
@@ -70,7 +74,7 @@ class FihExceptionGroup(models.Model):
         readonly=True,
         domain=[("state", "in", OPEN_STATES)],
     )
-    open_count = fields.Integer(string="Messages", compute="_compute_counts")
+    open_count = fields.Integer(string="Messages to Fix", compute="_compute_counts")
     first_seen = fields.Datetime(compute="_compute_counts")
     last_seen = fields.Datetime(compute="_compute_counts")
     age = fields.Char(
@@ -315,12 +319,18 @@ class FihExceptionGroup(models.Model):
         self.env["fih.message"].flush_model()
         for group in self.sudo():
             group.invalidate_recordset()
-            if group.state == "resolved" and group.activity_ids:
-                group.activity_ids.action_feedback(
-                    feedback=self.env._(
-                        "All messages of this exception were dealt with."
+            if group.state != "resolved" or not group.activity_ids:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    group.activity_ids.action_feedback(
+                        feedback=self.env._(
+                            "All messages of this exception were dealt with."
+                        )
                     )
-                )
+            except TRANSIENT_DB_ERRORS:
+                # another job closed it at the same moment: nothing is lost
+                _logger.info("activity of exception %s closed elsewhere", group.id)
 
     # -- actions -------------------------------------------------------------
 

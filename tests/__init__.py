@@ -48,3 +48,4 @@ from . import test_outbound_concurrency
 from . import test_p2p_bill_batches
 from . import test_exception_causes
 from . import test_exception_concurrency
+from . import test_exception_tour
