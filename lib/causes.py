@@ -40,6 +40,12 @@ ACTIVATE_CURRENCY = "activate_currency"
 OPEN_MAPPING = "open_mapping"
 EDIT_CREDENTIALS = "edit_credentials"
 
+KIND_LABELS = {
+    PERMANENT: "Data or configuration",
+    BUSINESS: "Decision needed",
+    TRANSIENT: "Temporary (retried automatically)",
+}
+
 FIX_LABELS = {
     OPEN_PARTNER: "Open the existing partner",
     ADD_TAX_MAPPING: "Add a tax mapping",
@@ -251,12 +257,20 @@ def humane_age(seconds):
 def policy_table():
     """The causes as a reStructuredText table (for the README).
 
-    >>> policy_table().splitlines()[1].startswith("   * - Cause")
-    True
+    >>> policy_table().splitlines()[3]
+    '   * - Cause'
     """
-    lines = [".. list-table::", "   * - Cause", "     - Kind", "     - Fix action"]
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - Cause",
+        "     - Kind",
+        "     - Fix action",
+    ]
     for cause in _CAUSES:
         fix = FIX_LABELS.get(cause.fix, "-")
         title = cause.title + (f" (per {cause.key_param})" if cause.key_param else "")
-        lines += [f"   * - {title}", f"     - {cause.kind}", f"     - {fix}"]
+        kind = KIND_LABELS[cause.kind]
+        lines += [f"   * - {title}", f"     - {kind}", f"     - {fix}"]
     return "\n".join(lines)
