@@ -82,8 +82,12 @@ class FihExceptionGroup(models.Model):
     )
 
     def init(self):
-        # one group per cause: concurrent failures meet at this index
+        # one group per cause: concurrent failures meet at this index (groups
+        # of the former wording keys may repeat a key: they keep theirs apart)
         self.env.cr.execute(
+            "UPDATE fih_exception_group g SET cause_key = cause_key || '#' || id"
+            " WHERE EXISTS (SELECT 1 FROM fih_exception_group o"
+            " WHERE o.cause_key = g.cause_key AND o.id < g.id);"
             "DROP INDEX IF EXISTS fih_exception_group_open_cause_idx;"
             "CREATE UNIQUE INDEX IF NOT EXISTS fih_exception_group_cause_uniq"
             " ON fih_exception_group (cause_key)"
