@@ -33,7 +33,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     "order.",
                     receipt=data["external_id"],
                     others=", ".join(sorted(others)),
-                )
+                ),
+                cause="receipt.refused",
             )
         if data.get("whole_order"):
             # only a ship notice may announce a whole order: a receipt counts
@@ -44,7 +45,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     "received per order line.",
                     receipt=data["external_id"],
                     order=order.name,
-                )
+                ),
+                cause="receipt.refused",
             )
         if order.state not in ("purchase", "done"):
             raise FihBusinessException(
@@ -52,7 +54,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     "Order %(order)s is %(state)s: nothing can be received on it.",
                     order=order.name,
                     state=dict(order._fields["state"].selection)[order.state],
-                )
+                ),
+                cause="order.refused",
             )
         rounded = self._quantity_precision_findings(data["lines"], "po_line_id")
         if rounded:
@@ -61,7 +64,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     "Receipt %(receipt)s is not booked: %(reasons)s",
                     receipt=data["external_id"],
                     reasons=" ".join(rounded),
-                )
+                ),
+                cause="unit.rounding",
             )
         # per order line: the quantities received, each in its unit
         quantities = self._quantities(order, data["lines"])
@@ -109,7 +113,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                         "Order %(order)s has no line %(line)s.",
                         order=order.name,
                         line=item["po_line_id"],
-                    )
+                    ),
+                    cause="order.line_unknown",
                 )
             unit = line.product_uom
             if item.get("uom"):
@@ -133,7 +138,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                         ordered=line.product_qty,
                         tolerance=tolerance,
                         allowed=round(allowed, 4),
-                    )
+                    ),
+                    cause="match.quantity",
                 )
         return quantities
 
@@ -159,7 +165,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
         )[:1]
         if not picking:
             raise FihBusinessException(
-                self.env._("Order %s has no receipt waiting.", order.name)
+                self.env._("Order %s has no receipt waiting.", order.name),
+                cause="receipt.refused",
             )
         missing = [
             line for line in quantities if line not in picking.move_ids.purchase_line_id
@@ -171,7 +178,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     "received.",
                     order=order.name,
                     lines=", ".join(line.name for line in missing),
-                )
+                ),
+                cause="receipt.refused",
             )
         lines_done = set()
         for move in picking.move_ids:
@@ -187,7 +195,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                         "%s is tracked by lot or serial number: receive it in "
                         "Odoo, where the numbers are entered.",
                         move.product_id.display_name,
-                    )
+                    ),
+                    cause="receipt.refused",
                 )
             move.quantity = quantity
             move.picked = bool(quantity)
@@ -199,7 +208,8 @@ class FihGoodsReceiptHandler(models.AbstractModel):
                     "Receipt %s could not be validated automatically; validate it "
                     "in Odoo.",
                     picking.name,
-                )
+                ),
+                cause="receipt.refused",
             )
         # the day the goods arrived, not the day the document was processed:
         # on the receipt and on its stock moves (the stock history)

@@ -46,7 +46,8 @@ class FihInvoiceDuplicates(models.AbstractModel):
                     number=data["invoice_number"],
                     bill=same_number.display_name,
                     other=same_number.ref,
-                )
+                ),
+                cause="bill.duplicate",
             )
 
     def _check_duplicate_in_batch(self, company, partner, move_type, data, cache):
@@ -66,7 +67,8 @@ class FihInvoiceDuplicates(models.AbstractModel):
                     "punctuation or leading zeros).",
                     supplier=partner.display_name,
                     number=data["invoice_number"],
-                )
+                ),
+                cause="bill.duplicate",
             )
         seen.add(identity)
 

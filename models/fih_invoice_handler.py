@@ -106,7 +106,8 @@ class FihInvoiceHandler(models.AbstractModel):
                         posted=bill.amount_total,
                         total=data["amount_total"],
                         number=data["invoice_number"],
-                    )
+                    ),
+                    cause="bill.locked",
                 )
             raise FihSkipped(
                 self.env._("Bill %s is already posted; it is not changed.", bill.name)
@@ -117,7 +118,8 @@ class FihInvoiceHandler(models.AbstractModel):
                     "Bill %s was cancelled in Odoo; the AP tool's change is not "
                     "applied.",
                     bill.display_name,
-                )
+                ),
+                cause="bill.locked",
             )
         partner = self._supplier(backend, data["supplier_external_id"], company)
         orders = self._invoiced_orders(backend, data)
@@ -250,7 +252,8 @@ class FihInvoiceHandler(models.AbstractModel):
                         line=item["line_id"],
                         po_line=item["po_line_id"],
                         order=order.name or "-",
-                    )
+                    ),
+                    cause="order.line_unknown",
                 )
             taxes, tax_codes = self._line_taxes(
                 backend, company, item, order_line, data, cache

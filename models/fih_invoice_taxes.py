@@ -35,7 +35,8 @@ class FihInvoiceTaxes(models.AbstractModel):
                     "line to take them from; the supplier must state the taxes "
                     "of the line.",
                     line=item["line_id"],
-                )
+                ),
+                cause="tax.missing",
             )
         taxes = order_line.taxes_id
         codes = {}

@@ -334,33 +334,7 @@ class FihMessage(models.Model):
 
     # -- exceptions for finance users ------------------------------------------
 
-    def _schedule_exception_activity(self, summary_text):
-        """File the message under its root cause; the cause's first message
-        gives the exception handler one activity for all of them."""
-        activity_type = self.env.ref(
-            "finance_integration_hub.mail_activity_type_integration_exception"
-        )
-        Group = self.env["fih.exception.group"].sudo()
-        for message in self.sudo():
-            # the cause is shown to exception handlers: masked like payloads
-            text = (
-                summary_text
-                if message.backend_id.data_classification in ("public", "internal")
-                else masking.mask_text(summary_text)
-            )
-            group, created = Group._for_cause(
-                message.backend_id, message.error_kind or "permanent", text
-            )
-            message.exception_group_id = group
-            if created:
-                group.activity_schedule(
-                    activity_type_id=activity_type.id,
-                    summary=self.env._(
-                        "Integration exception (%s)", message.backend_id.name
-                    ),
-                    note=text,
-                    user_id=message.backend_id._exception_user().id,
-                )
+    # _schedule_exception_activity: see fih_message_processing.py (by cause)
 
     def _close_exception_activities(self):
         groups = self.sudo().exception_group_id

@@ -18,7 +18,7 @@ from ..exceptions import (
     FihSkipped,
     FihTransientError,
 )
-from ..lib import canonical, mapping_engine
+from ..lib import canonical, causes, mapping_engine
 from ..lib.supplier_payload import PayloadError
 
 _logger = logging.getLogger(__name__)
@@ -46,20 +46,41 @@ class FihMessageProcessing(models.Model):
 
     _inherit = "fih.message"
 
+    cause_code = fields.Char(
+        readonly=True, help="Why the message failed, as a code (lib/causes.py)."
+    )
+    cause_params = fields.Json(readonly=True)
+    failed_at = fields.Datetime(readonly=True, help="When it last failed.")
+
     def _process(self):
         """Process claimed messages in a fresh transaction, committed at the end.
 
         Business changes and the "done" state commit together, so a crash
-        can never apply a message twice.
+        can never apply a message twice. A batch whose transaction fails as a
+        whole (a serialization error at commit...) is handed back for a retry
+        at once: no message waits in "processing" for its lease to expire.
         """
         if not self:
             return
         self.env.flush_all()
         with self._accounting_turn():
-            with self.env.registry.cursor() as cr:
-                env = self.env(cr=cr)
-                env["fih.message"].browse(self.ids)._process_in_transaction()
+            try:
+                with self.env.registry.cursor() as cr:
+                    env = self.env(cr=cr)
+                    env["fih.message"].browse(self.ids)._process_in_transaction()
+            except TRANSIENT_DB_ERRORS as exc:
+                _logger.info("batch not committed (%s); handed back for a retry", exc)
+                self._hand_back(exc)
         self.invalidate_recordset()
+
+    def _hand_back(self, exc):
+        """Record a transient failure for the batch's messages still processing."""
+        with self.env.registry.cursor() as cr:
+            messages = self.with_env(self.env(cr=cr)).sudo().browse(self.ids)
+            now = fields.Datetime.now()
+            for message in messages.filtered(lambda m: m.state == "processing"):
+                latency = int((now - message.received_at).total_seconds() * 1000)
+                message._record_failure(exc, now, latency)
 
     @contextmanager
     def _accounting_turn(self):
@@ -71,41 +92,50 @@ class FihMessageProcessing(models.Model):
         transaction starts, so the batch's snapshot already sees the
         previous batch's numbers.
         """
-        with self.env.registry.cursor() as lock_cr:
-            try:
-                # read on this fresh cursor: the caller's snapshot may predate
-                # the messages
-                # the backend's company, and every company its entity codes
-                # route documents to (cross-reference table 'companies')
-                lock_cr.execute(
-                    """
-                    WITH serial AS (
-                        SELECT DISTINCT backend_id, company_id FROM fih_message
-                         WHERE id IN %s AND event_type IN %s
-                    )
-                    SELECT company_id FROM serial
-                     UNION
-                    SELECT split_part(e.record_ref, ',', 2)::int
-                      FROM serial
-                      JOIN fih_value_map v ON v.code = 'companies'
-                           AND (v.backend_id = serial.backend_id
-                                OR v.backend_id IS NULL)
-                      JOIN fih_value_map_entry e ON e.map_id = v.id
-                     WHERE e.record_ref LIKE 'res.company,%%'
-                     ORDER BY 1
-                    """,
-                    (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
+        lock_cr = self.env.registry.cursor()
+        try:
+            # read on this fresh cursor: the caller's snapshot may predate
+            # the messages
+            # the backend's company, and every company its entity codes
+            # route documents to (cross-reference table 'companies')
+            lock_cr.execute(
+                """
+                WITH serial AS (
+                    SELECT DISTINCT backend_id, company_id FROM fih_message
+                     WHERE id IN %s AND event_type IN %s
                 )
-                for (company_id,) in lock_cr.fetchall():
-                    lock_cr.execute(
-                        "SELECT pg_advisory_xact_lock(%s, %s)",
-                        (ACCOUNTING_LOCK_NAMESPACE, company_id),
-                    )
-                yield
-            finally:
-                # ends the lock's transaction; it wrote nothing (and under tests
-                # this keeps the batch's work, which shares the connection)
+                SELECT company_id FROM serial
+                 UNION
+                SELECT split_part(e.record_ref, ',', 2)::int
+                  FROM serial
+                  JOIN fih_value_map v ON v.code = 'companies'
+                       AND (v.backend_id = serial.backend_id
+                            OR v.backend_id IS NULL)
+                  JOIN fih_value_map_entry e ON e.map_id = v.id
+                 WHERE e.record_ref LIKE 'res.company,%%'
+                 ORDER BY 1
+                """,
+                (tuple(self.ids), tuple(sorted(SERIAL_EVENT_TYPES))),
+            )
+            companies = [row[0] for row in lock_cr.fetchall()]
+            if not companies and not self.env.registry.in_test_mode():
+                # nothing to take turns for: no connection held meanwhile
                 lock_cr.commit()
+                lock_cr.close()
+                lock_cr = None
+            for company_id in companies:
+                lock_cr.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    (ACCOUNTING_LOCK_NAMESPACE, company_id),
+                )
+            yield
+        finally:
+            if lock_cr is not None:
+                # ends the lock's transaction; it wrote nothing (and under
+                # tests this keeps the batch's work, which shares the
+                # connection)
+                lock_cr.commit()
+                lock_cr.close()
 
     def _process_in_transaction(self):
         """Apply the batch in arrival order: consecutive messages of one event
@@ -123,7 +153,9 @@ class FihMessageProcessing(models.Model):
                         "%(known)s.",
                         type=message.event_type,
                         known=", ".join(sorted(handlers)),
-                    )
+                    ),
+                    cause="event.unknown_type",
+                    params={"type": message.event_type},
                 )
             elif runs and runs[-1][0] == message.event_type:
                 runs[-1] = (message.event_type, runs[-1][1] | message)
@@ -156,7 +188,8 @@ class FihMessageProcessing(models.Model):
                         self.env._(
                             "The stored payload no longer matches what was received "
                             "(its fingerprint differs); it is not processed."
-                        )
+                        ),
+                        cause="payload.altered",
                     )
                 data = json.loads(message.payload)["data"]
                 document = mapping._apply(data) if mapping else data
@@ -175,6 +208,8 @@ class FihMessageProcessing(models.Model):
                             ),
                         ),
                         detail=json.dumps(errors),
+                        cause="schema.invalid",
+                        params={"path": errors[0]["path"]},
                     )
                 if errors:
                     raise PayloadError(errors)
@@ -183,13 +218,20 @@ class FihMessageProcessing(models.Model):
                     company, object_type, backend
                 )
                 if refusal:
-                    raise FihBusinessException(refusal)
+                    raise FihBusinessException(
+                        refusal,
+                        cause="ownership.refused",
+                        params={"object": object_type},
+                    )
             except mapping_engine.MappingError as exc:
                 refused[message.id] = PayloadError(exc.errors)
+                refused[message.id].cause = "mapping.failed"
                 continue
             except RecursionError:
                 refused[message.id] = FihPermanentError(
-                    self.env._("The payload is nested too deeply to be processed.")
+                    self.env._("The payload is nested too deeply to be processed."),
+                    cause="schema.invalid",
+                    params={"path": "$"},
                 )
                 continue
             except (PayloadError, FihPermanentError) as exc:
@@ -216,7 +258,9 @@ class FihMessageProcessing(models.Model):
                     "cross-reference table 'companies' of %(backend)s.",
                     code=code,
                     backend=backend.name,
-                )
+                ),
+                cause="company.unknown",
+                params={"code": code},
             )
         return company
 
@@ -339,7 +383,13 @@ class FihMessageProcessing(models.Model):
         detail = getattr(exc, "fih_trace", None) or "".join(
             traceback.format_exception(exc)
         )
-        values = {"lease_until": False, "latency_ms": latency, "error_detail": detail}
+        values = {
+            "lease_until": False,
+            "latency_ms": latency,
+            "error_detail": detail,
+            "failed_at": now,
+        }
+        code, params = self._cause_of(exc)
         if isinstance(exc, PayloadError):
             exc = FihPermanentError(
                 self.env._("The payload is invalid: %s", exc),
@@ -354,7 +404,7 @@ class FihMessageProcessing(models.Model):
                 )
             values.update(state="failed", error_kind=kind, error_message=message_text)
             self.sudo().write(values)
-            self._schedule_exception_activity(message_text)
+            self._schedule_exception_activity(message_text, code, params)
             return
         policy = self.backend_id._retry_policy()
         age = (now - self.received_at).total_seconds()
@@ -370,7 +420,7 @@ class FihMessageProcessing(models.Model):
                 ),
             )
             self.sudo().write(values)
-            self._schedule_exception_activity(values["error_message"])
+            self._schedule_exception_activity(values["error_message"], code, params)
             return
         # whole seconds, rounded up: the column drops fractions, and a retry
         # must never become due earlier than the policy says
@@ -385,6 +435,67 @@ class FihMessageProcessing(models.Model):
         )
         self.sudo().write(values)
         self.backend_id._enqueue_work("inbound", eta=wake_up)
+
+    def _cause_of(self, exc):
+        """The cause code and parameters of a failure (generic when unnamed)."""
+        params = dict(getattr(exc, "params", None) or {})
+        code = getattr(exc, "cause", None)
+        if isinstance(exc, PayloadError):
+            code = code or "schema.invalid"
+            errors = exc.errors or [{}]
+            params.setdefault("path", errors[0].get("path") or "$")
+        elif isinstance(exc, TRANSIENT_DB_ERRORS):
+            code = "error.unexpected"
+        if isinstance(exc, FihTransientError | FihPermanentError):
+            kind = getattr(exc, "kind", "transient")
+        elif isinstance(exc, UserError | ValidationError):
+            kind = "permanent"
+        else:
+            kind = "transient"
+        return causes.normalize(code, kind), params
+
+    # -- exceptions for finance users ------------------------------------------
+
+    def _schedule_exception_activity(self, summary_text, cause=None, params=None):
+        """Record the cause of the failure; the message is filed under its
+        cause's group (backend + cause code + the parameter the fix depends
+        on) once this transaction commits, and the group gives the exception
+        handler one activity for all its messages.
+
+        ``summary_text`` is the message's problem, as stored in
+        ``error_message``. Filing never undoes or blocks the failure itself.
+        """
+        messages = self.sudo()
+        for message in messages:
+            code = causes.normalize(
+                cause or message._derived_cause(), message.error_kind or "permanent"
+            )
+            message.write(
+                {
+                    "cause_code": code,
+                    "cause_params": params or {},
+                    "failed_at": fields.Datetime.now(),
+                }
+            )
+        messages.flush_recordset()
+        self.env["fih.exception.group"].sudo()._file_after_commit(
+            self.env.cr, messages.ids
+        )
+        # filed on a cursor of its own (at once under tests)
+        self.invalidate_recordset(["exception_group_id"])
+
+    def _derived_cause(self):
+        """The cause of a failure reported as text only (deliveries, sweeper)."""
+        self.ensure_one()
+        if self.direction == "outbound" and self.http_status in (401, 403):
+            return "auth.expired"
+        if self.direction == "outbound" and 400 <= (self.http_status or 0) < 500:
+            return "delivery.refused"
+        if self.state == "dead" and self.error_kind == "transient":
+            if self.direction == "outbound" or self.http_status:
+                return "service.unavailable"
+            return "processing.interrupted"
+        return None
 
     def _transient_reason(self, exc):
         if isinstance(exc, TRANSIENT_DB_ERRORS):

@@ -52,7 +52,8 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                     order=order.name,
                     currency=data["currency"],
                     order_currency=order.currency_id.name,
-                )
+                ),
+                cause="currency.mismatch",
             )
         findings = self._findings(order, parts, data)  # refuses before writing
         for line, day in self._new_dates(parts):
@@ -94,7 +95,8 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                         "which has no such line; nothing was applied.",
                         line=part["po_line_id"],
                         order=order.name,
-                    )
+                    ),
+                    cause="order.line_unknown",
                 )
             parts.setdefault(line, []).append(part)
         return parts
@@ -115,7 +117,8 @@ class FihOrderConfirmationHandler(models.AbstractModel):
                     order=line.order_id.name,
                     unit=name,
                     ordered=line.product_uom.name,
-                )
+                ),
+                cause="unit.incompatible",
             )
         return unit._compute_quantity(
             part["quantity"], line.product_uom, rounding_method="HALF-UP"

@@ -57,7 +57,8 @@ class FihPaymentHandler(models.AbstractModel):
                     "%(reason)s Nothing of payment %(payment)s was registered.",
                     reason=str(refused),
                     payment=data["external_id"],
-                )
+                ),
+                cause="payment.unmatched",
             ) from None
         if plan.on_account and not partner:
             raise FihBusinessException(
@@ -69,7 +70,8 @@ class FihPaymentHandler(models.AbstractModel):
                     payment=data["external_id"],
                     amount=plan.on_account,
                     currency=currency.name,
-                )
+                ),
+                cause="payment.unmatched",
             )
         payments = self._register_remittance(
             plan, company, partner, currency, policy, data
@@ -114,7 +116,9 @@ class FihPaymentHandler(models.AbstractModel):
                     currency=", ".join(missing.mapped("name")),
                     date=date,
                     company_currency=company.currency_id.name,
-                )
+                ),
+                cause="currency.no_rate",
+                params={"code": missing[0].name},
             )
 
     @api.model
@@ -139,7 +143,8 @@ class FihPaymentHandler(models.AbstractModel):
                     "not its supplier; nothing of this payment was registered.",
                     what=what,
                     number=reference,
-                )
+                ),
+                cause="payment.unmatched",
             )
         elif not normalise(reference):
             raise FihBusinessException(
@@ -148,7 +153,8 @@ class FihPaymentHandler(models.AbstractModel):
                     "letters or digits; nothing of this payment was registered.",
                     what=what,
                     number=reference,
-                )
+                ),
+                cause="payment.unmatched",
             )
         else:
             moves = self.env[MOVE].search(
@@ -170,7 +176,8 @@ class FihPaymentHandler(models.AbstractModel):
                     "is retried automatically until the document arrives.",
                     what=what,
                     reference=reference,
-                )
+                ),
+                cause="payment.unmatched",
             )
         matching = moves.filtered(lambda m: KIND_OF_MOVE.get(m.move_type) == kind)
         if not matching:
@@ -190,7 +197,8 @@ class FihPaymentHandler(models.AbstractModel):
                             }
                         )
                     ),
-                )
+                ),
+                cause="payment.unmatched",
             )
         if len(matching) > 1:
             raise FihBusinessException(
@@ -202,7 +210,8 @@ class FihPaymentHandler(models.AbstractModel):
                     what=what,
                     reference=reference,
                     documents=", ".join(matching.mapped(self._document_name)),
-                )
+                ),
+                cause="payment.unmatched",
             )
         return matching
 
@@ -224,7 +233,8 @@ class FihPaymentHandler(models.AbstractModel):
                     document=name,
                     other=move.company_id.name,
                     company=company.name,
-                )
+                ),
+                cause="payment.unmatched",
             )
         if partner and move.commercial_partner_id != partner.commercial_partner_id:
             raise FihBusinessException(
@@ -234,7 +244,8 @@ class FihPaymentHandler(models.AbstractModel):
                     supplier=partner.display_name,
                     bill=name,
                     other=move.partner_id.display_name,
-                )
+                ),
+                cause="payment.unmatched",
             )
         if move.state != "posted":
             raise FihBusinessException(
@@ -243,7 +254,8 @@ class FihPaymentHandler(models.AbstractModel):
                     "nothing of this payment was registered.",
                     bill=name,
                     reason=move.fih_hold_reason or move.state,
-                )
+                ),
+                cause="payment.unmatched",
             )
         if move.payment_state in ("paid", "in_payment", "reversed"):
             raise FihBusinessException(
@@ -251,7 +263,8 @@ class FihPaymentHandler(models.AbstractModel):
                     "The remittance settles %s, which is already settled; "
                     "nothing of this payment was registered.",
                     name,
-                )
+                ),
+                cause="payment.unmatched",
             )
 
     @api.model
@@ -289,6 +302,7 @@ class FihPaymentHandler(models.AbstractModel):
                     "registered.",
                     payment=data["external_id"],
                     suppliers=", ".join(partners.mapped("display_name")),
-                )
+                ),
+                cause="payment.unmatched",
             )
         return partners

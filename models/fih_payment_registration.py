@@ -112,7 +112,8 @@ class FihPaymentRegistration(models.AbstractModel):
                     currency=currency.name,
                     bills=", ".join(bills.mapped(self._document_name)),
                     expected=expected,
-                )
+                ),
+                cause="payment.difference",
             )
 
     @api.model
@@ -157,7 +158,8 @@ class FihPaymentRegistration(models.AbstractModel):
                     odoo_currency=", ".join(payments.currency_id.mapped("name")),
                     planned=planned,
                     currency=currency.name,
-                )
+                ),
+                cause="payment.difference",
             )
 
     @api.model
@@ -207,5 +209,6 @@ class FihPaymentRegistration(models.AbstractModel):
                         currency=own.name,
                         document=settlement.document.name,
                         expected=expected,
-                    )
+                    ),
+                    cause="payment.difference",
                 )

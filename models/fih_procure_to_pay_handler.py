@@ -68,7 +68,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                     "deleted since; it is not created again. Remove the external "
                     "id under Integration > External IDs to allow it.",
                     external=binding.external_id,
-                )
+                ),
+                cause="document.deleted",
             )
         return record
 
@@ -124,7 +125,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                     what=what,
                     id=binding.external_id,
                     message=earlier.id,
-                )
+                ),
+                cause="document.changed",
             )
         raise FihSkipped(
             self.env._(
@@ -208,7 +210,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                         supplier=external_id,
                         number=number,
                         partners=", ".join(partner.mapped("display_name")),
-                    )
+                    ),
+                    cause="supplier.ambiguous",
                 )
         if not partner:
             raise FihTransientError(
@@ -219,7 +222,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                     "cross-reference table 'suppliers'.",
                     supplier=external_id,
                     backend=backend.name,
-                )
+                ),
+                cause="supplier.unknown",
             )
         return partner
 
@@ -235,7 +239,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                     "the document waits for it and is retried automatically.",
                     order=external_id,
                     backend=backend.name,
-                )
+                ),
+                cause="order.unknown",
             )
         return order
 
@@ -280,7 +285,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                     "Currency %s is not active in Odoo; activate it or correct "
                     "the document.",
                     code,
-                )
+                ),
+                cause="currency.inactive",
+                params={"code": code},
             )
         if cache is not None:
             cache[key] = currency
@@ -329,7 +336,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                     code=code,
                     record=tax.display_name,
                     backend=backend.name,
-                )
+                ),
+                cause="tax.mapping_invalid",
+                params={"code": code},
             )
         tax = tax or self._tax_by_category(backend, company, code)
         if cache is not None:
@@ -356,7 +365,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                     code=code,
                     company=company.name,
                     remedy=remedy,
-                )
+                ),
+                cause="tax.unknown_code",
+                params={"code": code},
             )
         category = parsed.category
         if category not in CATEGORIES:
@@ -369,7 +380,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                     category=category,
                     remedy=remedy,
                     known=", ".join(CATEGORIES),
-                )
+                ),
+                cause="tax.unknown_code",
+                params={"code": code},
             )
         domain = [
             ("type_tax_use", "=", "purchase"),
@@ -403,7 +416,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                         if tagged
                         else "",
                         remedy=remedy,
-                    )
+                    ),
+                    cause="tax.no_purchase_tax",
+                    params={"code": code},
                 )
         else:
             domain += [
@@ -443,7 +458,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                         category=category_name(category),
                         rate=rate,
                         remedy=remedy,
-                    )
+                    ),
+                    cause="tax.unknown_code",
+                    params={"code": code},
                 )
         if len(candidates) > 1:
             raise FihBusinessException(
@@ -455,7 +472,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                     company=company.name,
                     taxes=", ".join(candidates.mapped("name")),
                     remedy=remedy,
-                )
+                ),
+                cause="tax.ambiguous",
+                params={"code": code},
             )
         return candidates
 
@@ -477,7 +496,9 @@ class FihProcureToPayHandler(models.AbstractModel):
                     "account with that reference).",
                     code=cost_center,
                     company=company.name,
-                )
+                ),
+                cause="cost_center.unknown",
+                params={"code": cost_center},
             )
         return {str(account.id): 100.0}
 

@@ -38,7 +38,9 @@ class FihProcureToPayUnits(models.AbstractModel):
                     "Odoo. Nothing was booked.",
                     where=where,
                     unit=value,
-                )
+                ),
+                cause="unit.unknown",
+                params={"unit": value},
             )
         if len(found) > 1:
             raise FihBusinessException(
@@ -49,7 +51,9 @@ class FihProcureToPayUnits(models.AbstractModel):
                     where=where,
                     unit=value,
                     units=", ".join(found.mapped("display_name")),
-                )
+                ),
+                cause="unit.ambiguous",
+                params={"unit": value},
             )
         self._check_unit(found, product, where)
         return found
@@ -71,7 +75,8 @@ class FihProcureToPayUnits(models.AbstractModel):
                     product_category=product.uom_id.category_id.name,
                     unit=unit.name,
                     category=unit.category_id.name,
-                )
+                ),
+                cause="unit.incompatible",
             )
 
     @api.model
@@ -89,7 +94,8 @@ class FihProcureToPayUnits(models.AbstractModel):
                     category=unit.category_id.name,
                     to_unit=to_unit.name,
                     to_category=to_unit.category_id.name,
-                )
+                ),
+                cause="unit.incompatible",
             )
         exact = unit._compute_quantity(quantity, to_unit, round=False)
         if not units.fits(exact, to_unit.rounding):
@@ -105,7 +111,8 @@ class FihProcureToPayUnits(models.AbstractModel):
                     exact=units.figure(exact, 6),
                     to_unit=to_unit.name,
                     rounding=to_unit.rounding,
-                )
+                ),
+                cause="unit.rounding",
             )
         return unit._compute_quantity(quantity, to_unit, rounding_method="HALF-UP")
 

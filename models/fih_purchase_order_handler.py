@@ -53,7 +53,8 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     "Order %s is approved but carries no approval evidence "
                     "(approver and time); it is not created.",
                     data["external_id"],
-                )
+                ),
+                cause="order.refused",
             )
         line_ids = [line["line_id"] for line in data["lines"]]
         if len(set(line_ids)) != len(line_ids):
@@ -62,7 +63,8 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     "Order %s numbers two lines the same; receipts and invoices "
                     "could not tell them apart.",
                     data["external_id"],
-                )
+                ),
+                cause="order.refused",
             )
         partner = self._supplier(backend, data["supplier_external_id"], company)
         currency = self._currency(data["currency"])
@@ -75,7 +77,8 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     "Order %(order)s is not created or changed: %(reasons)s",
                     order=data["external_id"],
                     reasons=" ".join(rounded),
-                )
+                ),
+                cause="order.refused",
             )
         lines = [
             self._line_values(backend, company, line, partner) for line in data["lines"]
@@ -167,7 +170,8 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     state=dict(order._fields["state"].selection)[order.state],
                     received=received,
                     invoiced=invoiced,
-                )
+                ),
+                cause="order.refused",
             )
         existing = {
             line.fih_external_line_id: line
@@ -204,7 +208,8 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                     order=order.name,
                     received=received,
                     invoiced=invoiced,
-                )
+                ),
+                cause="order.refused",
             )
         order.button_cancel()
 
@@ -240,5 +245,7 @@ class FihPurchaseOrderHandler(models.AbstractModel):
                         remaining=remaining,
                         limit=account.fih_budget_limit,
                         committed=committed,
-                    )
+                    ),
+                    cause="budget.exceeded",
+                    params={"code": account.code or account.name},
                 )

@@ -213,17 +213,23 @@ class FihSupplierHandler(models.AbstractModel):
         """Partner already holding this VAT or IBAN: link it or raise."""
         if supplier.get("resolution_partner_id"):
             partner_id = supplier["resolution_partner_id"]
-            if self._is_bound_elsewhere(backend, partner_id):
+            bound_to = self._bound_external_id(backend, partner_id)
+            if bound_to:
                 raise FihBusinessException(
                     self.env._(
                         "Supplier '%(name)s' (%(ext)s) cannot be linked to "
-                        "'%(partner)s': that partner is already linked to another "
-                        "supplier of %(backend)s.",
+                        "'%(partner)s': that partner already stands for supplier "
+                        "%(other)s of %(backend)s, and one partner stands for one "
+                        "supplier of a backend. The two are duplicates in "
+                        "%(backend)s: merge them there, or cancel this message.",
                         name=supplier["name"],
                         ext=supplier["external_id"],
                         partner=self.env[PARTNER].browse(partner_id).display_name,
+                        other=bound_to,
                         backend=backend.name,
-                    )
+                    ),
+                    cause="supplier.duplicate_at_source",
+                    params={"partner_id": partner_id, "other": bound_to},
                 )
             return partner_id
         matches = []
@@ -258,12 +264,40 @@ class FihSupplierHandler(models.AbstractModel):
                     other=owner[1]["name"],
                     other_ext=owner[1]["external_id"],
                     backend=backend.name,
-                )
+                ),
+                cause="supplier.duplicate_in_batch",
             )
         owners = {owner for _what, owner in matches if not isinstance(owner, tuple)}
         partner = self.env[PARTNER].browse(owner)
+        cause = (
+            "supplier.duplicate_vat"
+            if supplier["vat"] in context["vat"]
+            else ("supplier.duplicate_iban")
+        )
+        bound_to = self._bound_external_id(backend, owner)
+        if bound_to and not (
+            backend.supplier_duplicate_policy == "link" and len(owners) == 1
+        ):
+            # linking cannot help: that partner stands for another supplier
+            raise FihBusinessException(
+                self.env._(
+                    "Supplier '%(name)s' (%(ext)s) from %(backend)s was not created: "
+                    "its %(what)s already belongs to '%(partner)s', which stands "
+                    "for supplier %(other)s of %(backend)s. The two are probably "
+                    "duplicates in %(backend)s: merge or correct them there, then "
+                    "retry, or cancel this message.",
+                    name=supplier["name"],
+                    ext=supplier["external_id"],
+                    backend=backend.name,
+                    what=what,
+                    partner=partner.display_name,
+                    other=bound_to,
+                ),
+                cause="supplier.duplicate_at_source",
+                params={"partner_id": owner, "other": bound_to},
+            )
         if backend.supplier_duplicate_policy == "link" and len(owners) == 1:
-            if self._is_bound_elsewhere(backend, owner):
+            if bound_to:
                 raise FihBusinessException(
                     self.env._(
                         "Supplier '%(name)s' (%(ext)s) has the same %(what)s as "
@@ -274,7 +308,9 @@ class FihSupplierHandler(models.AbstractModel):
                         what=what,
                         partner=partner.display_name,
                         backend=backend.name,
-                    )
+                    ),
+                    cause="supplier.duplicate_at_source",
+                    params={"partner_id": owner, "other": bound_to},
                 )
             return owner
         raise FihBusinessException(
@@ -289,20 +325,22 @@ class FihSupplierHandler(models.AbstractModel):
                 what=what,
                 partner=partner.display_name,
                 id=owner,
-            )
+            ),
+            cause=cause,
+            params={"partner_id": owner},
         )
 
-    def _is_bound_elsewhere(self, backend, partner_id):
-        return bool(
-            self.env["fih.binding"].search_count(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("object_type", "=", "supplier"),
-                    ("res_id", "=", partner_id),
-                ],
-                limit=1,
-            )
+    def _bound_external_id(self, backend, partner_id):
+        """The supplier of ``backend`` that partner already stands for, if any."""
+        binding = self.env["fih.binding"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("object_type", "=", "supplier"),
+                ("res_id", "=", partner_id),
+            ],
+            limit=1,
         )
+        return binding.external_id or False
 
     # -- values --------------------------------------------------------------
 
@@ -313,7 +351,9 @@ class FihSupplierHandler(models.AbstractModel):
             country = self.env["res.country"].search([("code", "=", code)], limit=1)
             if not country:
                 raise FihPermanentError(
-                    self.env._("The country code '%s' does not exist in Odoo.", code)
+                    self.env._("The country code '%s' does not exist in Odoo.", code),
+                    cause="country.unknown",
+                    params={"code": code},
                 )
             context["countries"][code] = country.id
         return context["countries"][code]
@@ -337,7 +377,9 @@ class FihSupplierHandler(models.AbstractModel):
             )
             if not currency:
                 raise FihPermanentError(
-                    self.env._("The currency '%s' does not exist in Odoo.", code)
+                    self.env._("The currency '%s' does not exist in Odoo.", code),
+                    cause="currency.unknown",
+                    params={"code": code},
                 )
             context["currencies"][code] = currency.id
         return context["currencies"][code]
@@ -360,7 +402,9 @@ class FihSupplierHandler(models.AbstractModel):
                         "The payment term '%s' does not exist in Odoo. Create it or "
                         "correct the supplier at the source, then retry.",
                         name,
-                    )
+                    ),
+                    cause="payment_term.unknown",
+                    params={"name": name},
                 )
             context["payment_terms"][key] = term.id
         return context["payment_terms"][key]
@@ -525,7 +569,9 @@ class FihSupplierHandler(models.AbstractModel):
                         iban=account["iban"],
                         owner=owner,
                         backend=backend.name,
-                    )
+                    ),
+                    cause="supplier.duplicate_iban",
+                    params={"partner_id": owner},
                 )
             new_accounts.append(
                 (

@@ -49,7 +49,8 @@ class FihProcureToPayHandler(models.AbstractModel):
                             kind=SUPPLIER_IDENTIFIER_WORDS[kind],
                             id=entry["id"],
                             names=", ".join(partners.mapped("display_name")),
-                        )
+                        ),
+                        cause="supplier.ambiguous",
                     )
                 if partners:
                     return partners

@@ -53,3 +53,6 @@ from . import test_progress_long_work
 from . import test_progress_tour
 from . import test_finance_cockpit
 from . import test_finance_tours
+from . import test_exception_causes
+from . import test_exception_concurrency
+from . import test_exception_tour

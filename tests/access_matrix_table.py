@@ -92,6 +92,14 @@ MATRIX = [
         lambda t, r: r.action_open_messages(),
     ),
     row(
+        "fih.exception.group",
+        "action_fix",
+        OPEN,
+        HANDLERS,
+        "exception_group_with_fix",
+        lambda t, r: r.action_fix(),
+    ),
+    row(
         "fih.backend",
         "action_open_failed_messages",
         OPEN,

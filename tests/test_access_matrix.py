@@ -145,6 +145,7 @@ class TestAccessMatrix(FihTransactionCase):
             "done_message": self.done_message,
             "message_wizard": lambda: self.env["fih.message.action.wizard"],
             "exception_group": self.exception_group,
+            "exception_group_with_fix": self.exception_group_with_fix,
             "binding": self.binding,
             "message_link": self.message_link,
             "publication": lambda: self.fixture_publication,
@@ -210,11 +211,16 @@ class TestAccessMatrix(FihTransactionCase):
 
     def exception_group(self):
         message = self.failed_message()
-        group, _created = self.env["fih.exception.group"]._for_cause(
-            self.backend, "permanent", "Matrix problem"
+        message._schedule_exception_activity("Matrix problem")
+        return message.exception_group_id
+
+    def exception_group_with_fix(self):
+        partner = self.partner()
+        message = self.failed_message()
+        message._schedule_exception_activity(
+            "Matrix VAT", "supplier.duplicate_vat", {"partner_id": partner.id}
         )
-        message.exception_group_id = group
-        return group
+        return message.exception_group_id
 
     def binding(self):
         partner = self.partner()

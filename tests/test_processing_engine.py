@@ -224,7 +224,7 @@ class TestProcessingEngine(FihTransactionCase):
         self.assertEqual(len(failed), 6)
         groups = failed.exception_group_id
         self.assertEqual(len(groups), 2)
-        country_group = groups.filtered(lambda g: "country code" in g.name)
+        country_group = groups.filtered(lambda g: g.cause_code == "country.unknown")
         self.assertEqual(country_group.open_count, 5)
         self.assertEqual(len(country_group.activity_ids), 1)
         self.assertEqual(

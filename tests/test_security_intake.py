@@ -243,7 +243,10 @@ class TestSecurityIntake(FihTransactionCase):
         message._schedule_exception_activity(problem)
         as_clerk = message.with_user(self.clerk)
         (values,) = as_clerk.read(["error_message", "display_name"])
-        for shown in (values["error_message"], as_clerk.exception_group_id.name):
+        for shown in (
+            values["error_message"],
+            as_clerk.exception_group_id.example_message,
+        ):
             self.assertNotIn(IBAN, shown)
             self.assertNotIn(VAT, shown)
             self.assertIn("is blocked", shown)

@@ -7,6 +7,7 @@ MODULES = [
     "bi_datasets",
     "audit_text",
     "bi_encoding",
+    "causes",
     "cxml.converters",
     "cxml.envelope",
     "cxml.invoice",
