@@ -6,6 +6,8 @@ import pytest
 MODULES = [
     "bi_datasets",
     "bi_encoding",
+    "bi_parquet",
+    "bi_warehouse",
     "cxml.converters",
     "cxml.envelope",
     "cxml.invoice",
