@@ -128,8 +128,9 @@ def file_name(dataset_code, mode, period=None, run=None):
 
 
 def table(schema, rows, live, key_column):
-    """An Arrow table of one chunk: ``rows`` in the dataset's column order;
-    a tombstone (``live`` false) keeps only its key."""
+    """An Arrow table of one chunk: ``rows`` in the dataset's column order
+    (numbers as Decimal or exact text); a tombstone (``live`` false) keeps
+    only its key."""
     with_op = schema.field(0).name == OP_COLUMN
     names = [name for name in schema.names if name != OP_COLUMN]
     key_at = names.index(key_column)
@@ -143,7 +144,11 @@ def table(schema, rows, live, key_column):
         values = columns[index]
         if index != key_at and not all(live):
             values = [v if flag else None for v, flag in zip(values, live, strict=True)]
-        arrays.append(pa.array(values, type=schema.field(name).type))
+        kind = schema.field(name).type
+        if pa.types.is_decimal(kind):
+            # exact text (or a number) to Decimal: never through a float
+            values = [None if v is None else Decimal(str(v)) for v in values]
+        arrays.append(pa.array(values, type=kind))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -358,10 +358,10 @@ class Tables:
 
     def landed_totals(self, total):
         """The warehouse's own sums of a control total over the live rows
-        this load wrote; parameter: load id."""
+        this load wrote, as exact text; parameter: load id."""
         return sql.SQL(
             "SELECT coalesce({currency}, ''), coalesce({company}, ''), "
-            "sum(coalesce({amount}, 0)), count(*) FROM {table} "
+            "sum(coalesce({amount}, 0))::text, count(*) FROM {table} "
             "WHERE _fih_load_id = %s AND NOT _fih_deleted GROUP BY 1, 2"
         ).format(
             currency=sql.Identifier(total.currency),

@@ -80,7 +80,13 @@ class FihBiLoadParquet(models.Model):
     def _query_outputs(self, dataset):
         if not self._is_parquet():
             return super()._query_outputs(dataset)
-        return [f"feed.{name}" for name in dataset.column_names]
+        # numbers as exact text: the database cursor would make them floats
+        return [
+            f"feed.{column.name}::text"
+            if column.type == "numeric"
+            else f"feed.{column.name}"
+            for column in dataset.columns
+        ]
 
     def _arrow_schema(self):
         self.env.cr.execute(
