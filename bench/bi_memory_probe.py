@@ -54,6 +54,7 @@ def main():
         seconds = time.perf_counter() - started
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        cr.commit()  # end the snapshot taken before the load: read its outcome
         load.invalidate_recordset()
         print(
             json.dumps(

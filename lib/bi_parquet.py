@@ -28,6 +28,7 @@ import shutil
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 OP_COLUMN = "_fih_op"
@@ -146,9 +147,11 @@ def table(schema, rows, live, key_column):
             values = [v if flag else None for v, flag in zip(values, live, strict=True)]
         kind = schema.field(name).type
         if pa.types.is_decimal(kind):
-            # exact text (or a number) to Decimal: never through a float
-            values = [None if v is None else Decimal(str(v)) for v in values]
-        arrays.append(pa.array(values, type=kind))
+            # exact text (or Decimal) cast in Arrow: never through a float,
+            # and a value finer than the column's scale is refused
+            arrays.append(pa.array(values).cast(kind))
+        else:
+            arrays.append(pa.array(values, type=kind))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -194,45 +197,72 @@ def combine(parts, path, schema):
     publish(scratch, path)
 
 
-def file_figures(path, totals, key_column):
-    """What a file holds, read back from it: live rows, tombstones and the
-    control totals, row group by row group (flat memory).
+def totals_of(arrow_table, totals):
+    """Control totals of the live rows of an Arrow table, computed by Arrow,
+    in the form of ``bi_encoding.ControlTotals.as_list``.
 
-    ``totals`` are :class:`bi_datasets.Total`; returns (rows, tombstones,
-    {(amount, currency, company): [sum, count]}).
+    >>> from .bi_datasets import Total
+    >>> t = pa.table({"a": pa.array(["1.10", "2.20", None]).cast(
+    ...     pa.decimal128(38, 2)), "cur": ["EUR", "EUR", "EUR"],
+    ...     "company": ["M", "M", "M"]})
+    >>> totals_of(t, [Total("a", "cur")])
+    [{'amount': 'a', 'currency': 'EUR', 'company': 'M', 'rows': 3, 'total': '3.30'}]
+    """
+    if OP_COLUMN in arrow_table.column_names:
+        arrow_table = arrow_table.filter(
+            pc.equal(arrow_table.column(OP_COLUMN), "upsert")
+        )
+    listed = []
+    for total in totals:
+        keys = list(dict.fromkeys((total.currency, total.company)))
+        grouped = arrow_table.group_by(keys).aggregate(
+            [
+                (total.amount, "sum"),
+                (total.amount, "count", pc.CountOptions(mode="all")),
+            ]
+        )
+        for group in grouped.to_pylist():
+            value = group[f"{total.amount}_sum"]
+            listed.append(
+                {
+                    "amount": total.amount,
+                    "currency": group[total.currency] or "",
+                    "company": group[total.company] or "",
+                    "rows": group[f"{total.amount}_count"],
+                    "total": str(value if value is not None else Decimal(0)),
+                }
+            )
+    return sorted(
+        listed, key=lambda item: (item["amount"], item["currency"], item["company"])
+    )
+
+
+def file_figures(path, totals, key_column):
+    """What a file holds, read back from it row group by row group (flat
+    memory): live rows, tombstones and the control totals as a list.
+
+    ``totals`` are :class:`bi_datasets.Total`.
     """
     parquet = pq.ParquetFile(path)
-    with_op = OP_COLUMN in parquet.schema_arrow.names
     wanted = {key_column}
     for total in totals:
         wanted.update((total.amount, total.currency, total.company))
-    if with_op:
+    if OP_COLUMN in parquet.schema_arrow.names:
         wanted.add(OP_COLUMN)
     rows = tombstones = 0
     sums = {}
     for index in range(parquet.num_row_groups):
-        group = parquet.read_row_group(index, columns=sorted(wanted)).to_pydict()
-        count = len(group[key_column])
-        flags = (
-            [op == "upsert" for op in group[OP_COLUMN]] if with_op else [True] * count
-        )
-        rows += sum(flags)
-        tombstones += count - sum(flags)
-        for total in totals:
-            for value, currency, company, live in zip(
-                group[total.amount],
-                group[total.currency],
-                group[total.company],
-                flags,
-                strict=True,
-            ):
-                if not live:
-                    continue
-                entry = sums.setdefault(
-                    (total.amount, currency or "", company or ""), [Decimal(0), 0]
-                )
-                entry[0] += value if value is not None else Decimal(0)
-                entry[1] += 1
+        group = parquet.read_row_group(index, columns=sorted(wanted))
+        live = group.num_rows
+        if OP_COLUMN in group.column_names:
+            live = pc.sum(pc.equal(group.column(OP_COLUMN), "upsert")).as_py() or 0
+        rows += live
+        tombstones += group.num_rows - live
+        for item in totals_of(group, totals):
+            key = (item["amount"], item["currency"], item["company"])
+            entry = sums.setdefault(key, [Decimal(0), 0])
+            entry[0] += Decimal(item["total"])
+            entry[1] += item["rows"]
     return rows, tombstones, sums
 
 

@@ -403,9 +403,6 @@ class FihBiLoad(models.Model):
             sequence += 1
             live = [row[2] for row in fetched]
             raw, rows, totals = self._encode_chunk(fetched, live)
-            for row, is_live in zip(rows, live, strict=True):
-                if is_live:
-                    totals.add(row)
             digest = bi_encoding.sha256(raw)
             if self.reference_load_id and reference_chunks.get(sequence) != digest:
                 raise LoadStopped(
@@ -467,25 +464,29 @@ class FihBiLoad(models.Model):
                 retry=False,
             )
 
-    def _totals_for(self, columns):
+    def _totals_for(self, columns, rows, live):
+        """Control totals of the live ``rows`` (tuples of ``columns``)."""
         dataset = DATASETS[self.dataset]
         spec = [(t.amount, t.currency, t.company) for t in dataset.totals]
-        return bi_encoding.ControlTotals(spec, columns)
+        totals = bi_encoding.ControlTotals(spec, columns)
+        for row, is_live in zip(rows, live, strict=True):
+            if is_live:
+                totals.add(row)
+        return totals
 
     def _encode_chunk(self, fetched, live):
-        """(bytes as delivered, rows the totals read, empty totals) of one
+        """(bytes as delivered, rows, control totals of the live rows) of one
         fetched chunk; each destination encodes its own way."""
         dataset = DATASETS[self.dataset]
         if self.publication_id.data_format == "ndjson":
             raw = "".join(row[3] + "\n" for row in fetched).encode()
-            return (
-                raw,
-                [row[4:] for row in fetched],
-                self._totals_for(dataset.total_columns),
-            )
-        rows = [row[3:] for row in fetched]
-        raw = bi_encoding.encode_csv(dataset.column_names, rows, live)
-        return raw, rows, self._totals_for(dataset.column_names)
+            rows = [row[4:] for row in fetched]
+            columns = dataset.total_columns
+        else:
+            rows = [row[3:] for row in fetched]
+            raw = bi_encoding.encode_csv(dataset.column_names, rows, live)
+            columns = dataset.column_names
+        return raw, rows, self._totals_for(columns, rows, live)
 
     def _deliver_chunk(self, sequence, raw, rows, live, digest):
         """Deliver one chunk; (status, seconds, bytes sent). Raises

@@ -89,6 +89,13 @@ class FihBiLoadParquet(models.Model):
         ]
 
     def _arrow_schema(self):
+        """The load's Arrow schema, worked out once per run."""
+        key = f"fih_bi_arrow_schema_{self.id}"
+        if key not in self.env.cr.cache:
+            self.env.cr.cache[key] = self._new_arrow_schema()
+        return self.env.cr.cache[key]
+
+    def _new_arrow_schema(self):
         self.env.cr.execute(
             "SELECT max(decimal_places) FROM res_currency WHERE active OR id = %s",
             (self.company_id.currency_id.id,),
@@ -116,7 +123,10 @@ class FihBiLoadParquet(models.Model):
                 ),
                 retry=False,
             ) from None
-        return bi_parquet.to_bytes(table), rows, self._totals_for(dataset.column_names)
+        # the sums are Arrow's, over the typed values that go into the file
+        totals = bi_encoding.ControlTotals([], [])
+        totals.merge(bi_parquet.totals_of(table, dataset.totals))
+        return bi_parquet.to_bytes(table), rows, totals
 
     # -- where the files go --------------------------------------------------
 

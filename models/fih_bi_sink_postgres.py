@@ -147,8 +147,11 @@ class FihBiLoadPostgres(models.Model):
     def _query_outputs(self, dataset):
         if not self._is_warehouse():
             return super()._query_outputs(dataset)
+        # the totals' amounts as exact text: the cursor would make floats
+        numeric = {c.name for c in dataset.columns if c.type == "numeric"}
         return [bi_warehouse.copy_line_sql(dataset, "feed")] + [
-            f"feed.{name}" for name in dataset.total_columns
+            f"feed.{name}::text" if name in numeric else f"feed.{name}"
+            for name in dataset.total_columns
         ]
 
     def _encode_chunk(self, fetched, live):
@@ -156,7 +159,8 @@ class FihBiLoadPostgres(models.Model):
             return super()._encode_chunk(fetched, live)
         raw = "".join(row[3] + "\n" for row in fetched).encode()
         rows = [row[4:] for row in fetched]
-        return raw, rows, self._totals_for(DATASETS[self.dataset].total_columns)
+        columns = DATASETS[self.dataset].total_columns
+        return raw, rows, self._totals_for(columns, rows, live)
 
     def _run_on(self, stream_cr):
         try:
