@@ -3,6 +3,8 @@ import shutil
 import tempfile
 from unittest.mock import patch
 
+from cryptography.fernet import Fernet
+
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
@@ -136,3 +138,15 @@ class TestBiSinkSecurity(WarehouseCase):
         with self.assertRaises(ValidationError):
             publication.warehouse_dsn = "host=/var/run/postgresql dbname=x user=y"
         self.assertFalse(publication.warehouse_dsn_encrypted)
+
+    def test_a_master_key_rotation_keeps_the_warehouse_connection_usable(self):
+        self.bill([(1, 10.0)])
+        publication = self.warehouse_publication()
+        old_key = os.environ["FIH_MASTER_KEY"]
+        new_key = Fernet.generate_key().decode()
+        with patch.dict(os.environ, {"FIH_MASTER_KEY": f"{new_key},{old_key}"}):
+            count = self.env["fih.bi.publication"]._reencrypt_all_secrets()
+        self.assertEqual(count, 1)
+        with patch.dict(os.environ, {"FIH_MASTER_KEY": new_key}):
+            load = self.run_load(publication, "full")
+        self.assertEqual(load.state, "reconciled", load.error_message)
