@@ -15,6 +15,7 @@
             "jsonschema",
             "lxml",
             "prometheus_client",
+            "pyarrow",
             "requests",
             "standardwebhooks",
             "stdnum",

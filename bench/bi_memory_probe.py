@@ -2,14 +2,18 @@
 
 The load is the module's own code (``fih.bi.load._run``), run directly
 instead of by queue_job so that ``tracemalloc`` sees every allocation it
-makes. Prints one JSON line: rows, seconds (slowed down by tracing) and the
-peak of traced Python memory.
+makes. Prints one JSON line: rows, seconds (slowed down by tracing), the
+peak of traced Python memory, the peak of Arrow's memory pool (Parquet) and
+the process's maximum resident size.
 """
 
 import argparse
 import json
+import resource
 import time
 import tracemalloc
+
+import pyarrow
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -50,6 +54,7 @@ def main():
         seconds = time.perf_counter() - started
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        cr.commit()  # end the snapshot taken before the load: read its outcome
         load.invalidate_recordset()
         print(
             json.dumps(
@@ -59,6 +64,13 @@ def main():
                     "rows": load.rows + load.tombstones,
                     "traced_seconds": round(seconds, 2),
                     "peak_mib": round(peak / 2**20, 1),
+                    # Arrow's buffers (Parquet) live outside Python's heap
+                    "arrow_peak_mib": round(
+                        pyarrow.default_memory_pool().max_memory() / 2**20, 1
+                    ),
+                    "max_rss_mib": round(
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                    ),
                 }
             )
         )

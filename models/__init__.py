@@ -76,11 +76,14 @@ from . import fih_delivery
 # publications to reporting platforms
 from . import fih_bi_deletion
 from . import fih_bi_publication
+from . import fih_bi_publication_attention
 from . import fih_bi_load
 from . import fih_bi_load_reconciliation
 from . import fih_bi_load_recovery
 from . import fih_bi_load_chunk
 from . import fih_bi_load_progress
+from . import fih_bi_sink_postgres
+from . import fih_bi_sink_parquet
 
 # operations
 from . import fih_health

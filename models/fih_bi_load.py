@@ -346,19 +346,22 @@ class FihBiLoad(models.Model):
                 self._after_clause("d.deleted_at", "d.res_id"),
                 self.bound_at,
             )
-        if self.publication_id.data_format == "ndjson":
-            outputs = [dataset.ndjson_sql("feed")] + [
-                f"feed.{name}" for name in dataset.total_columns
-            ]
-        else:
-            outputs = [f"feed.{name}" for name in dataset.column_names]
         return SQL(
             "SELECT feed._changed_at, feed._key, feed._live, %s FROM (%s) feed "
             "ORDER BY %s",
-            SQL(", ".join(outputs)),
+            SQL(", ".join(self._query_outputs(dataset))),
             query,
             order,
         )
+
+    def _query_outputs(self, dataset):
+        """What each fetched row carries after the technical columns: the
+        encoded line and the totals' columns, or every typed column."""
+        if self.publication_id.data_format == "ndjson":
+            return [dataset.ndjson_sql("feed")] + [
+                f"feed.{name}" for name in dataset.total_columns
+            ]
+        return [f"feed.{name}" for name in dataset.column_names]
 
     def _after_clause(self, changed_column, key_column):
         if not self.last_changed_at:
@@ -394,10 +397,6 @@ class FihBiLoad(models.Model):
                 stream_cr.execute(SQL("CLOSE %s", stream))
 
     def _send_chunks(self, stream_cr, stream, sequence, reference_chunks):
-        dataset = DATASETS[self.dataset]
-        publication = self.publication_id
-        columns = dataset.column_names
-        spec = [(t.amount, t.currency, t.company) for t in dataset.totals]
         while True:
             stream_cr.execute(SQL("FETCH FORWARD %s FROM %s", self.chunk_size, stream))
             fetched = stream_cr.fetchall()
@@ -405,17 +404,7 @@ class FihBiLoad(models.Model):
                 break
             sequence += 1
             live = [row[2] for row in fetched]
-            if publication.data_format == "ndjson":
-                raw = "".join(row[3] + "\n" for row in fetched).encode()
-                rows = [row[4:] for row in fetched]
-                totals = bi_encoding.ControlTotals(spec, dataset.total_columns)
-            else:
-                rows = [row[3:] for row in fetched]
-                raw = bi_encoding.encode_csv(columns, rows, live)
-                totals = bi_encoding.ControlTotals(spec, columns)
-            for row, is_live in zip(rows, live, strict=True):
-                if is_live:
-                    totals.add(row)
+            raw, rows, totals = self._encode_chunk(fetched, live)
             digest = bi_encoding.sha256(raw)
             if self.reference_load_id and reference_chunks.get(sequence) != digest:
                 raise LoadStopped(
@@ -432,20 +421,9 @@ class FihBiLoad(models.Model):
                     ),
                     retry=False,
                 )
-            body = bi_encoding.compress(raw)
             tombstones = live.count(False)
-            status, seconds = self._post_with_retries(
-                self._url(f"chunks/{sequence}"),
-                body,
-                {
-                    "Content-Type": bi_encoding.CONTENT_TYPES[publication.data_format],
-                    "Content-Encoding": "gzip",
-                    "Idempotency-Key": f"{self.uid}:{sequence}",
-                    "X-FIH-Load-Id": self.uid,
-                    "X-FIH-Chunk": str(sequence),
-                    "X-FIH-Rows": str(len(rows)),
-                    "X-FIH-Chunk-SHA256": digest,
-                },
+            status, seconds, sent = self._deliver_chunk(
+                sequence, raw, rows, live, digest
             )
             last = fetched[-1]
             self.env["fih.bi.load.chunk"].create(
@@ -455,7 +433,7 @@ class FihBiLoad(models.Model):
                     "rows": len(rows) - tombstones,
                     "tombstones": tombstones,
                     "raw_bytes": len(raw),
-                    "bytes_sent": len(body),
+                    "bytes_sent": sent,
                     "sha256": digest,
                     "totals_json": json.dumps(totals.as_list()),
                     "http_status": status,
@@ -470,7 +448,7 @@ class FihBiLoad(models.Model):
                     "last_key": last[1],
                     "rows": self.rows + len(rows) - tombstones,
                     "tombstones": self.tombstones + tombstones,
-                    "bytes_sent": self.bytes_sent + len(body),
+                    "bytes_sent": self.bytes_sent + sent,
                 }
             )
             self._progress_advance(len(rows))  # progress: one more chunk
@@ -488,6 +466,51 @@ class FihBiLoad(models.Model):
                 ),
                 retry=False,
             )
+
+    def _totals_for(self, columns, rows, live):
+        """Control totals of the live ``rows`` (tuples of ``columns``)."""
+        dataset = DATASETS[self.dataset]
+        spec = [(t.amount, t.currency, t.company) for t in dataset.totals]
+        totals = bi_encoding.ControlTotals(spec, columns)
+        for row, is_live in zip(rows, live, strict=True):
+            if is_live:
+                totals.add(row)
+        return totals
+
+    def _encode_chunk(self, fetched, live):
+        """(bytes as delivered, rows, control totals of the live rows) of one
+        fetched chunk; each destination encodes its own way."""
+        dataset = DATASETS[self.dataset]
+        if self.publication_id.data_format == "ndjson":
+            raw = "".join(row[3] + "\n" for row in fetched).encode()
+            rows = [row[4:] for row in fetched]
+            columns = dataset.total_columns
+        else:
+            rows = [row[3:] for row in fetched]
+            raw = bi_encoding.encode_csv(dataset.column_names, rows, live)
+            columns = dataset.column_names
+        return raw, rows, self._totals_for(columns, rows, live)
+
+    def _deliver_chunk(self, sequence, raw, rows, live, digest):
+        """Deliver one chunk; (status, seconds, bytes sent). Raises
+        LoadStopped when it cannot be delivered now."""
+        body = bi_encoding.compress(raw)
+        status, seconds = self._post_with_retries(
+            self._url(f"chunks/{sequence}"),
+            body,
+            {
+                "Content-Type": bi_encoding.CONTENT_TYPES[
+                    self.publication_id.data_format
+                ],
+                "Content-Encoding": "gzip",
+                "Idempotency-Key": f"{self.uid}:{sequence}",
+                "X-FIH-Load-Id": self.uid,
+                "X-FIH-Chunk": str(sequence),
+                "X-FIH-Rows": str(len(rows)),
+                "X-FIH-Chunk-SHA256": digest,
+            },
+        )
+        return status, seconds, len(body)
 
     # -- HTTP -----------------------------------------------------------------
 

@@ -75,17 +75,20 @@ class FihBiLoadReconciliation(models.Model):
             },
             want_content=True,
         )
-        now = fields.Datetime.now()
-        values = {"finished_at": now, "state": "awaiting_ack"}
-        if self.mode == "incremental" and self.last_changed_at:
-            self.publication_id._advance_watermark(self.last_changed_at, self.last_key)
-        elif self.mode == "full" and DATASETS[self.dataset].incremental:
-            # everything before the snapshot bound is now on the platform
-            self.publication_id._advance_watermark(self.bound_at, 0)
-        self.write(values)
+        self._mark_sent()
         acknowledgement = _json_or_none(content)
         if status == 200 and acknowledgement and "rows" in acknowledgement:
             self._reconcile(acknowledgement)
+
+    def _mark_sent(self):
+        """Everything is at the destination: move the watermark, wait for
+        (or compare) the destination's figures."""
+        if self.mode == "incremental" and self.last_changed_at:
+            self.publication_id._advance_watermark(self.last_changed_at, self.last_key)
+        elif self.mode == "full" and DATASETS[self.dataset].incremental:
+            # everything before the snapshot bound is now at the destination
+            self.publication_id._advance_watermark(self.bound_at, 0)
+        self.write({"finished_at": fields.Datetime.now(), "state": "awaiting_ack"})
 
     def _reconcile(self, acknowledgement):
         """Compare what the platform reports with what was sent."""

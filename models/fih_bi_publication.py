@@ -2,7 +2,7 @@ import calendar
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.bi_datasets import DATASETS
 
@@ -76,6 +76,21 @@ class FihBiPublication(models.Model):
     )
     dataset_documentation = fields.Html(
         compute="_compute_dataset_documentation", sanitize=False
+    )
+    sink = fields.Selection(
+        [
+            ("http", "Reporting platform (HTTP)"),
+            ("postgres", "PostgreSQL warehouse"),
+            ("parquet", "Parquet files"),
+        ],
+        string="Destination",
+        default="http",
+        required=True,
+        tracking=True,
+        help="Where the rows go: the reporting platform's HTTP endpoint, a "
+        "PostgreSQL database that BI tools read directly (one schema per "
+        "publication, a table per dataset), or Parquet files in a folder of "
+        "the server.",
     )
     data_format = fields.Selection(
         [("ndjson", "NDJSON (one JSON object per line)"), ("csv", "CSV")],
@@ -151,6 +166,13 @@ class FihBiPublication(models.Model):
         compute="_compute_last_load",
     )
 
+    is_fih_system = fields.Boolean(compute="_compute_is_fih_system")
+    # where the data goes and how the connection is secured: a system
+    # administrator's decision, like the backend's allowed private hosts
+    _fih_destination_fields = frozenset(
+        {"warehouse_dsn", "warehouse_sslmode", "warehouse_root_cert", "parquet_folder"}
+    )
+
     _sql_constraints = [
         (
             "code_backend_unique",
@@ -158,6 +180,38 @@ class FihBiPublication(models.Model):
             "Another publication to this reporting platform uses the same code.",
         ),
     ]
+
+    def _compute_is_fih_system(self):
+        self.is_fih_system = self.env.user.has_group("base.group_system")
+
+    def _check_destination_rights(self, vals_list):
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        named = {
+            name
+            for vals in vals_list
+            for name in vals
+            if name in self._fih_destination_fields and vals[name]
+        }
+        if named:
+            raise AccessError(
+                self.env._(
+                    "Only a system administrator can set where a publication "
+                    "writes (%s). Ask one to set it.",
+                    ", ".join(sorted(self._fields[name].string for name in named)),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_destination_rights(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if self._fih_destination_fields & set(vals):
+            if not (self.env.su or self.env.user.has_group("base.group_system")):
+                self._check_destination_rights([dict.fromkeys(vals, True)])
+        return super().write(vals)
 
     @api.constrains("code")
     def _check_code(self):

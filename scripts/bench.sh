@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks on one running Odoo (fresh database, prefork workers and the
 # queue_job runner), all traffic on 127.0.0.1.
-# Usage: scripts/bench.sh [all|intake|outbound|bi|bills|worker-kill|history] [args passed to the bench]
+# Usage: scripts/bench.sh [all|intake|outbound|bi|bi-sinks|bills|worker-kill|history] [args passed to the bench]
 # (worker-kill is a fault test, not part of "all": it kills Odoo's workers;
 # history builds a large exchange log once in a database of its own, reuses
 # it while the size is the same, and times the cockpit's reads in-process:
@@ -36,6 +36,7 @@ limit_time_real = 1200
 limit_request = 100000
 server_wide_modules = web,queue_job
 fih_master_key = $key
+fih_bi_parquet_root = $FIH_HOME/parquet-$DB
 logfile = $FIH_HOME/odoo-$DB.log
 log_level = warn
 
@@ -85,6 +86,11 @@ fi
 if [ "$WHICH" = all ] || [ "$WHICH" = bi ]; then
     "$PY" bench/bench_bi_publication.py --url "http://127.0.0.1:$PORT" --db "$DB" \
         --odoo-conf "$conf" --output bench/results/bi_publication.json "$@"
+fi
+if [ "$WHICH" = bi-sinks ]; then
+    rm -rf "$FIH_HOME/parquet-$DB" && mkdir -p "$FIH_HOME/parquet-$DB"
+    "$PY" bench/bench_bi_sinks.py --url "http://127.0.0.1:$PORT" --db "$DB" \
+        --odoo-conf "$conf" --output bench/results/bi_sinks.json "$@"
 fi
 if [ "$WHICH" = all ] || [ "$WHICH" = bills ]; then
     "$PY" bench/bench_p2p_bills.py --url "http://127.0.0.1:$PORT" --db "$DB" \

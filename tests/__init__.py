@@ -56,3 +56,6 @@ from . import test_finance_tours
 from . import test_exception_causes
 from . import test_exception_concurrency
 from . import test_exception_tour
+from . import test_bi_sink_postgres
+from . import test_bi_sink_parquet
+from . import test_bi_sink_security

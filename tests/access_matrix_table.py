@@ -332,6 +332,14 @@ MATRIX = [
     ),
     row(
         "fih.bi.publication",
+        "action_reencrypt_secrets",
+        ACT,
+        MANAGERS,
+        "publication",
+        lambda t, r: r.action_reencrypt_secrets(),
+    ),
+    row(
+        "fih.bi.publication",
         "action_publish_period",
         OPEN,
         READERS,

@@ -1,8 +1,14 @@
 import json
+import secrets
+import unittest
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+from psycopg2.sql import SQL, Identifier
+
 from odoo import Command, fields
+from odoo.tools import config
 
 from ..simulator import BiWarehouse, SimulatorServer
 from .common import FihTransactionCase
@@ -145,3 +151,103 @@ class BiPublicationCase(FihTransactionCase):
             for item in json.loads(load.totals_json)
             if item["amount"] == amount
         }
+
+
+class WorkerKilled(BaseException):
+    """A worker killed mid-load: not an error the load can catch."""
+
+
+class WarehouseCase(BiPublicationCase):
+    """A real second PostgreSQL database on the same cluster, reached over
+    TCP with a login and password of its own, as a warehouse would be;
+    created for the test class and dropped afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        suffix = secrets.token_hex(4)
+        cls.wh_name = f"fih_test_wh_{suffix}"
+        cls.wh_user = f"fih_test_wh_{suffix}"
+        cls.wh_password = secrets.token_urlsafe(16)
+        cls.wh_port = int(config.get("db_port") or 5432)
+        try:
+            admin = psycopg2.connect(
+                dbname="postgres",
+                host=config.get("db_host") or None,
+                port=cls.wh_port,
+                user=config.get("db_user") or None,
+                password=config.get("db_password") or None,
+            )
+            admin.autocommit = True
+            cls.addClassCleanup(cls._drop_warehouse, admin)
+            with admin.cursor() as cr:
+                cr.execute(
+                    SQL("CREATE ROLE {} LOGIN PASSWORD %s").format(
+                        Identifier(cls.wh_user)
+                    ),
+                    (cls.wh_password,),
+                )
+                cr.execute(
+                    SQL("CREATE DATABASE {} OWNER {}").format(
+                        Identifier(cls.wh_name), Identifier(cls.wh_user)
+                    )
+                )
+        except psycopg2.Error as exc:
+            raise unittest.SkipTest(
+                "A second PostgreSQL database (the warehouse) cannot be created "
+                f"on this cluster: {exc}".strip()
+            ) from None
+
+    @classmethod
+    def _drop_warehouse(cls, admin):
+        with admin.cursor() as cr:
+            cr.execute(
+                SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    Identifier(cls.wh_name)
+                )
+            )
+            cr.execute(SQL("DROP ROLE IF EXISTS {}").format(Identifier(cls.wh_user)))
+        admin.close()
+
+    def setUp(self):
+        super().setUp()
+        self.wh = psycopg2.connect(
+            host="127.0.0.1",
+            port=self.wh_port,
+            dbname=self.wh_name,
+            user=self.wh_user,
+            password=self.wh_password,
+        )
+        self.wh.autocommit = True
+        self.addCleanup(self.wh.close)
+        # every test starts from an empty warehouse
+        self.addCleanup(self._empty_warehouse)
+
+    def _empty_warehouse(self):
+        with self.wh.cursor() as cr:
+            cr.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'fih\\_%%'")
+            for (schema,) in cr.fetchall():
+                cr.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
+
+    def dsn(self, **overrides):
+        parts = {
+            "host": "127.0.0.1",
+            "port": self.wh_port,
+            "dbname": self.wh_name,
+            "user": self.wh_user,
+            "password": self.wh_password,
+            **overrides,
+        }
+        return " ".join(f"{key}={value}" for key, value in parts.items())
+
+    def warehouse_publication(self, **values):
+        publication = self.publication(
+            sink="postgres", warehouse_sslmode="disable", **values
+        )
+        publication.warehouse_dsn = self.dsn()
+        return publication
+
+    def query(self, statement, params=None):
+        with self.wh.cursor() as cr:
+            cr.execute(statement, params)
+            return cr.fetchall()

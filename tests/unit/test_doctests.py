@@ -8,6 +8,8 @@ MODULES = [
     "audit_text",
     "bi_encoding",
     "causes",
+    "bi_parquet",
+    "bi_warehouse",
     "cxml.converters",
     "cxml.envelope",
     "cxml.invoice",

@@ -1,0 +1,280 @@
+"""Parquet files of a publication: typed Arrow columns, files confined to
+an administrator's folder, written under a temporary name then renamed.
+
+One file per dataset and period (``spend/spend_2026-10-01_2026-10-31.parquet``),
+per full reload (``spend/spend_full.parquet``, replaced by the next) or per
+incremental run (``spend/incremental/spend_<changes before>_<load>.parquet``,
+with an ``_fih_op`` column: ``upsert`` or ``delete``), each with its manifest
+beside it (``<file>.manifest.json``).
+
+Money (the columns control totals sum) is ``decimal128`` with the scale of
+the currencies' precision, other numbers ``decimal128(38, 10)``, dates
+``date32``: nothing is rounded or turned into floats.
+
+>>> from .bi_datasets import DATASETS
+>>> schema = arrow_schema(DATASETS["payments"], money_scale=2)
+>>> str(schema.field("amount").type), str(schema.field("payment_date").type)
+('decimal128(38, 2)', 'date32[day]')
+>>> file_name("spend", "period", period=("2026-10-01", "2026-10-31"))
+'spend_2026-10-01_2026-10-31.parquet'
+"""
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import shutil
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+OP_COLUMN = "_fih_op"
+STAGING = ".fih-staging"
+OTHER_NUMERIC = pa.decimal128(38, 10)
+_ARROW = {
+    "integer": pa.int64(),
+    "text": pa.string(),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
+}
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+class FolderError(ValueError):
+    """The folder cannot be written to; the message says why."""
+
+
+def arrow_schema(dataset, money_scale, with_op=False):
+    money = {total.amount for total in dataset.totals}
+    fields = [pa.field(OP_COLUMN, pa.string(), nullable=False)] if with_op else []
+    for column in dataset.columns:
+        if column.type == "numeric":
+            kind = (
+                pa.decimal128(38, money_scale)
+                if column.name in money
+                else OTHER_NUMERIC
+            )
+        else:
+            kind = _ARROW[column.type]
+        fields.append(pa.field(column.name, kind))
+    return pa.schema(fields)
+
+
+def confine(root, relative):
+    """The absolute folder ``relative`` names under ``root``, refusing any
+    way out of it (absolute paths, ``..``, symbolic links leading outside).
+
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> confine(root, "finance/bi") == os.path.join(os.path.realpath(root),
+    ...                                             "finance", "bi")
+    True
+    >>> confine(root, "../etc")
+    Traceback (most recent call last):
+    ...
+    lib.bi_parquet.FolderError: the folder may not contain '..'
+    >>> confine(root, "/etc")
+    Traceback (most recent call last):
+    ...
+    lib.bi_parquet.FolderError: give a folder relative to the export root, \
+not an absolute path
+    """
+    if not root:
+        raise FolderError(
+            "no export root is configured: set fih_bi_parquet_root in the Odoo "
+            "configuration file"
+        )
+    text = (relative or "").strip()
+    if not text:
+        raise FolderError("give a folder under the export root")
+    if "\x00" in text or "\\" in text or any(ord(c) < 32 for c in text):
+        raise FolderError("the folder contains control characters or backslashes")
+    if os.path.isabs(text) or text.startswith("~"):
+        raise FolderError(
+            "give a folder relative to the export root, not an absolute path"
+        )
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise FolderError("the folder may not contain '..'")
+    for part in parts:
+        if not _SAFE_PART.match(part):
+            raise FolderError(
+                f"the folder name {part!r} may only use letters, digits, '.', "
+                "'-' and '_'"
+            )
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(real_root, *parts))
+    if os.path.commonpath([real_root, target]) != real_root:
+        raise FolderError("the folder leads outside the export root")
+    return target
+
+
+def file_name(dataset_code, mode, period=None, run=None):
+    """The file of a load: per period, per full reload, or per incremental
+    run (``run`` is a sortable stamp and the load id).
+
+    >>> file_name("spend", "incremental", run=("20261015T101500", "ab-12"))
+    'spend_20261015T101500_ab-12.parquet'
+    """
+    if mode == "period":
+        start, end = period
+        return f"{dataset_code}_{start}_{end}.parquet"
+    if mode == "incremental":
+        stamp, load = run
+        return f"{dataset_code}_{stamp}_{load}.parquet"
+    return f"{dataset_code}_full.parquet"
+
+
+def table(schema, rows, live, key_column):
+    """An Arrow table of one chunk: ``rows`` in the dataset's column order
+    (numbers as Decimal or exact text); a tombstone (``live`` false) keeps
+    only its key."""
+    with_op = schema.field(0).name == OP_COLUMN
+    names = [name for name in schema.names if name != OP_COLUMN]
+    key_at = names.index(key_column)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    arrays = []
+    if with_op:
+        arrays.append(
+            pa.array(["upsert" if flag else "delete" for flag in live], pa.string())
+        )
+    for index, name in enumerate(names):
+        values = columns[index]
+        if index != key_at and not all(live):
+            values = [v if flag else None for v, flag in zip(values, live, strict=True)]
+        kind = schema.field(name).type
+        if pa.types.is_decimal(kind):
+            # exact text (or Decimal) cast in Arrow: never through a float,
+            # and a value finer than the column's scale is refused
+            arrays.append(pa.array(values).cast(kind))
+        else:
+            arrays.append(pa.array(values, type=kind))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def to_bytes(arrow_table):
+    """The chunk as a Parquet file in memory: the same rows, the same bytes."""
+    sink = io.BytesIO()
+    pq.write_table(arrow_table, sink, compression="zstd", write_statistics=True)
+    return sink.getvalue()
+
+
+def temporary(path):
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.tmp")
+
+
+def write_bytes(path, data):
+    """Write ``data`` as ``path``: a temporary name, flushed, then renamed,
+    so a kill never leaves half a file under the final name."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    scratch = temporary(path)
+    with open(scratch, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    publish(scratch, path)
+
+
+def publish(scratch, path):
+    """Give the finished temporary file its final name (atomic)."""
+    os.replace(scratch, path)
+
+
+def combine(parts, path, schema):
+    """One file from the chunk files ``parts`` (a row group each), streamed:
+    one chunk in memory at a time. Written under a temporary name, renamed."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    scratch = temporary(path)
+    with pq.ParquetWriter(scratch, schema, compression="zstd") as writer:
+        for part in parts:
+            writer.write_table(pq.read_table(part, schema=schema))
+    with open(scratch, "rb+") as handle:
+        os.fsync(handle.fileno())
+    publish(scratch, path)
+
+
+def totals_of(arrow_table, totals):
+    """Control totals of the live rows of an Arrow table, computed by Arrow,
+    in the form of ``bi_encoding.ControlTotals.as_list``.
+
+    >>> from .bi_datasets import Total
+    >>> t = pa.table({"a": pa.array(["1.10", "2.20", None]).cast(
+    ...     pa.decimal128(38, 2)), "cur": ["EUR", "EUR", "EUR"],
+    ...     "company": ["M", "M", "M"]})
+    >>> totals_of(t, [Total("a", "cur")])
+    [{'amount': 'a', 'currency': 'EUR', 'company': 'M', 'rows': 3, 'total': '3.30'}]
+    """
+    if OP_COLUMN in arrow_table.column_names:
+        arrow_table = arrow_table.filter(
+            pc.equal(arrow_table.column(OP_COLUMN), "upsert")
+        )
+    listed = []
+    for total in totals:
+        keys = list(dict.fromkeys((total.currency, total.company)))
+        grouped = arrow_table.group_by(keys).aggregate(
+            [
+                (total.amount, "sum"),
+                (total.amount, "count", pc.CountOptions(mode="all")),
+            ]
+        )
+        for group in grouped.to_pylist():
+            value = group[f"{total.amount}_sum"]
+            listed.append(
+                {
+                    "amount": total.amount,
+                    "currency": group[total.currency] or "",
+                    "company": group[total.company] or "",
+                    "rows": group[f"{total.amount}_count"],
+                    "total": str(value if value is not None else Decimal(0)),
+                }
+            )
+    return sorted(
+        listed, key=lambda item: (item["amount"], item["currency"], item["company"])
+    )
+
+
+def file_figures(path, totals, key_column):
+    """What a file holds, read back from it row group by row group (flat
+    memory): live rows, tombstones and the control totals as a list.
+
+    ``totals`` are :class:`bi_datasets.Total`.
+    """
+    parquet = pq.ParquetFile(path)
+    wanted = {key_column}
+    for total in totals:
+        wanted.update((total.amount, total.currency, total.company))
+    if OP_COLUMN in parquet.schema_arrow.names:
+        wanted.add(OP_COLUMN)
+    rows = tombstones = 0
+    sums = {}
+    for index in range(parquet.num_row_groups):
+        group = parquet.read_row_group(index, columns=sorted(wanted))
+        live = group.num_rows
+        if OP_COLUMN in group.column_names:
+            live = pc.sum(pc.equal(group.column(OP_COLUMN), "upsert")).as_py() or 0
+        rows += live
+        tombstones += group.num_rows - live
+        for item in totals_of(group, totals):
+            key = (item["amount"], item["currency"], item["company"])
+            entry = sums.setdefault(key, [Decimal(0), 0])
+            entry[0] += Decimal(item["total"])
+            entry[1] += item["rows"]
+    return rows, tombstones, sums
+
+
+def file_sha256(path):
+    """SHA-256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove_staging(folder):
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(folder)

@@ -1,0 +1,264 @@
+import json
+import os
+import time
+
+import pyarrow as pa
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import config
+
+from ..lib import bi_encoding, bi_parquet
+from ..lib.bi_datasets import DATASETS
+from .fih_bi_load import LoadStopped
+
+ROOT_OPTION = "fih_bi_parquet_root"
+
+
+def export_root():
+    """The folder every Parquet publication writes under, from the Odoo
+    configuration file: nobody can change it from the database."""
+    return config.get(ROOT_OPTION) or ""
+
+
+class FihBiPublicationFolder(models.Model):
+    """Where a publication's Parquet files go: a folder under the export
+    root of the server's configuration, chosen by a system administrator."""
+
+    _inherit = "fih.bi.publication"
+
+    parquet_folder = fields.Char(
+        string="Folder",
+        copy=False,
+        help="Set by a system administrator: a folder under the export root "
+        "configured on the server (fih_bi_parquet_root), e.g. finance/spend. "
+        "The files of each dataset go to a sub-folder of that name.",
+    )
+
+    @api.constrains("parquet_folder")
+    def _check_parquet_folder(self):
+        for publication in self:
+            if not publication.parquet_folder:
+                continue
+            try:
+                bi_parquet.confine(export_root(), publication.parquet_folder)
+            except bi_parquet.FolderError as exc:
+                raise ValidationError(
+                    self.env._(
+                        "The folder of %(publication)s cannot be used: %(reason)s.",
+                        publication=publication.name,
+                        reason=exc,
+                    )
+                ) from None
+
+    def _parquet_folder(self):
+        self.ensure_one()
+        try:
+            return bi_parquet.confine(export_root(), self.parquet_folder)
+        except bi_parquet.FolderError as exc:
+            raise LoadStopped(
+                self.env._(
+                    "The folder of %(publication)s cannot be used: %(reason)s. "
+                    "Ask a system administrator to set it.",
+                    publication=self.name,
+                    reason=exc,
+                ),
+                retry=False,
+            ) from None
+
+
+class FihBiLoadParquet(models.Model):
+    """Loads into Parquet files: each chunk becomes a staged file of its
+    own (written, then renamed); the manifest step joins them into the
+    load's file, writes its manifest beside it and reads both back."""
+
+    _inherit = "fih.bi.load"
+
+    def _is_parquet(self):
+        return self.publication_id.sink == "parquet"
+
+    def _query_outputs(self, dataset):
+        if not self._is_parquet():
+            return super()._query_outputs(dataset)
+        # numbers as exact text: the database cursor would make them floats
+        return [
+            f"feed.{column.name}::text"
+            if column.type == "numeric"
+            else f"feed.{column.name}"
+            for column in dataset.columns
+        ]
+
+    def _arrow_schema(self):
+        """The load's Arrow schema, worked out once per run."""
+        key = f"fih_bi_arrow_schema_{self.id}"
+        if key not in self.env.cr.cache:
+            self.env.cr.cache[key] = self._new_arrow_schema()
+        return self.env.cr.cache[key]
+
+    def _new_arrow_schema(self):
+        self.env.cr.execute(
+            "SELECT max(decimal_places) FROM res_currency WHERE active OR id = %s",
+            (self.company_id.currency_id.id,),
+        )
+        scale = self.env.cr.fetchone()[0] or 2
+        return bi_parquet.arrow_schema(
+            DATASETS[self.dataset], scale, with_op=self.mode == "incremental"
+        )
+
+    def _encode_chunk(self, fetched, live):
+        if not self._is_parquet():
+            return super()._encode_chunk(fetched, live)
+        dataset = DATASETS[self.dataset]
+        rows = [row[3:] for row in fetched]
+        try:
+            table = bi_parquet.table(
+                self._arrow_schema(), rows, live, dataset.key_column
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise LoadStopped(
+                self.env._(
+                    "A value does not fit its typed column (%s); no file was "
+                    "written. Give the detail to your integration team.",
+                    exc,
+                ),
+                retry=False,
+            ) from None
+        # the sums are Arrow's, over the typed values that go into the file
+        totals = bi_encoding.ControlTotals([], [])
+        totals.merge(bi_parquet.totals_of(table, dataset.totals))
+        return bi_parquet.to_bytes(table), rows, totals
+
+    # -- where the files go --------------------------------------------------
+
+    def _parquet_paths(self):
+        """(staging folder, the load's file) under the publication's folder."""
+        folder = self.publication_id._parquet_folder()
+        staging = os.path.join(folder, bi_parquet.STAGING, self.uid)
+        dataset_folder = os.path.join(folder, self.dataset)
+        if self.mode == "incremental":
+            stamp = self.bound_at.strftime("%Y%m%dT%H%M%S")
+            name = bi_parquet.file_name(
+                self.dataset, "incremental", run=(stamp, self.uid)
+            )
+            dataset_folder = os.path.join(dataset_folder, "incremental")
+        else:
+            name = bi_parquet.file_name(
+                self.dataset, self.mode, period=(self.period_start, self.period_end)
+            )
+        return staging, os.path.join(dataset_folder, name)
+
+    def _chunk_path(self, staging, sequence):
+        return os.path.join(staging, f"chunk-{sequence:06d}.parquet")
+
+    def _deliver_chunk(self, sequence, raw, rows, live, digest):
+        if not self._is_parquet():
+            return super()._deliver_chunk(sequence, raw, rows, live, digest)
+        started = time.monotonic()
+        staging, _target = self._parquet_paths()
+        try:
+            bi_parquet.write_bytes(self._chunk_path(staging, sequence), raw)
+        except OSError as exc:
+            raise LoadStopped(self._folder_text(exc), retry=True) from None
+        return 0, time.monotonic() - started, len(raw)
+
+    def _folder_text(self, exc):
+        return self.env._(
+            "The folder of %(publication)s could not be written (%(reason)s); "
+            "the load resumes later.",
+            publication=self.publication_id.name,
+            reason=exc.strerror or type(exc).__name__,
+        )
+
+    def _send_manifest(self):
+        if not self._is_parquet():
+            return super()._send_manifest()
+        staging, target = self._parquet_paths()
+        manifest_path = target + ".manifest.json"
+        chunks = self.chunk_ids.sorted("sequence")
+        parts = [self._chunk_path(staging, chunk.sequence) for chunk in chunks]
+        try:
+            if all(os.path.exists(part) for part in parts):
+                self._check_parts(parts, chunks)
+                bi_parquet.combine(parts, target, self._arrow_schema())
+                self._write_file_manifest(target, manifest_path)
+            elif not self._file_is_this_load(manifest_path):
+                raise LoadStopped(
+                    self.env._(
+                        "The staged files of load %s are gone; start a full "
+                        "reload or publish the period again.",
+                        self.uid,
+                    ),
+                    retry=False,
+                )
+            acknowledgement = self._file_figures(target, manifest_path)
+        except OSError as exc:
+            raise LoadStopped(self._folder_text(exc), retry=True) from None
+        bi_parquet.remove_staging(staging)
+        self._mark_sent()
+        self._reconcile(acknowledgement)
+
+    def _check_parts(self, parts, chunks):
+        """Each staged file must be the chunk that was recorded: a file of an
+        interrupted attempt is never joined in."""
+        for part, chunk in zip(parts, chunks, strict=True):
+            if bi_parquet.file_sha256(part) != chunk.sha256:
+                raise LoadStopped(
+                    self.env._(
+                        "The staged file of chunk %(sequence)s of load %(load)s "
+                        "is not the chunk that was recorded; start a full reload "
+                        "or publish the period again.",
+                        sequence=chunk.sequence,
+                        load=self.uid,
+                    ),
+                    retry=False,
+                )
+
+    def _write_file_manifest(self, target, manifest_path):
+        file_hash = bi_parquet.file_sha256(target)
+        document = dict(
+            json.loads(self.manifest),
+            file=os.path.basename(target),
+            file_sha256=file_hash,
+        )
+        bi_parquet.write_bytes(
+            manifest_path, json.dumps(document, indent=1, sort_keys=True).encode()
+        )
+
+    def _file_is_this_load(self, manifest_path):
+        try:
+            with open(manifest_path, "rb") as handle:
+                return json.load(handle).get("load_id") == self.uid
+        except (OSError, ValueError):
+            return False
+
+    def _file_figures(self, target, manifest_path):
+        """The file's figures, read back from it, as an acknowledgement."""
+        dataset = DATASETS[self.dataset]
+        rows, tombstones, sums = bi_parquet.file_figures(
+            target, dataset.totals, dataset.key_column
+        )
+        with open(manifest_path, "rb") as handle:
+            beside = json.load(handle)
+        file_hash = bi_parquet.file_sha256(target)
+        totals = bi_encoding.ControlTotals([], [])
+        totals.merge(
+            {
+                "amount": amount,
+                "currency": currency,
+                "company": company,
+                "rows": count,
+                "total": str(total),
+            }
+            for (amount, currency, company), (total, count) in sums.items()
+        )
+        return {
+            "rows": rows,
+            "tombstones": tombstones,
+            "totals": totals.as_list(),
+            # the manifest beside the file must describe this very file
+            "content_sha256": (
+                beside.get("content_sha256")
+                if beside.get("file_sha256") == file_hash
+                else "the file differs from its manifest"
+            ),
+        }
