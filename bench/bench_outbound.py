@@ -1,18 +1,23 @@
 """Outbound benchmark: the transactional outbox against Odoo's native
 "Send Webhook Notification" server action, on one running Odoo, one run.
 
-Both send every new supplier to the simulator on 127.0.0.1:
+Both send every new supplier to the simulator on 127.0.0.1, from the creation
+of the suppliers over JSON-RPC (20 per call) to the last delivery:
 (a) native: a ``base.automation`` rule (on creation) whose server action of
-    type webhook posts the record synchronously, "send and forget";
+    type webhook posts each record synchronously inside the create call,
+    "send and forget";
 (b) this module: a subscription ``supplier.created``; the event is written
-    with the supplier and delivered by queue_job, in three ways:
-    one call at a time (``outbound_concurrency`` 1), several calls side by
-    side (``outbound_concurrency`` 8, events of distinct records), and
-    batched (``{"events": [...]}``, up to 50 events a signed call).
+    with the supplier and delivered by queue_job, 8 calls side by side:
+    with its content taken when saved (prepared in the create call), taken
+    when sent (the create call notes only which record changed, the delivery
+    job prepares it), and taken when sent in batches (``{"events": [...]}``,
+    up to 50 events a signed call).
 
-For each: events delivered per second, then the same load during an injected
-outage (the receiver answers 503 for a while, then recovers) and the number of
-events lost (never accepted by the receiver).
+Paths take turns over rounds; each keeps its median round and the ratio to
+native of every round is reported too. Then delivery alone (a backlog worked
+off once deliveries resume), and the same load during an injected outage (the
+receiver answers 503 for a while, then recovers): events lost (never accepted
+by the receiver) and accepted twice.
 """
 
 import json

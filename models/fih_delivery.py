@@ -130,14 +130,22 @@ class FihDelivery(models.AbstractModel):
         """The claimed messages that can be sent: those noted without content
         (their subscription takes it when the event is sent) get it first, in
         a transaction committed before any call; those that cannot get it are
-        failed with the reason and left out."""
-        thin = messages.sudo().filtered(lambda message: not message.payload)
-        if not thin:
-            return messages
+        failed with the reason and left out.
+
+        Runs before this job's own transaction reads anything, so that its
+        snapshot, taken at its first statement, sees the committed content.
+        """
         with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                "SELECT id FROM fih_message WHERE id IN %s AND payload IS NULL",
+                (tuple(messages.ids) or (0,),),
+            )
+            thin_ids = [row[0] for row in cr.fetchall()]
+            if not thin_ids:
+                return messages
             env = self.env(cr=cr, su=True)
             failed = env["fih.outbox"]._prepare_later_events(
-                env["fih.message"].browse(thin.ids)
+                env["fih.message"].browse(thin_ids)
             )
             failed_ids = failed.ids
         messages.invalidate_recordset()

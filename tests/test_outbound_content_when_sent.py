@@ -14,6 +14,8 @@ class TestOutboundContentTakenWhenSent(TestOutboundConcurrency):
     tests) holds the same way: per-record order, one acceptance per event
     across outages, the breaker, batch signing."""
 
+    allow_inherited_tests_method = True  # Odoo's loader: run them here too
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
