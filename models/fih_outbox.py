@@ -191,6 +191,10 @@ class FihOutbox(models.AbstractModel):
                                 message.received_at,
                             )
                         if values.get("state") == "failed":
+                            # no stand-in content: a retry once the cause is
+                            # fixed prepares the record's real content
+                            values.pop("payload", None)
+                            values.pop("payload_sha256", None)
                             values["lease_until"] = False
                         message.write(values)
                 except Exception as exc:  # noqa: BLE001 - this event's problem only

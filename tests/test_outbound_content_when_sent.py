@@ -2,8 +2,9 @@ import json
 
 from odoo.tests import tagged
 
-from ..lib import standard_webhooks
+from ..lib import safe_xml, standard_webhooks
 from .test_outbound_concurrency import TestOutboundConcurrency
+from .test_outbound_formats_and_auth import TestOutboundFormatsAndAuth
 
 
 @tagged("post_install", "-at_install")
@@ -159,3 +160,52 @@ class TestOutboundContentTakenWhenSent(TestOutboundConcurrency):
         self.assertEqual(
             [event["data"]["name"] for event in self.accepted_events()], [kept.name]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundFormatsContentTakenWhenSent(TestOutboundFormatsAndAuth):
+    """cXML orders and OAuth2 with the content taken when the event is sent
+    (inherited tests), and the service user's rights checked then."""
+
+    allow_inherited_tests_method = True  # Odoo's loader: run them here too
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["fih.subscription"].search(
+            [("backend_id", "=", cls.platform.id)]
+        ).payload_timing = "on_delivery"
+
+    def test_a_service_user_without_the_right_fails_the_event_not_the_order(self):
+        service = self.platform.service_user_id
+        # an internal user with no purchase, stock or invoicing rights
+        service.groups_id = [
+            (
+                6,
+                0,
+                [
+                    self.env.ref("base.group_user").id,
+                    self.env.ref("finance_integration_hub.group_fih_service").id,
+                ],
+            )
+        ]
+        order = self.confirmed_order()
+        self.assertEqual(order.state, "purchase")  # the business change went on
+        message = self.env["fih.message"].search(
+            [("backend_id", "=", self.platform.id)]
+        )
+        self.assertEqual(message.state, "received")  # noted, not prepared yet
+        self.deliver(self.platform)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("may not read this record", message.error_message)
+        self.assertFalse(message.sudo().payload)
+        self.assertEqual(len(message.exception_group_id.activity_ids), 1)
+        self.assertFalse(self.sim.requests("/cxml"))
+        # once the right is given back, a retry sends the order's real content
+        service.groups_id = [(4, self.env.ref("purchase.group_purchase_user").id)]
+        message.action_retry(reason="service user may read orders again")
+        self.deliver(self.platform)
+        self.assertEqual(message.state, "done")
+        (call,) = self.sim.requests("/cxml")
+        header = safe_xml.parse(call.raw_body).find(".//OrderRequestHeader")
+        self.assertEqual(header.get("orderID"), f"odoo-purchase.order-{order.id}")
