@@ -2,6 +2,8 @@ import json
 import logging
 import uuid
 
+from psycopg2.extras import execute_values
+
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError
 
@@ -158,61 +160,78 @@ class FihOutbox(models.AbstractModel):
         a transaction of its own, committed before anything is sent, so every
         retry sends the same bytes. Returns the events that cannot be sent
         (record deleted since, or unreadable by the service user): they are
-        failed with the reason and a person is told."""
+        failed with the reason and a person is told; they keep no stand-in
+        content, so that a retry once the cause is fixed prepares the real
+        one."""
         messages = messages.sudo().filtered(lambda m: not m.payload)
-        failed = messages.browse()
+        prepared, failures = [], {}
         for backend in messages.backend_id:
             exporter = self._exporter(backend)
-            for message in messages.filtered(lambda m, b=backend: m.backend_id == b):
-                record = self.env[message.record_model].browse(message.record_id)
-                row = {
-                    "idempotency_key": message.idempotency_key,
-                    "object_type": message.object_type,
-                }
-                try:
-                    with self.env.cr.savepoint():
-                        if not record.exists():
-                            values = {
-                                "state": "failed",
-                                "error_kind": "permanent",
-                                "error_message": self.env._(
-                                    "The record of this event was deleted before "
-                                    "the event was sent, so there is nothing to "
-                                    "send: cancel this message."
-                                ),
-                            }
-                        else:
-                            values = self._prepared(
-                                exporter,
-                                backend,
-                                record,
-                                row,
-                                message.event_type,
-                                message.received_at,
-                            )
-                        if values.get("state") == "failed":
-                            # no stand-in content: a retry once the cause is
-                            # fixed prepares the record's real content
-                            values.pop("payload", None)
-                            values.pop("payload_sha256", None)
-                            values["lease_until"] = False
-                        message.write(values)
-                except Exception as exc:  # noqa: BLE001 - this event's problem only
-                    _logger.info("Event %s not prepared", message.id, exc_info=True)
-                    values = {
-                        "state": "failed",
-                        "lease_until": False,
-                        "error_kind": "permanent",
-                        "error_message": self.env._(
+            of_backend = messages.filtered(lambda m, b=backend: m.backend_id == b)
+            for model in sorted(set(of_backend.mapped("record_model"))):
+                batch = of_backend.filtered(lambda m, r=model: m.record_model == r)
+                # read together: one query per field for the whole batch
+                records = self.env[model].browse(batch.mapped("record_id")).exists()
+                by_id = {record.id: record for record in records}
+                for message in batch:
+                    record = by_id.get(message.record_id)
+                    if record is None:
+                        failures[message] = self.env._(
+                            "The record of this event was deleted before the "
+                            "event was sent, so there is nothing to send: cancel "
+                            "this message."
+                        )
+                        continue
+                    row = {
+                        "idempotency_key": message.idempotency_key,
+                        "object_type": message.object_type,
+                    }
+                    try:
+                        values = self._prepared(
+                            exporter,
+                            backend,
+                            record,
+                            row,
+                            message.event_type,
+                            message.received_at,
+                        )
+                    except Exception as exc:  # noqa: BLE001 - this event's problem only
+                        _logger.info("Event %s not prepared", message.id, exc_info=True)
+                        failures[message] = self.env._(
                             "The event could not be prepared (%s): check the "
                             "record, then retry this message.",
                             type(exc).__name__,
-                        ),
-                    }
-                    message.write(values)
-                if values.get("state") == "failed":
-                    message._schedule_exception_activity(values["error_message"])
-                    failed |= message
+                        )
+                        continue
+                    if values.get("state") == "failed":
+                        failures[message] = values["error_message"]
+                    else:
+                        prepared.append(
+                            (message.id, values["payload"], values["payload_sha256"])
+                        )
+        if prepared:
+            # the hub's own log, in one statement: content only, no state
+            self.env["fih.message"].flush_model(["payload", "payload_sha256"])
+            execute_values(
+                self.env.cr,
+                "UPDATE fih_message SET payload = v.payload,"
+                " payload_sha256 = v.sha FROM (VALUES %s) AS v(id, payload, sha)"
+                " WHERE fih_message.id = v.id AND fih_message.payload IS NULL",
+                prepared,
+            )
+            messages.invalidate_recordset(["payload", "payload_sha256"])
+        failed = messages.browse()
+        for message, reason in failures.items():
+            message.write(
+                {
+                    "state": "failed",
+                    "lease_until": False,
+                    "error_kind": "permanent",
+                    "error_message": reason,
+                }
+            )
+            message._schedule_exception_activity(reason)
+            failed |= message
         return failed
 
     def _wake_up_after_commit(self, backends):
