@@ -2,6 +2,7 @@ import json
 import logging
 import random
 import time
+from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
@@ -34,8 +35,10 @@ class FihDelivery(models.AbstractModel):
 
     @api.model
     def _deliver(self, backend, messages, deadline=None):
-        """Send claimed messages, several at a time; each outcome commits on
-        its own as it comes back.
+        """Send claimed messages, several at a time; the outcomes of the
+        calls that came back together commit together, in one transaction,
+        while the next calls are on the wire (counted in the breaker before
+        any new call starts).
 
         The claim holds only the oldest waiting message of each record, so the
         messages of one call are for distinct records and may travel side by
@@ -56,6 +59,7 @@ class FihDelivery(models.AbstractModel):
         width = max(backend.outbound_concurrency, 1)
         threshold = max(backend.breaker_threshold, 1)
         in_flight = {}  # future -> (the unit of messages it carries, its call)
+        unrecorded = []  # calls back and counted, outcomes not written yet
         with ThreadPoolExecutor(
             max_workers=max(min(width, len(pending)), 1),
             thread_name_prefix="fih-delivery",
@@ -106,6 +110,10 @@ class FihDelivery(models.AbstractModel):
                     )
                     self._release(backend, unsent, None if pause is _TIME_UP else pause)
                     pending = []
+                # written while the calls just started are on the wire: the
+                # calls that came back together, in one committed transaction
+                self._record_all(unrecorded)
+                unrecorded = []
                 if not in_flight:
                     continue
                 done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -120,11 +128,11 @@ class FihDelivery(models.AbstractModel):
                         _logger.info("Delivery of %s failed", unit.ids, exc_info=True)
                         result = (self._outcome_of(exc), None, None)
                     finished.append((unit, result))
-                # the calls that came back together are recorded together,
-                # in one committed transaction, before any new call starts
-                self._record_all(finished)
+                # counted before any new call starts (the breaker decides it)
                 for _unit, result in finished:
                     state = self._count_outcome(backend, breaker, state, result[0])
+                unrecorded += finished
+        self._record_all(unrecorded)
 
     def _with_content(self, messages):
         """The claimed messages that can be sent: those noted without content
@@ -473,8 +481,15 @@ class FihDelivery(models.AbstractModel):
             env = self.env(cr=cr, su=True)
             now = fields.Datetime.now()
             wake_ups = set()  # (backend, 10-second slot) of each retry
+            delivered = defaultdict(list)  # identical values -> message ids
             for messages, (outcome, status, excerpt) in finished:
                 records = env["fih.message"].browse(messages.ids)
+                if outcome.kind == "delivered":
+                    duplicate = (
+                        outcome.reason if "duplicate" in outcome.reason else False
+                    )
+                    delivered[(status, excerpt, duplicate)] += records.ids
+                    continue
                 next_attempt = None
                 if outcome.kind not in ("delivered", "permanent"):
                     first = records[0]
@@ -491,10 +506,39 @@ class FihDelivery(models.AbstractModel):
                     self._write_outcome(
                         record, outcome, status, excerpt, now, next_attempt
                     )
+            for (status, excerpt, duplicate), ids in delivered.items():
+                self._write_delivered(
+                    env["fih.message"].browse(ids), status, excerpt, duplicate, now
+                )
             for backend, moment in sorted(wake_ups, key=lambda w: (w[0].id, w[1])):
                 backend._enqueue_work("outbound", eta=moment)
         for messages, _result in finished:
             messages.invalidate_recordset()
+
+    def _write_delivered(self, records, status, excerpt, duplicate, now):
+        """Mark delivered messages done in one write; each one's latency from
+        its own receipt in one statement."""
+        records.write(
+            {
+                "state": "done",
+                "done_at": now,
+                "lease_until": False,
+                "http_status": status,
+                "response_excerpt": excerpt,
+                "error_kind": False,
+                "error_message": duplicate,
+            }
+        )
+        records.flush_recordset()
+        records.env.cr.execute(
+            "UPDATE fih_message SET latency_ms ="
+            " (extract(epoch FROM (%s::timestamp - received_at)) * 1000)::int"
+            " WHERE id IN %s",
+            (now, tuple(records.ids)),
+        )
+        records.invalidate_recordset(["latency_ms"])
+        for record in records.filtered("exception_group_id"):
+            record._close_exception_activities()
 
     def _write_outcome(self, record, outcome, status, excerpt, now, next_attempt):
         values = {
@@ -502,17 +546,7 @@ class FihDelivery(models.AbstractModel):
             "http_status": status,
             "response_excerpt": excerpt,
         }
-        if outcome.kind == "delivered":
-            values.update(
-                state="done",
-                done_at=now,
-                error_kind=False,
-                error_message=outcome.reason
-                if "duplicate" in outcome.reason
-                else False,
-                latency_ms=int((now - record.received_at).total_seconds() * 1000),
-            )
-        elif outcome.kind == "permanent":
+        if outcome.kind == "permanent":
             values.update(
                 state="failed",
                 error_kind="permanent",
@@ -523,8 +557,6 @@ class FihDelivery(models.AbstractModel):
         record.write(values)
         if values["state"] in ("failed", "dead"):
             record._schedule_exception_activity(values["error_message"])
-        elif values["state"] == "done" and record.exception_group_id:
-            record._close_exception_activities()
 
     def _retry_values(self, record, outcome, now, next_attempt):
         backend = record.backend_id
