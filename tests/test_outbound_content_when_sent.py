@@ -4,7 +4,7 @@ from odoo.tests import tagged
 
 from ..lib import safe_xml, standard_webhooks
 from .test_outbound_concurrency import TestOutboundConcurrency
-from .test_outbound_formats_and_auth import TestOutboundFormatsAndAuth
+from .test_outbound_formats_and_auth import CXML_RESPONSE, TestOutboundFormatsAndAuth
 
 
 @tagged("post_install", "-at_install")
@@ -204,6 +204,11 @@ class TestOutboundFormatsContentTakenWhenSent(TestOutboundFormatsAndAuth):
         # once the right is given back, a retry sends the order's real content
         service.groups_id = [(4, self.env.ref("purchase.group_purchase_user").id)]
         message.action_retry(reason="service user may read orders again")
+        self.sim.add_response(
+            "/cxml",
+            content_type="text/xml",
+            body=CXML_RESPONSE.format(code=200, text="OK", detail=""),
+        )
         self.deliver(self.platform)
         self.assertEqual(message.state, "done")
         (call,) = self.sim.requests("/cxml")
