@@ -516,27 +516,25 @@ class FihDelivery(models.AbstractModel):
             messages.invalidate_recordset()
 
     def _write_delivered(self, records, status, excerpt, duplicate, now):
-        """Mark delivered messages done in one write; each one's latency from
-        its own receipt in one statement."""
-        records.write(
-            {
-                "state": "done",
-                "done_at": now,
-                "lease_until": False,
-                "http_status": status,
-                "response_excerpt": excerpt,
-                "error_kind": False,
-                "error_message": duplicate,
-            }
-        )
+        """Mark delivered messages done, each with its latency from its own
+        receipt, flushed as one statement (the state and the latency change
+        together: the exchange log's counters see both at once)."""
+        for record in records:
+            record.write(
+                {
+                    "state": "done",
+                    "done_at": now,
+                    "lease_until": False,
+                    "http_status": status,
+                    "response_excerpt": excerpt,
+                    "error_kind": False,
+                    "error_message": duplicate,
+                    "latency_ms": int(
+                        (now - record.received_at).total_seconds() * 1000
+                    ),
+                }
+            )
         records.flush_recordset()
-        records.env.cr.execute(
-            "UPDATE fih_message SET latency_ms ="
-            " (extract(epoch FROM (%s::timestamp - received_at)) * 1000)::int"
-            " WHERE id IN %s",
-            (now, tuple(records.ids)),
-        )
-        records.invalidate_recordset(["latency_ms"])
         for record in records.filtered("exception_group_id"):
             record._close_exception_activities()
 

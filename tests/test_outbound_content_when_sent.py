@@ -146,6 +146,26 @@ class TestOutboundContentTakenWhenSent(TestOutboundConcurrency):
             messages[0].received_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
 
+    def test_delivered_events_count_their_latency_in_the_log_counters(self):
+        self.answer(lambda _request: 200)
+        for n in range(5):
+            self.new_supplier(f"Counted {n}")
+        self.deliver()
+        messages = self.outbox()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertTrue(all(m.latency_ms is not False for m in messages))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT coalesce(sum(entered_count), 0), coalesce(sum(latency_sum), 0)"
+            " FROM fih_message_stat WHERE backend_id = %s AND state = 'done'"
+            " AND received_hour IS NULL",
+            (self.receiver.id,),
+        )
+        entered, latency = self.env.cr.fetchone()
+        # the state and the latency changed in one statement: both counted
+        self.assertEqual(entered, 5)
+        self.assertEqual(latency, sum(messages.mapped("latency_ms")))
+
     def test_a_record_deleted_before_sending_fails_its_event_with_the_reason(self):
         self.answer(lambda _request: 200)
         gone = self.new_supplier("Deleted soon")
