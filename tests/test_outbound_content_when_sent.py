@@ -1,5 +1,7 @@
 import json
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from ..lib import safe_xml, standard_webhooks
@@ -150,10 +152,14 @@ class TestOutboundContentTakenWhenSent(TestOutboundConcurrency):
         self.answer(lambda _request: 200)
         for n in range(5):
             self.new_supplier(f"Counted {n}")
+        # written a few seconds ago: every latency is at least 3 s
+        self.outbox().sudo().write(
+            {"received_at": fields.Datetime.now() - timedelta(seconds=3)}
+        )
         self.deliver()
         messages = self.outbox()
         self.assertEqual(set(messages.mapped("state")), {"done"})
-        self.assertTrue(all(m.latency_ms is not False for m in messages))
+        self.assertTrue(all(m.latency_ms >= 3000 for m in messages))
         self.env.flush_all()
         self.env.cr.execute(
             "SELECT coalesce(sum(entered_count), 0), coalesce(sum(latency_sum), 0)"
