@@ -1,21 +1,27 @@
 """Outbound benchmark: the transactional outbox against Odoo's native
 "Send Webhook Notification" server action, on one running Odoo, one run.
 
-Both send every new supplier to the simulator on 127.0.0.1:
+Both send every new supplier to the simulator on 127.0.0.1, from the creation
+of the suppliers over JSON-RPC (20 per call) to the last delivery:
 (a) native: a ``base.automation`` rule (on creation) whose server action of
-    type webhook posts the record synchronously, "send and forget";
+    type webhook posts each record synchronously inside the create call,
+    "send and forget";
 (b) this module: a subscription ``supplier.created``; the event is written
-    with the supplier and delivered by queue_job, in three ways:
-    one call at a time (``outbound_concurrency`` 1), several calls side by
-    side (``outbound_concurrency`` 8, events of distinct records), and
-    batched (``{"events": [...]}``, up to 50 events a signed call).
+    with the supplier and delivered by queue_job, 8 calls side by side:
+    with its content taken when saved (prepared in the create call), taken
+    when sent (the create call notes only which record changed, the delivery
+    job prepares it), and taken when sent in batches (``{"events": [...]}``,
+    up to 50 events a signed call).
 
-For each: events delivered per second, then the same load during an injected
-outage (the receiver answers 503 for a while, then recovers) and the number of
-events lost (never accepted by the receiver).
+Paths take turns over rounds; each keeps its median round and the ratio to
+native of every round is reported too. Then delivery alone (a backlog worked
+off once deliveries resume), and the same load during an injected outage (the
+receiver answers 503 for a while, then recovers): events lost (never accepted
+by the receiver) and accepted twice.
 """
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -135,7 +141,7 @@ class OutboundBench:
             return len(set(self.hub_events()))
         return len([r for r in self.sim.requests(path) if not r.fault])
 
-    def mode(self, concurrency, delivery_mode):
+    def mode(self, concurrency, delivery_mode, payload_timing):
         self.rpc.execute(
             "fih.backend",
             "write",
@@ -146,7 +152,11 @@ class OutboundBench:
             "fih.subscription",
             "write",
             [self.subscription_id],
-            {"delivery_mode": delivery_mode, "batch_max_events": 50},
+            {
+                "delivery_mode": delivery_mode,
+                "batch_max_events": 50,
+                "payload_timing": payload_timing,
+            },
         )
 
     def outbox_pending(self):
@@ -164,15 +174,18 @@ class OutboundBench:
             "fih.subscription", "write", [self.subscription_id], {"active": not native}
         )
 
-    def wait_none_processing(self, timeout=60):
-        """Until no drain holds a claimed message (it would release it after
-        the backlog is set free, with the pause's next attempt)."""
+    def wait_all_paused(self, timeout=60):
+        """Until every waiting event has met the pause: none is claimed, and
+        none is still due without a next attempt (a drain not started yet
+        would otherwise claim it after the backlog is set free, see the open
+        circuit of an hour, and push it back by an hour)."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             with self.db.cursor() as cr:
                 cr.execute(
                     "SELECT count(*) FROM fih_message WHERE backend_id = %s"
-                    " AND state = 'processing'",
+                    " AND (state = 'processing' OR (state = 'received'"
+                    " AND next_attempt_at IS NULL))",
                     (self.backend_id,),
                 )
                 if not cr.fetchone()[0]:
@@ -223,7 +236,7 @@ class OutboundBench:
                 (self.backend_id,),
             )
         self.create_suppliers("Backlog", count)
-        self.wait_none_processing()
+        self.wait_all_paused()
         with self.db.cursor() as cr:
             cr.execute(
                 "UPDATE fih_message SET next_attempt_at = NULL WHERE backend_id = %s"
@@ -282,14 +295,16 @@ class OutboundBench:
     def run(self):
         n = self.args.events
         self._parsed = {}
+        load_before = os.getloadavg()
+        self.mode(*PATHS[1][1:])
         self.throughput(False, 20)  # warm-up: workers, registry, sessions
         # the machine is shared: paths take turns, round after round, and each
         # path keeps its median round, so that a busy minute hits them all
         rounds = {name: [] for name in ["native_webhook", *(p[0] for p in PATHS)]}
         for _round in range(self.args.rounds):
             rounds["native_webhook"].append(self.throughput(True, n))
-            for name, concurrency, delivery_mode in PATHS:
-                self.mode(concurrency, delivery_mode)
+            for name, *mode in PATHS:
+                self.mode(*mode)
                 rounds[name].append(self.throughput(False, n))
         results = {
             name: {
@@ -298,55 +313,72 @@ class OutboundBench:
             }
             for name, runs in rounds.items()
         }
-        for name, concurrency, delivery_mode in PATHS:
-            self.mode(concurrency, delivery_mode)
-            runs = [self.backlog(n) for _round in range(self.args.rounds)]
+        # each round's own ratio too: native and the hub ran a minute apart
+        results["ratio_per_round"] = {
+            name: [
+                round(hub["delivered_per_s"] / native["delivered_per_s"], 2)
+                for hub, native in zip(
+                    rounds[name], rounds["native_webhook"], strict=True
+                )
+            ]
+            for name, *_mode in PATHS
+        }
+        for name, *mode in PATHS:
+            self.mode(*mode)
+            runs = [self.backlog(n) for _round in range(self.args.backlog_rounds)]
             results[f"{name}_backlog"] = {
                 **sorted(runs, key=lambda run: run["delivered_per_s"])[len(runs) // 2],
                 "rounds_delivered_per_s": [run["delivered_per_s"] for run in runs],
             }
         results["native_webhook_outage"] = self.outage(True, self.args.outage_events)
-        for name, concurrency, delivery_mode in PATHS:
-            self.mode(concurrency, delivery_mode)
+        for name, *mode in PATHS:
+            self.mode(*mode)
             results[f"{name}_outage"] = self.outage(False, self.args.outage_events)
         native = results["native_webhook"]["delivered_per_s"]
         results["ratio_delivered_per_s"] = {
             key: round(results[key]["delivered_per_s"] / native, 2)
-            for name, _concurrency, _mode in PATHS
+            for name, *_mode in PATHS
             for key in (name, f"{name}_backlog")
+        }
+        results["load_average_1_5_15"] = {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()],
         }
         return results
 
 
-# (result key, outbound_concurrency, subscription delivery_mode)
+# (result key, outbound_concurrency, subscription delivery_mode, payload_timing)
 PATHS = [
-    ("outbox", 1, "single"),
-    ("outbox_concurrent", 8, "single"),
-    ("outbox_batch", 8, "batch"),
+    ("outbox_saved", 8, "single", "on_change"),
+    ("outbox", 8, "single", "on_delivery"),
+    ("outbox_batch", 8, "batch", "on_delivery"),
 ]
 LABELS = {
-    "outbox": "outbox, one call at a time",
-    "outbox_concurrent": "outbox, 8 calls side by side",
-    "outbox_batch": "outbox, batches of up to 50 events",
+    "outbox_saved": "hub, content taken when saved, single deliveries",
+    "outbox": "hub, content taken when sent, single deliveries",
+    "outbox_batch": "hub, content taken when sent, batches of up to 50",
 }
 
 
 def markdown(results):
     native_outage = results["native_webhook_outage"]
     rows = [
-        "| path | delivered/s | x native | HTTP calls | lost during outage "
-        "| duplicates seen by receiver |",
-        "|---|---:|---:|---:|---:|---:|",
+        "Creation to delivery (each path's median round; x native in the same run):",
+        "",
+        "| path | delivered/s | x native | x native per round | HTTP calls "
+        "| lost during outage | duplicates seen by receiver |",
+        "|---|---:|---:|---|---:|---:|---:|",
         f"| native Send Webhook Notification | "
-        f"{results['native_webhook']['delivered_per_s']} | 1.0 | "
+        f"{results['native_webhook']['delivered_per_s']} | 1.0 | - | "
         f"{results['native_webhook']['requests']} | "
         f"{native_outage['lost']} of {native_outage['events']} | - |",
     ]
-    for name, _concurrency, _mode in PATHS:
+    for name, *_mode in PATHS:
         outage = results[f"{name}_outage"]
         rows.append(
             f"| {LABELS[name]} | {results[name]['delivered_per_s']} | "
             f"{results['ratio_delivered_per_s'][name]} | "
+            f"{', '.join(str(r) for r in results['ratio_per_round'][name])} | "
             f"{results[name]['requests']} | "
             f"{outage['lost']} of {outage['events']} | "
             f"{outage['duplicates_seen_by_receiver']} |"
@@ -359,13 +391,15 @@ def markdown(results):
         "| path | delivered/s | x native send rate | HTTP calls |",
         "|---|---:|---:|---:|",
     ]
-    for name, _concurrency, _mode in PATHS:
+    for name, *_mode in PATHS:
         backlog = results[f"{name}_backlog"]
         rows.append(
             f"| {LABELS[name]} | {backlog['delivered_per_s']} | "
             f"{results['ratio_delivered_per_s'][f'{name}_backlog']} | "
             f"{backlog['requests']} |"
         )
+    load = results["load_average_1_5_15"]
+    rows += ["", f"Load average before {load['before']}, after {load['after']}."]
     return "\n".join(rows)
 
 
@@ -376,6 +410,7 @@ def main():
     parser.add_argument("--outage", type=float, default=10.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="median of")
+    parser.add_argument("--backlog-rounds", type=int, default=1)
     args = parser.parse_args()
     with SimulatorServer() as sim:
         results = OutboundBench(args, sim).run()

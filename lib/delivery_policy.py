@@ -284,3 +284,40 @@ Error: ERP down
     return Outcome(
         RETRY, _with_detail(f"{prefix} its cXML status {label} is unexpected", detail)
     )
+
+
+MAX_EXCERPT = 2000
+# answers worth keeping an excerpt of, per format; anything else keeps its
+# status line only, so that an internal service's answer is never stored
+EXPECTED_ANSWERS = {
+    "json": ("application/json", "+json"),
+    "cxml_order_request": ("text/xml", "application/xml", "+xml"),
+    "ubl_order": ("text/xml", "application/xml", "+xml"),
+}
+
+
+def response_excerpt(status, headers, content, payload_format):
+    """What is kept of an answer: the first bytes of a 2xx answer of the
+    expected content type, the status line of any other.
+
+    >>> json_answer = {"Content-Type": "application/json; charset=utf-8"}
+    >>> response_excerpt(200, json_answer, b'{"ok": true}', "json")
+    '{"ok": true}'
+    >>> response_excerpt(200, {"Content-Type": "text/html"}, b"<html>", "json")
+    'HTTP 200 OK'
+    >>> response_excerpt(500, json_answer, b'{"trace": "..."}', "json")
+    'HTTP 500 Internal Server Error'
+    """
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    status_line = f"HTTP {status} {phrase}".strip()
+    content_type = (headers or {}).get("Content-Type", "").split(";")[0].strip().lower()
+    expected = EXPECTED_ANSWERS.get(payload_format, ())
+    if not 200 <= status < 300 or not any(
+        content_type == kind or (kind.startswith("+") and content_type.endswith(kind))
+        for kind in expected
+    ):
+        return status_line
+    return content[:MAX_EXCERPT].decode("utf-8", errors="replace")

@@ -2,9 +2,9 @@ import json
 import logging
 import random
 import time
+from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
-from http import HTTPStatus
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -22,33 +22,7 @@ from .fih_backend_credentials import SecretNotUsable
 _logger = logging.getLogger(__name__)
 _TIME_UP = object()  # the job's time budget is spent: release, no reason
 
-MAX_EXCERPT = 2000
 BREAKER_COLUMNS = ["breaker_status", "breaker_failures", "breaker_opened_at"]
-# answers worth keeping an excerpt of, per format; anything else keeps its
-# status line only, so that an internal service's answer is never stored
-EXPECTED_ANSWERS = {
-    "json": ("application/json", "+json"),
-    "cxml_order_request": ("text/xml", "application/xml", "+xml"),
-    "ubl_order": ("text/xml", "application/xml", "+xml"),
-}
-
-
-def response_excerpt(status, headers, content, payload_format):
-    """What is kept of an answer: the first bytes of a 2xx answer of the
-    expected content type, the status line of any other."""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    status_line = f"HTTP {status} {phrase}".strip()
-    content_type = (headers or {}).get("Content-Type", "").split(";")[0].strip().lower()
-    expected = EXPECTED_ANSWERS.get(payload_format, ())
-    if not 200 <= status < 300 or not any(
-        content_type == kind or (kind.startswith("+") and content_type.endswith(kind))
-        for kind in expected
-    ):
-        return status_line
-    return content[:MAX_EXCERPT].decode("utf-8", errors="replace")
 
 
 class FihDelivery(models.AbstractModel):
@@ -61,8 +35,10 @@ class FihDelivery(models.AbstractModel):
 
     @api.model
     def _deliver(self, backend, messages, deadline=None):
-        """Send claimed messages, several at a time; each outcome commits on
-        its own as it comes back.
+        """Send claimed messages, several at a time; the outcomes of the
+        calls that came back together commit together, in one transaction,
+        while the next calls are on the wire (counted in the breaker before
+        any new call starts).
 
         The claim holds only the oldest waiting message of each record, so the
         messages of one call are for distinct records and may travel side by
@@ -74,6 +50,7 @@ class FihDelivery(models.AbstractModel):
         messages not sent yet are released at once, without using up their
         attempts; calls already under way finish and are recorded.
         """
+        messages = self._with_content(messages)
         breaker = self._circuit_breaker(backend)
         # the healthy case costs no breaker query per message: the state is
         # read once per batch and written only when it changes
@@ -82,6 +59,7 @@ class FihDelivery(models.AbstractModel):
         width = max(backend.outbound_concurrency, 1)
         threshold = max(backend.breaker_threshold, 1)
         in_flight = {}  # future -> (the unit of messages it carries, its call)
+        unrecorded = []  # calls back and counted, outcomes not written yet
         with ThreadPoolExecutor(
             max_workers=max(min(width, len(pending)), 1),
             thread_name_prefix="fih-delivery",
@@ -132,9 +110,14 @@ class FihDelivery(models.AbstractModel):
                     )
                     self._release(backend, unsent, None if pause is _TIME_UP else pause)
                     pending = []
+                # written while the calls just started are on the wire: the
+                # calls that came back together, in one committed transaction
+                self._record_all(unrecorded)
+                unrecorded = []
                 if not in_flight:
                     continue
                 done, _running = wait(in_flight, return_when=FIRST_COMPLETED)
+                finished = []
                 for future in sorted(
                     done, key=lambda done_future: in_flight[done_future][0].ids
                 ):
@@ -144,7 +127,37 @@ class FihDelivery(models.AbstractModel):
                     except Exception as exc:  # noqa: BLE001 - this unit's problem only
                         _logger.info("Delivery of %s failed", unit.ids, exc_info=True)
                         result = (self._outcome_of(exc), None, None)
-                    state = self._conclude(backend, breaker, state, unit, result)
+                    finished.append((unit, result))
+                # counted before any new call starts (the breaker decides it)
+                for _unit, result in finished:
+                    state = self._count_outcome(backend, breaker, state, result[0])
+                unrecorded += finished
+        self._record_all(unrecorded)
+
+    def _with_content(self, messages):
+        """The claimed messages that can be sent: those noted without content
+        (their subscription takes it when the event is sent) get it first, in
+        a transaction committed before any call; those that cannot get it are
+        failed with the reason and left out.
+
+        Runs before this job's own transaction reads anything, so that its
+        snapshot, taken at its first statement, sees the committed content.
+        """
+        with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                "SELECT id FROM fih_message WHERE id IN %s AND payload IS NULL",
+                (tuple(messages.ids) or (0,),),
+            )
+            thin_ids = [row[0] for row in cr.fetchall()]
+            if not thin_ids:
+                return messages
+            env = self.env(cr=cr, su=True)
+            failed = env["fih.outbox"]._prepare_later_events(
+                env["fih.message"].browse(thin_ids)
+            )
+            failed_ids = failed.ids
+        messages.invalidate_recordset()
+        return messages - messages.browse(failed_ids)
 
     def _conclude(self, backend, breaker, state, unit, result):
         """Record one call's outcome for every message it carried and count
@@ -320,7 +333,7 @@ class FihDelivery(models.AbstractModel):
                 reply = Client._reply(http_client.transport(prepared))
         if reply.error or reply.status is None:
             return reply.outcome, None, reply.error
-        excerpt = response_excerpt(
+        excerpt = delivery_policy.response_excerpt(
             reply.status, reply.headers, reply.content, subscription.payload_format
         )
         outcome = reply.outcome
@@ -453,61 +466,95 @@ class FihDelivery(models.AbstractModel):
 
     def _record(self, messages, outcome, status=None, excerpt=None):
         """Write the outcome of one call for each message it carried, in a
-        committed transaction of its own. Messages retried together (a batch)
-        get the same next attempt, so that they travel together again and the
-        receiver sees the same batch webhook-id."""
+        committed transaction of its own."""
+        self._record_all([(messages, (outcome, status, excerpt))])
+
+    def _record_all(self, finished):
+        """Write the outcome of calls, ``[(messages, (outcome, status,
+        excerpt))]``, for each message they carried, in one committed
+        transaction. Messages retried together (a batch) get the same next
+        attempt, so that they travel together again and the receiver sees the
+        same batch webhook-id."""
+        if not finished:
+            return
         with read_committed_cursor(self.env.registry) as cr:
             env = self.env(cr=cr, su=True)
-            records = env["fih.message"].browse(messages.ids)
             now = fields.Datetime.now()
-            next_attempt = None
-            if outcome.kind not in ("delivered", "permanent"):
-                first = records[0]
-                delay = delivery_policy.next_delay(
-                    max(records.mapped("attempts")),
-                    outcome.retry_after,
-                    first.backend_id.retry_base_seconds,
-                    6 * 3600,
-                    random.random,
+            wake_ups = set()  # (backend, 10-second slot) of each retry
+            delivered = defaultdict(list)  # identical values -> message ids
+            for messages, (outcome, status, excerpt) in finished:
+                records = env["fih.message"].browse(messages.ids)
+                if outcome.kind == "delivered":
+                    duplicate = (
+                        outcome.reason if "duplicate" in outcome.reason else False
+                    )
+                    delivered[(status, excerpt, duplicate)] += records.ids
+                    continue
+                next_attempt = None
+                if outcome.kind not in ("delivered", "permanent"):
+                    first = records[0]
+                    delay = delivery_policy.next_delay(
+                        max(records.mapped("attempts")),
+                        outcome.retry_after,
+                        first.backend_id.retry_base_seconds,
+                        6 * 3600,
+                        random.random,
+                    )
+                    next_attempt = now + timedelta(seconds=delay)
+                    wake_ups.add((first.backend_id, _wake_up_at(next_attempt)))
+                for record in records:
+                    self._write_outcome(
+                        record, outcome, status, excerpt, now, next_attempt
+                    )
+            for (status, excerpt, duplicate), ids in delivered.items():
+                self._write_delivered(
+                    env["fih.message"].browse(ids), status, excerpt, duplicate, now
                 )
-                next_attempt = now + timedelta(seconds=delay)
-                first.backend_id._enqueue_work(
-                    "outbound", eta=_wake_up_at(next_attempt)
-                )
-            for record in records:
-                values = {
+            for backend, moment in sorted(wake_ups, key=lambda w: (w[0].id, w[1])):
+                backend._enqueue_work("outbound", eta=moment)
+        for messages, _result in finished:
+            messages.invalidate_recordset()
+
+    def _write_delivered(self, records, status, excerpt, duplicate, now):
+        """Mark delivered messages done, each with its latency from its own
+        receipt, flushed as one statement (the state and the latency change
+        together: the exchange log's counters see both at once)."""
+        for record in records:
+            record.write(
+                {
+                    "state": "done",
+                    "done_at": now,
                     "lease_until": False,
                     "http_status": status,
                     "response_excerpt": excerpt,
+                    "error_kind": False,
+                    "error_message": duplicate,
+                    "latency_ms": int(
+                        (now - record.received_at).total_seconds() * 1000
+                    ),
                 }
-                if outcome.kind == "delivered":
-                    values.update(
-                        state="done",
-                        done_at=now,
-                        error_kind=False,
-                        error_message=outcome.reason
-                        if "duplicate" in outcome.reason
-                        else False,
-                        latency_ms=int(
-                            (now - record.received_at).total_seconds() * 1000
-                        ),
-                    )
-                elif outcome.kind == "permanent":
-                    values.update(
-                        state="failed",
-                        error_kind="permanent",
-                        error_message=outcome.reason,
-                    )
-                else:
-                    values.update(
-                        self._retry_values(record, outcome, now, next_attempt)
-                    )
-                record.write(values)
-                if values["state"] in ("failed", "dead"):
-                    record._schedule_exception_activity(values["error_message"])
-                elif values["state"] == "done" and record.exception_group_id:
-                    record._close_exception_activities()
-        messages.invalidate_recordset()
+            )
+        records.flush_recordset()
+        for record in records.filtered("exception_group_id"):
+            record._close_exception_activities()
+
+    def _write_outcome(self, record, outcome, status, excerpt, now, next_attempt):
+        values = {
+            "lease_until": False,
+            "http_status": status,
+            "response_excerpt": excerpt,
+        }
+        if outcome.kind == "permanent":
+            values.update(
+                state="failed",
+                error_kind="permanent",
+                error_message=outcome.reason,
+            )
+        else:
+            values.update(self._retry_values(record, outcome, now, next_attempt))
+        record.write(values)
+        if values["state"] in ("failed", "dead"):
+            record._schedule_exception_activity(values["error_message"])
 
     def _retry_values(self, record, outcome, now, next_attempt):
         backend = record.backend_id

@@ -1,15 +1,26 @@
 import json
+import logging
 import uuid
+
+from psycopg2.extras import execute_values
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError
 
 from .fih_subscription import EVENTS
 
+_logger = logging.getLogger(__name__)
+
 
 class FihOutbox(models.AbstractModel):
     """Transactional outbox: business changes write their events here, in the
-    same transaction; queue_job delivers them after the commit."""
+    same transaction; queue_job delivers them after the commit.
+
+    A subscription takes the event's content either with the change (the
+    record as saved, prepared in the saving transaction) or when the event is
+    sent (the saving transaction only notes which record changed; the
+    delivery job prepares the content right after the commit, off the user's
+    save)."""
 
     _name = "fih.outbox"
     _description = "Outbound Event Capture"
@@ -41,66 +52,22 @@ class FihOutbox(models.AbstractModel):
                 or not r.company_id
                 or r.company_id == c
             )
-            # rendered as the backend's service user: it sees what its flows
-            # may send, whoever made the change
-            exporter = (
-                self.env["fih.canonical.export"]
-                .with_user(backend.service_user_id)
-                .with_context(allowed_company_ids=backend.company_id.ids)
-            )
-            for record in subscription._matching(company_records):
-                event_id = f"evt_{uuid.uuid4().hex}"
-                problem = None
-                try:
-                    with self.env.cr.savepoint():
-                        as_service = record.with_env(exporter.env)
-                        # explicit: values already cached would skip the check
-                        as_service.check_access("read")
-                        document = exporter._document(
-                            object_type, as_service, backend.with_env(exporter.env)
-                        )
-                except AccessError as exc:
-                    # the business change goes on; the event waits for a fix
-                    document = {"external_id": f"odoo-{record._name}-{record.id}"}
-                    problem = self.env._(
-                        "The service user of %(backend)s may not read this "
-                        "record, so the event could not be prepared: %(error)s",
-                        backend=backend.name,
-                        error=exc.args[0] if exc.args else exc,
-                    )
-                payload = json.dumps(
-                    {
-                        "id": event_id,
-                        "type": event_code,
-                        "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "data": document,
-                    },
-                    ensure_ascii=False,
-                    default=str,
+            matching = subscription._matching(company_records)
+            if subscription.payload_timing == "on_delivery":
+                # only which record changed: the delivery job prepares it
+                rows += [
+                    self._event_row(subscription, event_code, object_type, record)
+                    for record in matching
+                ]
+                continue
+            self.env.flush_all()  # once, not at each record's savepoint
+            exporter = self._exporter(backend)
+            for record in matching:
+                row = self._event_row(subscription, event_code, object_type, record)
+                row.update(
+                    self._prepared(exporter, backend, record, row, event_code, now)
                 )
-                rows.append(
-                    {
-                        "backend_id": backend.id,
-                        "direction": "outbound",
-                        "event_type": event_code,
-                        "object_type": object_type,
-                        "idempotency_key": event_id,
-                        "subscription_id": subscription.id,
-                        "record_model": record._name,
-                        "record_id": record.id,
-                        "payload": payload,
-                        "payload_sha256": self.env["fih.message"]._fingerprint(payload),
-                        **(
-                            {
-                                "state": "failed",
-                                "error_kind": "permanent",
-                                "error_message": problem,
-                            }
-                            if problem
-                            else {}
-                        ),
-                    }
-                )
+                rows.append(row)
         if not rows:
             return self.env["fih.message"]
         # the log is not a document people follow: no followers, no chatter
@@ -121,6 +88,151 @@ class FihOutbox(models.AbstractModel):
         backends._enqueue_work("outbound")
         self._wake_up_after_commit(backends)
         return messages
+
+    @api.model
+    def _event_row(self, subscription, event_code, object_type, record):
+        """The exchange log row of one event, without its content."""
+        return {
+            "backend_id": subscription.backend_id.id,
+            "direction": "outbound",
+            "event_type": event_code,
+            "object_type": object_type,
+            "idempotency_key": f"evt_{uuid.uuid4().hex}",
+            "subscription_id": subscription.id,
+            "record_model": record._name,
+            "record_id": record.id,
+        }
+
+    @api.model
+    def _exporter(self, backend):
+        """The canonical export as the backend's service user: it sees what
+        its flows may send, whoever made the change."""
+        return (
+            self.env["fih.canonical.export"]
+            .with_user(backend.service_user_id)
+            .with_context(allowed_company_ids=backend.company_id.ids)
+        )
+
+    @api.model
+    def _prepared(self, exporter, backend, record, row, event_code, occurred_at):
+        """Values of one event's content: its payload and fingerprint, or
+        the failure that stops it when the service user may not read the
+        record (the business change goes on; the event waits for a fix)."""
+        problem = None
+        try:
+            with self.env.cr.savepoint(flush=False):
+                as_service = record.with_env(exporter.env)
+                # explicit: values already cached would skip the check
+                as_service.check_access("read")
+                document = exporter._document(
+                    row["object_type"], as_service, backend.with_env(exporter.env)
+                )
+        except AccessError as exc:
+            document = {"external_id": f"odoo-{record._name}-{record.id}"}
+            problem = self.env._(
+                "The service user of %(backend)s may not read this "
+                "record, so the event could not be prepared: %(error)s",
+                backend=backend.name,
+                error=exc.args[0] if exc.args else exc,
+            )
+        payload = json.dumps(
+            {
+                "id": row["idempotency_key"],
+                "type": event_code,
+                "occurred_at": occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "data": document,
+            },
+            ensure_ascii=False,
+            default=str,
+        )
+        values = {
+            "payload": payload,
+            "payload_sha256": self.env["fih.message"]._fingerprint(payload),
+        }
+        if problem:
+            values.update(state="failed", error_kind="permanent", error_message=problem)
+        return values
+
+    @api.model
+    def _prepare_later_events(self, messages):
+        """Give claimed events noted without content (subscriptions taking it
+        when the event is sent) their payload, as the record is now. Runs in
+        a transaction of its own, committed before anything is sent, so every
+        retry sends the same bytes. Returns the events that cannot be sent
+        (record deleted since, or unreadable by the service user): they are
+        failed with the reason and a person is told; they keep no stand-in
+        content, so that a retry once the cause is fixed prepares the real
+        one."""
+        messages = messages.sudo().filtered(lambda m: not m.payload)
+        prepared, failures = [], {}
+        for backend in messages.backend_id:
+            exporter = self._exporter(backend)
+            of_backend = messages.filtered(lambda m, b=backend: m.backend_id == b)
+            for model in sorted(set(of_backend.mapped("record_model"))):
+                batch = of_backend.filtered(lambda m, r=model: m.record_model == r)
+                # read together: one query per field for the whole batch
+                records = self.env[model].browse(batch.mapped("record_id")).exists()
+                by_id = {record.id: record for record in records}
+                for message in batch:
+                    record = by_id.get(message.record_id)
+                    if record is None:
+                        failures[message] = self.env._(
+                            "The record of this event was deleted before the "
+                            "event was sent, so there is nothing to send: cancel "
+                            "this message."
+                        )
+                        continue
+                    row = {
+                        "idempotency_key": message.idempotency_key,
+                        "object_type": message.object_type,
+                    }
+                    try:
+                        values = self._prepared(
+                            exporter,
+                            backend,
+                            record,
+                            row,
+                            message.event_type,
+                            message.received_at,
+                        )
+                    except Exception as exc:  # noqa: BLE001 - this event's problem only
+                        _logger.info("Event %s not prepared", message.id, exc_info=True)
+                        failures[message] = self.env._(
+                            "The event could not be prepared (%s): check the "
+                            "record, then retry this message.",
+                            type(exc).__name__,
+                        )
+                        continue
+                    if values.get("state") == "failed":
+                        failures[message] = values["error_message"]
+                    else:
+                        prepared.append(
+                            (message.id, values["payload"], values["payload_sha256"])
+                        )
+        if prepared:
+            # the hub's own log, in one statement: content only, no state
+            self.env["fih.message"].flush_model(["payload", "payload_sha256"])
+            execute_values(
+                self.env.cr,
+                "UPDATE fih_message SET payload = v.payload,"
+                " payload_sha256 = v.sha FROM (VALUES %s) AS v(id, payload, sha)"
+                " WHERE fih_message.id = v.id AND fih_message.payload IS NULL",
+                prepared,
+            )
+            messages.invalidate_recordset(["payload", "payload_sha256"])
+        failed = messages.browse()
+        for message, reason in failures.items():
+            message.write(
+                {
+                    "state": "failed",
+                    "lease_until": False,
+                    "error_kind": "permanent",
+                    "error_message": reason,
+                }
+            )
+            message._schedule_exception_activity(reason)
+            failed |= message
+        return failed
 
     def _wake_up_after_commit(self, backends):
         """Look again once the events are committed: a delivery job that was

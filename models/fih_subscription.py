@@ -77,6 +77,23 @@ class FihSubscription(models.Model):
         tracking=True,
         help="Most events one batched call carries.",
     )
+    payload_timing = fields.Selection(
+        [
+            ("on_change", "When the change is saved"),
+            ("on_delivery", "When the event is sent"),
+        ],
+        string="Event Content Taken",
+        default="on_change",
+        required=True,
+        tracking=True,
+        help="When the change is saved: the event carries the record exactly "
+        "as it was saved, at the cost of preparing it while the user saves. "
+        "When the event is sent: saving only notes which record changed and "
+        "the delivery job prepares the event right after, so saving is as "
+        "fast as without the hub; the event then carries the record as it is "
+        "at that moment (normally within a second). Order, exactly-once "
+        "delivery and signatures are the same either way.",
+    )
     domain = fields.Char(
         default="[]",
         tracking=True,

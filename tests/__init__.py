@@ -59,3 +59,4 @@ from . import test_exception_tour
 from . import test_bi_sink_postgres
 from . import test_bi_sink_parquet
 from . import test_bi_sink_security
+from . import test_outbound_content_when_sent
