@@ -96,3 +96,4 @@ from . import res_partner
 from . import res_partner_bank
 from . import res_users
 from . import stock_picking
+from . import fih_read_replica

@@ -46,3 +46,4 @@ from . import test_redteam_findings
 from . import test_cii_real_documents_http
 from . import test_outbound_concurrency
 from . import test_p2p_bill_batches
+from . import test_read_replica

@@ -28,6 +28,7 @@ MODULES = [
     "ordering",
     "remittance",
     "price_precision",
+    "read_replica",
     "retry_policy",
     "secret_box",
     "secret_strength",
