@@ -101,6 +101,7 @@ limit_request = 100000
 proxy_mode = True
 server_wide_modules = web,queue_job
 fih_master_key = $MASTER_KEY
+fih_metrics_token = $(cat "$STATE/metrics-token")
 data_dir = $STATE/filestore
 logfile = $STATE/node$n.log
 pidfile = $STATE/node$n.pid
@@ -188,6 +189,7 @@ do_start() {
     mkdir -p "$STATE"
     chmod 700 "$STATE"
     MASTER_KEY=$(ensure_master_key)
+    [ -s "$STATE/metrics-token" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' > "$STATE/metrics-token"
     start_primary
     node_conf 1
     node_conf 2
@@ -211,6 +213,7 @@ do_start() {
                    $WORKERS workers each; queue_job runner on both (one active)
   PostgreSQL:      primary $PG_VERSION/$PRIMARY on port $PG_PORT, replica $PG_VERSION/$REPLICA on port $REPLICA_PORT
   Simulator:       http://127.0.0.1:$SIM_PORT
+  Metrics:         http://127.0.0.1:$PROXY_PORT/finance_hub/metrics   (Bearer token in $STATE/metrics-token)
   State and logs:  $STATE
   Stop:            $0 stop
 

@@ -47,3 +47,4 @@ from . import test_cii_real_documents_http
 from . import test_outbound_concurrency
 from . import test_p2p_bill_batches
 from . import test_read_replica
+from . import test_intake_database_unavailable
