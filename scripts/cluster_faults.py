@@ -308,8 +308,12 @@ def replica_stop(args):
     pg_ctl("fihreplica", "stop", "-m", "fast")
     stopped = scrape(token)
     pg_ctl("fihreplica", "start")
-    time.sleep(2)
+    started = time.monotonic()
     after = scrape(token)
+    while after["read_from"] != "replica" and time.monotonic() - started < 120:
+        time.sleep(1)
+        after = scrape(token)
+    after["seconds_until_back_on_replica"] = round(time.monotonic() - started, 1)
     return {
         "before": before,
         "replica_stopped": stopped,

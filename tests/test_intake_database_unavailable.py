@@ -24,7 +24,7 @@ class TestIntakeDatabaseUnavailable(HttpCase):
     @mute_logger("odoo.addons.finance_integration_hub.controllers.webhook")
     def test_webhook_answers_503_with_retry_after_when_database_is_gone(self):
         gone = psycopg2.OperationalError("server closed the connection unexpectedly")
-        with patch.object(FihWebhookIntake, "_receive", side_effect=gone):
+        with patch.object(FihWebhookIntake, "_receive", side_effect=gone, create=True):
             response = self._post(
                 "/finance_hub/webhook/demo-procurement", "application/json"
             )
@@ -36,14 +36,16 @@ class TestIntakeDatabaseUnavailable(HttpCase):
     @mute_logger("odoo.addons.finance_integration_hub.controllers.webhook")
     def test_cxml_answers_503_when_the_connection_is_closed(self):
         closed = psycopg2.InterfaceError("connection already closed")
-        with patch.object(FihCxmlIntake, "_receive", side_effect=closed):
+        with patch.object(FihCxmlIntake, "_receive", side_effect=closed, create=True):
             response = self._post("/finance_hub/cxml/demo-procurement", "text/xml")
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.headers["Retry-After"], "30")
 
     def test_other_errors_are_not_turned_into_503(self):
         with (
-            patch.object(FihWebhookIntake, "_receive", side_effect=ValueError("bug")),
+            patch.object(
+                FihWebhookIntake, "_receive", side_effect=ValueError("bug"), create=True
+            ),
             mute_logger("odoo.http"),
         ):
             response = self._post(
