@@ -7,6 +7,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from odoo import http
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .request_body import body_reader, client_address
 
@@ -30,11 +31,14 @@ INBOUND = {
 @contextmanager
 def _database_unavailable_is_503():
     """The database went away during the request (a restart, a failover):
-    nothing was stored, so answer 503 with Retry-After, never a 500; the
-    sender sends again and the event ids drop any copy. Raised as an HTTP
-    exception: the transaction is rolled back, never committed."""
+    answer 503 with Retry-After, never a 500. Raised as an HTTP exception,
+    so the request's transaction is rolled back; the sender sends again and
+    the event ids drop a copy of anything stored before. Concurrency
+    conflicts are left to Odoo, which retries the request itself."""
     try:
         yield
+    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+        raise
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         _logger.warning("Intake answered 503, the database is unavailable: %s", exc)
         body = {

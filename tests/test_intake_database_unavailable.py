@@ -6,6 +6,9 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.finance_integration_hub.models.fih_cxml_intake import FihCxmlIntake
+from odoo.addons.finance_integration_hub.models.fih_intake import (
+    IntakeResult as FihIntakeResult,
+)
 from odoo.addons.finance_integration_hub.models.fih_webhook_intake import (
     FihWebhookIntake,
 )
@@ -40,6 +43,27 @@ class TestIntakeDatabaseUnavailable(HttpCase):
             response = self._post("/finance_hub/cxml/demo-procurement", "text/xml")
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.headers["Retry-After"], "30")
+
+    def test_concurrency_conflicts_are_left_to_odoo_retries(self):
+        calls = []
+
+        def conflict_once(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise psycopg2.errors.SerializationFailure("concurrent update")
+            return FihIntakeResult(202, {"accepted": 0})
+
+        with (
+            patch.object(
+                FihWebhookIntake, "_receive", side_effect=conflict_once, create=True
+            ),
+            patch("odoo.service.model.random.uniform", return_value=0),
+        ):
+            response = self._post(
+                "/finance_hub/webhook/demo-procurement", "application/json"
+            )
+        self.assertEqual(response.status_code, 202)
+        self.assertEqual(len(calls), 2)
 
     def test_other_errors_are_not_turned_into_503(self):
         with (
