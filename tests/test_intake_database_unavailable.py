@@ -58,6 +58,11 @@ class TestIntakeDatabaseUnavailable(HttpCase):
                 FihWebhookIntake, "_receive", side_effect=conflict_once, create=True
             ),
             patch("odoo.service.model.random.uniform", return_value=0),
+            # a conflict raised here has no PostgreSQL code for Odoo's log line
+            patch(
+                "odoo.service.model.errorcodes.lookup",
+                return_value="SERIALIZATION_FAILURE",
+            ),
         ):
             response = self._post(
                 "/finance_hub/webhook/demo-procurement", "application/json"
