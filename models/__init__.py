@@ -109,3 +109,4 @@ from . import res_groups
 from . import res_users
 from . import ir_model_access
 from . import stock_picking
+from . import fih_read_replica

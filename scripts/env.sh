@@ -104,3 +104,32 @@ ensure_venv() {
     ADDONS_PATH="$ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$QUEUE_JOB_ADDONS,$FIH_ADDONS"
     export ADDONS_PATH
 }
+
+ensure_master_key() {
+    # the key that seals the backends' secrets: every node of one database
+    # must use the same one
+    local key_file=$FIH_HOME/master.key
+    mkdir -p "$FIH_HOME"
+    [ -s "$key_file" ] || (umask 077 && "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$key_file")
+    cat "$key_file"
+}
+
+# render_proxy_conf OUT RUN_DIR INTERFACE PORT HTTP_PORT... : nginx.conf.template
+# filled in for one or more Odoo nodes (node N's gevent port is its HTTP port + 3)
+render_proxy_conf() {
+    local out=$1 run_dir=$2 interface=$3 port=$4 user_line="" http_servers="" gevent_servers="" p
+    shift 4
+    for p in "$@"; do
+        http_servers+="${http_servers:+\\n        }server 127.0.0.1:$p\\1;"
+        gevent_servers+="${gevent_servers:+\\n        }server 127.0.0.1:$((p + 3))\\1;"
+    done
+    # as root, nginx's workers would otherwise switch to 'nobody'
+    [ "$(id -u)" = 0 ] && user_line="user root;"
+    sed -e "s|@USER_LINE@|$user_line|" \
+        -e "s|@RUN_DIR@|$run_dir|g" \
+        -e "s|server 127.0.0.1:@ODOO_PORT@\\(.*\\);|$http_servers|" \
+        -e "s|server 127.0.0.1:@GEVENT_PORT@\\(.*\\);|$gevent_servers|" \
+        -e "s|@PROXY_INTERFACE@|$interface|g" \
+        -e "s|@PROXY_PORT@|$port|g" \
+        "$FIH_ROOT/scripts/nginx.conf.template" > "$out"
+}

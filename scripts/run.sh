@@ -19,8 +19,7 @@ ensure_venv
 mkdir -p "$FIH_HOME"
 umask 077
 
-key_file=$FIH_HOME/master.key
-[ -s "$key_file" ] || "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$key_file"
+master_key=$(ensure_master_key)
 conf=$FIH_HOME/odoo-$DB.conf
 cat > "$conf" <<CONF
 [options]
@@ -35,7 +34,7 @@ max_cron_threads = 1
 limit_time_cpu = 600
 limit_time_real = 1200
 server_wide_modules = web,queue_job
-fih_master_key = $(cat "$key_file")
+fih_master_key = $master_key
 logfile = $FIH_HOME/odoo-$DB.log
 log_level = info
 proxy_mode = $([ "$USE_PROXY" = 1 ] && echo True || echo False)
@@ -79,16 +78,7 @@ start_proxy() {
     [ -x "$NGINX" ] || die "nginx is not installed ($NGINX); run again to install it with the other Debian packages, or set FIH_PROXY=0"
     mkdir -p "$proxy_dir"
     stop_proxy  # one left by an earlier run of this database
-    local user_line=""
-    # as root, nginx's workers would otherwise switch to 'nobody'
-    [ "$(id -u)" = 0 ] && user_line="user root;"
-    sed -e "s|@USER_LINE@|$user_line|" \
-        -e "s|@RUN_DIR@|$proxy_dir|g" \
-        -e "s|@ODOO_PORT@|$HTTP_PORT|g" \
-        -e "s|@GEVENT_PORT@|$((HTTP_PORT + 3))|g" \
-        -e "s|@PROXY_INTERFACE@|$PROXY_INTERFACE|g" \
-        -e "s|@PROXY_PORT@|$PROXY_PORT|g" \
-        "$FIH_ROOT/scripts/nginx.conf.template" > "$proxy_conf"
+    render_proxy_conf "$proxy_conf" "$proxy_dir" "$PROXY_INTERFACE" "$PROXY_PORT" "$HTTP_PORT"
     "$NGINX" -q -t -c "$proxy_conf" -p "$proxy_dir" -e "$proxy_dir/nginx-error.log" \
         || die "the proxy configuration $proxy_conf is not valid"
     "$NGINX" -c "$proxy_conf" -p "$proxy_dir" -e "$proxy_dir/nginx-error.log"

@@ -34,6 +34,7 @@ MODULES = [
     "remittance",
     "price_precision",
     "progress",
+    "read_replica",
     "retry_policy",
     "secret_box",
     "secret_strength",
