@@ -28,6 +28,7 @@ SECTIONS = [
     ("OPERATIONS", "Operations cockpit"),
     ("PUBLICATIONS", "Publications to reporting platforms"),
     ("SECURITY", "Security and governance"),
+    ("DEPLOYMENT", "Deployment on several nodes"),
     ("BENCHMARKS", "Benchmarks"),
     ("ROADMAP", "Known issues / Roadmap"),
     ("CONTRIBUTORS", "Contributors"),
