@@ -15,6 +15,19 @@ class ReadSource(NamedTuple):
     server: str
     reason: str
     lag_seconds: float | None = None
+    configured: bool = True
+
+    @property
+    def fell_back(self):
+        """A replica is configured but the read went to the primary: what
+        shows the figures should say so (``reason``).
+
+        >>> choose(True, 95.0, 30).fell_back, choose(False, None, 30).fell_back
+        (True, False)
+        >>> choose(True, 1.0, 30).fell_back
+        False
+        """
+        return self.configured and self.server == PRIMARY
 
 
 def choose(configured, lag_seconds, max_lag_seconds, unreachable=None):
@@ -41,7 +54,9 @@ def choose(configured, lag_seconds, max_lag_seconds, unreachable=None):
     """
     if not configured:
         return ReadSource(
-            PRIMARY, "No read replica is configured: read from the primary."
+            PRIMARY,
+            "No read replica is configured: read from the primary.",
+            configured=False,
         )
     if unreachable is not None or lag_seconds is None:
         return ReadSource(

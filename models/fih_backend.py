@@ -436,8 +436,10 @@ class FihBackend(models.Model):
             )
 
     def _compute_health(self):
+        # on the replica when one is current (see fih.read.replica)
+        with self.env["fih.read.replica"]._reading() as (read_env, _source):
+            figures = read_env["fih.health"]._figures(self.ids)
         Health = self.env["fih.health"]
-        figures = Health._figures(self.ids)
         empty = Health._empty()
         for backend in self:
             data = figures.get(backend.id, empty)

@@ -72,11 +72,23 @@ class FihBackendDashboard(models.Model):
         "those needing attention apart.",
     )
 
+    dashboard_read_note = fields.Char(
+        string="Figures Read From",
+        compute="_compute_dashboard",
+        help="Set when a read replica is configured but the figures were read "
+        "from the primary database, with the reason (the replica is behind "
+        "or cannot be reached).",
+    )
+
     def _compute_dashboard(self):
-        Health = self.env["fih.health"]
-        figures = Health._figures(self.ids)
-        windows = Health._dashboard(self.ids)
+        # read-only figures go to the replica when one is current (the
+        # counters, never the messages), else to the primary, saying why
+        with self.env["fih.read.replica"]._reading() as (read_env, source):
+            Health = read_env["fih.health"]
+            figures = Health._figures(self.ids)
+            windows = Health._dashboard(self.ids)
         empty = Health._empty()
+        note = source.reason if source.fell_back else False
         deliveries = {
             "open": self.env._("Deliveries paused"),
             "half_open": self.env._("Deliveries resuming"),
@@ -94,6 +106,7 @@ class FihBackendDashboard(models.Model):
             )
             backend.deliveries_label = deliveries.get(backend.breaker_status, False)
             backend.traffic_chart = json.dumps(window.get("charts"))
+            backend.dashboard_read_note = note
 
     def _health_sorted(self):
         """The backends problems first: down, degraded, OK, no traffic yet;

@@ -7,6 +7,7 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import config, mute_logger
 
 from ..models.fih_read_replica import MAX_LAG_PARAM, FihReadReplica
+from .common import FihTransactionCase, supplier_event
 
 
 def _replica(host="", port=None):
@@ -110,3 +111,45 @@ class TestMetricsReadSource(HttpCase):
             response = self._scrape()
         self.assertEqual(response.headers["X-FIH-Read-From"], "primary")
         self.assertIn("fih_replica_lag_seconds 300.0", response.text)
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardReadsOnTheReplica(FihTransactionCase):
+    """The dashboard's figures come from the replica when it is current,
+    from the primary when it lags, and then the card says so."""
+
+    def setUp(self):
+        super().setUp()
+        self.receive({"events": [supplier_event(n) for n in (1, 2)]})
+        self.messages().sudo().write({"state": "failed", "error_kind": "permanent"})
+        self.env.flush_all()
+
+    def card(self):
+        self.backend.invalidate_recordset()
+        return self.backend
+
+    def test_without_replica_the_figures_are_the_primarys_and_nothing_is_said(self):
+        card = self.card()
+        self.assertEqual(card.dashboard_to_fix, 2)
+        self.assertFalse(card.dashboard_read_note)
+
+    def test_a_current_replica_gives_the_figures(self):
+        # the test's replica is another connection to the same server: it
+        # cannot see this test's uncommitted messages, so 0 proves the read
+        # went there
+        with _replica():
+            card = self.card()
+            self.assertEqual(card.dashboard_to_fix, 0)
+            self.assertFalse(card.dashboard_read_note)
+
+    def test_a_lagging_replica_falls_back_and_the_card_says_so(self):
+        with (
+            _replica(),
+            patch.object(FihReadReplica, "_replica_lag", return_value=95.0),
+        ):
+            card = self.card()
+            self.assertEqual(card.dashboard_to_fix, 2)
+            self.assertIn(
+                "The replica is 95.0 s behind the primary", card.dashboard_read_note
+            )
+            self.assertEqual(card.health_status, "down")
