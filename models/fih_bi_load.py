@@ -191,9 +191,14 @@ class FihBiLoad(models.Model):
                 # a second job for the same load (a redelivered job) stops here
                 if not _try_lock(stream_cr, self.id):
                     return self.env._("Load %s is already running elsewhere.", self.uid)
-                with registry.cursor() as progress_cr:
+                # rows on the replica when it is current (fih_bi_load_replica)
+                with (
+                    self._reading_cursor(stream_cr) as (read_cr, source),
+                    registry.cursor() as progress_cr,
+                ):
                     load = self.with_env(self.env(cr=progress_cr))
-                    outcome = load._run_on(stream_cr)
+                    load._note_read_source(source)
+                    outcome = load._run_on(read_cr)
                     progress_cr.commit()
             finally:
                 # it only read; ending it releases the lock and the snapshot

@@ -62,3 +62,4 @@ from . import test_bi_sink_security
 from . import test_outbound_content_when_sent
 from . import test_read_replica
 from . import test_intake_database_unavailable
+from . import test_bi_replica_reads
