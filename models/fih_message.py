@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..lib import fingerprint, masking
+from ..lib import fingerprint
 from ..tools import master_keys
 
 # days a payload is kept after processing, by the backend's data classification

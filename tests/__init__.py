@@ -60,3 +60,5 @@ from . import test_bi_sink_postgres
 from . import test_bi_sink_parquet
 from . import test_bi_sink_security
 from . import test_outbound_content_when_sent
+from . import test_exception_refiling
+from . import test_access_error_privacy
