@@ -137,7 +137,9 @@ class TestProcessingEngine(FihTransactionCase):
         self.receive({"events": [supplier_event(1)]})
 
         def refused(handler, messages, documents):
-            raise AccessError("You are not allowed to modify 'Contact' records.")
+            raise AccessError(
+                self.env._("You are not allowed to modify 'Contact' records.")
+            )
 
         with patch(HANDLER_PROCESS, refused):
             self.process()
