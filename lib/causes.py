@@ -27,6 +27,7 @@ cause of the error kind.
 'supplier.duplicate_vat'
 """
 
+import re
 from dataclasses import dataclass
 
 PERMANENT = "permanent"
@@ -195,6 +196,10 @@ GENERIC = {
 }
 
 
+# a position in a JSON path: lines[3]
+ARRAY_INDEX = re.compile(r"\[\d+\]")
+
+
 def normalize(code, kind):
     """A known cause code: ``code`` itself, else the generic code of ``kind``."""
     if code in CAUSES:
@@ -214,8 +219,11 @@ def find(code):
 def key_value(code, params):
     """The parameter that makes the fix differ, as text ('' when none).
 
-    >>> key_value("schema.invalid", {"path": "lines[0].price"})
-    'lines[0].price'
+    A path's array positions are dropped: one field wrong on several lines
+    is one cause.
+
+    >>> key_value("schema.invalid", {"path": "$.lines[3].price"})
+    '$.lines[].price'
     >>> key_value("schema.invalid", None)
     ''
     """
@@ -223,7 +231,12 @@ def key_value(code, params):
     if not name or not params:
         return ""
     value = params.get(name)
-    return "" if value in (None, False) else str(value)[:120]
+    if value in (None, False):
+        return ""
+    value = str(value)
+    if name == "path":
+        value = ARRAY_INDEX.sub("[]", value)
+    return value[:120]
 
 
 def group_key(backend_id, code, params):

@@ -228,7 +228,7 @@ class FihBulkOperation(models.Model):
                 )
         except (AccessError, UserError) as exc:
             operation.write({"state": "failed", "error_message": str(exc)})
-            operation._progress_finish(summary=str(exc))
+            operation._progress_finish(summary=str(exc), stopped=True)
             return str(exc)
         reasons = Counter(json.loads(operation.skipped_reasons or "{}"))
         reasons.update(skipped)

@@ -172,7 +172,13 @@ class FihValueMapEntryName(models.Model):
     @api.depends("external_value", "canonical_value", "record_ref")
     def _compute_display_name(self):
         for entry in self:
-            target = entry.canonical_value or (
-                entry.record_ref.display_name if entry.record_ref else ""
+            record = entry.record_ref
+            target = entry.canonical_value
+            if not target and record and record.has_access("read"):
+                target = record.display_name
+            # a record the user may not read (another company's) is not named
+            entry.display_name = (
+                f"{entry.external_value or ''} → {target}"
+                if target
+                else entry.external_value or ""
             )
-            entry.display_name = f"{entry.external_value or ''} → {target}".strip()

@@ -13,6 +13,9 @@ from ..tools import read_committed_cursor
 _logger = logging.getLogger(__name__)
 
 OPEN_STATES = ("failed", "dead")
+# the sweep of unfiled failures: messages per chunk, chunks per run
+FILING_CHUNK = 200
+FILING_SWEEP_CHUNKS = 10
 FILING_ATTEMPTS = 3
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -311,6 +314,36 @@ class FihExceptionGroup(models.Model):
             )
         return group.id
 
+    def _fih_has_cause(self, code, params):
+        """Whether this group is the one of cause ``code`` with ``params``."""
+        self.ensure_one()
+        return (self.cause_code, self.cause_param or "") == (
+            code,
+            causes.key_value(code, params),
+        )
+
+    @api.model
+    def _cron_file_unfiled(self, chunk=FILING_CHUNK, chunks=FILING_SWEEP_CHUNKS):
+        """File failed messages left out of the exception inbox (their filing
+        failed, or their worker stopped before it), in bounded chunks."""
+        self.env["fih.message"].flush_model()
+        last_id = 0
+        for _chunk in range(chunks):
+            self.env.cr.execute(
+                """
+                SELECT id FROM fih_message
+                 WHERE state IN %s AND exception_group_id IS NULL
+                   AND cause_code IS NOT NULL AND id > %s
+                 ORDER BY id
+                 LIMIT %s
+                """,
+                (OPEN_STATES, last_id, chunk),
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids or not self._file_messages(ids):
+                return
+            last_id = ids[-1]
+
     def _fih_action_only_text(self):
         return self.env._(
             "An exception is resolved when its messages are dealt with: use "
@@ -362,7 +395,7 @@ class FihExceptionGroup(models.Model):
                 "title": self.env._("Retry All"),
                 "message": self.env._(
                     "%(queued)s messages queued for processing, %(skipped)s skipped "
-                    "(already dealt with).",
+                    "(already in progress).",
                     queued=len(retryable),
                     skipped=skipped,
                 ),
@@ -459,6 +492,13 @@ class FihExceptionGroup(models.Model):
                     "default_entry_ids": [(0, 0, {"external_value": self.cause_param})],
                 },
             )
+        existing = Entry.search(
+            [("map_id", "=", table.id), ("external_value", "=", self.cause_param)],
+            limit=1,
+        )
+        if existing:
+            # the code is in the table already: its entry is the one to correct
+            return self._window("fih.value.map.entry", existing.id)
         return self._window(
             "fih.value.map.entry",
             context={

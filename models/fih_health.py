@@ -120,6 +120,12 @@ class FihHealth(models.AbstractModel):
                 "%s%% of the messages of the last 24 hours failed.",
                 round(100 * figures["failure_rate"]),
             )
+        if figures["needing_attention"] == 1:
+            return "degraded", self.env._("1 message needs attention.")
+        if figures["needing_attention"]:
+            return "degraded", self.env._(
+                "%s messages need attention.", figures["needing_attention"]
+            )
         if backend.breaker_status == "half_open":
             return "degraded", self.env._(
                 "Deliveries resume: one message is tried first."

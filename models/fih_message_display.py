@@ -1,6 +1,7 @@
 import json
 
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 from ..lib import masking, message_display
 
@@ -71,7 +72,7 @@ class FihMessageDisplay(models.Model):
                 message.canonical_payload or ""
             )[1]
 
-    @api.depends("event_type", "idempotency_key", "payload", "canonical_payload")
+    @api.depends("event_type", "received_at", "payload", "canonical_payload")
     @api.depends_context("uid")
     def _compute_display_name(self):
         documents = {message.id: message._document() for message in self}
@@ -89,8 +90,8 @@ class FihMessageDisplay(models.Model):
             )
             title = message._document_title(facts)
             if not title:
-                key = message.idempotency_key or ""
-                title = f"{message._event_label()} {key}".strip()
+                # the sender's idempotency key means nothing to a finance user
+                title = message._fallback_title()
             message.display_name = masking.mask_text(title) if masked else title
 
     def _party_names(self, documents):
@@ -119,6 +120,21 @@ class FihMessageDisplay(models.Model):
             for binding in bindings
             if binding.record_name
         }
+
+    def _fallback_title(self):
+        """The event in words, the message's number and the day it came."""
+        label = self._event_label() or self.env._("Message")
+        number = self._origin.id
+        if not number:
+            return label
+        if not self.received_at:
+            return self.env._("%(event)s #%(number)s", event=label, number=number)
+        return self.env._(
+            "%(event)s #%(number)s of %(day)s",
+            event=label,
+            number=number,
+            day=format_date(self.env, self.received_at),
+        )
 
     def _event_label(self):
         """The event code in words: "supplier.upsert" -> "Supplier upsert"."""

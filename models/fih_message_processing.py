@@ -400,7 +400,10 @@ class FihMessageProcessing(models.Model):
             message_text = exc.args[0] if exc.args else str(exc)
             if isinstance(exc, AccessError):
                 message_text = self.env._(
-                    "The integration is not allowed to do this: %s", message_text
+                    "The integration's service user lacks the right for this; "
+                    "ask an Integration Manager to give it that right. "
+                    "Refusal: %s",
+                    message_text,
                 )
             values.update(state="failed", error_kind=kind, error_message=message_text)
             self.sudo().write(values)
@@ -466,18 +469,26 @@ class FihMessageProcessing(models.Model):
         ``error_message``. Filing never undoes or blocks the failure itself.
         """
         messages = self.sudo()
+        left = self.env["fih.exception.group"].sudo()
         for message in messages:
             code = causes.normalize(
                 cause or message._derived_cause(), message.error_kind or "permanent"
             )
-            message.write(
-                {
-                    "cause_code": code,
-                    "cause_params": params or {},
-                    "failed_at": fields.Datetime.now(),
-                }
-            )
+            values = {
+                "cause_code": code,
+                "cause_params": params or {},
+                "failed_at": fields.Datetime.now(),
+            }
+            group = message.exception_group_id
+            if group and not group._fih_has_cause(code, params):
+                # failed again for another cause: filed under the new one
+                values["exception_group_id"] = False
+                left |= group
+            message.write(values)
         messages.flush_recordset()
+        if left:
+            # the groups it left are resolved when nothing else is open there
+            left._refresh()
         self.env["fih.exception.group"].sudo()._file_after_commit(
             self.env.cr, messages.ids
         )
@@ -505,10 +516,10 @@ class FihMessageProcessing(models.Model):
             )
         if isinstance(exc, FihTransientError):
             return str(exc)
+        # the error's technical name stays in the technical detail only
         return self.env._(
-            "Unexpected error (%s); it will be retried automatically. If it "
-            "persists, give the technical detail to your integration team.",
-            type(exc).__name__,
+            "Unexpected error; it will be retried automatically. If it "
+            "persists, give the technical detail to your integration team."
         )
 
 

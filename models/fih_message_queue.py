@@ -127,6 +127,8 @@ class FihMessageQueue(models.Model):
         message past its lease goes back too. Runs every minute.
         """
         self = self.sudo()  # a system task: it writes the log as the hub
+        # failures left out of the exception inbox, before this run's own
+        self.env["fih.exception.group"]._cron_file_unfiled()
         self.env["queue.job"]._fih_requeue_dead_jobs()
         self.flush_model()
         cr = self.env.cr

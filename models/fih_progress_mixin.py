@@ -165,34 +165,35 @@ class FihProgressMixin(models.AbstractModel):
 
         self._progress_write(advanced, own_cursor)
 
-    def _progress_finish(self, own_cursor=False, summary=None):
+    def _progress_finish(self, own_cursor=False, summary=None, stopped=False):
         """The run ended (done, stopped or failed); ``summary`` is what the
-        notification says the work did."""
+        notification says the work did, or why it stopped (``stopped``)."""
         self._progress_write(
             {"progress_running": False, "progress_updated_at": fields.Datetime.now()},
             own_cursor,
             summary=summary,
+            stopped=stopped,
         )
 
     # -- writing and telling ---------------------------------------------------
 
-    def _progress_write(self, values, own_cursor, summary=None):
+    def _progress_write(self, values, own_cursor, summary=None, stopped=False):
         """Write ``values`` (or ``values(record)``) and notify."""
         if not own_cursor:
-            self._progress_apply(values, summary)
+            self._progress_apply(values, summary, stopped)
             return
         with read_committed_cursor(self.env.registry) as cr:
             records = self.with_env(self.env(cr=cr))
-            records._progress_apply(values, summary)
+            records._progress_apply(values, summary, stopped)
             records.env.flush_all()  # before commit: nothing else keeps the env
         self.invalidate_recordset(list(PROGRESS_FIELDS))
 
-    def _progress_apply(self, values, summary):
+    def _progress_apply(self, values, summary, stopped=False):
         for record in self.sudo():
             record.write(values(record) if callable(values) else values)
-        self._progress_notify(summary)
+        self._progress_notify(summary, stopped)
 
-    def _progress_notify(self, summary=None):
+    def _progress_notify(self, summary=None, stopped=False):
         """Tell the user who started the work (nobody for scheduled work)."""
         for record in self.sudo():
             user = record.progress_user_id
@@ -208,5 +209,7 @@ class FihProgressMixin(models.AbstractModel):
                     "percent": figures.percent if figures else 0.0,
                     "text": record.progress_text or "",
                     "summary": summary or "",
+                    # the work stopped before its end: the summary says why
+                    "stopped": stopped,
                 },
             )

@@ -158,7 +158,9 @@ class FihPull(models.Model):
             count=stored,
             backend=self.backend_id.name,
         )
-        self._progress_finish(own_cursor=True, summary=error or summary)
+        self._progress_finish(
+            own_cursor=True, summary=error or summary, stopped=bool(error)
+        )
 
     def _call(self, backend, method, path, body=None, params=None, afterwards=""):
         """Call the platform; any failure stops the run with a readable reason

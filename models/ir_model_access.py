@@ -29,6 +29,18 @@ class IrModelAccess(models.Model):
             "create": self.env._("create"),
             "unlink": self.env._("delete"),
         }
+        kind = self.env["ir.model"]._get(model).name or model
+        user = self.env.user
+        if user.share:
+            # portal and public users are told no more than the refusal
+            return AccessError(
+                self.env._(
+                    "You cannot %(operation)s %(kind)s records.",
+                    operation=operations[mode],
+                    kind=kind,
+                )
+            )
+        # only administrators the user works with: never those of other companies
         granters = (
             self.env["res.users"]
             .sudo()
@@ -36,6 +48,7 @@ class IrModelAccess(models.Model):
                 [
                     ("groups_id", "in", self.env.ref(GRANTING_GROUP).ids),
                     ("share", "=", False),
+                    ("company_ids", "in", user.sudo().company_ids.ids),
                 ],
                 limit=NAMED_GRANTERS,
                 order="id",
@@ -48,8 +61,8 @@ class IrModelAccess(models.Model):
                 "(%(who)s) to give it to you in Settings > Users & Companies > "
                 "Users, under Finance Integration.",
                 operation=operations[mode],
-                kind=self.env["ir.model"]._get(model).name or model,
-                right=group.name,
+                kind=kind,
+                right=group.sudo().name,
                 who=", ".join(granters.mapped("name"))
                 or self.env._("an administrator"),
             )

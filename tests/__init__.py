@@ -63,3 +63,5 @@ from . import test_outbound_content_when_sent
 from . import test_read_replica
 from . import test_intake_database_unavailable
 from . import test_bi_replica_reads
+from . import test_exception_refiling
+from . import test_access_error_privacy

@@ -99,6 +99,29 @@ class TestDashboard(FihTransactionCase):
         )
         self.assertEqual(plain["records"][0]["name"], "A quiet platform")
 
+    def test_a_backend_with_old_messages_to_fix_is_degraded_not_ok(self):
+        backend = self.new_backend("Old failures", "dash-old-failures")
+        self.make(backend, "failed", 3, hours_ago=30)
+        backend.invalidate_recordset()
+        self.assertEqual(backend.dashboard_to_fix, 3)
+        self.assertEqual(
+            (backend.health_status, backend.health_reason),
+            ("degraded", "3 messages need attention."),
+        )
+
+    def test_a_busy_backend_with_messages_to_fix_comes_before_the_ok_ones(self):
+        ok = self.new_backend("A healthy platform", "dash-busy-ok")
+        busy = self.new_backend("B busy platform", "dash-busy")
+        self.make(ok, "done", 5)
+        self.make(busy, "done", 60)
+        self.make(busy, "failed", 1)
+        answer = self.dashboard(ok | busy)
+        self.assertEqual(
+            [(card["name"], card["health_status"]) for card in answer["records"]],
+            [("B busy platform", "degraded"), ("A healthy platform", "ok")],
+        )
+        self.assertEqual(busy.health_reason, "1 message needs attention.")
+
     def test_paused_deliveries_are_shown_in_business_words(self):
         self.backend.sudo().breaker_status = "open"
         self.assertEqual(self.backend.deliveries_label, "Deliveries paused")

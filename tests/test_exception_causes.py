@@ -99,7 +99,7 @@ class TestExceptionCauses(FihTransactionCase):
         result = group.action_retry_all()
         self.assertEqual(
             result["params"]["message"],
-            "2 messages queued for processing, 1 skipped (already dealt with).",
+            "2 messages queued for processing, 1 skipped (already in progress).",
         )
         self.assertEqual(result["params"]["next"]["tag"], "soft_reload")
         self.assertEqual(set(failed.mapped("state")), {"received"})

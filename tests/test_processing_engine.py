@@ -4,7 +4,7 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..models.fih_supplier_handler import FihSupplierHandler
@@ -128,8 +128,29 @@ class TestProcessingEngine(FihTransactionCase):
         states = sorted(self.messages().mapped("state"))
         self.assertEqual(states, ["done", "done", "received"])
         culprit = self.messages(state="received")
-        self.assertIn("Unexpected error (ZeroDivisionError)", culprit.error_message)
+        self.assertIn("Unexpected error; it will be retried", culprit.error_message)
+        # the Python class name is for the technical detail, not for the clerk
+        self.assertNotIn("ZeroDivisionError", culprit.error_message)
         self.assertIn("ZeroDivisionError", culprit.sudo().error_detail)
+
+    def test_a_refusal_to_the_service_user_says_whom_to_ask(self):
+        self.receive({"events": [supplier_event(1)]})
+
+        def refused(handler, messages, documents):
+            raise AccessError(
+                self.env._("You are not allowed to modify 'Contact' records.")
+            )
+
+        with patch(HANDLER_PROCESS, refused):
+            self.process()
+        failed = self.messages(state="failed")
+        self.assertTrue(
+            failed.error_message.startswith(
+                "The integration's service user lacks the right for this; ask "
+                "an Integration Manager"
+            ),
+            failed.error_message,
+        )
 
     def test_worker_killed_mid_batch_is_recovered_and_applied_once(self):
         self.receive({"events": [supplier_event(1), supplier_event(2)]})

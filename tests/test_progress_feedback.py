@@ -232,3 +232,67 @@ class TestBulkActionFeedback(ProgressCase):
         with self.assertRaises(AccessError):
             operation.with_user(self.handler).write({"progress_done": 1})
         self.assertEqual(operation.progress_done, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestBulkActionEndings(ProgressCase):
+    """A bulk action says how it ended: finished, or stopped and why."""
+
+    @patch(f"{BULK}.IMMEDIATE_LIMIT", 2)
+    @patch(f"{BULK}.CHUNK_SIZE", 2)
+    def test_messages_dealt_with_meanwhile_are_skipped_with_their_reason(self):
+        failed = self.failed_messages(5).sorted("id")
+        with self.trapped_jobs() as trap:
+            self.wizard(failed).action_confirm()
+            operation = self.env["fih.bulk.operation"].search([])
+            failed[0].sudo().write({"state": "done"})
+            failed[3].action_retry(reason="colleague")
+            for _chunk in range(3):
+                self.run_next_chunk(trap)
+        self.assertEqual(operation.state, "done")
+        self.assertEqual((operation.acted_count, operation.skipped_count), (3, 2))
+        self.assertEqual(
+            operation.summary,
+            "3 messages queued for retry, 2 skipped (1 already done, "
+            "1 already in progress)",
+        )
+
+    @patch(f"{BULK}.IMMEDIATE_LIMIT", 2)
+    @patch(f"{BULK}.CHUNK_SIZE", 2)
+    def test_a_stopped_bulk_action_is_announced_as_stopped_not_finished(self):
+        failed = self.failed_messages(3)
+        refusal = UserError("These messages belong to an archived backend.")
+        with self.trapped_jobs() as trap:
+            self.wizard(failed).action_confirm()
+            operation = self.env["fih.bulk.operation"].search([])
+            with patch.object(
+                type(self.env["fih.bulk.operation"]), "_act", side_effect=refusal
+            ):
+                self.run_next_chunk(trap)
+        self.assertEqual(operation.state, "failed")
+        payloads = [
+            p for p in self.bus_progress(self.handler) if p["id"] == operation.id
+        ]
+        self.assertEqual(
+            (payloads[-1]["running"], payloads[-1]["stopped"]), (False, True)
+        )
+        self.assertEqual(
+            payloads[-1]["summary"], "These messages belong to an archived backend."
+        )
+        self.assertFalse(any(p["stopped"] for p in payloads[:-1]))
+
+    @patch(f"{BULK}.IMMEDIATE_LIMIT", 2)
+    @patch(f"{BULK}.CHUNK_SIZE", 2)
+    def test_a_finished_bulk_action_is_not_announced_as_stopped(self):
+        failed = self.failed_messages(3)
+        with self.trapped_jobs() as trap:
+            self.wizard(failed).action_confirm()
+            for _chunk in range(2):
+                self.run_next_chunk(trap)
+        operation = self.env["fih.bulk.operation"].search([])
+        payloads = [
+            p for p in self.bus_progress(self.handler) if p["id"] == operation.id
+        ]
+        self.assertEqual(
+            (payloads[-1]["running"], payloads[-1]["stopped"]), (False, False)
+        )

@@ -10,8 +10,14 @@ export const fihProgressService = {
     dependencies: ["bus_service", "notification"],
 
     start(env, { bus_service, notification }) {
-        bus_service.subscribe("fih.progress", ({ running, summary }) => {
-            if (!running && summary) {
+        bus_service.subscribe("fih.progress", ({ running, summary, stopped }) => {
+            if (running || !summary) {
+                return;
+            }
+            // work that stopped on an error must not read as finished
+            if (stopped) {
+                notification.add(summary, { title: _t("Stopped"), type: "warning" });
+            } else {
                 notification.add(summary, { title: _t("Finished"), type: "info" });
             }
         });
