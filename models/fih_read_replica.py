@@ -87,7 +87,9 @@ class FihReadReplica(models.AbstractModel):
     def _choose(self):
         """(ReadSource, replica cursor or None): where to read and why."""
         configured = self._replica_configured()
-        limit = self._max_lag_seconds()
+        # no replica: nothing to read, not even the setting (the dashboard's
+        # cost stays the same from one view to the next)
+        limit = self._max_lag_seconds() if configured else 0.0
         cr = lag = unreachable = None
         if configured:
             try:
