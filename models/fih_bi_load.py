@@ -460,6 +460,8 @@ class FihBiLoad(models.Model):
             self._progress_advance(len(rows))  # progress: one more chunk
             # the chunk is accepted: remember it before anything else can fail
             self._checkpoint()
+            # let it go before the next one is fetched: one chunk in memory
+            del fetched, live, raw, rows, totals
         if self.reference_load_id and len(reference_chunks) != sequence:
             raise LoadStopped(
                 self.env._(
