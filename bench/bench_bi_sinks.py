@@ -51,6 +51,9 @@ class CountingSink:
 
 class SinksBench(BiBench):
     def __init__(self, args, sim, warehouse):
+        # --chunk sets the sinks' chunks; the HTTP publication keeps its 5,000
+        self.sink_chunk = args.chunk
+        args.chunk = args.chunk or 5000
         super().__init__(args, sim, warehouse)
         self.wh_name = f"{args.db}_warehouse"
         self.wh_user = f"{args.db}_warehouse"
@@ -110,6 +113,8 @@ class SinksBench(BiBench):
     # -- publications -----------------------------------------------------------------
 
     def sink_publication(self, code, values):
+        # the destination's own default chunk size unless --chunk is given
+        chunk = {"chunk_size": self.sink_chunk} if self.sink_chunk else {}
         return self.rpc.execute(
             "fih.bi.publication",
             "create",
@@ -119,10 +124,16 @@ class SinksBench(BiBench):
                 "backend_id": self.backend_id,
                 "dataset": "spend",
                 "schedule": "manual",
-                "chunk_size": self.args.chunk,
+                **chunk,
                 **values,
             },
         )
+
+    def chunk_size(self, publication_id):
+        [publication] = self.rpc.execute(
+            "fih.bi.publication", "read", [publication_id], ["chunk_size"]
+        )
+        return publication["chunk_size"]
 
     def publish_to(self, publication_id):
         self.publication_id = publication_id
@@ -193,7 +204,7 @@ class SinksBench(BiBench):
             self.drop_warehouse(admin)
         return {
             "lines": lines,
-            "chunk_size": self.args.chunk,
+            "chunk_size": self.chunk_size(parquet_id),
             "page_size": self.args.page,
             "ledger_total_company_currency": ledger,
             "warehouse_rows": warehouse_rows,
@@ -249,7 +260,9 @@ def markdown(results):
 def main():
     parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
-    parser.add_argument("--chunk", type=int, default=5000)
+    parser.add_argument(
+        "--chunk", type=int, help="rows per chunk (default: the destination's own)"
+    )
     parser.add_argument("--page", type=int, default=5000)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--odoo-conf", required=True)

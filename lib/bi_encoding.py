@@ -119,6 +119,35 @@ class ControlTotals:
                 entry[0] += value
                 entry[1] += 1
 
+    def add_live(self, rows, live):
+        """Add the ``rows`` whose ``live`` flag is true, a chunk at a time:
+        grouped first, then each group's amounts summed by ``Decimal`` in one
+        pass (the same sums and counts as :meth:`add` row by row).
+
+        >>> totals = ControlTotals([("a", "c", "k")], ("a", "c", "k"))
+        >>> totals.add_live([("1.10", "EUR", "M"), ("9", "EUR", "M"),
+        ...                  (None, None, "M"), ("2.20", "EUR", "M")],
+        ...                 [True, False, True, True])
+        >>> [(item["currency"], item["rows"], item["total"])
+        ...  for item in totals.as_list()]
+        [('', 1, '0'), ('EUR', 2, '3.30')]
+        """
+        kept = [row for row, flag in zip(rows, live, strict=True) if flag]
+        for amount, amount_at, currency_at, company_at in self.specs:
+            groups = {}
+            for row in kept:
+                key = (row[currency_at] or "", row[company_at] or "")
+                values = groups.get(key)
+                if values is None:
+                    groups[key] = values = []
+                values.append(row[amount_at])
+            for (currency, company), values in groups.items():
+                present = [str(value) for value in values if value is not None]
+                total = sum(map(Decimal, present), Decimal(0))
+                entry = self.sums.setdefault((amount, currency, company), [0, 0])
+                entry[0] += total
+                entry[1] += len(values)
+
     def merge(self, listed):
         """Add totals in the form of :meth:`as_list` (another chunk's)."""
         for item in listed:

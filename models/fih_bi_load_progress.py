@@ -12,12 +12,17 @@ class FihBiLoad(models.Model):
     _inherit = ["fih.bi.load", "fih.progress.mixin"]
     _fih_progress_unit = "rows"
 
-    def _progress_begin(self, stream_cr):
+    def _progress_begin(self, stream_cr, stream):
         """Count what this run still sends, in the snapshot the run reads
         (so the total is exact), and start the progress after what earlier
-        runs sent. Committed at once: the total shows before the first chunk."""
-        stream_cr.execute(SQL("SELECT count(*) FROM (%s) remaining", self._query()))
-        remaining = stream_cr.fetchone()[0]
+        runs sent. Committed at once: the total shows before the first chunk.
+
+        The count is the run's own cursor (``stream``, declared SCROLL) moved
+        to its end and back to its start: the rows are computed and ordered
+        once, for the count and the chunks alike."""
+        stream_cr.execute(SQL("MOVE FORWARD ALL IN %s", stream))
+        remaining = stream_cr.rowcount
+        stream_cr.execute(SQL("MOVE ABSOLUTE 0 IN %s", stream))
         sent_chunks = len(self.chunk_ids)
         done = self.rows + self.tombstones
         self._progress_start(

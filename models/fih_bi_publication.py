@@ -6,6 +6,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.bi_datasets import DATASETS
 
+HTTP_CHUNK_SIZE = 5000
+# a warehouse or Parquet chunk costs a transaction or a file and a checkpoint,
+# not an HTTP request: larger chunks, still one chunk in memory at a time
+SINK_CHUNK_SIZE = 25_000
+DIRECT_SINKS = ("postgres", "parquet")
 SCHEDULES = [
     ("manual", "On demand only"),
     ("hourly", "Every hour"),
@@ -100,7 +105,7 @@ class FihBiPublication(models.Model):
         help="Every chunk is gzip-compressed.",
     )
     chunk_size = fields.Integer(
-        default=5000,
+        default=HTTP_CHUNK_SIZE,
         required=True,
         help="Rows per chunk. Each chunk is sent and retried on its own; a "
         "failed load resumes after the last chunk that was accepted.",
@@ -205,7 +210,23 @@ class FihBiPublication(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_destination_rights(vals_list)
-        return super().create(vals_list)
+        return super().create(
+            [
+                dict(vals, chunk_size=SINK_CHUNK_SIZE)
+                if vals.get("sink") in DIRECT_SINKS and not vals.get("chunk_size")
+                else vals
+                for vals in vals_list
+            ]
+        )
+
+    @api.onchange("sink")
+    def _onchange_sink_chunk_size(self):
+        """Warehouse and Parquet chunks are larger: each chunk costs a
+        transaction (or a file) and a checkpoint, not an HTTP round trip."""
+        if self.chunk_size in (HTTP_CHUNK_SIZE, SINK_CHUNK_SIZE):
+            self.chunk_size = (
+                SINK_CHUNK_SIZE if self.sink in DIRECT_SINKS else HTTP_CHUNK_SIZE
+            )
 
     def write(self, vals):
         if self._fih_destination_fields & set(vals):

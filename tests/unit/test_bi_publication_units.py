@@ -132,6 +132,31 @@ def test_totals_of_chunks_merge_into_the_totals_of_all_rows(rows, chunk_size):
     assert merged.as_list() == whole.as_list()
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), amounts.map(str), amounts),
+            st.sampled_from(["EUR", "USD", None]),
+            st.sampled_from(["BE", "FR"]),
+            st.booleans(),
+        ),
+        max_size=40,
+    )
+)
+def test_a_chunk_summed_at_once_has_the_totals_of_its_rows_one_by_one(rows):
+    rows = [
+        (n, "S", amount, cur, co, live)
+        for n, (amount, cur, co, live) in enumerate(rows)
+    ]
+    one_by_one = bi_encoding.ControlTotals(SPEC, COLUMNS)
+    for row in rows:
+        if row[5]:
+            one_by_one.add(row[:5])
+    at_once = bi_encoding.ControlTotals(SPEC, COLUMNS)
+    at_once.add_live([row[:5] for row in rows], [row[5] for row in rows])
+    assert at_once.as_list() == one_by_one.as_list()
+
+
 def test_an_acknowledgement_with_the_same_figures_reconciles():
     totals = [
         {
