@@ -185,7 +185,7 @@ class Tables:
 
     >>> from .bi_datasets import DATASETS
     >>> tables = Tables("fih_spend", DATASETS["spend"])
-    >>> len(tables.create()), tables.key
+    >>> len(tables.create_statements()), tables.key
     (6, 'line_id')
     """
 
@@ -206,7 +206,7 @@ class Tables:
             for c in self.dataset.columns
         )
 
-    def create(self):
+    def create_statements(self):
         """Create what is missing (a dataset's new columns too); idempotent."""
         statements = [
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(self.schema),
@@ -263,7 +263,7 @@ class Tables:
             "CREATE TEMP TABLE IF NOT EXISTS {} ({} boolean, {}) ON COMMIT DELETE ROWS"
         ).format(self.stage, sql.Identifier(LIVE), self._typed())
 
-    def copy(self):
+    def copy_statement(self):
         return sql.SQL("COPY {} ({}, {}) FROM STDIN").format(
             self.stage, sql.Identifier(LIVE), sql.SQL(", ").join(self.columns)
         )

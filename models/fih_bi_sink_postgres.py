@@ -260,7 +260,7 @@ class FihBiLoadPostgres(models.Model):
         this publication's."""
         tables = self._warehouse_tables()
         with connection.cursor() as cr:
-            for statement in tables.create() + tables.add_columns():
+            for statement in tables.create_statements() + tables.add_columns():
                 cr.execute(statement)
             cr.execute(tables.claim(), (self._warehouse_identity(),))
             cr.execute(tables.owners())
@@ -287,7 +287,7 @@ class FihBiLoadPostgres(models.Model):
         soft = self.publication_id.warehouse_tombstones == "soft"
         with self._warehouse_errors(connection):
             with connection.cursor() as cr:
-                cr.copy_expert(tables.copy(), io.BytesIO(raw), size=1 << 20)
+                cr.copy_expert(tables.copy_statement(), io.BytesIO(raw), size=1 << 20)
                 cr.execute(tables.upsert(), (self.uid,))
                 if not all(live):
                     cr.execute(tables.remove(soft), (self.uid,) if soft else None)
