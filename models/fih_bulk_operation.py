@@ -75,10 +75,11 @@ class FihBulkOperation(models.Model):
     def _compute_name(self):
         labels = dict(self._fields["action"]._description_selection(self.env))
         for operation in self:
+            count = f"{operation.progress_total:,}"
             operation.name = self.env._(
                 "%(action)s of %(count)s messages",
                 action=labels.get(operation.action, ""),
-                count=f"{operation.progress_total:,}",
+                count=count,
             )
 
     @api.depends("action", "acted_count", "skipped_count", "skipped_reasons")
@@ -123,7 +124,8 @@ class FihBulkOperation(models.Model):
     def _count_text(self, count):
         if count == 1:
             return self.env._("1 message")
-        return self.env._("%s messages", f"{count:,}")
+        shown = f"{count:,}"
+        return self.env._("%s messages", shown)
 
     @api.model
     def _summary_text(self, action, acted, skipped):
@@ -143,10 +145,11 @@ class FihBulkOperation(models.Model):
                 else f"{count:,} {self._skip_label(key)}"
                 for key, count in sorted(skipped.items())
             )
+            count = f"{total_skipped:,}"
             text = self.env._(
                 "%(done)s, %(count)s skipped (%(reasons)s)",
                 done=text,
-                count=f"{total_skipped:,}",
+                count=count,
                 reasons=reasons,
             )
         return text
