@@ -10,7 +10,7 @@ from psycopg2.sql import SQL, Identifier
 from odoo import Command, fields
 from odoo.tools import config
 
-from ..simulator import BiWarehouse, SimulatorServer
+from ..simulator import BiWarehouse
 from .common import FihTransactionCase
 
 LOAD = "odoo.addons.finance_integration_hub.models.fih_bi_load"
@@ -24,18 +24,14 @@ class BiPublicationCase(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = SimulatorServer()
-        cls.sim.start()
-        cls.addClassCleanup(cls.sim.stop)
-        backend_secret = cls.secret
-        cls.bi = cls._setup_backend(
+        cls.sim = cls._start_simulator()
+        cls.bi, cls.bi_secret = cls._setup_other_backend(
             code="test-bi",
             kind="bi",
             base_url=cls.sim.url,
             private_host_allowlist="127.0.0.1",
             retry_base_seconds=1,
         )
-        cls.bi_secret, cls.secret = cls.secret, backend_secret
         cls.company = cls.env.company
         cls.supplier = cls.Partner.create({"name": "Acme Supplies", "supplier_rank": 1})
         cls.other_supplier = cls.Partner.create(

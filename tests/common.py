@@ -9,6 +9,7 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..lib import safe_xml, standard_webhooks
+from ..simulator import SimulatorServer
 
 
 def run_drain_job(backend, direction="inbound"):
@@ -85,6 +86,23 @@ class BackendMixin(MasterKeyMixin):
         backend.webhook_secret = cls.secret
         return backend
 
+    @classmethod
+    def _setup_other_backend(cls, **values):
+        """Another backend with its own signing secret: ``(backend, secret)``;
+        ``cls.secret`` stays the first backend's."""
+        kept = cls.secret
+        backend = cls._setup_backend(**values)
+        secret, cls.secret = cls.secret, kept
+        return backend, secret
+
+    @classmethod
+    def _start_simulator(cls):
+        """The repository's simulator on 127.0.0.1, stopped with the class."""
+        sim = SimulatorServer()
+        sim.start()
+        cls.addClassCleanup(sim.stop)
+        return sim
+
     def signed(self, payload, secret=None, webhook_id=None, timestamp=None):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         headers = standard_webhooks.sign(
@@ -106,9 +124,9 @@ class ProcureToPayMixin:
     def _setup_ap_backend(cls, **values):
         """An AP-automation backend with its own signing secret
         (``cls.ap_secret``); ``cls.secret`` stays the procurement backend's."""
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation", **values)
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
+        cls.ap, cls.ap_secret = cls._setup_other_backend(
+            code="test-ap", kind="ap_automation", **values
+        )
         return cls.ap
 
     @classmethod

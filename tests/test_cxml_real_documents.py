@@ -275,10 +275,8 @@ class TestCxmlConfirmationsAndRemittances(CxmlCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
+        cls.ap, _secret = cls._setup_other_backend(code="test-ap", kind="ap_automation")
         cls.ap.cxml_shared_secret = "supplier-secret-Kx7pQ2vZ"
-        cls.secret = procurement_secret  # the webhooks of the procurement backend
         cls.paper = cls.env["product.product"].create(
             {
                 "name": "Paper A4",

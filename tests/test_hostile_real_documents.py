@@ -38,11 +38,9 @@ class TestHostileRealPeppolDocuments(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(
+        cls.ap, cls.ap_secret = cls._setup_other_backend(
             code="hostile-peppol", kind="ap_automation", bill_posting="post"
         )
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
         cls.company = cls.env.company
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True
@@ -261,11 +259,9 @@ class TestHostileRealFacturXDocuments(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(
+        cls.ap, cls.ap_secret = cls._setup_other_backend(
             code="hostile-facturx", kind="ap_automation", bill_posting="post"
         )
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
         usd = cls.env.ref("base.USD")
         usd.active = True
         if cls.env.company.currency_id != usd:

@@ -7,7 +7,6 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from ..lib import outbound_formats, standard_webhooks
-from ..simulator import SimulatorServer
 from .common import FihTransactionCase, run_drain_job
 
 
@@ -20,11 +19,8 @@ class TestOutboundConcurrency(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        backend_secret = cls.secret
-        cls.sim = SimulatorServer()
-        cls.sim.start()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.receiver = cls._setup_backend(
+        cls.sim = cls._start_simulator()
+        cls.receiver, cls.receiver_secret = cls._setup_other_backend(
             code="ap-parallel",
             kind="ap_automation",
             base_url=cls.sim.url,
@@ -37,7 +33,6 @@ class TestOutboundConcurrency(FihTransactionCase):
             outbound_concurrency=4,
             outbound_rate_limit_per_minute=0,
         )
-        cls.receiver_secret, cls.secret = cls.secret, backend_secret
         cls.subscriptions = cls.env["fih.subscription"].create(
             [
                 {

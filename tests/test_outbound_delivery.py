@@ -6,7 +6,6 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..lib import canonical, circuit_breaker, standard_webhooks
-from ..simulator import SimulatorServer
 from .common import FihTransactionCase, run_drain_job, supplier_event
 
 
@@ -17,11 +16,8 @@ class TestOutboundDelivery(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        backend_secret = cls.secret
-        cls.sim = SimulatorServer()
-        cls.sim.start()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.receiver = cls._setup_backend(
+        cls.sim = cls._start_simulator()
+        cls.receiver, cls.receiver_secret = cls._setup_other_backend(
             code="ap-receiver",
             kind="ap_automation",
             base_url=cls.sim.url,
@@ -32,7 +28,6 @@ class TestOutboundDelivery(FihTransactionCase):
             breaker_cooldown_seconds=30,
             read_timeout=1.0,
         )
-        cls.receiver_secret, cls.secret = cls.secret, backend_secret
         cls.env["fih.subscription"].create(
             [
                 {

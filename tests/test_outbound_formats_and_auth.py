@@ -5,7 +5,6 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..lib import safe_xml
-from ..simulator import SimulatorServer
 from .common import FihTransactionCase, run_drain_job
 
 CXML_RESPONSE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -22,9 +21,7 @@ class TestOutboundFormatsAndAuth(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = SimulatorServer()
-        cls.sim.start()
-        cls.addClassCleanup(cls.sim.stop)
+        cls.sim = cls._start_simulator()
         cls.platform = cls.env["fih.backend"].create(
             {
                 "name": "Supplier network",

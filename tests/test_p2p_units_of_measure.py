@@ -52,9 +52,9 @@ class TestP2PUnitsOfMeasure(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(code="test-ap", kind="ap_automation")
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
+        cls.ap, cls.ap_secret = cls._setup_other_backend(
+            code="test-ap", kind="ap_automation"
+        )
         cls.units = cls.env.ref("uom.product_uom_unit")
         cls.dozens = cls.env.ref("uom.product_uom_dozen")
         Product = cls.env["product.product"]

@@ -4,10 +4,9 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..simulator import PullSource, SimulatorServer
 from .bi_common import LOAD, BiPublicationCase
-from .common import FihTransactionCase, supplier_data
 from .test_progress_feedback import ProgressCase, progress_figures
+from .test_scheduled_pull import PullCase
 
 
 @tagged("post_install", "-at_install")
@@ -110,38 +109,8 @@ class TestBiLoadProgress(BiPublicationCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPullProgress(FihTransactionCase):
+class TestPullProgress(PullCase):
     """A scheduled pull shows documents and pages while it runs."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sim = SimulatorServer()
-        cls.sim.start()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.backend.write(
-            {
-                "base_url": cls.sim.url,
-                "private_host_allowlist": "127.0.0.1",
-                "outbound_rate_limit_per_minute": 0,
-            }
-        )
-        cls.pull = cls.env["fih.pull"].create(
-            {
-                "backend_id": cls.backend.id,
-                "object_type": "supplier",
-                "list_path": "/export/suppliers",
-                "ack_path": "/export/suppliers/ack",
-                "page_size": 2,
-            }
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.sim.reset()
-        self.source = PullSource().attach(self.sim, "/export/suppliers")
-        for n in range(1, 6):
-            self.source.add(f"S{n}", supplier_data(n))
 
     def test_a_pull_counts_documents_and_pages_as_it_goes(self):
         seen = []

@@ -4,22 +4,19 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..simulator import PullSource, SimulatorServer
+from ..simulator import PullSource
 from .common import FihTransactionCase, supplier_data
 
 PULL = "odoo.addons.finance_integration_hub.models.fih_pull.FihPull"
 
 
-@tagged("post_install", "-at_install")
-class TestScheduledPull(FihTransactionCase):
-    """Suppliers pulled from a platform that does not push."""
+class PullCase(FihTransactionCase):
+    """A platform that does not push: five suppliers to pull, two a page."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = SimulatorServer()
-        cls.sim.start()
-        cls.addClassCleanup(cls.sim.stop)
+        cls.sim = cls._start_simulator()
         cls.backend.write(
             {
                 "base_url": cls.sim.url,
@@ -43,6 +40,11 @@ class TestScheduledPull(FihTransactionCase):
         self.source = PullSource().attach(self.sim, "/export/suppliers")
         for n in range(1, 6):
             self.source.add(f"S{n}", supplier_data(n))
+
+
+@tagged("post_install", "-at_install")
+class TestScheduledPull(PullCase):
+    """Suppliers pulled from a platform that does not push."""
 
     def run_pull(self):
         with self.trapped_jobs():

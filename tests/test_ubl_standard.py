@@ -21,11 +21,9 @@ class TestUblStandard(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        procurement_secret = cls.secret
-        cls.ap = cls._setup_backend(
+        cls.ap, cls.ap_secret = cls._setup_other_backend(
             code="test-peppol", kind="ap_automation", bill_posting="post"
         )
-        cls.ap_secret, cls.secret = cls.secret, procurement_secret
         cls.company = cls.env.company
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True
