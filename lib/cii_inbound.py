@@ -37,7 +37,6 @@ from decimal import Decimal
 
 from lxml import etree
 
-from . import units
 from .canonical import put_optional
 from .en16931 import (
     NOT_BOOKED,
@@ -258,14 +257,11 @@ def _line(reader, element, position):
         "ram:NetPriceProductTradePrice/ram:ChargeAmount",
         f"the price of {what}",
     )
-    basis = _text(agreement, "ram:NetPriceProductTradePrice/ram:BasisQuantity") or (
-        _text(agreement, "ram:GrossPriceProductTradePrice/ram:BasisQuantity")
+    per = reader.price_base(
+        _text(agreement, "ram:NetPriceProductTradePrice/ram:BasisQuantity")
+        or _text(agreement, "ram:GrossPriceProductTradePrice/ram:BasisQuantity"),
+        what,
     )
-    per = 1
-    if basis:
-        per = number(basis, f"the price base quantity of {what}")
-        if per <= 0:
-            raise CIIError(f"the price base quantity of {what} must be positive")
     charges, allowances = _line_allowances_and_charges(reader, settlement, what)
     unit_price = check_line_amount(
         what, reader.currency, quantity, price, per, charges, allowances, amount
@@ -275,36 +271,31 @@ def _line(reader, element, position):
         raise CIIError(f"{what} has no item (SpecifiedTradeProduct)")
     product_code = _text(product, "ram:SellerAssignedID")
     description = _text(product, "ram:Name") or _text(product, "ram:Description")
-    code = reader.tax_code(settlement.find("ram:ApplicableTradeTax", NS), what)
-    line = {"line_id": line_id}
-    put_optional(
-        line,
-        "po_line_id",
-        _text(agreement, "ram:BuyerOrderReferencedDocument/ram:LineID"),
+    return reader.canonical_line(
+        {
+            "line_id": line_id,
+            "po_line_id": _text(
+                agreement, "ram:BuyerOrderReferencedDocument/ram:LineID"
+            ),
+            "product_code": product_code,
+            "description": description,
+            "quantity": quantity,
+            "unit_code": quantity_element.get("unitCode"),
+            "amount": amount,
+            "unit_price": unit_price,
+            "tax_code": reader.tax_code(
+                settlement.find("ram:ApplicableTradeTax", NS), what
+            ),
+            # BT-133, else BT-19 of the document
+            "cost_center": _text(
+                settlement, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"
+            )
+            or _text(
+                reader.root,
+                f"{_SETTLEMENT}/ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID",
+            ),
+        }
     )
-    put_optional(line, "product_code", product_code)
-    line.update(
-        description=description or product_code or f"Line {line_id}",
-        quantity=float(quantity),
-    )
-    put_optional(line, "uom", units.inbound_unit(quantity_element.get("unitCode")))
-    line.update(
-        line_amount=float(amount),
-        unit_price=float(unit_price),
-        tax_codes=[code] if code else [],
-    )
-    # the buyer's accounting reference (BT-133, else BT-19 of the document);
-    # the intake decides whether the table 'cost_centers' makes it a cost centre
-    put_optional(
-        line,
-        "cost_center",
-        _text(settlement, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID")
-        or _text(
-            reader.root,
-            f"{_SETTLEMENT}/ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID",
-        ),
-    )
-    return line
 
 
 def _allowances_and_charges(reader, settlement):

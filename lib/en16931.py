@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import canonical
+from . import canonical, units
 from .canonical import put_optional
 from .money import money, plain, round_half_up, to_decimal
 from .price_precision import decimals_needed
@@ -92,6 +92,50 @@ class DocumentReader:
         if code and code != self.currency:
             raise self.error(f"{what} is in {code}, the document in {self.currency}")
         return number(text, what)
+
+    def price_base(self, basis, what):
+        """The quantity a line's price is for (BT-149): 1 when not stated."""
+        if not basis:
+            return Decimal(1)
+        per = number(basis, f"the price base quantity of {what}")
+        if per <= 0:
+            raise self.error(f"the price base quantity of {what} must be positive")
+        return per
+
+    @staticmethod
+    def canonical_line(read):
+        """The canonical line of the values ``read`` from a document line:
+        line_id, po_line_id, product_code, description, quantity, unit_code,
+        amount, unit_price, tax_code, cost_center (empty: left out).
+
+        >>> DocumentReader.canonical_line(dict(line_id="2", po_line_id="",
+        ...     product_code="P-1", description="", quantity=Decimal(3),
+        ...     unit_code="C62", amount=Decimal("12.00"),
+        ...     unit_price=Decimal(4), tax_code="S21", cost_center=""))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        {'line_id': '2', 'product_code': 'P-1', 'description': 'P-1',
+         'quantity': 3.0, 'uom': 'Units', 'line_amount': 12.0,
+         'unit_price': 4.0, 'tax_codes': ['S21']}
+        """
+        line = {"line_id": read["line_id"]}
+        put_optional(line, "po_line_id", read["po_line_id"])
+        put_optional(line, "product_code", read["product_code"])
+        line.update(
+            description=read["description"]
+            or read["product_code"]
+            or f"Line {read['line_id']}",
+            quantity=float(read["quantity"]),
+        )
+        put_optional(line, "uom", units.inbound_unit(read["unit_code"]))
+        line.update(
+            line_amount=float(read["amount"]),
+            unit_price=float(read["unit_price"]),
+            tax_codes=[read["tax_code"]] if read["tax_code"] else [],
+        )
+        # the buyer's accounting reference (BT-133); the intake decides
+        # whether the table 'cost_centers' makes it a cost centre
+        put_optional(line, "cost_center", read["cost_center"])
+        return line
 
     def tax_code(self, category, what):
         """The hub's tax code of a tax category element, None without one."""

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from . import safe_xml, units
+from . import safe_xml
 from .canonical import put_optional
 from .en16931 import (
     NOT_BOOKED,
@@ -181,12 +181,8 @@ def _line(reader, element, position, quantity_tag):
     quantity = number(quantity_element.text, f"the quantity of {what}")
     amount = reader.amount(element, "cbc:LineExtensionAmount", f"the amount of {what}")
     price = reader.amount(element, "cac:Price/cbc:PriceAmount", f"the price of {what}")
-    basis = _text(element, "cac:Price/cbc:BaseQuantity")
-    per = Decimal(1)
-    if basis:  # the price is for this many units
-        per = number(basis, f"the price base quantity of {what}")
-        if per <= 0:
-            raise UBLError(f"the price base quantity of {what} must be positive")
+    # the price is for this many units
+    per = reader.price_base(_text(element, "cac:Price/cbc:BaseQuantity"), what)
     charges, allowances = _line_allowances_and_charges(reader, element, what)
     # BR-LIN-04 / PEPPOL-EN16931-R120: the stated amount is the line's amount
     unit_price = check_line_amount(
@@ -197,31 +193,23 @@ def _line(reader, element, position, quantity_tag):
         raise UBLError(f"{what} has no item (cac:Item)")
     product_code = _text(item, "cac:SellersItemIdentification/cbc:ID")
     description = _text(item, "cbc:Name") or _text(item, "cbc:Description")
-    code = reader.tax_code(item.find("cac:ClassifiedTaxCategory", NS), what)
-    line = {"line_id": line_id}
-    put_optional(
-        line, "po_line_id", _text(element, "cac:OrderLineReference/cbc:LineID")
+    return reader.canonical_line(
+        {
+            "line_id": line_id,
+            "po_line_id": _text(element, "cac:OrderLineReference/cbc:LineID"),
+            "product_code": product_code,
+            "description": description,
+            "quantity": quantity,
+            "unit_code": quantity_element.get("unitCode"),
+            "amount": amount,
+            "unit_price": unit_price,
+            "tax_code": reader.tax_code(
+                item.find("cac:ClassifiedTaxCategory", NS), what
+            ),
+            "cost_center": _text(element, "cbc:AccountingCost")
+            or _text(reader.root, "cbc:AccountingCost"),
+        }
     )
-    put_optional(line, "product_code", product_code)
-    line.update(
-        description=description or product_code or f"Line {line_id}",
-        quantity=float(quantity),
-    )
-    put_optional(line, "uom", units.inbound_unit(quantity_element.get("unitCode")))
-    line.update(
-        line_amount=float(amount),
-        unit_price=float(unit_price),
-        tax_codes=[code] if code else [],
-    )
-    # the buyer's accounting string (BT-133); the intake decides whether the
-    # backend's cross-reference table 'cost_centers' makes it a cost centre
-    put_optional(
-        line,
-        "cost_center",
-        _text(element, "cbc:AccountingCost")
-        or _text(reader.root, "cbc:AccountingCost"),
-    )
-    return line
 
 
 def _allowances_and_charges(reader):
