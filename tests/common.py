@@ -162,6 +162,16 @@ class FihTransactionCase(BackendMixin, ProcureToPayMixin, TransactionCase):
     def receive(self, payload, **sign_kwargs):
         return self.receive_on(self.backend, payload, **sign_kwargs)
 
+    def post_ubl(self, body, secret=None, content_type="application/xml"):
+        """An e-invoice (UBL or CII) to the AP backend's UBL intake."""
+        return self.receive_on(
+            self.ap,
+            body,
+            intake="fih.ubl.intake",
+            secret=secret or self.ap_secret,
+            content_type=content_type,
+        )
+
     def receive_on(self, backend, payload, intake="fih.webhook.intake", **sign_kwargs):
         """A signed request to ``backend`` through ``intake`` (not processed);
         ``sign_kwargs`` as :meth:`signed` (``secret``, ``content_type``...)."""

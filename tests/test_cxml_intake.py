@@ -283,15 +283,6 @@ class TestCxmlIntake(FihTransactionCase):
         message = self.deliver(self.ap, event, self.ap_secret)
         self.assertEqual(message.state, "done", message.error_message)
 
-    def post_ubl(self, body, secret=None, content_type="application/xml"):
-        return self.receive_on(
-            self.ap,
-            body,
-            intake="fih.ubl.intake",
-            secret=secret or self.ap_secret,
-            content_type=content_type,
-        )
-
     def test_a_peppol_invoice_and_credit_note_become_posted_documents(self):
         self.receive(supplier_event(1))  # company registry 0000000001
         self.post_cxml(self.order())

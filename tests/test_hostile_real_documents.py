@@ -74,15 +74,6 @@ class TestHostileRealPeppolDocuments(FihTransactionCase):
             self.skipTest(f"{path} is not here (public corpus beside the repository)")
         self.base = path.read_bytes()
 
-    def post_ubl(self, body):
-        return self.receive_on(
-            self.ap,
-            body,
-            intake="fih.ubl.intake",
-            secret=self.ap_secret,
-            content_type="application/xml",
-        )
-
     def refused(self, body, reason):
         """``body`` is answered 400 with ``reason``; nothing is stored."""
         result = self.post_ubl(body)
@@ -297,18 +288,9 @@ class TestHostileRealFacturXDocuments(FihTransactionCase):
             flags=re.S,
         )
 
-    def post(self, body):
-        return self.receive_on(
-            self.ap,
-            body,
-            intake="fih.ubl.intake",
-            secret=self.ap_secret,
-            content_type="application/xml",
-        )
-
     def refused(self, body, reason):
         """``body`` is answered 400 with ``reason``; nothing is stored."""
-        result = self.post(body)
+        result = self.post_ubl(body)
         self.assertEqual(result.status, 400, result.payload)
         self.assertEqual(result.payload["error"], "invalid_cii")
         self.assertRegex(result.payload["message"], reason)
@@ -366,37 +348,37 @@ class TestHostileRealFacturXDocuments(FihTransactionCase):
     def test_a_latin1_document_is_refused_naming_the_encodings(self):
         body = mutated(self.base, b"encoding='UTF-8'", b"encoding='ISO-8859-1'")
         body = mutated(body, "Jaurès".encode(), "Jaurès".encode("latin-1"))
-        result = self.post(body)
+        result = self.post_ubl(body)
         self.assertEqual(result.status, 400, result.payload)
         self.assertRegex(
             result.payload["message"], "ISO-8859-1.*only UTF-8 and UTF-16 are accepted"
         )
 
     def test_the_same_number_with_another_due_date_is_a_conflict(self):
-        first = self.post(self.base)
+        first = self.post_ubl(self.base)
         self.assertEqual(first.status, 202, first.payload)
-        again = self.post(self.base)
+        again = self.post_ubl(self.base)
         self.assertEqual((again.status, again.payload["duplicate"]), (202, True))
         changed = mutated(self.base, b">20170228<", b">20170301<")
-        result = self.post(changed)
+        result = self.post_ubl(changed)
         self.assertEqual(result.status, 409, result.payload)
         self.assertIn("Invoice INV/2017/01/0002", result.payload["message"])
         self.assertEqual(len(self.Message.search([("backend_id", "=", self.ap.id)])), 1)
 
     def test_a_document_sent_again_after_a_master_key_rotation_is_a_duplicate(self):
-        first = self.post(self.base)
+        first = self.post_ubl(self.base)
         self.assertEqual(first.status, 202, first.payload)
         old_key = os.environ["FIH_MASTER_KEY"]
         new_key = Fernet.generate_key().decode()
         with patch.dict(os.environ, {"FIH_MASTER_KEY": f"{new_key},{old_key}"}):
-            again = self.post(self.base)
+            again = self.post_ubl(self.base)
         self.assertEqual((again.status, again.payload["duplicate"]), (202, True))
         self.assertEqual(len(self.Message.search([("backend_id", "=", self.ap.id)])), 1)
 
     def test_a_credit_note_under_the_invoice_number_is_its_own_document(self):
-        self.assertEqual(self.post(self.base).status, 202)
+        self.assertEqual(self.post_ubl(self.base).status, 202)
         credit = mutated(self.base, b"<ram:TypeCode>380<", b"<ram:TypeCode>381<")
-        result = self.post(credit)
+        result = self.post_ubl(credit)
         self.assertEqual(result.status, 202, result.payload)
         self.assertFalse(result.payload["duplicate"])
         self.assertTrue(

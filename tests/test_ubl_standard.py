@@ -59,15 +59,6 @@ class TestUblStandard(FihTransactionCase):
             self.skipTest(f"{path} is not here (public corpus beside the repository)")
         return path.read_bytes()
 
-    def post_ubl(self, body):
-        return self.receive_on(
-            self.ap,
-            body,
-            intake="fih.ubl.intake",
-            secret=self.ap_secret,
-            content_type="application/xml",
-        )
-
     def bill_of(self, body):
         result = self.post_ubl(body)
         self.assertEqual(result.status, 202, result.payload)
