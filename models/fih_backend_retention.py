@@ -21,6 +21,9 @@ class FihBackendRetention(models.Model):
     """How long a backend's messages stay in the exchange log."""
 
     _inherit = "fih.backend"
+    # how long evidence is kept is an administrator's decision (see
+    # fih.default.guard.mixin: no default from a manager's context either)
+    _fih_admin_only_fields = frozenset({"private_host_allowlist", "archive_keep_years"})
 
     redelivery_window_days = fields.Integer(
         string="Redelivery Window (days)",
@@ -75,15 +78,6 @@ class FihBackendRetention(models.Model):
                         backend.name,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("archive_keep_years", DEFAULT_ARCHIVE_KEEP_YEARS) != (
-                DEFAULT_ARCHIVE_KEEP_YEARS
-            ):
-                self._check_may_shorten_archive()
-        return super().create(vals_list)
 
     def write(self, vals):
         if "archive_keep_years" in vals and any(

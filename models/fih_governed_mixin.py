@@ -49,7 +49,9 @@ class FihDefaultGuardMixin(models.AbstractModel):
         records = super().create(vals_list)
         refused = self._fih_default_refused(self._fih_admin_only_fields)
         if refused and any(
-            record[name] for record in records.sudo() for name in refused
+            record._fih_set_by_caller(name)
+            for record in records.sudo()
+            for name in refused
         ):
             raise AccessError(
                 self.env._(
@@ -61,6 +63,13 @@ class FihDefaultGuardMixin(models.AbstractModel):
                 )
             )
         return records
+
+    def _fih_set_by_caller(self, name):
+        """Whether field ``name`` holds something else than its own default
+        (set, for a field without one)."""
+        field = self._fields[name]
+        default = field.default(self) if field.default else False
+        return self[name] != default if default else bool(self[name])
 
 
 class FihGovernedMixin(models.AbstractModel):

@@ -271,3 +271,36 @@ class TestMessageArchiving(FihTransactionCase):
         self.assertEqual(self.backend.archive_after_days, 120)
         self.backend.write({"archive_keep_years": 7})  # an administrator
         self.assertEqual(self.backend.archive_keep_years, 7)
+
+    def test_a_managers_personal_default_never_shortens_the_archive(self):
+        """Attack: a manager stores a personal default of 1 year for the
+        archive (``ir.default``, allowed to every internal user) and creates a
+        backend without naming the field: the archive keeps 10 years."""
+        manager = self.env["res.users"].create(
+            {
+                "name": "Integration Manager",
+                "login": "fih_manager_archive_default",
+                "company_id": self.backend.company_id.id,
+                "company_ids": [(6, 0, self.backend.company_id.ids)],
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [self.env.ref("finance_integration_hub.group_fih_manager").id],
+                    )
+                ],
+            }
+        )
+        self.env["ir.default"].with_user(manager).set(
+            "fih.backend", "archive_keep_years", 1, user_id=True
+        )
+        backend = (
+            self.env["fih.backend"]
+            .with_user(manager)
+            .create({"name": "Short memory", "code": "short-memory"})
+        )
+        self.assertEqual(backend.sudo().archive_keep_years, 10)
+        with self.assertRaises(AccessError):
+            self.env["fih.backend"].with_user(manager).create(
+                {"name": "Shorter", "code": "shorter", "archive_keep_years": 2}
+            )
