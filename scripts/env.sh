@@ -44,18 +44,19 @@ ensure_debian_packages() {
 
 ensure_postgres() {
     ensure_debian_packages
-    if ! pg_lsclusters -h | grep -q online; then
-        local cluster
-        cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
-        [ -n "$cluster" ] || die "no PostgreSQL cluster found (pg_lsclusters is empty)"
-        log "starting PostgreSQL cluster $cluster"
-        # shellcheck disable=SC2086
-        pg_ctlcluster $cluster start
+    # the tests talk to the cluster on the default socket port; other clusters
+    # on this machine (scripts/cluster.sh makes two) are never the one to start
+    local port="${PGPORT:-5432}" ver name status
+    read -r ver name status < <(pg_lsclusters -h | awk -v p="$port" '$3 == p {print $1, $2, $4; exit}')
+    [ -n "$name" ] || die "no PostgreSQL cluster on port $port (see pg_lsclusters); create one with: pg_createcluster 15 main --start"
+    if [ "$status" != "online" ]; then
+        log "starting PostgreSQL cluster $ver $name (port $port)"
+        pg_ctlcluster "$ver" "$name" start
     fi
     local me
     me=$(id -un)
-    if ! su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$me'\"" | grep -q 1; then
-        su postgres -c "createuser -s '$me'"
+    if ! su postgres -c "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$me'\"" | grep -q 1; then
+        su postgres -c "createuser -p $port -s '$me'"
     fi
 }
 
