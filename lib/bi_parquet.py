@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import bi_copy
+
 OP_COLUMN = "_fih_op"
 STAGING = ".fih-staging"
 OTHER_NUMERIC = pa.decimal128(38, 10)
@@ -155,6 +157,42 @@ def table(schema, rows, live, key_column):
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def table_from_csv(schema, data, key_column):
+    """An Arrow table of one chunk from PostgreSQL's COPY CSV lines (the
+    change time, key and live flag, then the dataset's columns), typed by
+    the schema (:func:`bi_copy.read_chunk`). A tombstone keeps only its key.
+
+    >>> schema = pa.schema([("id", pa.int64()), ("name", pa.string()),
+    ...                     ("amount", pa.decimal128(38, 2))])
+    >>> t = table_from_csv(schema, b',1,t,1,N/A,10.50\\n,2,t,2,"",\\n', "id")
+    >>> t.column("name").to_pylist(), t.column("amount").to_pylist()
+    (['N/A', ''], [Decimal('10.50'), None])
+    >>> table_from_csv(schema, b',1,t,1,x,1.234\\n', "id")
+    Traceback (most recent call last):
+    ...
+    pyarrow.lib.ArrowInvalid: ...
+    """
+    with_op = schema.field(0).name == OP_COLUMN
+    names = [name for name in schema.names if name != OP_COLUMN]
+    parsed = bi_copy.read_chunk(
+        data,
+        ["_changed_at", "_key", "_live", *names],
+        {"_live": pa.bool_(), **{f.name: f.type for f in schema}},
+        ["_live", *names],
+    )
+    live = parsed.column("_live")
+    arrays = []
+    if with_op:
+        arrays.append(pc.if_else(live, "upsert", "delete").cast(pa.string()))
+    tombstones = parsed.num_rows and not pc.all(live).as_py()
+    for name in names:
+        column = parsed.column(name)
+        if tombstones and name != key_column:
+            column = pc.if_else(live, column, pa.scalar(None, column.type))
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def to_bytes(arrow_table):
     """The chunk as a Parquet file in memory: the same rows, the same bytes."""
     sink = io.BytesIO()
@@ -197,44 +235,14 @@ def combine(parts, path, schema):
     publish(scratch, path)
 
 
-def totals_of(arrow_table, totals):
-    """Control totals of the live rows of an Arrow table, computed by Arrow,
-    in the form of ``bi_encoding.ControlTotals.as_list``.
-
-    >>> from .bi_datasets import Total
-    >>> t = pa.table({"a": pa.array(["1.10", "2.20", None]).cast(
-    ...     pa.decimal128(38, 2)), "cur": ["EUR", "EUR", "EUR"],
-    ...     "company": ["M", "M", "M"]})
-    >>> totals_of(t, [Total("a", "cur")])
-    [{'amount': 'a', 'currency': 'EUR', 'company': 'M', 'rows': 3, 'total': '3.30'}]
-    """
+def live_totals(arrow_table, totals):
+    """Control totals of the live rows of a file's table (an incremental
+    file's tombstones carry no amounts)."""
     if OP_COLUMN in arrow_table.column_names:
         arrow_table = arrow_table.filter(
             pc.equal(arrow_table.column(OP_COLUMN), "upsert")
         )
-    listed = []
-    for total in totals:
-        keys = list(dict.fromkeys((total.currency, total.company)))
-        grouped = arrow_table.group_by(keys).aggregate(
-            [
-                (total.amount, "sum"),
-                (total.amount, "count", pc.CountOptions(mode="all")),
-            ]
-        )
-        for group in grouped.to_pylist():
-            value = group[f"{total.amount}_sum"]
-            listed.append(
-                {
-                    "amount": total.amount,
-                    "currency": group[total.currency] or "",
-                    "company": group[total.company] or "",
-                    "rows": group[f"{total.amount}_count"],
-                    "total": str(value if value is not None else Decimal(0)),
-                }
-            )
-    return sorted(
-        listed, key=lambda item: (item["amount"], item["currency"], item["company"])
-    )
+    return bi_copy.totals_of(arrow_table, totals)
 
 
 def file_figures(path, totals, key_column):
@@ -258,7 +266,7 @@ def file_figures(path, totals, key_column):
             live = pc.sum(pc.equal(group.column(OP_COLUMN), "upsert")).as_py() or 0
         rows += live
         tombstones += group.num_rows - live
-        for item in totals_of(group, totals):
+        for item in live_totals(group, totals):
             key = (item["amount"], item["currency"], item["company"])
             entry = sums.setdefault(key, [Decimal(0), 0])
             entry[0] += Decimal(item["total"])

@@ -53,7 +53,17 @@ DSN_KEYS = frozenset(
 SSL_MODES = ("verify-full", "verify-ca", "require", "disable")
 OWNER_TABLE, CHUNK_TABLE, MANIFEST_TABLE = "fih_owner", "fih_chunk", "fih_manifest"
 STAGE_TABLE = "fih_stage"
-LIVE = "_fih_live"
+# the technical columns a chunk's CSV lines start with (lib/bi_copy.py)
+STAGE_TECHNICAL = (
+    ("_fih_changed_at", "timestamp"),
+    ("_fih_key", "bigint"),
+    ("_fih_live", "boolean"),
+    ("_fih_date", "date"),
+)
+LIVE, KEY, DATE = "_fih_live", "_fih_key", "_fih_date"
+# what a load's figures and sweeps cover: the whole table (a full reload or a
+# snapshot), the rows of its period, or the rows it wrote (incremental)
+SCOPES = ("all", "period", "load")
 _HOST = re.compile(r"^[A-Za-z0-9_.:-]{1,253}$")
 
 
@@ -145,48 +155,24 @@ def schema_name(code):
     return ("fih_" + code.lower().replace("-", "_"))[:63]
 
 
-def copy_line_sql(dataset, alias):
-    """SQL rendering a row of ``alias`` as one line of PostgreSQL's COPY
-    text format (without the newline): the live flag, then the columns;
-    NULL as ``\\N``; backslash, tab, newline and carriage return escaped.
-    PostgreSQL writes it, in C, from the typed values, like the NDJSON lines.
-
-    Column names come from :class:`bi_datasets.Column` (plain identifiers).
-
-    Only text columns are escaped: the text of a number, a date or a
-    boolean never holds a backslash, a tab or a line break.
-
-    >>> from .bi_datasets import Dataset, Column
-    >>> x = Dataset("x", "X", "", (Column("id", "integer", ""),
-    ...                            Column("name", "text", "")), "id", "")
-    >>> print(copy_line_sql(x, "feed"))
-    CASE WHEN feed._live THEN 't' ELSE 'f' END || E'\\t' || coalesce(\
-feed.id::text, '\\N') || E'\\t' || coalesce(replace(replace(replace(replace(\
-feed.name::text, '\\', '\\\\'), E'\\t', '\\t'), E'\\n', '\\n'), E'\\r', \
-'\\r'), '\\N')
-    """
-    parts = [f"CASE WHEN {alias}._live THEN 't' ELSE 'f' END"]
-    for column in dataset.columns:
-        text = f"{alias}.{column.name}::text"
-        if column.type == "text":
-            text = (
-                f"replace(replace(replace(replace({text}, '\\', '\\\\'), "
-                "E'\\t', '\\t'), E'\\n', '\\n'), E'\\r', '\\r')"
-            )
-        parts.append(f"coalesce({text}, '\\N')")
-    return " || E'\\t' || ".join(parts)
-
-
 # -- statements on the warehouse ------------------------------------------------
 
 
 class Tables:
     """The statements of one publication's schema and dataset table.
 
+    A chunk's CSV lines go to a staging table in the order of
+    :attr:`line_columns`: the technical columns, then the columns the
+    control totals read, then the others.
+
     >>> from .bi_datasets import DATASETS
     >>> tables = Tables("fih_spend", DATASETS["spend"])
     >>> len(tables.create_statements()), tables.key
     (6, 'line_id')
+    >>> tables.line_columns[:4]
+    ['_fih_changed_at', '_fih_key', '_fih_live', '_fih_date']
+    >>> tables.line_columns[4:7]
+    ['amount_currency', 'currency', 'company']
     """
 
     def __init__(self, schema, dataset):
@@ -195,15 +181,32 @@ class Tables:
         self.table = sql.Identifier(schema, dataset.code)
         self.key = dataset.key_column
         self.columns = [sql.Identifier(name) for name in dataset.column_names]
+        self.data_columns = dataset.total_columns + [
+            name for name in dataset.column_names if name not in dataset.total_columns
+        ]
+        self.line_columns = [name for name, _type in STAGE_TECHNICAL] + (
+            self.data_columns
+        )
         self.owner = sql.Identifier(schema, OWNER_TABLE)
         self.chunks = sql.Identifier(schema, CHUNK_TABLE)
         self.manifests = sql.Identifier(schema, MANIFEST_TABLE)
         self.stage = sql.Identifier(STAGE_TABLE)
 
-    def _typed(self):
+    def _typed(self, names=None):
+        types = {c.name: PG_TYPES[c.type] for c in self.dataset.columns}
+        types.update(STAGE_TECHNICAL)
         return sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type]))
-            for c in self.dataset.columns
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(types[name]))
+            for name in names or self.dataset.column_names
+        )
+
+    def _list(self, prefix=None):
+        """The dataset's columns, comma separated (``prefix.`` before each)."""
+        if prefix is None:
+            return sql.SQL(", ").join(self.columns)
+        return sql.SQL(", ").join(
+            sql.SQL("{}.{}").format(sql.Identifier(prefix), column)
+            for column in self.columns
         )
 
     def create_statements(self):
@@ -217,7 +220,8 @@ class Tables:
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} ({}, _fih_load_id text NOT NULL, "
                 "_fih_loaded_at timestamptz NOT NULL DEFAULT now(), "
-                "_fih_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY ({}))"
+                "_fih_deleted boolean NOT NULL DEFAULT false, _fih_date date, "
+                "PRIMARY KEY ({}))"
             ).format(self.table, self._typed(), sql.Identifier(self.key)),
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (_fih_load_id)").format(
                 sql.Identifier(f"{self.dataset.code}_fih_load"), self.table
@@ -250,26 +254,33 @@ class Tables:
         return sql.SQL("SELECT owner FROM {}").format(self.owner)
 
     def add_columns(self):
-        """New dataset columns, added to an existing table."""
+        """New dataset columns (and the period date of tables made before
+        it was kept), added to an existing table."""
         return [
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                 self.table, sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type])
             )
             for c in self.dataset.columns
+        ] + [
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} date").format(
+                self.table, sql.Identifier(DATE)
+            )
         ]
 
     def create_stage(self):
         return sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS {} ({} boolean, {}) ON COMMIT DELETE ROWS"
-        ).format(self.stage, sql.Identifier(LIVE), self._typed())
+            "CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS"
+        ).format(self.stage, self._typed(self.line_columns))
 
     def copy_statement(self):
-        return sql.SQL("COPY {} ({}, {}) FROM STDIN").format(
-            self.stage, sql.Identifier(LIVE), sql.SQL(", ").join(self.columns)
+        return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+            self.stage,
+            sql.SQL(", ").join(sql.Identifier(name) for name in self.line_columns),
         )
 
     def upsert(self):
-        """Live rows of the stage into the table; parameter: the load id."""
+        """Live rows of the stage into the table, each rewritten with the
+        load id (incremental loads); parameter: the load id."""
         key = sql.Identifier(self.key)
         updates = sql.SQL(", ").join(
             sql.SQL("{} = EXCLUDED.{}").format(column, column)
@@ -277,18 +288,57 @@ class Tables:
             if column != key
         )
         return sql.SQL(
-            "INSERT INTO {table} ({columns}, _fih_load_id, _fih_loaded_at, "
-            "_fih_deleted) SELECT {columns}, %s, now(), false FROM {stage} "
-            "WHERE {live} ON CONFLICT ({key}) DO UPDATE SET {updates}, "
+            "INSERT INTO {table} ({columns}, _fih_date, _fih_load_id, "
+            "_fih_loaded_at, _fih_deleted) SELECT {columns}, {date}, %s, now(), "
+            "false FROM {stage} WHERE {live} ON CONFLICT ({key}) DO UPDATE SET "
+            "{updates}, _fih_date = EXCLUDED._fih_date, "
             "_fih_load_id = EXCLUDED._fih_load_id, "
             "_fih_loaded_at = EXCLUDED._fih_loaded_at, _fih_deleted = false"
         ).format(
             table=self.table,
-            columns=sql.SQL(", ").join(self.columns),
+            columns=self._list(),
+            date=sql.Identifier(DATE),
             stage=self.stage,
             live=sql.Identifier(LIVE),
             key=key,
             updates=updates,
+        )
+
+    def update_changed(self):
+        """Rows of the stage that differ from the table's, rewritten; the
+        rows that are the same are left alone (a replacing load); parameter:
+        the load id."""
+        return sql.SQL(
+            "UPDATE {table} t SET ({columns}, _fih_date, _fih_load_id, "
+            "_fih_loaded_at, _fih_deleted) = ({staged}, s.{date}, %s, now(), "
+            "false) FROM {stage} s WHERE s.{live} AND t.{key} = s.{key} AND "
+            "({current}, t.{date}, t._fih_deleted) IS DISTINCT FROM "
+            "({staged}, s.{date}, false)"
+        ).format(
+            table=self.table,
+            columns=self._list(),
+            staged=self._list("s"),
+            current=self._list("t"),
+            date=sql.Identifier(DATE),
+            stage=self.stage,
+            live=sql.Identifier(LIVE),
+            key=sql.Identifier(self.key),
+        )
+
+    def insert_missing(self):
+        """Rows of the stage the table does not hold yet (a replacing load);
+        parameter: the load id."""
+        return sql.SQL(
+            "INSERT INTO {table} ({columns}, _fih_date, _fih_load_id, "
+            "_fih_loaded_at, _fih_deleted) SELECT {columns}, {date}, %s, now(), "
+            "false FROM {stage} WHERE {live} ON CONFLICT ({key}) DO NOTHING"
+        ).format(
+            table=self.table,
+            columns=self._list(),
+            date=sql.Identifier(DATE),
+            stage=self.stage,
+            live=sql.Identifier(LIVE),
+            key=sql.Identifier(self.key),
         )
 
     def remove(self, soft):
@@ -299,14 +349,51 @@ class Tables:
             return sql.SQL(
                 "UPDATE {table} t SET _fih_deleted = true, _fih_load_id = %s, "
                 "_fih_loaded_at = now() FROM {stage} s "
-                "WHERE NOT s.{live} AND t.{key} = s.{key}"
+                "WHERE NOT s.{live} AND t.{key} = s.{stage_key}"
             ).format(
-                table=self.table, stage=self.stage, live=sql.Identifier(LIVE), key=key
+                table=self.table,
+                stage=self.stage,
+                live=sql.Identifier(LIVE),
+                key=key,
+                stage_key=sql.Identifier(KEY),
             )
         return sql.SQL(
             "DELETE FROM {table} t USING {stage} s "
-            "WHERE NOT s.{live} AND t.{key} = s.{key}"
-        ).format(table=self.table, stage=self.stage, live=sql.Identifier(LIVE), key=key)
+            "WHERE NOT s.{live} AND t.{key} = s.{stage_key}"
+        ).format(
+            table=self.table,
+            stage=self.stage,
+            live=sql.Identifier(LIVE),
+            key=key,
+            stage_key=sql.Identifier(KEY),
+        )
+
+    def sweep(self, soft, period, upto):
+        """Rows a replacing load did not bring leave the table: those of the
+        keys after the previous chunk and up to this chunk's last (``upto``;
+        after the last chunk: all the keys after it) that are not in the
+        stage; for a period, only the rows of that period.
+
+        Parameters: the load id (``soft`` only), the key after which, the
+        last key (``upto`` only), the period's first and last days (``period``
+        only)."""
+        where = [sql.SQL("t.{} > %s").format(sql.Identifier(self.key))]
+        if upto:
+            where.append(sql.SQL("t.{} <= %s").format(sql.Identifier(self.key)))
+            where.append(
+                sql.SQL("NOT EXISTS (SELECT 1 FROM {} s WHERE s.{} = t.{})").format(
+                    self.stage, sql.Identifier(KEY), sql.Identifier(self.key)
+                )
+            )
+        if period:
+            where.append(sql.SQL("t.{} BETWEEN %s AND %s").format(sql.Identifier(DATE)))
+        condition = sql.SQL(" AND ").join(where)
+        if soft:
+            return sql.SQL(
+                "UPDATE {} t SET _fih_deleted = true, _fih_load_id = %s, "
+                "_fih_loaded_at = now() WHERE NOT t._fih_deleted AND {}"
+            ).format(self.table, condition)
+        return sql.SQL("DELETE FROM {} t WHERE {}").format(self.table, condition)
 
     def record_chunk(self):
         """Parameters: load id, sequence, rows, tombstones, sha256."""
@@ -323,16 +410,6 @@ class Tables:
         return sql.SQL("DELETE FROM {} WHERE load_id = %s AND sequence > %s").format(
             self.chunks
         )
-
-    def sweep(self, soft):
-        """A replacing load (full, snapshot): rows it did not bring leave the
-        table; parameter: the load id."""
-        if soft:
-            return sql.SQL(
-                "UPDATE {} SET _fih_deleted = true, _fih_loaded_at = now() "
-                "WHERE _fih_load_id <> %s AND NOT _fih_deleted"
-            ).format(self.table)
-        return sql.SQL("DELETE FROM {} WHERE _fih_load_id <> %s").format(self.table)
 
     def record_manifest(self):
         """Parameters: load id, dataset, mode, period start, period end,
@@ -356,24 +433,36 @@ class Tables:
             "ORDER BY sequence"
         ).format(self.chunks)
 
-    def landed_rows(self):
-        """Live rows this load wrote; parameter: load id."""
-        return sql.SQL(
-            "SELECT count(*) FROM {} WHERE _fih_load_id = %s AND NOT _fih_deleted"
-        ).format(self.table)
+    def _scope(self, scope):
+        """Which live rows a load's figures cover (:data:`SCOPES`);
+        parameters: the load id (``load``), or the period's first and last
+        days (``period``)."""
+        condition = {
+            "all": "NOT _fih_deleted",
+            "period": "NOT _fih_deleted AND _fih_date BETWEEN %s AND %s",
+            "load": "NOT _fih_deleted AND _fih_load_id = %s",
+        }[scope]
+        return sql.SQL(condition)
 
-    def landed_totals(self, total):
-        """The warehouse's own sums of a control total over the live rows
-        this load wrote, as exact text; parameter: load id."""
+    def landed_rows(self, scope):
+        """Live rows of the load's scope."""
+        return sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+            self.table, self._scope(scope)
+        )
+
+    def landed_totals(self, total, scope):
+        """The warehouse's own sums of a control total over the live rows of
+        the load's scope, as exact text."""
         return sql.SQL(
             "SELECT coalesce({currency}, ''), coalesce({company}, ''), "
             "sum(coalesce({amount}, 0))::text, count(*) FROM {table} "
-            "WHERE _fih_load_id = %s AND NOT _fih_deleted GROUP BY 1, 2"
+            "WHERE {scope} GROUP BY 1, 2"
         ).format(
             currency=sql.Identifier(total.currency),
             company=sql.Identifier(total.company),
             amount=sql.Identifier(total.amount),
             table=self.table,
+            scope=self._scope(scope),
         )
 
 

@@ -83,6 +83,7 @@ from . import fih_bi_load_recovery
 from . import fih_bi_load_chunk
 from . import fih_bi_load_progress
 from . import fih_bi_load_replica
+from . import fih_bi_load_copy
 from . import fih_bi_sink_postgres
 from . import fih_bi_sink_parquet
 

@@ -303,7 +303,7 @@ class FihBiLoad(models.Model):
     def _query(self):
         """The ordered rows still to send, as one SQL statement."""
         dataset = DATASETS[self.dataset]
-        technical = SQL("_changed_at, _key, _live")
+        technical = SQL("_changed_at, _key, _live, _date")
         columns = SQL(", ".join(f"src.{name}" for name in dataset.column_names))
         company = SQL(
             "(src._company_id IS NULL OR src._company_id = %s)", self.company_id.id
@@ -340,7 +340,8 @@ class FihBiLoad(models.Model):
         if self.mode == "incremental" and dataset.deletion_model:
             nulls = SQL(", ".join(["NULL"] * (len(dataset.column_names) - 1)))
             query = SQL(
-                "%s UNION ALL SELECT d.deleted_at, d.res_id, false, d.res_id, %s "
+                "%s UNION ALL SELECT d.deleted_at, d.res_id, false, NULL::date, "
+                "d.res_id, %s "
                 "FROM fih_bi_deletion d WHERE d.res_model = %s "
                 "AND (d.company_id IS NULL OR d.company_id = %s) "
                 "AND %s AND d.deleted_at < %s",
@@ -416,57 +417,72 @@ class FihBiLoad(models.Model):
             sequence += 1
             live = [row[2] for row in fetched]
             raw, rows, totals = self._encode_chunk(fetched, live)
-            digest = bi_encoding.sha256(raw)
-            if self.reference_load_id and reference_chunks.get(sequence) != digest:
-                raise LoadStopped(
-                    self.env._(
-                        "Chunk %(sequence)s of locked period %(start)s to %(end)s "
-                        "differs from its earlier publication (load %(reference)s). "
-                        "A locked period is immutable: this chunk and the rest were "
-                        "not sent, and no manifest either. Check whether the "
-                        "period was unlocked and changed.",
-                        sequence=sequence,
-                        start=self.period_start,
-                        end=self.period_end,
-                        reference=self.reference_load_id.uid,
-                    ),
-                    retry=False,
-                )
-            tombstones = live.count(False)
-            status, seconds, sent = self._deliver_chunk(
-                sequence, raw, rows, live, digest
+            first, last = fetched[0], fetched[-1]
+            self._send_chunk(
+                sequence,
+                reference_chunks,
+                (raw, rows, live, totals),
+                (first[1], last[1], last[0]),
             )
-            last = fetched[-1]
-            self.env["fih.bi.load.chunk"].create(
-                {
-                    "load_id": self.id,
-                    "sequence": sequence,
-                    "rows": len(rows) - tombstones,
-                    "tombstones": tombstones,
-                    "raw_bytes": len(raw),
-                    "bytes_sent": sent,
-                    "sha256": digest,
-                    "totals_json": json.dumps(totals.as_list()),
-                    "http_status": status,
-                    "duration_ms": int(seconds * 1000),
-                    "first_key": fetched[0][1],
-                    "last_key": last[1],
-                }
-            )
-            self.write(
-                {
-                    "last_changed_at": last[0] if self.mode == "incremental" else False,
-                    "last_key": last[1],
-                    "rows": self.rows + len(rows) - tombstones,
-                    "tombstones": self.tombstones + tombstones,
-                    "bytes_sent": self.bytes_sent + sent,
-                }
-            )
-            self._progress_advance(len(rows))  # progress: one more chunk
-            # the chunk is accepted: remember it before anything else can fail
-            self._checkpoint()
             # let it go before the next one is fetched: one chunk in memory
             del fetched, live, raw, rows, totals
+        self._check_reference_count(sequence, reference_chunks)
+
+    def _send_chunk(self, sequence, reference_chunks, encoded, keys):
+        """Deliver one encoded chunk (raw, rows, live flags, totals) and record
+        it; ``keys`` are its first key, last key and last change time."""
+        raw, rows, live, totals = encoded
+        first_key, last_key, last_changed_at = keys
+        digest = bi_encoding.sha256(raw)
+        if self.reference_load_id and reference_chunks.get(sequence) != digest:
+            raise LoadStopped(
+                self.env._(
+                    "Chunk %(sequence)s of locked period %(start)s to %(end)s "
+                    "differs from its earlier publication (load %(reference)s). "
+                    "A locked period is immutable: this chunk and the rest were "
+                    "not sent, and no manifest either. Check whether the "
+                    "period was unlocked and changed.",
+                    sequence=sequence,
+                    start=self.period_start,
+                    end=self.period_end,
+                    reference=self.reference_load_id.uid,
+                ),
+                retry=False,
+            )
+        tombstones = live.count(False)
+        status, seconds, sent = self._deliver_chunk(sequence, raw, rows, live, digest)
+        self.env["fih.bi.load.chunk"].create(
+            {
+                "load_id": self.id,
+                "sequence": sequence,
+                "rows": len(rows) - tombstones,
+                "tombstones": tombstones,
+                "raw_bytes": len(raw),
+                "bytes_sent": sent,
+                "sha256": digest,
+                "totals_json": json.dumps(totals.as_list()),
+                "http_status": status,
+                "duration_ms": int(seconds * 1000),
+                "first_key": first_key,
+                "last_key": last_key,
+            }
+        )
+        self.write(
+            {
+                "last_changed_at": last_changed_at
+                if self.mode == "incremental"
+                else False,
+                "last_key": last_key,
+                "rows": self.rows + len(rows) - tombstones,
+                "tombstones": self.tombstones + tombstones,
+                "bytes_sent": self.bytes_sent + sent,
+            }
+        )
+        self._progress_advance(len(rows))  # progress: one more chunk
+        # the chunk is accepted: remember it before anything else can fail
+        self._checkpoint()
+
+    def _check_reference_count(self, sequence, reference_chunks):
         if self.reference_load_id and len(reference_chunks) != sequence:
             raise LoadStopped(
                 self.env._(

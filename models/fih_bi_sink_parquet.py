@@ -77,16 +77,13 @@ class FihBiLoadParquet(models.Model):
     def _is_parquet(self):
         return self.publication_id.sink == "parquet"
 
+    def _reads_by_copy(self):
+        return self._is_parquet() or super()._reads_by_copy()
+
     def _query_outputs(self, dataset):
         if not self._is_parquet():
             return super()._query_outputs(dataset)
-        # numbers as exact text: the database cursor would make them floats
-        return [
-            f"feed.{column.name}::text"
-            if column.type == "numeric"
-            else f"feed.{column.name}"
-            for column in dataset.columns
-        ]
+        return [f"feed.{name}" for name in dataset.column_names]
 
     def _arrow_schema(self):
         """The load's Arrow schema, worked out once per run."""
@@ -96,23 +93,19 @@ class FihBiLoadParquet(models.Model):
         return self.env.cr.cache[key]
 
     def _new_arrow_schema(self):
-        self.env.cr.execute(
-            "SELECT max(decimal_places) FROM res_currency WHERE active OR id = %s",
-            (self.company_id.currency_id.id,),
-        )
-        scale = self.env.cr.fetchone()[0] or 2
         return bi_parquet.arrow_schema(
-            DATASETS[self.dataset], scale, with_op=self.mode == "incremental"
+            DATASETS[self.dataset],
+            self._money_scale(),
+            with_op=self.mode == "incremental",
         )
 
-    def _encode_chunk(self, fetched, live):
+    def _encode_copy(self, raw, count):
         if not self._is_parquet():
-            return super()._encode_chunk(fetched, live)
+            return super()._encode_copy(raw, count)
         dataset = DATASETS[self.dataset]
-        rows = [row[3:] for row in fetched]
         try:
-            table = bi_parquet.table(
-                self._arrow_schema(), rows, live, dataset.key_column
+            table = bi_parquet.table_from_csv(
+                self._arrow_schema(), raw, dataset.key_column
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise LoadStopped(
@@ -123,10 +116,16 @@ class FihBiLoadParquet(models.Model):
                 ),
                 retry=False,
             ) from None
+        live = (
+            table.column(bi_parquet.OP_COLUMN).to_pylist()
+            if (bi_parquet.OP_COLUMN in table.column_names)
+            else None
+        )
+        live = [op == "upsert" for op in live] if live else [True] * table.num_rows
         # the sums are Arrow's, over the typed values that go into the file
         totals = bi_encoding.ControlTotals([], [])
-        totals.merge(bi_parquet.totals_of(table, dataset.totals))
-        return bi_parquet.to_bytes(table), rows, totals
+        totals.merge(bi_parquet.live_totals(table, dataset.totals))
+        return bi_parquet.to_bytes(table), live, live, totals
 
     # -- where the files go --------------------------------------------------
 

@@ -7,10 +7,11 @@ import tempfile
 import time
 
 import psycopg2
+import pyarrow as pa
 
 from odoo import fields, models
 
-from ..lib import bi_encoding, bi_warehouse, url_guard
+from ..lib import bi_copy, bi_encoding, bi_warehouse, url_guard
 from ..lib import secret_box as secret_binding
 from ..lib.bi_datasets import DATASETS
 from .fih_bi_load import LoadStopped
@@ -144,23 +145,58 @@ class FihBiLoadPostgres(models.Model):
             bi_warehouse.schema_name(publication.code), DATASETS[self.dataset]
         )
 
+    def _reads_by_copy(self):
+        return self._is_warehouse() or super()._reads_by_copy()
+
     def _query_outputs(self, dataset):
         if not self._is_warehouse():
             return super()._query_outputs(dataset)
-        # the totals' amounts as exact text: the cursor would make floats
-        numeric = {c.name for c in dataset.columns if c.type == "numeric"}
-        return [bi_warehouse.copy_line_sql(dataset, "feed")] + [
-            f"feed.{name}::text" if name in numeric else f"feed.{name}"
-            for name in dataset.total_columns
+        # the line of the staging table: the period date, the totals' columns
+        # (split off each line by the hub), then the rest, as COPY writes them
+        return ["feed._date"] + [
+            f"feed.{name}" for name in self._warehouse_tables().data_columns
         ]
 
-    def _encode_chunk(self, fetched, live):
+    def _encode_copy(self, raw, count):
         if not self._is_warehouse():
-            return super()._encode_chunk(fetched, live)
-        raw = "".join(row[3] + "\n" for row in fetched).encode()
-        rows = [row[4:] for row in fetched]
-        columns = DATASETS[self.dataset].total_columns
-        return raw, rows, self._totals_for(columns, rows, live)
+            return super()._encode_copy(raw, count)
+        dataset = DATASETS[self.dataset]
+        tables = self._warehouse_tables()
+        money = pa.decimal128(38, self._money_scale())
+        try:
+            table = bi_copy.read_chunk(
+                raw,
+                tables.line_columns,
+                {
+                    bi_warehouse.KEY: pa.int64(),
+                    bi_warehouse.LIVE: pa.bool_(),
+                    **{total.amount: money for total in dataset.totals},
+                },
+                [bi_warehouse.KEY, bi_warehouse.LIVE, *dataset.total_columns],
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise LoadStopped(
+                self._warehouse_text(f"an amount cannot be summed exactly ({exc})"),
+                retry=False,
+            ) from None
+        live = table.column(bi_warehouse.LIVE)
+        totals = bi_encoding.ControlTotals([], [])
+        totals.merge(bi_copy.totals_of(table.filter(live), dataset.totals))
+        # the keys stand for the rows: the last one bounds the chunk's sweep
+        return raw, table.column(bi_warehouse.KEY).to_pylist(), live.to_pylist(), totals
+
+    def _warehouse_scope(self):
+        """What this load's sweeps and figures cover (bi_warehouse.SCOPES)."""
+        if self.mode == "full" or not DATASETS[self.dataset].incremental:
+            return "all"
+        return "period" if self.mode == "period" else "load"
+
+    def _scope_parameters(self, scope):
+        return {
+            "all": (),
+            "period": (self.period_start, self.period_end),
+            "load": (self.uid,),
+        }[scope]
 
     def _run_on(self, stream_cr):
         try:
@@ -285,10 +321,21 @@ class FihBiLoadPostgres(models.Model):
         connection = self._warehouse()
         tables = self._warehouse_tables()
         soft = self.publication_id.warehouse_tombstones == "soft"
+        scope = self._warehouse_scope()
         with self._warehouse_errors(connection):
             with connection.cursor() as cr:
                 cr.copy_expert(tables.copy_statement(), io.BytesIO(raw), size=1 << 20)
-                cr.execute(tables.upsert(), (self.uid,))
+                if scope == "load":
+                    cr.execute(tables.upsert(), (self.uid,))
+                else:
+                    # a replacing load rewrites only the rows that changed,
+                    # then removes those of its keys it did not bring
+                    cr.execute(tables.update_changed(), (self.uid,))
+                    cr.execute(tables.insert_missing(), (self.uid,))
+                    cr.execute(
+                        tables.sweep(soft, scope == "period", upto=True),
+                        self._sweep_parameters(soft, scope, rows[-1]),
+                    )
                 if not all(live):
                     cr.execute(tables.remove(soft), (self.uid,) if soft else None)
                 cr.execute(
@@ -298,6 +345,17 @@ class FihBiLoadPostgres(models.Model):
             # the chunk, its merge and its record: one transaction
             self._warehouse_commit(connection, sequence)
         return 0, time.monotonic() - started, len(raw)
+
+    def _sweep_parameters(self, soft, scope, upto=None):
+        """The sweep's parameters: after the previous chunk's last key (the
+        load's last key until this chunk is recorded), up to ``upto``."""
+        parameters = [self.uid] if soft else []
+        parameters.append(self.last_key or 0)
+        if upto is not None:
+            parameters.append(upto)
+        if scope == "period":
+            parameters += [self.period_start, self.period_end]
+        return parameters
 
     def _warehouse_commit(self, connection, sequence):
         """Commit a chunk's transaction in the warehouse (a seam for the
@@ -341,8 +399,13 @@ class FihBiLoadPostgres(models.Model):
                 cr.execute(
                     tables.forget_chunks_after(), (self.uid, len(self.chunk_ids))
                 )
-                if manifest["replace"]:
-                    cr.execute(tables.sweep(soft), (self.uid,))
+                scope = self._warehouse_scope()
+                if scope != "load":
+                    # the keys after the last chunk's are no longer there
+                    cr.execute(
+                        tables.sweep(soft, scope == "period", upto=False),
+                        self._sweep_parameters(soft, scope),
+                    )
                 cr.execute(
                     tables.record_manifest(),
                     (
@@ -365,19 +428,23 @@ class FihBiLoadPostgres(models.Model):
         self._reconcile(acknowledgement)
 
     def _warehouse_figures(self, cr, tables):
-        """What the warehouse holds of this load, counted and summed there."""
+        """What the warehouse holds of this load, counted and summed there:
+        the whole table after a full reload, the period's rows after a
+        period, the rows it wrote after an incremental load."""
         cr.execute(tables.landed_chunks(), (self.uid,))
         chunks = cr.fetchall()
+        scope = self._warehouse_scope()
+        parameters = self._scope_parameters(scope)
         totals = {}
         for total in DATASETS[self.dataset].totals:
-            cr.execute(tables.landed_totals(total), (self.uid,))
+            cr.execute(tables.landed_totals(total, scope), parameters)
             totals[total.amount] = cr.fetchall()
         if totals:
             # every live row is in one group of each total: the groups' counts
             # are the warehouse's count of the rows (no second scan)
             rows = sum(group[3] for group in next(iter(totals.values())))
         else:
-            cr.execute(tables.landed_rows(), (self.uid,))
+            cr.execute(tables.landed_rows(scope), parameters)
             rows = cr.fetchone()[0]
         return bi_warehouse.acknowledgement(
             chunks, rows, totals, bi_encoding.content_hash

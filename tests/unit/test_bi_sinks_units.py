@@ -8,7 +8,7 @@ from unittest import mock
 import pyarrow.parquet as pq
 import pytest
 
-from lib import bi_parquet, bi_warehouse
+from lib import bi_copy, bi_parquet, bi_warehouse
 from lib.bi_datasets import DATASETS
 
 PAYMENTS = DATASETS["payments"]
@@ -171,8 +171,31 @@ def test_the_connection_is_pinned_to_the_checked_address_with_its_tls():
         bi_warehouse.connect_kwargs("host=wh dbname=bi user=r", "1.2.3.4", "allow")
 
 
-def test_the_copy_line_escapes_what_copy_text_treats_specially():
-    line = bi_warehouse.copy_line_sql(PAYMENTS, "feed")
-    assert line.count("coalesce(") == len(PAYMENTS.columns)
-    for escape in ("'\\\\'", "E'\\t'", "E'\\n'", "E'\\r'", "'\\N'"):
-        assert escape in line
+def test_csv_lines_keep_text_exactly_and_null_only_where_postgresql_wrote_it():
+    # what PostgreSQL's COPY ... WITH (FORMAT csv) writes for awkward text
+    data = (
+        b',1,t,,"line one\nline two","a, b","say ""hi""",NULL,\n'
+        b',2,t,,"",\\N,N/A,"",x\n'
+    )
+    table = bi_copy.read_chunk(
+        data,
+        ["_changed_at", "_key", "_live", "_date", "a", "b", "c", "d", "e"],
+        {},
+        ["a", "b", "c", "d", "e"],
+    )
+    assert table.to_pylist() == [
+        {
+            "a": "line one\nline two",
+            "b": "a, b",
+            "c": 'say "hi"',
+            "d": "NULL",
+            "e": None,
+        },
+        {"a": "", "b": "\\N", "c": "N/A", "d": "", "e": "x"},
+    ]
+
+
+def test_a_chunk_line_gives_its_key_change_time_and_live_flag():
+    line = b"2026-10-01 08:30:00,42,f,,\n"
+    head = bi_copy.head(line)
+    assert (head.key, head.live, head.changed_at.hour) == (42, False, 8)
