@@ -35,6 +35,7 @@ from . import bi_copy
 
 OP_COLUMN = "_fih_op"
 STAGING = ".fih-staging"
+OWNER_FILE = ".fih-publication"  # which publication writes a dataset folder
 OTHER_NUMERIC = pa.decimal128(38, 10)
 _ARROW = {
     "integer": pa.int64(),
@@ -205,12 +206,82 @@ def temporary(path):
     return os.path.join(folder, f".{name}.tmp")
 
 
+def make_folder(base, *parts):
+    """The folder ``base/parts...``, created a level at a time. Refused when
+    a level is a symbolic link or leads out of ``base``: whoever may write in
+    the export folder cannot send a publication's files elsewhere.
+
+    >>> import tempfile
+    >>> base = tempfile.mkdtemp()
+    >>> make_folder(base, "spend", "incremental") == os.path.join(
+    ...     base, "spend", "incremental")
+    True
+    >>> os.symlink(tempfile.mkdtemp(), os.path.join(base, "payments"))
+    >>> make_folder(base, "payments")
+    Traceback (most recent call last):
+    ...
+    lib.bi_parquet.FolderError: payments is a symbolic link; remove it
+    """
+    path = base
+    for part in parts:
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            raise FolderError(f"{part} is a symbolic link; remove it")
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o750)
+        if os.path.islink(path) or not os.path.isdir(path):
+            raise FolderError(f"{part} is not a folder")
+    real_base = os.path.realpath(base)
+    if os.path.commonpath([real_base, os.path.realpath(path)]) != real_base:
+        raise FolderError("the folder leads outside the publication's folder")
+    return path
+
+
+def claim(folder, owner):
+    """Claim ``folder`` for one publication (``owner``): the first load
+    writes a marker; a folder claimed by another publication is refused, so
+    two publications never overwrite each other's files.
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> claim(folder, "db:1"); claim(folder, "db:1")
+    >>> claim(folder, "db:2")
+    Traceback (most recent call last):
+    ...
+    lib.bi_parquet.FolderError: the folder holds another publication's files; \
+choose another folder
+    """
+    marker = os.path.join(folder, OWNER_FILE)
+    try:
+        handle = _open_new(marker, replace=False)
+    except FileExistsError:
+        with open(marker, encoding="utf-8") as existing:
+            if existing.read().strip() != owner:
+                raise FolderError(
+                    "the folder holds another publication's files; choose "
+                    "another folder"
+                ) from None
+        return
+    with handle:
+        handle.write(owner.encode())
+
+
+def _open_new(path, replace=True):
+    """A new file at ``path``, never through a symbolic link someone left
+    there (a stale temporary file is removed first when ``replace``)."""
+    if replace:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path, flags, 0o640), "wb")
+
+
 def write_bytes(path, data):
     """Write ``data`` as ``path``: a temporary name, flushed, then renamed,
     so a kill never leaves half a file under the final name."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     scratch = temporary(path)
-    with open(scratch, "wb") as handle:
+    with _open_new(scratch) as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
@@ -218,7 +289,8 @@ def write_bytes(path, data):
 
 
 def publish(scratch, path):
-    """Give the finished temporary file its final name (atomic)."""
+    """Give the finished temporary file its final name (atomic; a symbolic
+    link at the final name is replaced, never followed)."""
     os.replace(scratch, path)
 
 
@@ -227,10 +299,11 @@ def combine(parts, path, schema):
     one chunk in memory at a time. Written under a temporary name, renamed."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     scratch = temporary(path)
-    with pq.ParquetWriter(scratch, schema, compression="zstd") as writer:
-        for part in parts:
-            writer.write_table(pq.read_table(part, schema=schema))
-    with open(scratch, "rb+") as handle:
+    with _open_new(scratch) as handle:
+        with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+            for part in parts:
+                writer.write_table(pq.read_table(part, schema=schema))
+        handle.flush()
         os.fsync(handle.fileno())
     publish(scratch, path)
 

@@ -29,9 +29,10 @@ class FihBiLoadRecovery(models.Model):
                 {
                     "state": "failed",
                     "error_message": self.env._(
-                        "%(reason)s. The load resumes after chunk %(chunk)s at "
+                        "%(reason)s The load resumes after chunk %(chunk)s at "
                         "%(when)s.",
-                        reason=str(stop),
+                        # one full stop after the reason, whoever wrote it
+                        reason=str(stop).rstrip().rstrip(".") + ".",
                         chunk=len(self.chunk_ids),
                         when=next_run,
                     ),

@@ -130,21 +130,46 @@ class FihBiLoadParquet(models.Model):
     # -- where the files go --------------------------------------------------
 
     def _parquet_paths(self):
-        """(staging folder, the load's file) under the publication's folder."""
+        """(staging folder, the load's file) under the publication's folder;
+        the folders are created, checked (no symbolic link, nothing outside
+        the publication's folder) and the dataset's folder claimed for this
+        publication."""
         folder = self.publication_id._parquet_folder()
-        staging = os.path.join(folder, bi_parquet.STAGING, self.uid)
-        dataset_folder = os.path.join(folder, self.dataset)
-        if self.mode == "incremental":
+        incremental = self.mode == "incremental"
+        try:
+            # the publication's folder itself was confined under the root
+            os.makedirs(folder, exist_ok=True)
+            staging = bi_parquet.make_folder(folder, bi_parquet.STAGING, self.uid)
+            dataset_folder = bi_parquet.make_folder(folder, self.dataset)
+            bi_parquet.claim(dataset_folder, self._parquet_owner())
+            if incremental:
+                dataset_folder = bi_parquet.make_folder(dataset_folder, "incremental")
+        except bi_parquet.FolderError as exc:
+            raise LoadStopped(
+                self.env._(
+                    "The folder of %(publication)s cannot be used: %(reason)s. "
+                    "Ask a system administrator to check it.",
+                    publication=self.publication_id.name,
+                    reason=exc,
+                ),
+                retry=False,
+            ) from None
+        except OSError as exc:
+            raise LoadStopped(self._folder_text(exc), retry=True) from None
+        if incremental:
             stamp = self.bound_at.strftime("%Y%m%dT%H%M%S")
             name = bi_parquet.file_name(
                 self.dataset, "incremental", run=(stamp, self.uid)
             )
-            dataset_folder = os.path.join(dataset_folder, "incremental")
         else:
             name = bi_parquet.file_name(
                 self.dataset, self.mode, period=(self.period_start, self.period_end)
             )
         return staging, os.path.join(dataset_folder, name)
+
+    def _parquet_owner(self):
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return f"{uuid}:{self.publication_id.id}"
 
     def _chunk_path(self, staging, sequence):
         return os.path.join(staging, f"chunk-{sequence:06d}.parquet")
