@@ -52,6 +52,7 @@ from . import fih_handler
 from . import fih_procure_to_pay_handler
 from . import fih_procure_to_pay_units
 from . import fih_supplier_handler
+from . import fih_supplier_lookups
 from . import fih_purchase_order_handler
 from . import fih_goods_receipt_handler
 from . import fih_ship_notice_handler
@@ -72,6 +73,7 @@ from . import fih_outbox
 from . import fih_canonical_export
 from . import fih_http_client
 from . import fih_delivery
+from . import fih_delivery_breaker
 
 # publications to reporting platforms
 from . import fih_bi_deletion
