@@ -65,3 +65,4 @@ from . import test_intake_database_unavailable
 from . import test_bi_replica_reads
 from . import test_exception_refiling
 from . import test_access_error_privacy
+from . import test_bi_destination_guards
