@@ -126,6 +126,18 @@ class FihBiLoadReconciliation(models.Model):
         )
         if not load:
             raise UserError(self.env._("Unknown load %s.", load_id))
+        if load.publication_id.sink != "http":
+            # a warehouse or Parquet load is reconciled with the destination's
+            # own figures, read back after the write: the platform never
+            # received it and has nothing to confirm or clear
+            raise UserError(
+                self.env._(
+                    "Load %s was written to a warehouse or to files, not sent to "
+                    "the reporting platform: its figures are read back from the "
+                    "destination, so the platform cannot acknowledge it.",
+                    load_id,
+                )
+            )
         if load.state not in ("awaiting_ack", "reconciled", "mismatch"):
             raise UserError(
                 self.env._("Load %s has not been sent completely yet.", load_id)

@@ -173,10 +173,21 @@ class FihBiPublication(models.Model):
 
     is_fih_system = fields.Boolean(compute="_compute_is_fih_system")
     # where the data goes and how the connection is secured: a system
-    # administrator's decision, like the backend's allowed private hosts
+    # administrator's decision, like the backend's allowed private hosts.
+    # The shown warehouse is part of the connection's binding: only the
+    # connection's own inverse (as superuser) writes it.
     _fih_destination_fields = frozenset(
-        {"warehouse_dsn", "warehouse_sslmode", "warehouse_root_cert", "parquet_folder"}
+        {
+            "warehouse_dsn",
+            "warehouse_sslmode",
+            "warehouse_root_cert",
+            "warehouse_destination",
+            "parquet_folder",
+        }
     )
+    # fih.default.guard.mixin: neither a context default nor a personal
+    # default (ir.default) of someone else fills them in
+    _fih_admin_only_fields = _fih_destination_fields
 
     _sql_constraints = [
         (

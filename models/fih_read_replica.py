@@ -12,6 +12,10 @@ _logger = logging.getLogger(__name__)
 
 MAX_LAG_PARAM = "finance_integration_hub.replica_max_lag_seconds"
 DEFAULT_MAX_LAG_SECONDS = 30.0
+# why the replica was not used, as shown on the dashboard and on the loads
+UNREACHABLE_TEXT = (
+    "the connection failed; a system administrator finds why in the server log"
+)
 
 # The replica's delay: none when every WAL record it received is replayed
 # and it still streams from the primary; else the age of the last replayed
@@ -96,7 +100,14 @@ class FihReadReplica(models.AbstractModel):
                 cr = self._replica_cursor()
                 lag = self._replica_lag(cr)
             except psycopg2.Error as error:
-                unreachable = (str(error).strip().splitlines() or ["no answer"])[0]
+                # the server's answer names its address and the login: for
+                # the server log only; people read a plain sentence
+                _logger.warning(
+                    "The read replica could not be reached (%s): %s",
+                    type(error).__name__,
+                    (str(error).strip().splitlines() or ["no answer"])[0],
+                )
+                unreachable = UNREACHABLE_TEXT
                 if cr is not None:
                     cr.close()
                     cr = None

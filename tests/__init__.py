@@ -67,3 +67,4 @@ from . import test_exception_refiling
 from . import test_access_error_privacy
 from . import test_bi_sink_replacing_loads
 from . import test_bi_parquet_folder_guards
+from . import test_bi_destination_guards
