@@ -50,12 +50,14 @@ class FihBiPublicationWarehouse(models.Model):
     warehouse_sslmode = fields.Selection(
         [(mode, mode) for mode in bi_warehouse.SSL_MODES],
         string="TLS",
+        copy=False,
         help="Set by a system administrator. Empty means verify-full: "
         "encrypted, and the server's certificate and name are checked. "
         "disable is only accepted for a host of your own network.",
     )
     warehouse_root_cert = fields.Text(
         string="TLS root certificate",
+        copy=False,
         help="Set by a system administrator: the PEM certificate of the "
         "authority that signed the warehouse's certificate.",
     )

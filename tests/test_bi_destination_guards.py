@@ -202,6 +202,24 @@ class TestBiDestinationGuards(WarehouseCase):
             f"{self.wh_user}@localhost:{self.wh_port}/{self.wh_name}",
         )
 
+    def test_a_manager_duplicates_a_warehouse_publication_without_its_destination(
+        self,
+    ):
+        publication = self.warehouse_publication()
+        publication.warehouse_root_cert = "-----BEGIN CERTIFICATE-----"
+        duplicate = publication.with_user(self.manager).copy({"code": "copy-of-wh"})
+        duplicate = duplicate.sudo()
+        self.assertEqual(
+            (
+                duplicate.warehouse_dsn_encrypted,
+                duplicate.warehouse_destination,
+                duplicate.warehouse_sslmode,
+                duplicate.warehouse_root_cert,
+            ),
+            (False, False, False, False),
+        )
+        self.assertTrue(publication.warehouse_sslmode)
+
     def test_a_caller_without_the_inputs_group_cannot_set_the_secret(self):
         publication = self.warehouse_publication()
         stored = publication.warehouse_dsn_encrypted
