@@ -75,8 +75,11 @@ class ChunkSpool:
         self.rows = 0
         self._pending = []
         self._offset = 0
+        self.error = None
 
     def write(self, line):
+        if self.error is not None:
+            return  # the file failed: the rest of the COPY is read and dropped
         self._pending.append(line)
         self.rows += 1
         if len(self._pending) >= self.chunk_size:
@@ -85,14 +88,34 @@ class ChunkSpool:
     def _close(self):
         lines, self._pending = self._pending, []
         data = b"".join(lines)
-        self.file.write(data)
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            # kept for finish(): raising inside psycopg2's COPY would leave
+            # its connection in the middle of the COPY
+            self.error = exc
+            return
         start, self._offset = self._offset, self._offset + len(data)
         self.chunks.append(Chunk(start, self._offset, len(lines), lines[0], lines[-1]))
 
     def finish(self):
-        """After the COPY returned: the last, shorter chunk."""
-        if self._pending:
+        """After the COPY returned: the last, shorter chunk; or the error
+        that stopped the spool (a full disk).
+
+        >>> class Full:
+        ...     def write(self, data):
+        ...         raise OSError(28, "No space left on device")
+        >>> spool = ChunkSpool(Full(), 1)
+        >>> spool.write(b",1,t,\\n"); spool.write(b",2,t,\\n")
+        >>> spool.finish()
+        Traceback (most recent call last):
+        ...
+        OSError: [Errno 28] No space left on device
+        """
+        if self._pending and self.error is None:
             self._close()
+        if self.error is not None:
+            raise self.error
         self.file.flush()
 
     def read(self, chunk):

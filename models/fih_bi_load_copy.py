@@ -4,6 +4,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from ..lib import bi_copy
+from .fih_bi_load import LoadStopped
 
 
 class FihBiLoadCopy(models.Model):
@@ -53,7 +54,19 @@ class FihBiLoadCopy(models.Model):
                 stream_cr._obj.mogrify(statement.code, statement.params).decode(),
                 spool,
             )
-            spool.finish()
+            try:
+                spool.finish()
+            except OSError as exc:
+                raise LoadStopped(
+                    self.env._(
+                        "The server could not keep the rows read for this load "
+                        "in its temporary folder (%s); the load resumes later. "
+                        "If it happens again, ask your administrator to free "
+                        "space there.",
+                        exc.strerror or type(exc).__name__,
+                    ),
+                    retry=True,
+                ) from None
             self._progress_begin_counted(spool)  # progress: what this run sends
             for chunk in spool.chunks:
                 sequence += 1

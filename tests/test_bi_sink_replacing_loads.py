@@ -1,3 +1,4 @@
+import errno
 import os
 import shutil
 import tempfile
@@ -11,6 +12,7 @@ from odoo.tools import config
 
 from .bi_common import BiPublicationCase, WarehouseCase
 
+COPY = "odoo.addons.finance_integration_hub.models.fih_bi_load_copy"
 OCTOBER = ("2026-10-01", "2026-10-31")
 NOVEMBER = ("2026-11-01", "2026-11-30")
 AWKWARD_TEXTS = (
@@ -109,6 +111,35 @@ class TestWarehouseReplacingLoads(WarehouseCase):
             sorted([staying.invoice_line_ids.id, november.invoice_line_ids.id]),
         )
         self.assertEqual(self.figures(), (2, Decimal("109.00")))
+
+    def test_a_full_temporary_folder_stops_the_load_until_it_resumes(self):
+        self.bill([(1, 2.5)] * 4)
+        publication = self.warehouse_publication()
+
+        class FullDisk:
+            def __init__(self, *args, **kwargs):
+                pass
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def write(self, data):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        with patch(f"{COPY}.tempfile.TemporaryFile", FullDisk):
+            load = self.run_load(publication, "full")
+        self.assertEqual(load.state, "failed")
+        self.assertIn("No space left on device", load.error_message)
+        self.assertIn("resumes later", load.error_message)
+        self.assertEqual((len(load.chunk_ids), load.rows), (0, 0))
+        with self.trapped_jobs() as trap:
+            load._enqueue()
+            self.perform_jobs(trap)
+        self.assertEqual(load.state, "reconciled", load.error_message)
+        self.assertEqual(self.figures(), (4, Decimal("10.00")))
 
     def test_text_written_by_copy_lands_exactly(self):
         bill = self.bill([(1, 1.0)] * len(AWKWARD_TEXTS))
