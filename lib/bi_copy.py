@@ -9,15 +9,16 @@ start. The control totals are summed by Arrow.
 
 Every line starts with the same technical fields, in this order::
 
-    change time, key, live flag, accounting date, <the rest>
+    change time, key, live flag, <what the destination takes>
 
 psycopg2 hands each row to :meth:`ChunkSpool.write`, which writes the rows
-to a temporary file a chunk at a time and remembers where each chunk
-starts and ends, its first and last line. The COPY ends before the first
-chunk is sent: the rows are counted exactly for the progress, the reading
-transaction holds its snapshot no longer than the query, and nothing else
-runs on its connection meanwhile. Memory holds one chunk; the file holds
-the rest (hand-made: psycopg2 has no chunked COPY reader).
+to a temporary file a chunk at a time, remembers where each chunk starts
+and ends, its first and last line, and hands each chunk's bytes to
+``on_chunk`` (the destination's worker, in a thread of its own, delivers it
+while PostgreSQL renders the next rows). Nothing else runs on the reading
+connection while the COPY lasts; the rows are counted exactly for the
+progress. Memory holds a chunk and the few the worker has not taken yet;
+the file holds the rest (hand-made: psycopg2 has no chunked COPY reader).
 
 >>> import tempfile
 >>> with tempfile.TemporaryFile() as spool:
@@ -44,6 +45,27 @@ import pyarrow.csv as pa_csv
 TECHNICAL = ("_changed_at", "_key", "_live", "_date")
 
 
+class Skipped(Exception):
+    """A chunk not delivered because an earlier one failed."""
+
+
+class ReferenceMismatch(Exception):
+    """A chunk of a locked period differs from its first publication."""
+
+    def __init__(self, sequence):
+        super().__init__(sequence)
+        self.sequence = sequence
+
+
+class RowCountMismatch(ValueError):
+    """A chunk parsed into another number of rows than PostgreSQL wrote."""
+
+    def __init__(self, expected, parsed):
+        super().__init__(f"{expected} rows written, {parsed} read back")
+        self.expected = expected
+        self.parsed = parsed
+
+
 @dataclass(frozen=True)
 class Head:
     """The technical fields of a line that say where a load resumes."""
@@ -68,9 +90,10 @@ class ChunkSpool:
     """The file psycopg2's ``copy_expert`` writes a COPY's rows to: a
     binary temporary ``file``, cut into chunks of ``chunk_size`` rows."""
 
-    def __init__(self, file, chunk_size):
+    def __init__(self, file, chunk_size, on_chunk=None):
         self.file = file
         self.chunk_size = max(int(chunk_size), 1)
+        self.on_chunk = on_chunk
         self.chunks = []
         self.rows = 0
         self._pending = []
@@ -96,7 +119,10 @@ class ChunkSpool:
             self.error = exc
             return
         start, self._offset = self._offset, self._offset + len(data)
-        self.chunks.append(Chunk(start, self._offset, len(lines), lines[0], lines[-1]))
+        chunk = Chunk(start, self._offset, len(lines), lines[0], lines[-1])
+        self.chunks.append(chunk)
+        if self.on_chunk is not None:
+            self.on_chunk(chunk, data)
 
     def finish(self):
         """After the COPY returned: the last, shorter chunk; or the error

@@ -30,6 +30,7 @@ import datetime
 import gzip
 import hashlib
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
@@ -74,6 +75,23 @@ def compress(data):
     b'abc'
     """
     return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the hub records of a delivered chunk."""
+
+    rows: int
+    tombstones: int
+    raw_bytes: int
+    sent: int
+    sha256: str
+    totals: list
+    status: int
+    seconds: float
+    first_key: int
+    last_key: int
+    last_changed_at: datetime.datetime | None = None
 
 
 def sha256(data):

@@ -194,6 +194,18 @@ def table_from_csv(schema, data, key_column):
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def tombstones(arrow_table):
+    """Rows of a chunk's table that are deletions (incremental files).
+
+    >>> t = pa.table({OP_COLUMN: ["upsert", "delete", "delete"]})
+    >>> tombstones(t), tombstones(pa.table({"id": [1]}))
+    (2, 0)
+    """
+    if OP_COLUMN not in arrow_table.column_names:
+        return 0
+    return pc.sum(pc.equal(arrow_table.column(OP_COLUMN), "delete")).as_py() or 0
+
+
 def to_bytes(arrow_table):
     """The chunk as a Parquet file in memory: the same rows, the same bytes."""
     sink = io.BytesIO()

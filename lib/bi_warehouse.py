@@ -24,6 +24,7 @@ lib.bi_warehouse.WarehouseSettingError: the warehouse host must be a host \
 name or an IP address, not a socket folder
 """
 
+import io
 import re
 from dataclasses import dataclass
 
@@ -464,6 +465,65 @@ class Tables:
             table=self.table,
             scope=self._scope(scope),
         )
+
+
+@dataclass(frozen=True)
+class ChunkMerge:
+    """How one load merges its chunks: its tables, its id, its scope
+    (:data:`SCOPES`), soft tombstones or not, and its period."""
+
+    tables: Tables
+    load_id: str
+    scope: str
+    soft: bool
+    period: tuple = ()
+
+    def sweep_parameters(self, after_key, upto_key=None):
+        """The sweep's parameters (:meth:`Tables.sweep`)."""
+        parameters = [self.load_id] if self.soft else []
+        parameters.append(after_key or 0)
+        if upto_key is not None:
+            parameters.append(upto_key)
+        if self.scope == "period":
+            parameters += list(self.period)
+        return parameters
+
+    def run(self, cr, data, chunk):
+        """Merge one chunk of CSV lines (``data``) on the warehouse cursor
+        ``cr``, and record it, in the caller's transaction. ``chunk`` gives
+        its sequence, the key after which it starts, its last key, its live
+        rows, tombstones and hash."""
+        tables = self.tables
+        cr.copy_expert(tables.copy_statement(), io.BytesIO(data), size=1 << 20)
+        if self.scope == "load":
+            cr.execute(tables.upsert(), (self.load_id,))
+        else:
+            # a replacing load rewrites only the rows that changed, then
+            # removes those of its keys it did not bring
+            cr.execute(tables.update_changed(), (self.load_id,))
+            cr.execute(tables.insert_missing(), (self.load_id,))
+            cr.execute(
+                tables.sweep(self.soft, self.scope == "period", upto=True),
+                self.sweep_parameters(chunk.after_key, chunk.last_key),
+            )
+        if chunk.tombstones:
+            cr.execute(tables.remove(self.soft), (self.load_id,) if self.soft else None)
+        cr.execute(
+            tables.record_chunk(),
+            (self.load_id, chunk.sequence, chunk.rows, chunk.tombstones, chunk.sha256),
+        )
+
+
+@dataclass(frozen=True)
+class MergedChunk:
+    """One chunk as :meth:`ChunkMerge.run` merges it."""
+
+    sequence: int
+    after_key: int
+    last_key: int
+    rows: int
+    tombstones: int
+    sha256: str
 
 
 def acknowledgement(chunks, rows, totals_by_spec, content_hash):

@@ -80,6 +80,7 @@ from . import fih_bi_deletion
 from . import fih_bi_publication
 from . import fih_bi_publication_attention
 from . import fih_bi_load
+from . import fih_bi_load_http
 from . import fih_bi_load_reconciliation
 from . import fih_bi_load_recovery
 from . import fih_bi_load_chunk

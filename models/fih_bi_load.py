@@ -9,7 +9,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..lib import bi_encoding, delivery_policy
+from ..lib import bi_encoding
 from ..lib.bi_datasets import DATASETS
 from ..tools import read_committed_cursor
 
@@ -435,50 +435,74 @@ class FihBiLoad(models.Model):
         first_key, last_key, last_changed_at = keys
         digest = bi_encoding.sha256(raw)
         if self.reference_load_id and reference_chunks.get(sequence) != digest:
-            raise LoadStopped(
-                self.env._(
-                    "Chunk %(sequence)s of locked period %(start)s to %(end)s "
-                    "differs from its earlier publication (load %(reference)s). "
-                    "A locked period is immutable: this chunk and the rest were "
-                    "not sent, and no manifest either. Check whether the "
-                    "period was unlocked and changed.",
-                    sequence=sequence,
-                    start=self.period_start,
-                    end=self.period_end,
-                    reference=self.reference_load_id.uid,
-                ),
-                retry=False,
-            )
+            raise self._reference_stop(sequence)
         tombstones = live.count(False)
         status, seconds, sent = self._deliver_chunk(sequence, raw, rows, live, digest)
+        self._record_chunk(
+            sequence,
+            bi_encoding.Delivered(
+                rows=len(rows) - tombstones,
+                tombstones=tombstones,
+                raw_bytes=len(raw),
+                sent=sent,
+                sha256=digest,
+                totals=totals.as_list(),
+                status=status,
+                seconds=seconds,
+                first_key=first_key,
+                last_key=last_key,
+                last_changed_at=last_changed_at,
+            ),
+        )
+
+    def _reference_stop(self, sequence):
+        return LoadStopped(
+            self.env._(
+                "Chunk %(sequence)s of locked period %(start)s to %(end)s "
+                "differs from its earlier publication (load %(reference)s). "
+                "A locked period is immutable: this chunk and the rest were "
+                "not sent, and no manifest either. Check whether the "
+                "period was unlocked and changed.",
+                sequence=sequence,
+                start=self.period_start,
+                end=self.period_end,
+                reference=self.reference_load_id.uid,
+            ),
+            retry=False,
+        )
+
+    def _record_chunk(self, sequence, delivered):
+        """Remember a delivered chunk (a bi_encoding.Delivered) and where the
+        load resumes, committed at once."""
         self.env["fih.bi.load.chunk"].create(
             {
                 "load_id": self.id,
                 "sequence": sequence,
-                "rows": len(rows) - tombstones,
-                "tombstones": tombstones,
-                "raw_bytes": len(raw),
-                "bytes_sent": sent,
-                "sha256": digest,
-                "totals_json": json.dumps(totals.as_list()),
-                "http_status": status,
-                "duration_ms": int(seconds * 1000),
-                "first_key": first_key,
-                "last_key": last_key,
+                "rows": delivered.rows,
+                "tombstones": delivered.tombstones,
+                "raw_bytes": delivered.raw_bytes,
+                "bytes_sent": delivered.sent,
+                "sha256": delivered.sha256,
+                "totals_json": json.dumps(delivered.totals),
+                "http_status": delivered.status,
+                "duration_ms": int(delivered.seconds * 1000),
+                "first_key": delivered.first_key,
+                "last_key": delivered.last_key,
             }
         )
         self.write(
             {
-                "last_changed_at": last_changed_at
+                "last_changed_at": delivered.last_changed_at
                 if self.mode == "incremental"
                 else False,
-                "last_key": last_key,
-                "rows": self.rows + len(rows) - tombstones,
-                "tombstones": self.tombstones + tombstones,
-                "bytes_sent": self.bytes_sent + sent,
+                "last_key": delivered.last_key,
+                "rows": self.rows + delivered.rows,
+                "tombstones": self.tombstones + delivered.tombstones,
+                "bytes_sent": self.bytes_sent + delivered.sent,
             }
         )
-        self._progress_advance(len(rows))  # progress: one more chunk
+        # progress: one more chunk
+        self._progress_advance(delivered.rows + delivered.tombstones)
         # the chunk is accepted: remember it before anything else can fail
         self._checkpoint()
 
@@ -517,70 +541,6 @@ class FihBiLoad(models.Model):
             raw = bi_encoding.encode_csv(dataset.column_names, rows, live)
             columns = dataset.column_names
         return raw, rows, self._totals_for(columns, rows, live)
-
-    def _deliver_chunk(self, sequence, raw, rows, live, digest):
-        """Deliver one chunk; (status, seconds, bytes sent). Raises
-        LoadStopped when it cannot be delivered now."""
-        body = bi_encoding.compress(raw)
-        status, seconds = self._post_with_retries(
-            self._url(f"chunks/{sequence}"),
-            body,
-            {
-                "Content-Type": bi_encoding.CONTENT_TYPES[
-                    self.publication_id.data_format
-                ],
-                "Content-Encoding": "gzip",
-                "Idempotency-Key": f"{self.uid}:{sequence}",
-                "X-FIH-Load-Id": self.uid,
-                "X-FIH-Chunk": str(sequence),
-                "X-FIH-Rows": str(len(rows)),
-                "X-FIH-Chunk-SHA256": digest,
-            },
-        )
-        return status, seconds, len(body)
-
-    # -- HTTP -----------------------------------------------------------------
-
-    def _url(self, suffix):
-        publication = self.publication_id
-        if not publication.backend_id.base_url:
-            return ""  # the call is refused with the reason
-        return self.env["fih.http.client"]._url(
-            publication.backend_id,
-            publication.endpoint_path,
-            publication.code,
-            "loads",
-            self.uid,
-            suffix,
-        )
-
-    def _post_with_retries(self, url, body, headers, want_content=False):
-        """POST one chunk (or the manifest); a few quick retries, then stop
-        the load so that it resumes later from this chunk."""
-        backend = self.publication_id.backend_id.sudo()
-        started = time.monotonic()
-        reply = self.env["fih.http.client"]._call(
-            backend,
-            "POST",
-            url,
-            headers,
-            body,
-            attempts=CHUNK_ATTEMPTS,
-            pauses=CHUNK_PAUSE_SECONDS,
-        )
-        outcome = reply.outcome
-        if outcome.kind != delivery_policy.DELIVERED:
-            raise LoadStopped(
-                outcome.reason,
-                retry=outcome.kind == delivery_policy.RETRY,
-                retry_after=outcome.retry_after,
-            )
-        seconds = time.monotonic() - started
-        return (
-            (reply.status, seconds, reply.content)
-            if want_content
-            else (reply.status, seconds)
-        )
 
 
 def _try_lock(cr, load_id):

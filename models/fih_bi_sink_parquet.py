@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import config
 
-from ..lib import bi_encoding, bi_parquet
+from ..lib import bi_copy, bi_encoding, bi_parquet
 from ..lib.bi_datasets import DATASETS
 from .fih_bi_load import LoadStopped
 
@@ -99,33 +99,68 @@ class FihBiLoadParquet(models.Model):
             with_op=self.mode == "incremental",
         )
 
-    def _encode_copy(self, raw, count):
+    def _chunk_worker(self, reference_chunks):
         if not self._is_parquet():
-            return super()._encode_copy(raw, count)
+            return super()._chunk_worker(reference_chunks)
+        # everything the worker needs, read here: it never touches the ORM
+        staging, _target = self._parquet_paths()
+        schema = self._arrow_schema()
         dataset = DATASETS[self.dataset]
-        try:
-            table = bi_parquet.table_from_csv(
-                self._arrow_schema(), raw, dataset.key_column
+        reference = dict(reference_chunks) if self.reference_load_id else None
+
+        def work(sequence, data, count, after_key, chunk):
+            started = time.monotonic()
+            table = bi_parquet.table_from_csv(schema, data, dataset.key_column)
+            if table.num_rows != count:
+                raise bi_copy.RowCountMismatch(count, table.num_rows)
+            raw = bi_parquet.to_bytes(table)
+            digest = bi_encoding.sha256(raw)
+            if reference is not None and reference.get(sequence) != digest:
+                raise bi_copy.ReferenceMismatch(sequence)
+            tombstones = bi_parquet.tombstones(table)
+            bi_parquet.write_bytes(self._chunk_path(staging, sequence), raw)
+            first, last = bi_copy.head(chunk.first), bi_copy.head(chunk.last)
+            return bi_encoding.Delivered(
+                rows=count - tombstones,
+                tombstones=tombstones,
+                raw_bytes=len(raw),
+                sent=len(raw),
+                sha256=digest,
+                # the sums are Arrow's, over the typed values in the file
+                totals=bi_parquet.live_totals(table, dataset.totals),
+                status=0,
+                seconds=time.monotonic() - started,
+                first_key=first.key,
+                last_key=last.key,
+                last_changed_at=last.changed_at,
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise LoadStopped(
+
+        return work
+
+    def _chunk_failure(self, exc):
+        if not self._is_parquet():
+            return super()._chunk_failure(exc)
+        if isinstance(exc, OSError):
+            return LoadStopped(self._folder_text(exc), retry=True)
+        if isinstance(exc, pa.ArrowInvalid | pa.ArrowTypeError):
+            return LoadStopped(
                 self.env._(
                     "A value does not fit its typed column (%s); no file was "
                     "written. Give the detail to your integration team.",
                     exc,
                 ),
                 retry=False,
-            ) from None
-        live = (
-            table.column(bi_parquet.OP_COLUMN).to_pylist()
-            if (bi_parquet.OP_COLUMN in table.column_names)
-            else None
-        )
-        live = [op == "upsert" for op in live] if live else [True] * table.num_rows
-        # the sums are Arrow's, over the typed values that go into the file
-        totals = bi_encoding.ControlTotals([], [])
-        totals.merge(bi_parquet.live_totals(table, dataset.totals))
-        return bi_parquet.to_bytes(table), live, live, totals
+            )
+        if isinstance(exc, bi_copy.RowCountMismatch):
+            return LoadStopped(
+                self.env._(
+                    "A chunk was not read back whole (%s); no file was written. "
+                    "Give this to your integration team.",
+                    exc,
+                ),
+                retry=False,
+            )
+        return super()._chunk_failure(exc)
 
     # -- where the files go --------------------------------------------------
 
@@ -173,17 +208,6 @@ class FihBiLoadParquet(models.Model):
 
     def _chunk_path(self, staging, sequence):
         return os.path.join(staging, f"chunk-{sequence:06d}.parquet")
-
-    def _deliver_chunk(self, sequence, raw, rows, live, digest):
-        if not self._is_parquet():
-            return super()._deliver_chunk(sequence, raw, rows, live, digest)
-        started = time.monotonic()
-        staging, _target = self._parquet_paths()
-        try:
-            bi_parquet.write_bytes(self._chunk_path(staging, sequence), raw)
-        except OSError as exc:
-            raise LoadStopped(self._folder_text(exc), retry=True) from None
-        return 0, time.monotonic() - started, len(raw)
 
     def _folder_text(self, exc):
         return self.env._(

@@ -1,5 +1,4 @@
 import contextlib
-import io
 import ipaddress
 import json
 import socket
@@ -159,33 +158,99 @@ class FihBiLoadPostgres(models.Model):
             f"feed.{name}" for name in self._warehouse_tables().data_columns
         ]
 
-    def _encode_copy(self, raw, count):
+    def _chunk_worker(self, reference_chunks):
         if not self._is_warehouse():
-            return super()._encode_copy(raw, count)
+            return super()._chunk_worker(reference_chunks)
+        # everything the worker needs, read here: it never touches the ORM
+        connection = self._warehouse()
+        scope = self._warehouse_scope()
+        merge = bi_warehouse.ChunkMerge(
+            tables=self._warehouse_tables(),
+            load_id=self.uid,
+            scope=scope,
+            soft=self.publication_id.warehouse_tombstones == "soft",
+            period=self._scope_parameters("period") if scope == "period" else (),
+        )
         dataset = DATASETS[self.dataset]
-        tables = self._warehouse_tables()
         money = pa.decimal128(38, self._money_scale())
-        try:
+        # groups are text whatever they look like ("2024" is a company name)
+        types = {
+            bi_warehouse.LIVE: pa.bool_(),
+            **{
+                name: pa.string()
+                for total in dataset.totals
+                for name in (total.currency, total.company)
+            },
+            **{total.amount: money for total in dataset.totals},
+        }
+        reference = dict(reference_chunks) if self.reference_load_id else None
+        commit = self._warehouse_commit
+
+        def work(sequence, data, count, after_key, chunk):
+            started = time.monotonic()
+            digest = bi_encoding.sha256(data)
+            if reference is not None and reference.get(sequence) != digest:
+                raise bi_copy.ReferenceMismatch(sequence)
             table = bi_copy.read_chunk(
-                raw,
-                tables.line_columns,
-                {
-                    bi_warehouse.KEY: pa.int64(),
-                    bi_warehouse.LIVE: pa.bool_(),
-                    **{total.amount: money for total in dataset.totals},
-                },
-                [bi_warehouse.KEY, bi_warehouse.LIVE, *dataset.total_columns],
+                data,
+                merge.tables.line_columns,
+                types,
+                [bi_warehouse.LIVE, *dataset.total_columns],
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise LoadStopped(
+            if table.num_rows != count:
+                raise bi_copy.RowCountMismatch(count, table.num_rows)
+            live = table.column(bi_warehouse.LIVE)
+            rows = table.filter(live)
+            first, last = bi_copy.head(chunk.first), bi_copy.head(chunk.last)
+            merged = bi_warehouse.MergedChunk(
+                sequence=sequence,
+                after_key=after_key,
+                last_key=last.key,
+                rows=rows.num_rows,
+                tombstones=count - rows.num_rows,
+                sha256=digest,
+            )
+            try:
+                with connection.cursor() as cr:
+                    merge.run(cr, data, merged)
+                # the chunk, its merge and its record: one transaction
+                commit(connection, sequence)
+            except BaseException:
+                with contextlib.suppress(psycopg2.Error):
+                    connection.rollback()
+                raise
+            return bi_encoding.Delivered(
+                rows=merged.rows,
+                tombstones=merged.tombstones,
+                raw_bytes=len(data),
+                sent=len(data),
+                sha256=digest,
+                totals=bi_copy.totals_of(rows, dataset.totals),
+                status=0,
+                seconds=time.monotonic() - started,
+                first_key=first.key,
+                last_key=last.key,
+                last_changed_at=last.changed_at,
+            )
+
+        return work
+
+    def _chunk_failure(self, exc):
+        if not self._is_warehouse():
+            return super()._chunk_failure(exc)
+        if isinstance(exc, psycopg2.Error):
+            return self._warehouse_stop(exc)
+        if isinstance(exc, pa.ArrowInvalid | pa.ArrowTypeError):
+            return LoadStopped(
                 self._warehouse_text(f"an amount cannot be summed exactly ({exc})"),
                 retry=False,
-            ) from None
-        live = table.column(bi_warehouse.LIVE)
-        totals = bi_encoding.ControlTotals([], [])
-        totals.merge(bi_copy.totals_of(table.filter(live), dataset.totals))
-        # the keys stand for the rows: the last one bounds the chunk's sweep
-        return raw, table.column(bi_warehouse.KEY).to_pylist(), live.to_pylist(), totals
+            )
+        if isinstance(exc, bi_copy.RowCountMismatch):
+            return LoadStopped(
+                self._warehouse_text(f"a chunk was not read back whole ({exc})"),
+                retry=False,
+            )
+        return super()._chunk_failure(exc)
 
     def _warehouse_scope(self):
         """What this load's sweeps and figures cover (bi_warehouse.SCOPES)."""
@@ -316,49 +381,6 @@ class FihBiLoadPostgres(models.Model):
 
     # -- chunks and manifest -------------------------------------------------------
 
-    def _deliver_chunk(self, sequence, raw, rows, live, digest):
-        if not self._is_warehouse():
-            return super()._deliver_chunk(sequence, raw, rows, live, digest)
-        started = time.monotonic()
-        connection = self._warehouse()
-        tables = self._warehouse_tables()
-        soft = self.publication_id.warehouse_tombstones == "soft"
-        scope = self._warehouse_scope()
-        with self._warehouse_errors(connection):
-            with connection.cursor() as cr:
-                cr.copy_expert(tables.copy_statement(), io.BytesIO(raw), size=1 << 20)
-                if scope == "load":
-                    cr.execute(tables.upsert(), (self.uid,))
-                else:
-                    # a replacing load rewrites only the rows that changed,
-                    # then removes those of its keys it did not bring
-                    cr.execute(tables.update_changed(), (self.uid,))
-                    cr.execute(tables.insert_missing(), (self.uid,))
-                    cr.execute(
-                        tables.sweep(soft, scope == "period", upto=True),
-                        self._sweep_parameters(soft, scope, rows[-1]),
-                    )
-                if not all(live):
-                    cr.execute(tables.remove(soft), (self.uid,) if soft else None)
-                cr.execute(
-                    tables.record_chunk(),
-                    (self.uid, sequence, live.count(True), live.count(False), digest),
-                )
-            # the chunk, its merge and its record: one transaction
-            self._warehouse_commit(connection, sequence)
-        return 0, time.monotonic() - started, len(raw)
-
-    def _sweep_parameters(self, soft, scope, upto=None):
-        """The sweep's parameters: after the previous chunk's last key (the
-        load's last key until this chunk is recorded), up to ``upto``."""
-        parameters = [self.uid] if soft else []
-        parameters.append(self.last_key or 0)
-        if upto is not None:
-            parameters.append(upto)
-        if scope == "period":
-            parameters += [self.period_start, self.period_end]
-        return parameters
-
     def _warehouse_commit(self, connection, sequence):
         """Commit a chunk's transaction in the warehouse (a seam for the
         tests, which stop a load right after it)."""
@@ -368,26 +390,29 @@ class FihBiLoadPostgres(models.Model):
     def _warehouse_errors(self, connection):
         try:
             yield
-        except psycopg2.OperationalError as exc:
+        except psycopg2.Error as exc:
             with contextlib.suppress(psycopg2.Error):
                 connection.rollback()
-            raise LoadStopped(
+            raise self._warehouse_stop(exc) from None
+
+    def _warehouse_stop(self, exc):
+        """The LoadStopped a warehouse error means: a lost connection resumes
+        later; data the warehouse refused needs a person."""
+        if isinstance(exc, psycopg2.OperationalError):
+            return LoadStopped(
                 self._warehouse_text(f"the connection was lost ({type(exc).__name__})")
                 + " "
                 + self.env._("The load resumes later."),
                 retry=True,
-            ) from None
-        except psycopg2.Error as exc:
-            with contextlib.suppress(psycopg2.Error):
-                connection.rollback()
-            reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
-            raise LoadStopped(
-                self._warehouse_text(
-                    f"the warehouse refused the data ({reason}); check that its "
-                    "tables were not changed by hand"
-                ),
-                retry=False,
-            ) from None
+            )
+        reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
+        return LoadStopped(
+            self._warehouse_text(
+                f"the warehouse refused the data ({reason}); check that its "
+                "tables were not changed by hand"
+            ),
+            retry=False,
+        )
 
     def _send_manifest(self):
         if not self._is_warehouse():
@@ -404,9 +429,18 @@ class FihBiLoadPostgres(models.Model):
                 scope = self._warehouse_scope()
                 if scope != "load":
                     # the keys after the last chunk's are no longer there
+                    merge = bi_warehouse.ChunkMerge(
+                        tables=tables,
+                        load_id=self.uid,
+                        scope=scope,
+                        soft=soft,
+                        period=self._scope_parameters("period")
+                        if scope == "period"
+                        else (),
+                    )
                     cr.execute(
                         tables.sweep(soft, scope == "period", upto=False),
-                        self._sweep_parameters(soft, scope),
+                        merge.sweep_parameters(self.last_key),
                     )
                 cr.execute(
                     tables.record_manifest(),
