@@ -27,7 +27,7 @@ the file holds the rest (hand-made: psycopg2 has no chunked COPY reader).
 ...         chunks.write(line)
 ...     chunks.finish()
 ...     sizes = [chunk.rows for chunk in chunks.chunks]
-...     sizes, chunks.rows, chunks.read(chunks.chunks[1])
+...     sizes, chunks.rows, chunks.chunk_bytes(chunks.chunks[1])
 ([2, 1], 3, b',5,f,\n')
 >>> head(chunks.chunks[0].last)
 Head(changed_at=None, key=2, live=True)
@@ -100,7 +100,8 @@ class ChunkSpool:
         self._offset = 0
         self.error = None
 
-    def write(self, line):
+    def write(self, line):  # pylint: disable=method-required-super
+        # psycopg2's copy_expert calls it, once per row
         if self.error is not None:
             return  # the file failed: the rest of the COPY is read and dropped
         self._pending.append(line)
@@ -144,7 +145,7 @@ class ChunkSpool:
             raise self.error
         self.file.flush()
 
-    def read(self, chunk):
+    def chunk_bytes(self, chunk):
         """The bytes of one chunk, as PostgreSQL wrote them."""
         self.file.seek(chunk.start)
         return self.file.read(chunk.end - chunk.start)

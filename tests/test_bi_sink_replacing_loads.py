@@ -126,7 +126,7 @@ class TestWarehouseReplacingLoads(WarehouseCase):
             def __exit__(self, *exc):
                 return False
 
-            def write(self, data):
+            def write(self, data):  # pylint: disable=method-required-super
                 raise OSError(errno.ENOSPC, "No space left on device")
 
         with patch(f"{COPY}.tempfile.TemporaryFile", FullDisk):
