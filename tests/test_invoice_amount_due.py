@@ -108,11 +108,11 @@ def cx_invoice(number, items, currency, sub=None, tax=None, net=None, due=None):
 
 
 def payable_of(bill):
-    """The bill's payable journal item, credit."""
-    return sum(
+    """What the bill's payable journal items owe, in the bill's currency."""
+    return -sum(
         bill.line_ids.filtered(
             lambda line: line.account_id.account_type == "liability_payable"
-        ).mapped("credit")
+        ).mapped("amount_currency")
     )
 
 
@@ -330,18 +330,53 @@ class TestAmountDueCxml(FihTransactionCase):
         )
 
     def test_line_discount_stated_as_an_amount_is_booked_as_its_percent(self):
-        # the DTD's reading: SubtotalAmount before the discount, NetAmount with tax
+        # the DTD's reading: SubtotalAmount before the discount, NetAmount with
+        # the tax; the tax is on the discounted 36.00
         extra = (
             f"<InvoiceDetailDiscount>{self.money('4.00')}</InvoiceDetailDiscount>"
             f"<NetAmount>{self.money('41.40')}</NetAmount>"
         )
-        bill = self.book(
-            "F-LDA", [(1, 1, 10, 4.0, 40.0, 5.40, extra)], sub=40.0, tax=5.40, net=41.40
+        doc = cx_invoice(
+            "F-LDA",
+            [(1, 1, 10, 4.0, 40.0, 5.40, extra)],
+            self.currency,
+            sub=40.0,
+            tax=5.40,
+            net=41.40,
+        )
+        taxable = f"<TaxableAmount>{self.money('40.00')}</TaxableAmount>"
+        bill = self.book_document(
+            doc.replace(
+                taxable.encode(),
+                f"<TaxableAmount>{self.money('36.00')}</TaxableAmount>".encode(),
+            )
         )
         self.assertEqual(
             (bill.state, bill.amount_total, bill.invoice_line_ids.discount),
             ("posted", 41.40, 10.0),
             bill.fih_hold_reason,
+        )
+
+    def test_line_discount_amount_and_rate_that_disagree_are_refused_to_the_sender(
+        self,
+    ):
+        extra = (
+            f'<InvoiceDetailDiscount percentageRate="10">{self.money("5.00")}'
+            "</InvoiceDetailDiscount>"
+        )
+        doc = cx_invoice(
+            "F-LDR",
+            [(1, 1, 10, 4.0, 35.0, 5.25, extra)],
+            self.currency,
+        )
+        # refused to the supplier's network at once, with the figures
+        status, text = self.post_cxml(doc, self.ap)
+        self.assertEqual(status, 406, text)
+        self.assertIn(
+            "the discount of 10 % on 40.00 is 4.00, but the line states 5.00", text
+        )
+        self.assertFalse(
+            self.env["account.move"].search([("ref", "=", "F-LDR")]),
         )
 
     def test_line_discount_that_its_subtotal_contradicts_is_held_naming_it(self):
