@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from ..simulator.p2p_documents import cxml_envelope, cxml_order_request, cxml_receipt
 from .common import FihTransactionCase, run_drain_job, supplier_event
+from .test_procure_to_pay import invoice_event, order_event, receipt_event
 
 UBL_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -391,5 +392,95 @@ class TestAmountDueCxml(FihTransactionCase):
         self.assertIn(
             "Line 1: the document states 37.00 after its discount of 10 %, Odoo "
             "books 36.00",
+            bill.fih_hold_reason,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestAmountDueApTool(FihTransactionCase):
+    """The same rules for the AP tool's JSON invoices (canonical fields
+    amount_due, amount_prepaid, information_only, lines' discount_percent)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ap_backend()
+        cls._setup_paper_and_cost_centre()
+        cls.currency = cls.env.company.currency_id.name
+
+    def setUp(self):
+        super().setUp()
+        for event in (supplier_event(1), order_event()):
+            event = self.in_company_currency(event)
+            self.assertEqual(self.receive(event).status, 202)
+            self.process()
+        self.receive(self.in_company_currency(receipt_event(1, [("1", 10)])))
+        self.process()
+        order = self.bound("purchase_order", "PO-1", "purchase.order")
+        order.order_line.filtered(
+            lambda line: not line.product_id.is_storable
+        ).qty_received = 1
+
+    def in_company_currency(self, event):
+        if "currency" in event["data"]:
+            event["data"]["currency"] = self.currency
+        return event
+
+    def bill_of(self, event):
+        message = self.deliver(self.ap, self.in_company_currency(event), self.ap_secret)
+        self.assertEqual(message.state, "done", message.error_message)
+        return self.bound("invoice", event["data"]["external_id"], "account.move")
+
+    def test_invoice_with_a_deposit_already_paid_is_held_at_its_total(self):
+        event = invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)])
+        event["data"].update(amount_due=111.0, amount_prepaid=50.0)
+        bill = self.bill_of(event)
+        self.assertEqual((bill.state, bill.amount_total), ("draft", 161.0))
+        self.assertIn(
+            f"the supplier states 50.00 {self.currency} already paid and asks "
+            "111.00 of the total 161.00",
+            bill.fih_hold_reason,
+        )
+
+    def test_invoice_whose_amount_due_is_its_total_is_posted(self):
+        event = invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)])
+        event["data"]["amount_due"] = 161.0
+        bill = self.bill_of(event)
+        self.assertEqual(
+            (bill.state, bill.amount_residual), ("posted", 161.0), bill.fih_hold_reason
+        )
+
+    def test_information_only_invoice_is_held(self):
+        event = invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)])
+        event["data"]["information_only"] = True
+        bill = self.bill_of(event)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn("Information only", bill.fih_hold_reason)
+
+    def test_line_discount_percent_is_booked_to_the_cent(self):
+        # 10 x 4.00 less 12.5 % = 35.00, + 100.00; 15 % tax
+        event = invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)], tax=20.25)
+        event["data"]["lines"][0]["discount_percent"] = 12.5
+        event["data"].update(
+            amount_untaxed=135.0,
+            amount_total=155.25,
+            tax_totals=[{"tax_code": "VAT15", "base": 135.0, "amount": 20.25}],
+        )
+        bill = self.bill_of(event)
+        first = bill.invoice_line_ids.filtered(lambda line: line.quantity == 10)
+        self.assertEqual(
+            (bill.state, bill.amount_untaxed, bill.amount_total),
+            ("posted", 135.0, 155.25),
+            bill.fih_hold_reason,
+        )
+        self.assertEqual((first.discount, first.price_subtotal), (12.5, 35.0))
+
+    def test_a_cent_more_than_the_lines_is_held(self):
+        event = invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)])
+        event["data"].update(amount_untaxed=140.01, amount_total=161.01)
+        bill = self.bill_of(event)
+        self.assertEqual(bill.state, "draft")
+        self.assertIn(
+            "Untaxed total: the document states 140.01, its lines add up to 140.00",
             bill.fih_hold_reason,
         )
