@@ -290,12 +290,13 @@ def to_canonical(reading):
         r.allowances,
         r.tax_totals,
     )
-    untaxed, tax, total, payable, prepaid = (
+    untaxed, tax, total, payable, prepaid, rounding = (
         r.untaxed,
         r.tax,
         r.total,
         r.payable,
         r.prepaid,
+        r.rounding,
     )
     if negative:
         lines, charges, allowances, tax_totals = _turned(
@@ -303,6 +304,7 @@ def to_canonical(reading):
         )
         untaxed, tax, total, payable = -untaxed, -tax, -total, -payable
         prepaid = None if prepaid is None else -prepaid
+        rounding = None if rounding is None else -rounding
     charges = _signed(r, "charge", charges)
     allowances = _signed(r, "allowance", allowances)
 
@@ -334,20 +336,35 @@ def to_canonical(reading):
         amount_tax=float(tax),
         amount_total=float(total),
     )
+    document.update(_amount_due(payable, prepaid, rounding))
     # what the hub does not book but keeps (the names are those of the first
     # reader, UBL; they mean the EN 16931 business terms in either syntax)
     extensions = {}
-    if payable != total:
-        extensions["ubl_payable_amount"] = float(payable)
-    if prepaid:
-        # the bill is booked at its full total; the prepayment is matched to it
-        extensions["ubl_prepaid_amount"] = float(prepaid)
     put_optional(extensions, "ubl_payment_terms", r.payment_terms)
     put_optional(extensions, "ubl_billing_references", r.billing_references)
     if negative:
         extensions["ubl_negative_invoice"] = True
     put_optional(document, "extensions", extensions)
     return document
+
+
+def _amount_due(payable, prepaid, rounding):
+    """The amount due (BT-115) and, when stated and not zero, the prepaid
+    amount (BT-113) and the rounding (BT-114) that explain why it differs
+    from the total: the bill is booked at its total, and the hub holds it
+    when the supplier asks another amount to be paid.
+
+    >>> _amount_due(Decimal("75.00"), Decimal("50.00"), None)
+    {'amount_due': 75.0, 'amount_prepaid': 50.0}
+    >>> _amount_due(Decimal("12.50"), Decimal("0.00"), Decimal("-0.01"))
+    {'amount_due': 12.5, 'amount_rounding': -0.01}
+    """
+    due = {"amount_due": float(payable)}
+    if prepaid:
+        due["amount_prepaid"] = float(prepaid)
+    if rounding:
+        due["amount_rounding"] = float(rounding)
+    return due
 
 
 def _check_unique_lines(r):

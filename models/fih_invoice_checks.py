@@ -1,5 +1,4 @@
 from dataclasses import replace
-from decimal import Decimal
 
 from odoo import fields, models
 
@@ -28,26 +27,10 @@ class FihInvoiceChecks(models.AbstractModel):
             findings += self._order_findings(bill, one)
         findings += self._several_orders_findings(bill, order)
         findings += self._line_amount_findings(bill, data)
-        # the taxes are booked as stated (fih_invoice_taxes): only the lines
-        # can still round, a smallest amount of the currency each
-        allowance = Decimal(str(bill.currency_id.rounding)) * max(
-            len(bill.invoice_line_ids), 1
-        )
-        if self._float_differs(bill.amount_total, data["amount_total"], allowance):
-            findings.append(
-                self.env._(
-                    "Total: the document states %(stated)s, the bill comes to "
-                    "%(computed)s %(currency)s.",
-                    stated=money(
-                        to_decimal(data["amount_total"]),
-                        bill.currency_id.decimal_places,
-                    ),
-                    computed=money(
-                        to_decimal(bill.amount_total), bill.currency_id.decimal_places
-                    ),
-                    currency=bill.currency_id.name,
-                )
-            )
+        # exact: the taxes are booked as stated (fih_invoice_taxes, else the
+        # bill is held for them) and every line at its stated amount
+        findings += self._total_findings(bill, data)
+        findings += self._amount_due_findings(bill, data)
         rate_findings = self._exchange_rate_findings(bill, order)
         findings += rate_findings
         findings += self._price_precision_findings(bill.currency_id, data["lines"])
@@ -60,20 +43,114 @@ class FihInvoiceChecks(models.AbstractModel):
                     bill, order, compare_prices=not rate_findings
                 ).findings
             ]
-        declared = Decimal(str(data["amount_untaxed"]))
-        computed = Decimal(str(bill.amount_untaxed))
-        # a smallest amount of the currency per line (a cent, a yen, a fils)
-        if abs(declared - computed) > allowance:
+        findings += self._untaxed_findings(bill, data)
+        return findings
+
+    def _total_findings(self, bill, data):
+        """The bill's total against the document's, to the smallest amount
+        of the currency."""
+        currency = bill.currency_id
+        if not currency.compare_amounts(bill.amount_total, data["amount_total"]):
+            return []
+        return [
+            self.env._(
+                "Total: the document states %(stated)s, the bill comes to "
+                "%(computed)s %(currency)s.",
+                stated=money(to_decimal(data["amount_total"]), currency.decimal_places),
+                computed=money(to_decimal(bill.amount_total), currency.decimal_places),
+                currency=currency.name,
+            )
+        ]
+
+    def _untaxed_findings(self, bill, data):
+        """The bill's untaxed amount against the document's, exactly (every
+        line, charge and allowance is booked at its stated amount)."""
+        currency = bill.currency_id
+        if not currency.compare_amounts(bill.amount_untaxed, data["amount_untaxed"]):
+            return []
+        return [
+            self.env._(
+                "Untaxed total: the document states %(declared)s, its lines "
+                "add up to %(computed)s %(currency)s.",
+                declared=money(
+                    to_decimal(data["amount_untaxed"]), currency.decimal_places
+                ),
+                computed=money(
+                    to_decimal(bill.amount_untaxed), currency.decimal_places
+                ),
+                currency=currency.name,
+            )
+        ]
+
+    def _amount_due_findings(self, bill, data):
+        """A document sent for information only is never posted; one whose
+        supplier asks another amount to be paid than its total (a prepayment,
+        a rounding, a deposit) is booked at its total and held, so that a
+        person matches the difference before it is paid."""
+        currency = bill.currency_id
+        findings = []
+        if data.get("information_only"):
             findings.append(
                 self.env._(
-                    "Untaxed total: the document states %(declared)s, its lines "
-                    "add up to %(computed)s %(currency)s.",
-                    declared=declared,
-                    computed=computed,
-                    currency=bill.currency_id.name,
+                    "Information only: the supplier sent invoice %(number)s for "
+                    "your records, not to be paid through it (it is settled "
+                    "otherwise, for instance by purchasing card). Check how it "
+                    "was paid: post it by hand and record that payment, or "
+                    "cancel the draft.",
+                    number=data["invoice_number"],
                 )
             )
-        return findings
+        due, total = data.get("amount_due"), data["amount_total"]
+        if due is None or not currency.compare_amounts(due, total):
+            return findings
+        prepaid, rounding = data.get("amount_prepaid"), data.get("amount_rounding")
+
+        def shown(value):
+            return money(to_decimal(value), currency.decimal_places)
+
+        figures = {
+            "due": shown(due),
+            "total": shown(total),
+            "difference": shown(to_decimal(total) - to_decimal(due)),
+            "prepaid": shown(prepaid or 0),
+            "rounding": shown(rounding or 0),
+            "currency": currency.name,
+        }
+        if prepaid and not rounding:
+            message = self.env._(
+                "Amount due: the supplier states %(prepaid)s %(currency)s "
+                "already paid and asks %(due)s of the total %(total)s "
+                "%(currency)s. Post the bill by hand and reconcile it with that "
+                "prepayment, so that only %(due)s is left to pay.",
+                **figures,
+            )
+        elif rounding and not prepaid:
+            message = self.env._(
+                "Amount due: the supplier rounds the amount to pay by "
+                "%(rounding)s to %(due)s %(currency)s; the bill's total is "
+                "%(total)s. Post the bill by hand and, when you pay %(due)s, "
+                "write the difference of %(rounding)s off as a rounding.",
+                **figures,
+            )
+        elif currency.compare_amounts(due, total) < 0:
+            message = self.env._(
+                "Amount due: the supplier asks %(due)s %(currency)s to be paid, "
+                "less than the bill's total of %(total)s: %(difference)s is "
+                "already paid or credited (prepaid %(prepaid)s, rounding "
+                "%(rounding)s stated). Find that payment or credit note, post "
+                "the bill by hand and reconcile it with it, so that only "
+                "%(due)s is left to pay; if there is none, ask the supplier for "
+                "a corrected invoice.",
+                **figures,
+            )
+        else:
+            message = self.env._(
+                "Amount due: the supplier asks %(due)s %(currency)s to be paid, "
+                "more than the bill's total of %(total)s. Ask the supplier for a "
+                "corrected invoice.",
+                **figures,
+            )
+        return [*findings, message]
 
     def _order_findings(self, bill, order):
         """The order a bill invoices must be confirmed, placed with the bill's
@@ -143,7 +220,25 @@ class FihInvoiceChecks(models.AbstractModel):
                 continue
             stated = to_decimal(item["line_amount"])
             booked = to_decimal(aml.price_subtotal)
-            if currency.compare_amounts(float(stated), float(booked)):
+            if not currency.compare_amounts(float(stated), float(booked)):
+                continue
+            if item.get("discount_percent"):
+                findings.append(
+                    self.env._(
+                        "Line %(line)s: the document states %(stated)s after its "
+                        "discount of %(discount)s %%, Odoo books %(booked)s "
+                        "%(currency)s (quantity x unit price less %(booked_discount)s "
+                        "%% at Odoo's 'Discount' precision); correct the line or "
+                        "ask the supplier for a corrected invoice.",
+                        line=item["line_id"],
+                        stated=money(stated, currency.decimal_places),
+                        discount=plain(to_decimal(item["discount_percent"])),
+                        booked_discount=plain(to_decimal(aml.discount)),
+                        booked=money(booked, currency.decimal_places),
+                        currency=currency.name,
+                    )
+                )
+            else:
                 findings.append(
                     self.env._(
                         "Line %(line)s: the document states %(stated)s, Odoo books "
@@ -326,9 +421,13 @@ class FihInvoiceChecks(models.AbstractModel):
         line without an order line keeps its own)."""
         order_line = aml.purchase_line_id or aml.fih_price_adjusted_line_id
         unit, order_unit = aml.product_uom_id, order_line.product_uom
+        # the price paid: less the line's discount
+        price = to_decimal(aml.price_unit)
+        if aml.discount:
+            price = price * (100 - to_decimal(aml.discount)) / 100
         if not (unit and order_unit) or unit == order_unit:
-            return to_decimal(aml.quantity), to_decimal(aml.price_unit)
+            return to_decimal(aml.quantity), price
         return (
             units.figure(unit._compute_quantity(aml.quantity, order_unit, round=False)),
-            units.figure(unit._compute_price(aml.price_unit, order_unit)),
+            units.figure(unit._compute_price(float(price), order_unit)),
         )

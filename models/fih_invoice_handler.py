@@ -271,6 +271,7 @@ class FihInvoiceHandler(models.AbstractModel):
                     "product_uom_id": self._bill_unit(item, order_line, product).id,
                     "quantity": item["quantity"],
                     "price_unit": item["unit_price"],
+                    "discount": item.get("discount_percent") or 0.0,
                     "tax_ids": [fields.Command.set(taxes.ids)],
                     "fih_tax_codes": tax_codes,
                     "purchase_line_id": order_line.id or False,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from .. import units
 from ..canonical import put_optional
 from ..money import money, to_decimal
-from . import reading
+from . import line_amount, reading
 from .envelope import CXMLError, attribute, child, first_credential, text_of
 from .reading import Converted
 
@@ -91,6 +91,7 @@ class _InvoiceReader:
             unit_price = self.money(
                 item, "SubtotalAmount/Money", f"the amount of {what}"
             )
+        booking = self.line_amount(item, quantity, unit_price, what)
         details = self.taxes(item, what)
         self.details += details
         product_code = text_of(reference.find("ItemID/SupplierPartID"))
@@ -106,13 +107,54 @@ class _InvoiceReader:
         put_optional(
             line, "uom", units.inbound_unit(text_of(item.find("UnitOfMeasure")))
         )
-        line["unit_price"] = float(unit_price)
+        line["unit_price"] = float(booking.unit_price)
+        if booking.discount_percent is not None:
+            line["discount_percent"] = float(booking.discount_percent)
+        if booking.line_amount is not None:
+            # the bill's check compares it with what Odoo books, to the cent
+            line["line_amount"] = float(booking.line_amount)
         if details or not (summary_taxed and "po_line_id" in line):
             line["tax_codes"] = reading.tax_codes(details)
         # else the tax is stated only in the summary: the line takes the
         # taxes of the order line it invoices (no tax_codes)
         put_optional(line, "cost_center", reading.cost_center(item))
         return line
+
+    def line_amount(self, item, quantity, unit_price, what):
+        """The booking of an item line: its subtotal, and its discount
+        (``InvoiceDetailDiscount``) with its net amount (see
+        :func:`line_amount.line_amount`)."""
+        discount = item.find("InvoiceDetailDiscount")
+        rate = amount = None
+        if discount is not None:
+            if (discount.get("percentageRate") or "").strip():
+                rate = reading.number(
+                    discount.get("percentageRate"), f"the discount rate of {what}"
+                )
+            amount = self.money(
+                discount, "Money", f"the discount of {what}", required=False
+            )
+            if rate is None and amount is None:
+                raise CXMLError(
+                    f"{what} has a discount (InvoiceDetailDiscount) with neither "
+                    "a percentageRate nor an amount"
+                )
+        try:
+            return line_amount.line_amount(
+                quantity,
+                unit_price,
+                self.money(
+                    item, "SubtotalAmount/Money", f"the amount of {what}", False
+                ),
+                rate,
+                amount,
+                self.money(item, "NetAmount/Money", f"the net amount of {what}", False),
+                self.money(item, "Tax/Money", f"the tax of {what}", False),
+            )
+        except CXMLError as exc:
+            raise CXMLError(
+                f"{what}: {exc}; ask the supplier for a corrected invoice"
+            ) from None
 
     def header_order_line(self, header_order, order_id, position):
         summary = child(
@@ -224,14 +266,19 @@ def _discount_tax_codes(discount, summary_details, lines, label):
     return reduced
 
 
+def _net_of(line):
+    """A line's untaxed amount: the net amount it states, else quantity x
+    unit price less its discount."""
+    if "line_amount" in line:
+        return to_decimal(line["line_amount"])
+    gross = to_decimal(line["quantity"]) * to_decimal(line["unit_price"])
+    return gross * (100 - to_decimal(line.get("discount_percent", 0))) / 100
+
+
 def _base_of(code, lines):
     """The untaxed amount of the lines that carry ``code``."""
     return sum(
-        (
-            to_decimal(line["quantity"]) * to_decimal(line["unit_price"])
-            for line in lines
-            if code in line.get("tax_codes", ())
-        ),
+        (_net_of(line) for line in lines if code in line.get("tax_codes", ())),
         Decimal(0),
     )
 
@@ -379,14 +426,20 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
         amount_tax=float(tax),
         amount_total=float(total),
     )
-    reading.set_updated_at(document, root)
-    extensions = {"cxml_payload_id": root.get("payloadID"), "cxml_purpose": purpose}
+    # what the supplier asks to be paid; the bill is held when it is not
+    # the total (a deposit or credit already settled)
     due = reader.money(summary, "DueAmount/Money", f"the amount due of {label}", False)
-    if due is not None and due != total:
-        extensions["cxml_due_amount"] = float(due)
-    if header.get("isInformationOnly") == "yes":
-        extensions["cxml_information_only"] = True
-    document["extensions"] = extensions
+    if due is not None:
+        document["amount_due"] = float(due)
+    # sent for the buyer's records (e.g. paid by purchasing card): never
+    # posted as a payable bill
+    if (header.get("isInformationOnly") or "").strip() == "yes":
+        document["information_only"] = True
+    reading.set_updated_at(document, root)
+    document["extensions"] = {
+        "cxml_payload_id": root.get("payloadID"),
+        "cxml_purpose": purpose,
+    }
     return Converted("invoice", operation, document)
 
 

@@ -118,12 +118,8 @@ def test_factur_x_document_is_read_faithfully_or_refused_for_a_reason(path):
         ("amount_total", "total"),
     ):
         assert Decimal(str(document[key])) == sign * stated[figure], key
-    # the amount due (BT-115): carried when it differs from the total
-    due = document.get("extensions", {}).get("ubl_payable_amount")
-    if due is None:
-        assert stated["due"] == stated["total"]
-    else:
-        assert Decimal(str(due)) == sign * stated["due"]
+    # the amount due (BT-115): always carried
+    assert Decimal(str(document["amount_due"])) == sign * stated["due"]
     assert [Decimal(str(line["line_amount"])) for line in document["lines"]] == [
         sign * amount for amount in stated["lines"]
     ]
@@ -216,8 +212,8 @@ def test_negative_invoice_with_prepayment_is_turned_whole():
     assert (document["amount_untaxed"], document["amount_total"]) == (100.0, 100.0)
     assert document["charges"][0]["amount"] == 10.0
     assert document["allowances"][0]["amount"] == 5.0
-    assert document["extensions"]["ubl_prepaid_amount"] == 10.0
-    assert document["extensions"]["ubl_payable_amount"] == 90.0
+    assert document["amount_prepaid"] == 10.0
+    assert document["amount_due"] == 90.0
     assert document["lines"][0]["tax_codes"] == ["VAT0-K"]
 
 

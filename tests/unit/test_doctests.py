@@ -14,6 +14,7 @@ MODULES = [
     "cxml.converters",
     "cxml.envelope",
     "cxml.invoice",
+    "cxml.line_amount",
     "cxml.reading",
     "cxml.response",
     "document_numbers",
