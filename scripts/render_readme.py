@@ -62,6 +62,22 @@ def render():
     return "\n".join(lines)
 
 
+def check_structure(text):
+    """The README must parse without errors (a broken table, inconsistent
+    title levels), as PyPI and GitHub render it."""
+    import docutils.core  # noqa: PLC0415 - only the check needs it
+    import docutils.utils  # noqa: PLC0415
+
+    try:
+        docutils.core.publish_doctree(
+            text, settings_overrides={"report_level": 5, "halt_level": 3}
+        )
+    except docutils.utils.SystemMessage as exc:
+        sys.stderr.write(f"README.rst does not parse: {exc}\n")
+        return 1
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
@@ -72,7 +88,7 @@ def main():
         if not target.exists() or target.read_text() != text:
             sys.stderr.write("README.rst is stale: run scripts/render_readme.py\n")
             return 1
-        return 0
+        return check_structure(text)
     target.write_text(text)
     return 0
 
