@@ -7,8 +7,9 @@ document the advice names, then plans the remittance here, free of the ORM:
 * allocations to one document are added up first (one bill named twice, by
   its external id and by its number, is one bill paid with the sum);
 * a bill is settled in full, settled with a small difference written off
-  under the company's policy, or paid in part; paying more than is open
-  beyond the policy refuses the whole remittance;
+  under the company's policy, settled with the early payment discount its
+  payment term grants on the payment date, or paid in part; paying more
+  than is open beyond the policy refuses the whole remittance;
 * credit notes are deducted in full and netted against the bills;
 * what the remittance pays beyond its allocations is a payment on account.
 
@@ -30,6 +31,10 @@ lib.remittance.Refused: The remittance allocates 60.00 EUR to BILL/0001 (F-1) \
 >>> settlement = result.settlements[0]
 >>> settlement.outcome, settlement.cash, settlement.write_off
 ('write_off', Decimal('45.98'), Decimal('0.02'))
+>>> termed = Document(1, "BILL/0001 (F-1)", BILL, "46.00", discounted_amount="45.08")
+>>> settlement = plan("45.08", [Allocation(termed, "45.08", "INV-1")]).settlements[0]
+>>> settlement.outcome, settlement.cash, settlement.write_off
+('early_discount', Decimal('45.08'), Decimal('0.92'))
 >>> plan("41.00", [Allocation(bill, "41.00", "INV-1")], policy).settlements[0]
 Settlement(document=Document(key=1, ...), allocated=Decimal('41.00'), \
 outcome='partial', credit=Decimal('0'), cash=Decimal('41.00'), \
@@ -48,6 +53,7 @@ ZERO = Decimal(0)
 FULL = "full"  # settled exactly
 WRITE_OFF = "write_off"  # settled, the small difference written off
 PARTIAL = "partial"  # paid in part, the rest stays open
+EARLY_DISCOUNT = "early_discount"  # settled, the early payment discount taken
 
 
 class Refused(ValueError):
@@ -94,6 +100,8 @@ class Document:
     finance user. ``open_amount``: what is still open, positive, in the
     remittance currency. ``native``: the document is in the remittance
     currency itself (its open amount is not a conversion).
+    ``discounted_amount``: what settles it in full on the payment date
+    under its payment term's early payment discount, None without one.
     """
 
     key: object
@@ -101,11 +109,14 @@ class Document:
     kind: str
     open_amount: Decimal
     native: bool = True
+    discounted_amount: Decimal | None = None
 
     def __post_init__(self):
         if self.kind not in (BILL, CREDIT_NOTE):
             raise ValueError(f"unknown document kind {self.kind!r}")
         _decimals(self, open_amount=self.open_amount)
+        if self.discounted_amount is not None:
+            _decimals(self, discounted_amount=self.discounted_amount)
 
 
 @dataclass(frozen=True)
@@ -256,6 +267,9 @@ def _settle(document, total, items, policy, currency):
         )
     if difference == 0:
         return Settlement(document, total, FULL)
+    if document.discounted_amount == total and document.kind == BILL:
+        # the discount the payment term grants, booked by Odoo as a write-off
+        return Settlement(document, total, EARLY_DISCOUNT, write_off=difference)
     if document.kind == CREDIT_NOTE:
         raise Refused(
             "credit_note_in_part",
@@ -282,7 +296,7 @@ def _net(settlements, currency):
     full first: a bill settled in part (or with a write-off) can only take
     what remains of a credit note, since Odoo sets off as much as both
     documents have open."""
-    order = {FULL: 0, WRITE_OFF: 1, PARTIAL: 2}
+    order = {FULL: 0, WRITE_OFF: 1, EARLY_DISCOUNT: 1, PARTIAL: 2}
     bills = sorted(
         (s for s in settlements if s.document.kind == BILL and s.document.native),
         key=lambda s: order[s.outcome],
@@ -400,7 +414,7 @@ def plan(amount, allocations, policy=None, currency="EUR", places=2):
         if settlement.document.kind == BILL:
             credit = netted.get(settlement.document.key, ZERO)
             cash = settlement.allocated - credit
-            if settlement.outcome == WRITE_OFF and not cash:
+            if settlement.outcome in (WRITE_OFF, EARLY_DISCOUNT) and not cash:
                 raise Refused(
                     "write_off_without_payment",
                     f"Credit notes settle all of {settlement.document.name} "

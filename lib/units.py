@@ -10,6 +10,16 @@ means it.
 
 >>> [odoo_unit(code) for code in ("C62", "H87", "EA", "PCE", " kgm ")]
 ['Units', 'Units', 'Units', 'Units', 'kg']
+
+Peppol documents count articles, lump sums and service units (NAR, LS,
+E48): all three are Odoo's Units. Odoo has no standard unit for a month or
+a kilowatt hour; MON and KWH mean the units a company creates for them,
+named Months and kWh:
+
+>>> [odoo_unit(code) for code in ("NAR", "LS", "E48", "MON", "KWH")]
+['Units', 'Units', 'Units', 'Months', 'kWh']
+>>> unit_name("E48"), unit_name("MON"), unit_code("kWh"), "MON" in odoo_codes()
+('service unit', 'month', 'KWH', False)
 >>> odoo_unit("PR"), unit_name("PR"), odoo_unit("PAL")
 (None, 'pair', None)
 >>> inbound_unit("HUR"), inbound_unit("PAL"), inbound_unit(" ")
@@ -31,7 +41,10 @@ from .money import plain, round_half_up, to_decimal
 
 class Unit(NamedTuple):
     name: str  # the Recommendation 20 name
-    odoo: str | None  # the name of Odoo's standard unit, None when it has none
+    odoo: str | None  # the name of the Odoo unit it means, None when none
+    # False: Odoo has no such standard unit; the hub finds it by this name
+    # when the company created it (Months, kWh)
+    standard: bool = True
 
 
 # UN/ECE Recommendation 20 code -> its name and the Odoo unit it means;
@@ -42,6 +55,9 @@ UNECE_UNITS = {
     "C62": Unit("one", "Units"),
     "H87": Unit("piece", "Units"),
     "PCE": Unit("piece", "Units"),
+    "NAR": Unit("number of articles", "Units"),
+    "LS": Unit("lump sum", "Units"),
+    "E48": Unit("service unit", "Units"),
     "DZN": Unit("dozen", "Dozens"),
     "SET": Unit("set", None),
     "PR": Unit("pair", None),
@@ -55,6 +71,10 @@ UNECE_UNITS = {
     # time
     "HUR": Unit("hour", "Hours"),
     "DAY": Unit("day", "Days"),
+    "MON": Unit("month", "Months", standard=False),
+    "ANN": Unit("year", "Years", standard=False),
+    # energy
+    "KWH": Unit("kilowatt hour", "kWh", standard=False),
     # length
     "MTR": Unit("metre", "m"),
     "MMT": Unit("millimetre", "mm"),
@@ -105,8 +125,10 @@ def unit_name(code):
 
 
 def odoo_codes():
-    """The codes that mean an Odoo unit, sorted (for messages)."""
-    return sorted(code for code, unit in UNECE_UNITS.items() if unit.odoo)
+    """The codes that mean a standard Odoo unit, sorted (for messages)."""
+    return sorted(
+        code for code, unit in UNECE_UNITS.items() if unit.odoo and unit.standard
+    )
 
 
 def inbound_unit(code):
@@ -134,6 +156,19 @@ def odoo_unit_name(unit):
     if not text:
         return None
     return odoo_unit(text) or ODOO_UNIT_ALIASES.get(text, text)
+
+
+def described(unit):
+    """A document's unit for a message: its UN/ECE code and meaning when the
+    hub knows them (a unit received as a code reaches the hub under the Odoo
+    name it means), else the text as received.
+
+    >>> described("Months"), described(" mon "), described("Crates")
+    ('MON (month)', 'MON (month)', 'Crates')
+    """
+    code = _code(unit) if unit_name(unit) else unit_code(odoo_unit_name(unit))
+    meaning = unit_name(code)
+    return f"{code} ({meaning})" if meaning else unit
 
 
 # how far from a whole number of rounding steps a converted quantity may be

@@ -208,8 +208,12 @@ class FihInvoiceHandler(models.AbstractModel):
         """The checks of one created bill, its taxes checked and booked
         already: its findings (empty: it may post)."""
         bill, order, data = plan["bill"], plan["order"], plan["data"]
-        self._keep_due_date(bill, order, data)
-        return self._findings(bill, order, data, plan["tax_findings"])
+        due_date_findings = self._keep_due_date(bill, order, data)
+        return (
+            self._findings(bill, order, data, plan["tax_findings"])
+            + due_date_findings
+            + self._unit_findings(bill, data)
+        )
 
     # -- building the bill --------------------------------------------------------
 
@@ -291,6 +295,9 @@ class FihInvoiceHandler(models.AbstractModel):
         line's unit."""
         if item.get("uom"):
             where = self.env._("Invoice line %(line)s", line=item["line_id"])
+            if not order_line:
+                # held with a reason, not refused (fih_procure_to_pay_units)
+                return self._unit_to_review(item["uom"], product, where)[0]
             return self._unit(item["uom"], product, where)
         return order_line.product_uom or product.uom_po_id
 

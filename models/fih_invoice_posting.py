@@ -111,34 +111,76 @@ class FihInvoicePosting(models.AbstractModel):
             else bill.partner_id.commercial_partner_id.property_supplier_payment_term_id
         )
 
+    def _term_due_date(self, term, invoice_date):
+        """The last date ``term`` makes a bill of ``invoice_date`` due, or None."""
+        if not term or not invoice_date:
+            return None
+        return max(
+            (line._get_due_date(invoice_date) for line in term.line_ids),
+            default=None,
+        )
+
     def _keep_due_date(self, bill, order, data):
-        """The due date printed on the document is the one the bill keeps (a
-        payment term would recompute it); a note says when the agreed payment
-        term gives another date."""
+        """The payment term and due date of ``bill``; returns the findings
+        that hold it (empty: nothing to decide).
+
+        Without a due date on the document, the agreed payment term (the
+        order's, else the supplier's) decides. A document's due date that
+        the agreed term also gives keeps the term, and with it any early
+        payment discount. A due date the term does not give is kept as the
+        supplier asks (the bill then carries no payment term, or the term
+        would compute the date again), with a note naming both dates; when
+        the term grants an early payment discount that the document's date
+        would lose, the bill is held so that someone decides."""
         term = self._agreed_payment_term(bill, order)
         if not data.get("due_date"):
             # Odoo fills in the supplier's term when the bill is created: the
             # order's, when it has one, is the agreed one
             if term and bill.invoice_payment_term_id != term:
                 bill.invoice_payment_term_id = term
-            return
+            return []
         due = fields.Date.to_date(data["due_date"])
+        agreed = self._term_due_date(term, bill.invoice_date)
+        if agreed and agreed == due:
+            if bill.invoice_payment_term_id != term:
+                bill.invoice_payment_term_id = term
+            return []
         # together, or the payment term computes the due date again
         bill.write({"invoice_payment_term_id": False, "invoice_date_due": due})
-        if not term or not bill.invoice_date:
-            return
-        agreed = max(
-            (line._get_due_date(bill.invoice_date) for line in term.line_ids),
-            default=None,
-        )
-        if agreed and agreed != due:
-            bill.message_post(
-                body=self.env._(
-                    "Due date %(due)s kept as the supplier's document states it; the "
-                    "agreed payment term %(term)s would make the bill due on "
-                    "%(agreed)s.",
-                    due=due,
-                    term=term.display_name,
-                    agreed=agreed,
-                )
+        if not term:
+            return []
+        if agreed:
+            note = self.env._(
+                "Due date %(due)s kept as the supplier's document states it; the "
+                "agreed payment term %(term)s would make the bill due on "
+                "%(agreed)s, so the bill carries no payment term.",
+                due=due,
+                term=term.display_name,
+                agreed=agreed,
             )
+        else:
+            note = self.env._(
+                "Due date %(due)s kept as the supplier's document states it, in "
+                "place of the agreed payment term %(term)s (the bill has no "
+                "invoice date to compute the term's date from).",
+                due=due,
+                term=term.display_name,
+            )
+        bill.message_post(body=note)
+        if not term.early_discount:
+            return []
+        return [
+            self.env._(
+                "The supplier's document asks payment by %(due)s, but the agreed "
+                "payment term %(term)s makes the bill due on %(agreed)s with a "
+                "%(percent)s%% early payment discount for payment within %(days)s "
+                "days. Kept in draft so that the discount is not lost unnoticed: "
+                "to keep the discount, set the payment term %(term)s on the bill "
+                "and post it; to pay on the document's date, post it as it is.",
+                due=due,
+                term=term.display_name,
+                agreed=agreed or self.env._("a date computed from the invoice date"),
+                percent=f"{term.discount_percentage:g}",
+                days=term.discount_days,
+            )
+        ]

@@ -96,6 +96,7 @@ class FihPaymentHandler(models.AbstractModel):
                 kind,
                 str(self._open_amount(move, currency, date)),
                 native=move.currency_id == currency,
+                discounted_amount=self._discounted_amount(move, currency, date),
             )
         reference = item.get("invoice_external_id") or item.get("invoice_number")
         return remittance.Allocation(documents[move.id], amount, reference)
@@ -289,6 +290,16 @@ class FihPaymentHandler(models.AbstractModel):
             return move.currency_id._convert(own, currency, company, date)
         balance = abs(sum(lines.mapped("amount_residual")))
         return company.currency_id._convert(balance, currency, company, date)
+
+    @api.model
+    def _discounted_amount(self, move, currency, date):
+        """What settles ``move`` in full on ``date`` under its payment term's
+        early payment discount, as Odoo's payment registration offers it;
+        None when no discount applies."""
+        if not move._is_eligible_for_early_payment_discount(currency, date):
+            return None
+        lines = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        return str(currency.round(abs(sum(lines.mapped("discount_amount_currency")))))
 
     @api.model
     def _supplier_of(self, moves, data):

@@ -91,6 +91,9 @@ class FihPaymentRegistration(models.AbstractModel):
                 writeoff_account_id=policy.account_id.id,
                 writeoff_label=policy.label,
             )
+        if settlement.outcome == remittance.EARLY_DISCOUNT:
+            # Odoo books the payment term's discount itself, on its accounts
+            del values["payment_difference_handling"]
         wizard = self._wizard(bill, values, data)
         self._check_difference(
             wizard, settlement.write_off or settlement.remaining, bill, currency

@@ -13,35 +13,18 @@ class FihProcureToPayUnits(models.AbstractModel):
     _inherit = "fih.procure.to.pay.handler"
 
     @api.model
-    def _unit(self, value, product, where):
+    def _named_unit(self, value, where):
         """The Odoo unit a document's unit names (an Odoo unit name or a
-        UN/ECE code such as DZN or C62) for ``product``: unknown, ambiguous
-        or of another category than the product's unit, it is an exception
-        naming both; never replaced by another unit. ``where`` says which
-        line of which document, for the message."""
+        UN/ECE code such as DZN or C62), empty when Odoo has none; a name
+        several units share is an exception naming them."""
         name = units.odoo_unit_name(value)
         Unit = self.env["uom.uom"]
-        found = Unit
-        if name:
-            domain = [("name", "=ilike", self._like_literal(name))]
-            # Odoo's names are English; a unit may also be named in the
-            # user's language
-            found = Unit.with_context(lang="en_US").search(domain) or Unit.search(
-                domain
-            )
-        if not found:
-            raise FihBusinessException(
-                self.env._(
-                    "%(where)s: unit %(unit)s is not known in Odoo. Send the name "
-                    "of an Odoo unit of measure (such as Units, Dozens, kg) or its "
-                    "UN/ECE code (such as C62, DZN, KGM), or create the unit in "
-                    "Odoo. Nothing was booked.",
-                    where=where,
-                    unit=value,
-                ),
-                cause="unit.unknown",
-                params={"unit": value},
-            )
+        if not name:
+            return Unit
+        domain = [("name", "=ilike", self._like_literal(name))]
+        # Odoo's names are English; a unit may also be named in the
+        # user's language
+        found = Unit.with_context(lang="en_US").search(domain) or Unit.search(domain)
         if len(found) > 1:
             raise FihBusinessException(
                 self.env._(
@@ -55,8 +38,87 @@ class FihProcureToPayUnits(models.AbstractModel):
                 cause="unit.ambiguous",
                 params={"unit": value},
             )
+        return found
+
+    @api.model
+    def _unit(self, value, product, where):
+        """The Odoo unit a document's unit names for ``product``: unknown,
+        ambiguous or of another category than the product's unit, it is an
+        exception naming both; never replaced by another unit. ``where``
+        says which line of which document, for the message."""
+        found = self._named_unit(value, where)
+        if not found:
+            raise FihBusinessException(
+                self.env._(
+                    "%(where)s: unit %(unit)s is not known in Odoo. Send the name "
+                    "of an Odoo unit of measure (such as Units, Dozens, kg) or its "
+                    "UN/ECE code (such as C62, DZN, KGM), or create the unit in "
+                    "Odoo. Nothing was booked.",
+                    where=where,
+                    unit=units.described(value),
+                ),
+                cause="unit.unknown",
+                params={"unit": value},
+            )
         self._check_unit(found, product, where)
         return found
+
+    @api.model
+    def _unit_to_review(self, value, product, where):
+        """``(unit, reason)`` of a bill line that refers to no order: the
+        document's unit when Odoo has it and it counts ``product``, reason
+        None. Otherwise the document is not refused (its amounts are valid):
+        the line takes ``product``'s purchase unit, its quantity and price as
+        stated, and ``reason`` holds the bill until someone corrects it."""
+        found = self._named_unit(value, where)
+        if found and found.category_id == product.uom_id.category_id:
+            return found, None
+        fallback = product.uom_po_id
+        if not found:
+            return fallback, self.env._(
+                "%(where)s: unit %(unit)s is not a unit of measure in Odoo, so the "
+                "line is entered in %(fallback)s, with its quantity and amount as "
+                "the document states them, and the bill is kept in draft. Create "
+                "the unit in Odoo (Inventory > Configuration > Units of "
+                "Measure, named %(named)s) or correct the line's unit on the "
+                "bill, then post it.",
+                where=where,
+                unit=units.described(value),
+                fallback=fallback.name,
+                named=units.odoo_unit_name(value),
+            )
+        return fallback, self.env._(
+            "%(where)s: %(product)s is counted in %(product_unit)s "
+            "(%(product_category)s), which cannot be converted to %(unit)s "
+            "(%(category)s), so the line is entered in %(fallback)s, with its "
+            "quantity and amount as the document states them, and the bill is "
+            "kept in draft. Correct the line's unit or product on the bill, then "
+            "post it.",
+            where=where,
+            product=product.display_name,
+            product_unit=product.uom_id.name,
+            product_category=product.uom_id.category_id.name,
+            unit=found.name,
+            category=found.category_id.name,
+            fallback=fallback.name,
+        )
+
+    @api.model
+    def _unit_findings(self, bill, data):
+        """Sentences for the lines of ``bill`` that refer to no order and whose
+        document unit Odoo does not have, or cannot count their product in
+        (each entered in the product's unit, see :meth:`_unit_to_review`)."""
+        lines = {line.fih_external_line_id: line for line in bill.invoice_line_ids}
+        findings = []
+        for item in data["lines"]:
+            line = lines.get(item["line_id"])
+            if not item.get("uom") or item.get("po_line_id") or not line:
+                continue
+            where = self.env._("Invoice line %(line)s", line=item["line_id"])
+            reason = self._unit_to_review(item["uom"], line.product_id, where)[1]
+            if reason:
+                findings.append(reason)
+        return findings
 
     @api.model
     def _check_unit(self, unit, product, where):
@@ -158,13 +220,15 @@ class FihProcureToPayUnits(models.AbstractModel):
             for line in lines
         ]
         losses = [loss for loss in losses if loss]
-        if not losses:
-            return []
+        enough = [loss.enough_digits for loss in losses if loss.enough_digits]
+        if not enough:
+            # each sentence says what to do: no precision books those lines
+            return [loss.message for loss in losses]
         return [loss.message for loss in losses] + [
             self.env._(
                 "Unit prices are never rounded silently: raise the Product Price "
                 "precision to %(digits)s decimals (Settings > Technical > Database "
                 "Structure > Decimal Accuracy), then process the document again.",
-                digits=max(loss.decimals for loss in losses),
+                digits=max(enough),
             )
         ]

@@ -208,8 +208,8 @@ def test_currency_numeric_codes(code, alpha):
             {},
             "BOX",
             "'BOX' is not a known UN/ECE unit code (known: C62, CMT, DAY, DZN, "
-            "EA, FOT, FTK, FTQ, GLL, GRM, H87, HUR, INH, INQ, KGM, KMT, LBR, LTR, "
-            "MMT, MTK, MTQ, MTR, ONZ, OZA, PCE, QT, SMI, TNE, YRD)",
+            "E48, EA, FOT, FTK, FTQ, GLL, GRM, H87, HUR, INH, INQ, KGM, KMT, LBR, "
+            "LS, LTR, MMT, MTK, MTQ, MTR, NAR, ONZ, OZA, PCE, QT, SMI, TNE, YRD)",
         ),
         (
             "unit",
