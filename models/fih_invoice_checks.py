@@ -142,7 +142,12 @@ class FihInvoiceChecks(models.AbstractModel):
             if aml is None or item.get("line_amount") is None:
                 continue
             stated = to_decimal(item["line_amount"])
-            booked = to_decimal(aml.price_subtotal)
+            # with the line's own charges and allowances booked beside it
+            own = bill.invoice_line_ids.filtered(
+                lambda one, line_id=item["line_id"]: one.fih_charge_kind
+                and (one.fih_external_line_id or "").rpartition("/")[0] == line_id
+            )
+            booked = sum((to_decimal(one.price_subtotal) for one in aml | own), 0)
             if currency.compare_amounts(float(stated), float(booked)):
                 findings.append(
                     self.env._(

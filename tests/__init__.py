@@ -66,3 +66,4 @@ from . import test_bi_replica_reads
 from . import test_exception_refiling
 from . import test_access_error_privacy
 from . import test_bi_sink_replacing_loads
+from . import test_einvoice_line_allowances
