@@ -328,12 +328,16 @@ class FihInvoiceChecks(models.AbstractModel):
     def _in_order_unit(self, aml):
         """A bill line's quantity and unit price in its order line's unit, as
         Decimals: converted by Odoo's units of measure, without rounding (a
-        line without an order line keeps its own)."""
+        line without an order line keeps its own). The price is net of the
+        line's discount: what the bill pays per unit."""
         order_line = aml.purchase_line_id or aml.fih_price_adjusted_line_id
         unit, order_unit = aml.product_uom_id, order_line.product_uom
+        price = to_decimal(aml.price_unit)
+        if aml.discount:
+            price *= 1 - to_decimal(aml.discount) / 100
         if not (unit and order_unit) or unit == order_unit:
-            return to_decimal(aml.quantity), to_decimal(aml.price_unit)
+            return to_decimal(aml.quantity), price
         return (
             units.figure(unit._compute_quantity(aml.quantity, order_unit, round=False)),
-            units.figure(unit._compute_price(aml.price_unit, order_unit)),
+            units.figure(unit._compute_price(float(price), order_unit)),
         )

@@ -8,6 +8,8 @@ figures compared; never a cent off silently."""
 from odoo.tests import tagged
 
 from .common import FihTransactionCase, run_drain_job
+from .test_p2p_matching_and_posting import P2PMatchingCase, order_line
+from .test_procure_to_pay import invoice_event
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -264,3 +266,49 @@ class TestEinvoiceLineAllowances(FihTransactionCase):
                 ],
             )
             odoo.unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestLineDiscountMatching(P2PMatchingCase):
+    """A line's discount percent (``discount_percent`` of the canonical
+    invoice, as the e-invoice readers write it) through the AP webhook: the
+    bill line carries it and the three-way match compares the price the bill
+    pays per unit."""
+
+    def test_a_discounted_line_is_matched_at_its_net_price_and_posts(self):
+        order = self.order_with(
+            1, [order_line("1", "PAPER", 10, 3.6)], received=[("1", 10)]
+        )
+        # 10 paper at 4.00 less 10 %: 36.00, the order's 3.60 a unit
+        event = invoice_event(1, [("1", 10, 4.0)], tax=5.4)
+        event["data"]["lines"][0]["discount_percent"] = 10
+        event["data"].update(amount_untaxed=36.0, amount_total=41.4)
+        event["data"]["tax_totals"][0]["base"] = 36.0
+        message = self.from_ap(event)
+        self.assertEqual(message.state, "done", message.error_message)
+        bill = self.bill(1)
+        self.assertFalse(bill.fih_hold_reason)
+        self.assertEqual(bill.state, "posted")
+        line = bill.invoice_line_ids
+        self.assertEqual((line.price_unit, line.discount), (4.0, 10.0))
+        self.assertEqual(line.purchase_line_id, self.paper_line(order))
+        self.assertEqual((bill.amount_untaxed, bill.amount_total), (36.0, 41.4))
+
+    def test_a_discounted_price_above_the_order_holds_the_bill_with_the_net_price(
+        self,
+    ):
+        self.order_with(1, [order_line("1", "PAPER", 10, 3.6)], received=[("1", 10)])
+        # 4.00 less 5 % is 3.80 a unit, above the order's 3.60
+        event = invoice_event(1, [("1", 10, 4.0)], tax=5.7)
+        event["data"]["lines"][0]["discount_percent"] = "5"
+        event["data"].update(amount_untaxed=38.0, amount_total=43.7)
+        event["data"]["tax_totals"][0]["base"] = 38.0
+        self.assertEqual(self.from_ap(event).state, "done")
+        bill = self.bill(1)
+        self.assertEqual(bill.state, "draft")
+        self.assertEqual(bill.amount_total, 43.7)
+        self.assertIn(
+            "Invoice line 1 (order line 1): unit price 3.80 EUR instead of 3.60 EUR "
+            "ordered",
+            bill.fih_hold_reason,
+        )
