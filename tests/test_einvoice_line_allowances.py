@@ -308,7 +308,7 @@ class TestLineDiscountMatching(P2PMatchingCase):
         self.assertEqual(bill.state, "draft")
         self.assertEqual(bill.amount_total, 43.7)
         self.assertIn(
-            "Invoice line 1 (order line 1): unit price 3.80 EUR instead of 3.60 EUR "
-            "ordered",
+            f"Invoice line 1 (order line 1): unit price 3.80 {self.currency} instead "
+            f"of 3.60 {self.currency} ordered",
             bill.fih_hold_reason,
         )
