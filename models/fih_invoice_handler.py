@@ -230,7 +230,8 @@ class FihInvoiceHandler(models.AbstractModel):
 
     def _lines(self, backend, company, orders, data, cache=None, partner=None):
         """Bill line values of the document's lines, each linked to the line
-        of its order (``orders``: ``{external id: purchase order}``)."""
+        of its order (``orders``: ``{external id: purchase order}``), with its
+        discount percent, and its own charges and allowances beside it."""
         by_external_id = {
             (external_id, line.fih_external_line_id): line
             for external_id, order in orders.items()
