@@ -43,7 +43,7 @@ from .en16931 import (
     DocumentReader,
     EN16931Error,
     Reading,
-    check_line_amount,
+    line_booking,
     number,
     to_canonical,
 )
@@ -217,14 +217,20 @@ def _identifiers(party):
 
 
 def _line_allowances_and_charges(reader, settlement, what):
-    """``(charges, allowances)``: the sums of the line's own allowances and
-    charges (BG-27, BG-28)."""
-    sums = {True: 0, False: 0}
+    """``(charges, allowances)``: the line's own allowances and charges
+    (BG-27, BG-28), each with its amount and reason."""
+    found = {True: [], False: []}
     for part in settlement.iterfind("ram:SpecifiedTradeAllowanceCharge", NS):
         charge = _indicator(part)
         kind = "charge" if charge else "allowance"
-        sums[charge] += reader.amount(part, "ram:ActualAmount", f"a {kind} of {what}")
-    return sums[True], sums[False]
+        reason_code = _text(part, "ram:ReasonCode")
+        entry = {
+            "amount": reader.amount(part, "ram:ActualAmount", f"a {kind} of {what}"),
+            "reason": _text(part, "ram:Reason") or reason_code or kind.capitalize(),
+        }
+        put_optional(entry, "reason_code", reason_code)
+        found[charge].append(entry)
+    return found[True], found[False]
 
 
 def _line(reader, element, position):
@@ -263,7 +269,7 @@ def _line(reader, element, position):
         what,
     )
     charges, allowances = _line_allowances_and_charges(reader, settlement, what)
-    unit_price = check_line_amount(
+    booking = line_booking(
         what, reader.currency, quantity, price, per, charges, allowances, amount
     )
     product = element.find("ram:SpecifiedTradeProduct", NS)
@@ -282,7 +288,7 @@ def _line(reader, element, position):
             "quantity": quantity,
             "unit_code": quantity_element.get("unitCode"),
             "amount": amount,
-            "unit_price": unit_price,
+            **booking,
             "tax_code": reader.tax_code(
                 settlement.find("ram:ApplicableTradeTax", NS), what
             ),

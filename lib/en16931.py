@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel.numbers import get_currency_precision
+
 from . import canonical, units
 from .canonical import put_optional
 from .money import money, plain, round_half_up, to_decimal
@@ -29,6 +31,10 @@ from .price_precision import decimals_needed
 from .tax_check import tax_code
 
 PRICE_PLACES = Decimal("0.000001")
+DISCOUNT_DIGITS = 2  # Odoo's 'Discount' precision (the % off a bill line)
+# a booked amount this close to half a cent may round either way in Odoo's
+# floating-point arithmetic: it is not relied on
+ROUNDING_MARGIN = Decimal("0.000001")
 EXACT_PLACES = 10
 # rounding slack of a line against its quantity x price (PEPPOL-EN16931-R120)
 LINE_SLACK = Decimal("0.02")
@@ -106,7 +112,9 @@ class DocumentReader:
     def canonical_line(read):
         """The canonical line of the values ``read`` from a document line:
         line_id, po_line_id, product_code, description, quantity, unit_code,
-        amount, unit_price, tax_code, cost_center (empty: left out).
+        amount, unit_price, tax_code, cost_center (empty: left out) and the
+        optional discount_percent, line_charges and line_allowances of its
+        :func:`line_booking`.
 
         >>> DocumentReader.canonical_line(dict(line_id="2", po_line_id="",
         ...     product_code="P-1", description="", quantity=Decimal(3),
@@ -130,8 +138,19 @@ class DocumentReader:
         line.update(
             line_amount=float(read["amount"]),
             unit_price=float(read["unit_price"]),
-            tax_codes=[read["tax_code"]] if read["tax_code"] else [],
         )
+        if read.get("discount_percent") is not None:
+            line["discount_percent"] = float(read["discount_percent"])
+        for key in ("line_charges", "line_allowances"):
+            put_optional(
+                line,
+                key,
+                [
+                    dict(entry, amount=float(entry["amount"]))
+                    for entry in read.get(key) or []
+                ],
+            )
+        line["tax_codes"] = [read["tax_code"]] if read["tax_code"] else []
         # the buyer's accounting reference (BT-133); the intake decides
         # whether the table 'cost_centers' makes it a cost centre
         put_optional(line, "cost_center", read["cost_center"])
@@ -188,6 +207,118 @@ def check_line_amount(
             "corrected document"
         )
     return unit_price(amount, quantity, price / per, bool(charges or allowances))
+
+
+def currency_places(currency):
+    """The decimals of a currency's amounts (ISO 4217 minor units): 2 unless
+    the currency says otherwise.
+
+    >>> currency_places("EUR"), currency_places("JPY"), currency_places("KWD")
+    (2, 0, 3)
+    """
+    return get_currency_precision(currency)
+
+
+def rounds_to(value, amount, places):
+    """Whether ``value`` rounds to the stated ``amount`` at ``places``
+    decimals, clear of the half-way point (where Odoo's floating-point
+    arithmetic could round either way).
+
+    >>> rounds_to(Decimal("28.969002"), Decimal("28.97"), 2)
+    True
+    >>> rounds_to(Decimal("28.965"), Decimal("28.97"), 2)
+    False
+    """
+    half = Decimal(1).scaleb(-places) / 2
+    return abs(value - amount) < half - ROUNDING_MARGIN
+
+
+def line_discount(quantity, price, goods, places):
+    """The discount percent, to Odoo's 'Discount' precision, that books
+    ``quantity`` x ``price`` at exactly the ``goods`` amount of a line, as
+    Odoo computes a bill line (quantity x price x (1 - discount / 100),
+    rounded to the currency); None when no such discount exists.
+
+    3 x 9.99 less a 1.00 allowance is 28.97: 3.34 % off 29.97 is 28.969002,
+    booked as 28.97:
+
+    >>> line_discount(Decimal(3), Decimal("9.99"), Decimal("28.97"), 2)
+    Decimal('3.34')
+
+    1 x 10000.00 less 0.50: a discount of 0.01 % is 1.00 off, none is exact:
+
+    >>> line_discount(Decimal(1), Decimal("10000"), Decimal("9999.50"), 2) is None
+    True
+    """
+    gross = quantity * price
+    if not gross:
+        return None
+    percent = round_half_up(100 * (1 - goods / gross), DISCOUNT_DIGITS)
+    if not ZERO < percent <= 100:
+        return None
+    if not rounds_to(gross * (1 - percent / 100), goods, places):
+        return None
+    return percent
+
+
+def line_booking(what, currency, quantity, price, per, charges, allowances, amount):
+    """How a document line with its own ``charges`` and ``allowances``
+    (entries of amount, reason, reason_code) is booked to the cent of its
+    stated ``amount``, as Odoo's own e-invoice import books it:
+
+    - ``line_charges``: each charge is a bill line of its own, taxed as the
+      line; the line itself is booked at the stated amount less its charges;
+    - the allowances are a ``discount_percent`` on the stated net price when
+      a discount at Odoo's 'Discount' precision gives exactly that amount;
+    - else ``line_allowances``: each allowance is a negative bill line of its
+      own (the line at the net price gives its gross amount exactly);
+    - else the allowances are folded into the ``unit_price`` (the amount per
+      unit; the price precision check holds the bill when Odoo cannot keep
+      it). Nothing is ever a cent off silently.
+
+    Checks the amount first (BR-LIN-04, :func:`check_line_amount`).
+
+    >>> allowance = {"amount": Decimal("1.00"), "reason": "Discount"}
+    >>> booking = line_booking("line 1", "EUR", Decimal(3), Decimal("9.99"),
+    ...                        Decimal(1), [], [allowance], Decimal("28.97"))
+    >>> booking["unit_price"], booking["discount_percent"]
+    (Decimal('9.99'), Decimal('3.34'))
+    >>> charge = {"amount": Decimal("1.00"), "reason": "Freight"}
+    >>> booking = line_booking("line 1", "EUR", Decimal(3), Decimal("10.00"),
+    ...                        Decimal(1), [charge], [], Decimal("31.00"))
+    >>> booking["unit_price"], booking["line_charges"] == [charge]
+    (Decimal('10.00'), True)
+    >>> allowance = {"amount": Decimal("0.50"), "reason": "Rebate"}
+    >>> booking = line_booking("line 1", "EUR", Decimal(1), Decimal("10000"),
+    ...                        Decimal(1), [], [allowance], Decimal("9999.50"))
+    >>> booking["unit_price"], booking["line_allowances"] == [allowance]
+    (Decimal('10000.00'), True)
+    """
+    charge_sum = sum((entry["amount"] for entry in charges), ZERO)
+    allowance_sum = sum((entry["amount"] for entry in allowances), ZERO)
+    folded = check_line_amount(
+        what, currency, quantity, price, per, charge_sum, allowance_sum, amount
+    )
+    if not (charges or allowances):
+        return {"unit_price": folded}
+    places = currency_places(currency)
+    net = price / per
+    goods = amount - charge_sum  # the line without its own charges
+    booking = {"line_charges": list(charges)}
+    if not allowances:
+        exact = unit_price(goods, quantity, net, False)
+        if rounds_to(quantity * exact, goods, places):
+            return dict(booking, unit_price=exact)
+        return dict(booking, unit_price=unit_price(goods, quantity, net, True))
+    if net * per == price:  # a net price Odoo can keep as stated
+        discount = line_discount(quantity, net, goods, places)
+        if discount is not None:
+            return dict(booking, unit_price=net, discount_percent=discount)
+    gross = goods + allowance_sum  # the line before its own allowances
+    exact = unit_price(gross, quantity, net, False)
+    if rounds_to(quantity * exact, gross, places):
+        return dict(booking, unit_price=exact, line_allowances=list(allowances))
+    return dict(booking, unit_price=unit_price(goods, quantity, net, True))
 
 
 def canonical_problems(document, shown=3):
@@ -444,6 +575,9 @@ def _turned(lines, charges, allowances, tax_totals):
         line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])
         if not line["quantity"]:  # no quantity to carry the sign: the price does
             line["unit_price"] = -line["unit_price"]
+        for key in ("line_charges", "line_allowances"):
+            if key in line:
+                line[key] = [dict(one, amount=-one["amount"]) for one in line[key]]
         turned_lines.append(line)
     turned_charges = [dict(entry, amount=-entry["amount"]) for entry in charges]
     turned_allowances = [dict(entry, amount=-entry["amount"]) for entry in allowances]

@@ -33,7 +33,7 @@ from .en16931 import (
     DocumentReader,
     EN16931Error,
     Reading,
-    check_line_amount,
+    line_booking,
     number,
     to_canonical,
 )
@@ -163,13 +163,22 @@ def _vat_scheme(company_id):
 
 
 def _line_allowances_and_charges(reader, element, what):
-    """``(charges, allowances)``: the sums of the line's own AllowanceCharges."""
-    sums = {True: Decimal(0), False: Decimal(0)}
+    """``(charges, allowances)``: the line's own AllowanceCharges (BG-27,
+    BG-28), each with its amount and reason."""
+    found = {True: [], False: []}
     for part in element.iterfind("cac:AllowanceCharge", NS):
         charge = _text(part, "cbc:ChargeIndicator").lower() in ("true", "1")
         kind = "charge" if charge else "allowance"
-        sums[charge] += reader.amount(part, "cbc:Amount", f"a {kind} of {what}")
-    return sums[True], sums[False]
+        reason_code = _text(part, "cbc:AllowanceChargeReasonCode")
+        entry = {
+            "amount": reader.amount(part, "cbc:Amount", f"a {kind} of {what}"),
+            "reason": _text(part, "cbc:AllowanceChargeReason")
+            or reason_code
+            or kind.capitalize(),
+        }
+        put_optional(entry, "reason_code", reason_code)
+        found[charge].append(entry)
+    return found[True], found[False]
 
 
 def _line(reader, element, position, quantity_tag):
@@ -184,8 +193,9 @@ def _line(reader, element, position, quantity_tag):
     # the price is for this many units
     per = reader.price_base(_text(element, "cac:Price/cbc:BaseQuantity"), what)
     charges, allowances = _line_allowances_and_charges(reader, element, what)
-    # BR-LIN-04 / PEPPOL-EN16931-R120: the stated amount is the line's amount
-    unit_price = check_line_amount(
+    # BR-LIN-04 / PEPPOL-EN16931-R120: the stated amount is the line's amount,
+    # booked to the cent with its own allowances and charges
+    booking = line_booking(
         what, reader.currency, quantity, price, per, charges, allowances, amount
     )
     item = element.find("cac:Item", NS)
@@ -202,7 +212,7 @@ def _line(reader, element, position, quantity_tag):
             "quantity": quantity,
             "unit_code": quantity_element.get("unitCode"),
             "amount": amount,
-            "unit_price": unit_price,
+            **booking,
             "tax_code": reader.tax_code(
                 item.find("cac:ClassifiedTaxCategory", NS), what
             ),

@@ -54,7 +54,12 @@ class FihInvoiceCharges(models.AbstractModel):
     def _charge_findings(self, bill, data):
         """A sentence when the header charges exceed what the company accepts
         without review: an amount, a percentage of the goods, or both."""
-        charges = data.get("charges") or []
+        # a line's own charges count as the document's
+        charges = list(data.get("charges") or []) + [
+            dict(entry, reason=f"{entry['reason']} (line {line['line_id']})")
+            for line in data["lines"]
+            for entry in line.get("line_charges") or []
+        ]
         total = sum((to_decimal(entry["amount"]) for entry in charges), Decimal(0))
         if not total:
             return []

@@ -219,7 +219,12 @@ class FihInvoiceChecks(models.AbstractModel):
             if aml is None or item.get("line_amount") is None:
                 continue
             stated = to_decimal(item["line_amount"])
-            booked = to_decimal(aml.price_subtotal)
+            # with the line's own charges and allowances booked beside it
+            own = bill.invoice_line_ids.filtered(
+                lambda one, line_id=item["line_id"]: one.fih_charge_kind
+                and (one.fih_external_line_id or "").rpartition("/")[0] == line_id
+            )
+            booked = sum((to_decimal(one.price_subtotal) for one in aml | own), 0)
             if not currency.compare_amounts(float(stated), float(booked)):
                 continue
             if item.get("discount_percent"):
@@ -418,7 +423,8 @@ class FihInvoiceChecks(models.AbstractModel):
     def _in_order_unit(self, aml):
         """A bill line's quantity and unit price in its order line's unit, as
         Decimals: converted by Odoo's units of measure, without rounding (a
-        line without an order line keeps its own)."""
+        line without an order line keeps its own). The price is net of the
+        line's discount: what the bill pays per unit."""
         order_line = aml.purchase_line_id or aml.fih_price_adjusted_line_id
         unit, order_unit = aml.product_uom_id, order_line.product_uom
         # the price paid: less the line's discount

@@ -5,8 +5,11 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 
 from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
+from ..lib.money import to_decimal
 
 MOVE = "account.move"
+# a line's own charges and allowances booked as lines of their own
+LINE_KINDS = (("charge", "line_charges", 1), ("allowance", "line_allowances", -1))
 
 
 class FihInvoiceHandler(models.AbstractModel):
@@ -231,7 +234,8 @@ class FihInvoiceHandler(models.AbstractModel):
 
     def _lines(self, backend, company, orders, data, cache=None, partner=None):
         """Bill line values of the document's lines, each linked to the line
-        of its order (``orders``: ``{external id: purchase order}``)."""
+        of its order (``orders``: ``{external id: purchase order}``), with its
+        discount percent, and its own charges and allowances beside it."""
         by_external_id = {
             (external_id, line.fih_external_line_id): line
             for external_id, order in orders.items()
@@ -267,25 +271,58 @@ class FihInvoiceHandler(models.AbstractModel):
                 if order_line
                 else self._product(company, item.get("product_code"), partner, cache)
             )
-            lines.append(
-                {
-                    "fih_external_line_id": item["line_id"],
+            values = {
+                "fih_external_line_id": item["line_id"],
+                "product_id": product.id,
+                "name": item["description"],
+                "product_uom_id": self._bill_unit(item, order_line, product).id,
+                "quantity": item["quantity"],
+                "price_unit": item["unit_price"],
+                "tax_ids": [fields.Command.set(taxes.ids)],
+                "fih_tax_codes": tax_codes,
+                "purchase_line_id": order_line.id or False,
+                "analytic_distribution": self._analytic_distribution(
+                    company, item.get("cost_center")
+                )
+                or order_line.analytic_distribution
+                or False,
+            }
+            if item.get("discount_percent") is not None:
+                values["discount"] = float(to_decimal(item["discount_percent"]))
+            lines.append(values)
+            lines += self._line_charge_lines(company, item, values)
+        return lines
+
+    def _line_charge_lines(self, company, item, values):
+        """The line's own charges and the allowances it does not book as a
+        discount (``line_charges``, ``line_allowances``): bill lines of their
+        own beside it, on the company's charges product or account, with the
+        line's taxes and analytic distribution, as Odoo's e-invoice import
+        books a line charge. They invoice no order quantity."""
+        product = company.fih_charges_product_id or self.env.ref(
+            "finance_integration_hub.product_document_charges"
+        )
+        lines = []
+        for kind, key, sign in LINE_KINDS:
+            for position, entry in enumerate(item.get(key) or [], 1):
+                extra = {
+                    "fih_external_line_id": f"{item['line_id']}/{kind}-{position}",
+                    "fih_charge_kind": kind,
                     "product_id": product.id,
-                    "name": item["description"],
-                    "product_uom_id": self._bill_unit(item, order_line, product).id,
-                    "quantity": item["quantity"],
-                    "price_unit": item["unit_price"],
-                    "discount": item.get("discount_percent") or 0.0,
-                    "tax_ids": [fields.Command.set(taxes.ids)],
-                    "fih_tax_codes": tax_codes,
-                    "purchase_line_id": order_line.id or False,
-                    "analytic_distribution": self._analytic_distribution(
-                        company, item.get("cost_center")
-                    )
-                    or order_line.analytic_distribution
-                    or False,
+                    "name": self.env._(
+                        "%(reason)s (line %(line)s)",
+                        reason=entry["reason"],
+                        line=item["line_id"],
+                    ),
+                    "quantity": 1,
+                    "price_unit": sign * entry["amount"],
+                    "tax_ids": values["tax_ids"],
+                    "fih_tax_codes": values["fih_tax_codes"],
+                    "analytic_distribution": values["analytic_distribution"],
                 }
-            )
+                if company.fih_charges_account_id:
+                    extra["account_id"] = company.fih_charges_account_id.id
+                lines.append(extra)
         return lines
 
     def _bill_unit(self, item, order_line, product):

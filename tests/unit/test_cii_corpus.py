@@ -167,9 +167,12 @@ def test_a_factur_x_invoice_names_its_supplier_every_way_it_can():
 
 def test_a_price_per_base_quantity_and_line_allowances_give_the_stated_amount():
     line = read(_document("facturx_invoice_basis_quantity.xml"))["lines"][1]
-    # 3 at 30.00 per 3, less 4.00 of allowances, plus 3.00 of charges
+    # 3 at 30.00 per 3, less 4.00 of allowances, plus 3.00 of charges: the
+    # allowances are 16.67 % off 30.00 (24.999, booked 25.00), the charges a
+    # line of their own, as Odoo's importer books them
     assert (line["quantity"], line["line_amount"]) == (3.0, 28.0)
-    assert line["unit_price"] == 9.333333
+    assert (line["unit_price"], line["discount_percent"]) == (10.0, 16.67)
+    assert [charge["amount"] for charge in line["line_charges"]] == [1.0, 1.0, 1.0]
     assert line["tax_codes"] == ["VAT20"]
 
 

@@ -136,7 +136,7 @@ def test_taxes_and_totals_are_taken_as_stated():
     assert (document["amount_due"], document["amount_prepaid"]) == (500.0, 57.19)
 
 
-def test_line_allowances_give_the_net_unit_price():
+def test_a_line_allowance_is_a_discount_on_the_stated_price():
     document = _invoice(
         (
             b'currencyID="EUR">249.00</cbc:LineExtensionAmount>',
@@ -158,8 +158,10 @@ def test_line_allowances_give_the_net_unit_price():
         ),
         (b'"EUR">500.00</cbc:PayableAmount>', b'"EUR">475.10</cbc:PayableAmount>'),
     )
-    assert document["lines"][0]["line_amount"] == 224.10
-    assert document["lines"][0]["unit_price"] == 22.41
+    line = document["lines"][0]
+    # 10 x 24.90 less 24.90: 10 % off 24.90, as Odoo's importer books it
+    assert (line["line_amount"], line["unit_price"]) == (224.10, 24.90)
+    assert line["discount_percent"] == 10.0
 
 
 def test_credit_note_becomes_a_canonical_credit_note():
