@@ -68,3 +68,4 @@ from . import test_access_error_privacy
 from . import test_bi_sink_replacing_loads
 from . import test_bi_parquet_folder_guards
 from . import test_bi_destination_guards
+from . import test_payment_and_webhook_guards
