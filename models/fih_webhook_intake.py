@@ -1,7 +1,6 @@
 from odoo import models
 
 from ..lib import envelope
-from .fih_backend import KIND_EVENT_TYPES
 from .fih_intake import IntakeResult, error
 
 
@@ -81,14 +80,9 @@ class FihWebhookIntake(models.AbstractModel):
         """The 403 answer when the backend's kind may not use the flow of an
         event (e.g. supplier payments from a reporting platform), else None;
         nothing of the request is stored."""
-        allowed = KIND_EVENT_TYPES.get(config.kind, frozenset())
-        if all(event["type"] in allowed for event in events):
-            return None
-        Handler = self.env["fih.handler"]
-        name = self.env["fih.backend"].sudo().browse(config.id).name
         details = []
         for index, event in enumerate(events):
-            reason = Handler._fih_kind_refusal(config.kind, event["type"], name)
+            reason = self._kind_refusal(config, event["type"])
             if reason:
                 path = f"$.events[{index}].type" if is_batch else "$.type"
                 details.append({"path": path, "reason": reason})

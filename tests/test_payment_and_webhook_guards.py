@@ -13,6 +13,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib import standard_webhooks
+from ..simulator.cxml_fulfill import cxml_payment_remittance
 from .common import run_drain_job
 from .test_p2p_payments import MAIL, P2PPaymentsCase, remittance_event
 from .test_procure_to_pay import invoice_event
@@ -96,6 +97,30 @@ class TestPaymentAndWebhookGuards(P2PPaymentsCase):
         )
         self.assertFalse(self.stored("evt-sup-batch", self.backend))
         self.assertFalse(self.stored("evt-pay-1", self.backend))
+
+    def test_a_cxml_payment_remittance_from_a_procurement_platform_is_refused(self):
+        bill = self.free_bill(1, 20.0)  # 46.00, invoice number F2026-0001
+        self.backend.cxml_shared_secret = "procurement-secret-Kx7pQ2vZ"
+        body = cxml_payment_remittance(
+            "PAY-1",
+            "SUP-000001",
+            [("F2026-0001", 46.0)],
+            currency=self.home.name,
+            shared_secret="procurement-secret-Kx7pQ2vZ",
+        )
+        status, text = self.post_cxml(body, self.backend)
+        self.assertEqual(status, 406, text)
+        self.assertIn("'Procurement platform'", text)
+        self.assertIn("'payment.upsert'", text)
+        self.assertFalse(
+            self.env["fih.message"].search(
+                [
+                    ("backend_id", "=", self.backend.id),
+                    ("event_type", "=", "payment.upsert"),
+                ]
+            )
+        )
+        self.assert_open(bill, 46.0, "not_paid")
 
     @mute_logger(MAIL)
     def test_a_stored_payment_is_not_applied_once_its_backend_is_not_an_ap_tool(
