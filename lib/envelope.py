@@ -37,6 +37,28 @@ def _reject_constant(value):
     raise ValueError(f"{value} is not valid JSON")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs):
+    """An object whose keys are unique: a repeated key (``"amount"`` twice) is
+    ambiguous, each reader may keep another value, so it is refused.
+
+    >>> try:
+    ...     parse_json(b'{"data": {"amount": 10.0, "amount": 1000.0}}')
+    ... except EnvelopeError as exc:
+    ...     exc.code, exc.errors[0]["reason"]
+    ('malformed_json', "the key 'amount' appears twice in one object; send it once")
+    """
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document
+
+
 def _malformed(reason):
     return EnvelopeError([{"path": "$", "reason": reason}], code="malformed_json")
 
@@ -58,7 +80,15 @@ def parse_json(body):
     """Decode a UTF-8 JSON body; NaN/Infinity are refused (not JSON)."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        return _storable(json.loads(text, parse_constant=_reject_constant))
+        return _storable(
+            json.loads(
+                text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys
+            )
+        )
+    except _DuplicateKey as exc:
+        raise _malformed(
+            f"the key {exc.args[0]!r} appears twice in one object; send it once"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise _malformed(f"body is not UTF-8 ({exc.reason})") from exc
     except RecursionError as exc:

@@ -295,13 +295,24 @@ def _net(settlements, currency):
     """Set each credit note off against the bills, those settled exactly in
     full first: a bill settled in part (or with a write-off) can only take
     what remains of a credit note, since Odoo sets off as much as both
-    documents have open."""
+    documents have open, and no bill takes more than it has open.
+
+    >>> bill = Document("b1", "BILL/1", BILL, "46.00")
+    >>> credit = Document("c1", "RBILL/1", CREDIT_NOTE, "20.00")
+    >>> result = plan("26.04", [Allocation(bill, "46.04"), Allocation(credit, "20.00")],
+    ...               WriteOffPolicy(max_amount="0.05"))
+    >>> [(n.amount, s.cash, s.write_off) for n, s in
+    ...  zip(result.nettings, result.of(BILL), strict=True)]
+    [(Decimal('20.00'), Decimal('26.04'), Decimal('-0.04'))]
+    """
     order = {FULL: 0, WRITE_OFF: 1, EARLY_DISCOUNT: 1, PARTIAL: 2}
     bills = sorted(
         (s for s in settlements if s.document.kind == BILL and s.document.native),
         key=lambda s: order[s.outcome],
     )
-    capacity = {s.document.key: s.allocated for s in bills}
+    # a bill takes at most what it has open, even when the remittance pays
+    # a little more (written off): Odoo sets off no more than that
+    capacity = {s.document.key: min(s.allocated, s.document.open_amount) for s in bills}
     nettings = []
     for credit in (s for s in settlements if s.document.kind == CREDIT_NOTE):
         if not credit.document.native:
@@ -419,6 +430,18 @@ def plan(amount, allocations, policy=None, currency="EUR", places=2):
                     "write_off_without_payment",
                     f"Credit notes settle all of {settlement.document.name} "
                     "but its write-off; deduct them in Odoo.",
+                )
+            if settlement.outcome == WRITE_OFF and (
+                credit >= settlement.document.open_amount
+            ):
+                raise Refused(
+                    "write_off_without_payment",
+                    f"Credit notes of the remittance settle all of "
+                    f"{settlement.document.name} ({money(credit)} {currency}), "
+                    f"which leaves nothing open for the {money(cash)} {currency} "
+                    "the remittance pays on it beyond its open amount; deduct "
+                    "the credit notes in Odoo and register the payment there, "
+                    "or ask the supplier to correct the remittance.",
                 )
             settlement = Settlement(
                 settlement.document,

@@ -9,6 +9,30 @@ from ..lib.retry_policy import RetryPolicy
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 
+# The flows (event types) each kind of backend may use, defined once: the
+# webhook intake refuses any other event type and the processor refuses it
+# again before a flow applies a stored message. Supplier payments come only
+# from an AP-automation tool; reporting, bank and tax backends send no
+# documents into the hub.
+_DOCUMENT_FLOWS = frozenset(
+    {
+        "supplier.upsert",
+        "purchase_order.upsert",
+        "order_confirmation.upsert",
+        "ship_notice.upsert",
+        "goods_receipt.upsert",
+        "invoice.upsert",
+    }
+)
+KIND_EVENT_TYPES = {
+    "procurement": _DOCUMENT_FLOWS,
+    "ap_automation": frozenset({"supplier.upsert", "invoice.upsert", "payment.upsert"}),
+    "bi": frozenset(),
+    "bank": frozenset(),
+    "tax": frozenset(),
+    "other": _DOCUMENT_FLOWS,
+}
+
 
 class WebhookConfig(NamedTuple):
     """What the webhook intake needs of a backend; immutable, so cacheable."""
@@ -21,6 +45,7 @@ class WebhookConfig(NamedTuple):
     webhook_secret_encrypted: str | None
     webhook_secret_previous_encrypted: str | None
     webhook_secret_previous_valid_until: object
+    kind: str
 
 
 class FihBackend(models.Model):
@@ -509,12 +534,13 @@ class FihBackend(models.Model):
         Cached per worker so that a webhook costs no query to authenticate;
         any change to a backend clears the cache in all workers.
         """
+        self.flush_model()  # a change not yet written is read as well
         self.env.cr.execute(
             """
             SELECT id, company_id, max_body_kb, max_batch_events,
                    rate_limit_per_minute, webhook_secret_encrypted,
                    webhook_secret_previous_encrypted,
-                   webhook_secret_previous_valid_until
+                   webhook_secret_previous_valid_until, kind
               FROM fih_backend
              WHERE code = %s AND active
             """,

@@ -153,6 +153,9 @@ class FihCxmlIntake(models.AbstractModel):
             "occurred_at": envelope.timestamp,
             "data": converted.document,
         }
+        refusal = self._kind_refusal(config, event_type)  # the backend's kind
+        if refusal:
+            return self._answer(406, refusal)  # refused for good
         return self._store(config, envelope, event, body)
 
     def _store(self, config, envelope, event, body):

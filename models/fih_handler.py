@@ -1,6 +1,12 @@
 from odoo import api, models
 
-from ..exceptions import FihBusinessException, FihSkipped, FihTransientError
+from ..exceptions import (
+    FihBusinessException,
+    FihPermanentError,
+    FihSkipped,
+    FihTransientError,
+)
+from .fih_backend import KIND_EVENT_TYPES
 
 
 class FihHandler(models.AbstractModel):
@@ -29,6 +35,50 @@ class FihHandler(models.AbstractModel):
             if model._fih_event_type:  # shared bases declare none
                 handlers[model._fih_event_type] = model
         return handlers
+
+    @api.model
+    def _fih_kind_refusal(self, kind, event_type, backend_name):
+        """Why a backend of ``kind`` may not send ``event_type`` events, in
+        business words, or None when its kind may use that flow (see
+        ``KIND_EVENT_TYPES``)."""
+        if event_type in KIND_EVENT_TYPES.get(kind, ()):
+            return None
+        labels = dict(
+            self.env["fih.backend"]._fields["kind"]._description_selection(self.env)
+        )
+        allowed = [
+            labels[other]
+            for other, event_types in KIND_EVENT_TYPES.items()
+            if event_type in event_types and other in labels
+        ]
+        return self.env._(
+            "%(backend)s is a backend of kind '%(kind)s', which may not send "
+            "'%(type)s' events; nothing of it is applied. Send them from a "
+            "backend of kind %(allowed)s, or correct this backend's kind if it "
+            "is wrong and replay the message.",
+            backend=backend_name,
+            kind=labels.get(kind, kind),
+            type=event_type,
+            allowed=" or ".join(f"'{label}'" for label in allowed) or "-",
+        )
+
+    @api.model
+    def _fih_refuse_kinds(self, messages):
+        """``{message_id: error}`` of the messages whose backend's kind may not
+        use this flow: checked again before applying, so that a message
+        stored earlier, replayed or retried after the kind changed is
+        refused with its reason instead of applied."""
+        refused = {}
+        for message in messages:
+            reason = self._fih_kind_refusal(
+                message.backend_id.kind, self._fih_event_type, message.backend_id.name
+            )
+            if reason:
+                refused[message.id] = FihPermanentError(
+                    reason,
+                    params={"type": self._fih_event_type},
+                )
+        return refused
 
     @api.model
     def _fih_handler_for_object(self, object_type):

@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 from ..lib import bounded_read, standard_webhooks
 from ..lib.log_safe import for_log
 from ..tools import event_json, read_committed_cursor
-from .fih_backend import CODE_PATTERN
+from .fih_backend import CODE_PATTERN, KIND_EVENT_TYPES
 from .fih_backend_credentials import webhook_secrets
 
 _logger = logging.getLogger(__name__)
@@ -242,6 +242,15 @@ class FihIntake(models.AbstractModel):
             return self.env(cr=cr, su=True)["fih.rate.counter"]._hit(
                 config.id, config.rate_limit_per_minute
             )
+
+    @api.model
+    def _kind_refusal(self, config, event_type):
+        """Why the backend of ``config`` may not send ``event_type`` events
+        (its kind does not use that flow, see ``KIND_EVENT_TYPES``), or None."""
+        if event_type in KIND_EVENT_TYPES.get(config.kind, ()):
+            return None  # the common case costs no query
+        name = self.env["fih.backend"].sudo().browse(config.id).name
+        return self.env["fih.handler"]._fih_kind_refusal(config.kind, event_type, name)
 
     @api.model
     def _correlation_id(self, headers):

@@ -163,6 +163,11 @@ class FihMessageProcessing(models.Model):
                 runs.append((message.event_type, message))
         for event_type, messages in runs:
             handler = handlers[event_type]
+            barred = handler._fih_refuse_kinds(messages)  # the backend's kind
+            outcomes.update(barred)
+            messages = messages.filtered(lambda m, b=barred: m.id not in b)
+            if not messages:
+                continue
             documents, refused = messages._prepare_documents(handler._fih_object_type)
             outcomes.update(refused)
             ready = messages.filtered(lambda m, d=documents: m.id in d)

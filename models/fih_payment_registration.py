@@ -19,6 +19,14 @@ class FihPaymentRegistration(models.AbstractModel):
     @api.model
     def _register_remittance(self, plan, company, partner, currency, policy, data):
         """Book ``plan``; return the payments created."""
+        # what each bill in another currency than the remittance has open in
+        # the company currency before it is paid: Odoo's outcome is checked
+        # against it (see _check_outcome)
+        home_open = tuple(
+            (s.document.key, self._home_open(self.env[MOVE].browse(s.document.key)))
+            for s in plan.settlements
+            if not s.document.native
+        )
         for netting in plan.nettings:
             self._net(netting)
         payments = self.env["account.payment"]
@@ -30,8 +38,15 @@ class FihPaymentRegistration(models.AbstractModel):
             payments |= self._pay_on_account(plan, company, partner, currency, data)
         payments.fih_external_reference = data["external_id"]
         self._check_paid(plan, payments, currency)
-        self._check_outcome(plan, currency, company, data["payment_date"])
+        self.with_context(fih_home_open=home_open)._check_outcome(
+            plan, currency, company, data["payment_date"]
+        )
         return payments
+
+    @api.model
+    def _home_open(self, move):
+        """What ``move`` has open in the company currency."""
+        return abs(sum(self._open_lines(move).mapped("amount_residual")))
 
     @api.model
     def _net(self, netting):
@@ -168,15 +183,25 @@ class FihPaymentRegistration(models.AbstractModel):
     @api.model
     def _check_outcome(self, plan, currency, company, day):
         """Every document is left as the plan says, to the cent; otherwise
-        nothing stays registered. What stays open on a document in another
-        currency than the remittance is the planned remainder converted at
-        the rate of the payment date ``day``, within the smallest amount of
-        the document's currency (both sides are converted and rounded)."""
+        nothing stays registered.
+
+        A document in the remittance currency must have exactly the planned
+        remainder open. For a document in another currency, Odoo values the
+        payment in the company currency at the payment date ``day`` and
+        settles each journal item at the rate it was booked at: what it
+        leaves open in the company currency must be what the document had
+        open before less what the remittance paid on it (the planned
+        payment converted at ``day``), within the company currency's
+        smallest unit. The company-currency figures open before come from
+        the context key ``fih_home_open`` (pairs of document key, amount)."""
+        home_open = dict(self.env.context.get("fih_home_open") or ())
         self.env.invalidate_all()
+        home = company.currency_id
         for settlement in plan.settlements:
             move = self.env[MOVE].browse(settlement.document.key)
             own = move.currency_id
             residual = move.amount_residual
+            shown = f"{money(to_decimal(residual), own.decimal_places)} {own.name}"
             if settlement.outcome != remittance.PARTIAL:
                 wrong = not own.is_zero(residual)
                 expected = self.env._("nothing")
@@ -184,32 +209,43 @@ class FihPaymentRegistration(models.AbstractModel):
                 expected = f"{settlement.remaining} {currency.name}"
                 wrong = own.compare_amounts(residual, float(settlement.remaining))
             else:
-                remaining = currency._convert(
-                    float(settlement.remaining), own, company, day
+                paid = settlement.document.open_amount - settlement.remaining
+                left = home_open[settlement.document.key] - currency._convert(
+                    float(paid), home, company, day
                 )
+                residual_home = self._home_open(move)
+                if own != home:
+                    shown = self.env._(
+                        "%(residual)s (%(home_residual)s %(home)s)",
+                        residual=shown,
+                        home_residual=money(
+                            to_decimal(residual_home), home.decimal_places
+                        ),
+                        home=home.name,
+                    )
                 expected = self.env._(
-                    "%(remaining)s %(currency)s (%(converted)s %(own)s at the "
+                    "%(remaining)s %(currency)s (%(converted)s %(home)s at the "
                     "rate of %(date)s)",
                     remaining=money(settlement.remaining, currency.decimal_places),
                     currency=currency.name,
-                    converted=money(to_decimal(remaining), own.decimal_places),
-                    own=own.name,
+                    converted=money(to_decimal(left), home.decimal_places),
+                    home=home.name,
                     date=day,
                 )
                 wrong = (
                     own.is_zero(residual)
-                    or own.compare_amounts(abs(residual - remaining), own.rounding) > 0
+                    or home.compare_amounts(abs(residual_home - left), home.rounding)
+                    > 0
                 )
             if wrong:
                 raise FihBusinessException(
                     self.env._(
-                        "Odoo left %(residual)s %(currency)s open on %(document)s "
-                        "where the remittance leaves %(expected)s open; nothing of "
-                        "this payment was registered. Check the document's journal "
+                        "Odoo left %(residual)s open on %(document)s where the "
+                        "remittance leaves %(expected)s open; nothing of this "
+                        "payment was registered. Check the document's journal "
                         "items (accounts, currency), then register the payment "
                         "in Odoo.",
-                        residual=money(to_decimal(residual), own.decimal_places),
-                        currency=own.name,
+                        residual=shown,
                         document=settlement.document.name,
                         expected=expected,
                     ),

@@ -65,6 +65,9 @@ class FihUblIntake(models.AbstractModel):
             "occurred_at": f"{document['invoice_date']}T00:00:00Z",
             "data": document,
         }
+        refusal = self._kind_refusal(config, event["type"])  # the backend's kind
+        if refusal:
+            return error(403, "event_type_not_allowed", refusal)
         (result,) = self._store_events(
             config.id,
             config.company_id,

@@ -59,9 +59,9 @@ FIH_DEMO_SECRET=$(cat "$secret_file") "$PY" "$ODOO_SRC/odoo-bin" shell -c "$conf
     --logfile= --log-level=warn --no-http >/dev/null <<'PYSHELL'
 import os
 secret = os.environ["FIH_DEMO_SECRET"]
-for xmlid in ("demo_backend_procurement", "demo_backend_procurement_v2"):
-    backend = env.ref(f"finance_integration_hub.{xmlid}")
-    if secret not in backend._webhook_verification_secrets():
+for xmlid in ("demo_backend_procurement", "demo_backend_procurement_v2", "demo_backend_ap"):
+    backend = env.ref(f"finance_integration_hub.{xmlid}", raise_if_not_found=False)
+    if backend and secret not in backend._webhook_verification_secrets():
         backend.webhook_secret = secret
 env.cr.commit()
 PYSHELL
@@ -117,7 +117,7 @@ cat <<INFO
     cd $FIH_ROOT && $PY -m simulator send --shape procurement-v2 --count 5 --url ${webhook_url}-v2 --secret $(cat "$secret_file")
 
   Play a procure-to-pay cycle (supplier, order, receipt, bill, payment):
-    cd $FIH_ROOT && $PY -m simulator p2p --number 20 --url $webhook_url --secret $(cat "$secret_file")
+    cd $FIH_ROOT && $PY -m simulator p2p --number 20 --url $webhook_url --ap-url $public_url/finance_hub/webhook/demo-ap --secret $(cat "$secret_file")
 
   BI publications send to the simulator's data warehouse:
     Integration > Operations > Publications > Publish Now

@@ -232,12 +232,14 @@ def cmd_p2p(args):
             if args.format == "ubl"
             else f"{supplier_id}/INV-{n:06d}"
         )
-        send(
-            "payment",
-            payment_event(
-                f"PAY-{n:06d}", supplier_id, [(invoice_id, total)], currency=currency
-            ),
+        payment = payment_event(
+            f"PAY-{n:06d}", supplier_id, [(invoice_id, total)], currency=currency
         )
+        if args.ap_url:  # supplier payments come from an AP-automation backend
+            with WebhookSender(args.ap_url, args.secret, timeout=args.timeout) as ap:
+                show("payment", *ap.send_event(payment)[:2])
+        else:
+            send("payment", payment)
     return 0 if _all_ok(results) else 1
 
 
@@ -302,6 +304,11 @@ def build_parser():
     p2p.add_argument("--cxml-url", help="/finance_hub/cxml/<backend> (cxml format)")
     p2p.add_argument("--shared-secret", help="the backend's cXML shared secret")
     p2p.add_argument("--ubl-url", help="/finance_hub/ubl/<backend> (ubl format)")
+    p2p.add_argument(
+        "--ap-url",
+        help="webhook URL of the AP-automation backend that sends the payment "
+        "(default: --url); only such a backend may register supplier payments",
+    )
     p2p.set_defaults(handler=cmd_p2p)
     return parser
 

@@ -71,3 +71,4 @@ from . import test_bi_destination_guards
 from . import test_invoice_amount_due
 from . import test_invoice_terms_and_units
 from . import test_einvoice_line_allowances
+from . import test_payment_and_webhook_guards

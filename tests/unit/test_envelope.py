@@ -66,3 +66,19 @@ def test_any_json_value_is_accepted_or_refused_never_crashes(document):
         envelope.split_events(document, 5)
     except envelope.EnvelopeError as exc:
         assert exc.errors
+
+
+def test_a_key_repeated_in_one_object_is_malformed_json_naming_the_key():
+    body = (
+        b'{"id": "e1", "type": "payment.upsert", "data": {"external_id": "P",'
+        b' "amount": 10.0, "amount": 1000.0}}'
+    )
+    with pytest.raises(envelope.EnvelopeError) as info:
+        envelope.parse_json(body)
+    assert info.value.code == "malformed_json"
+    assert "'amount' appears twice" in info.value.errors[0]["reason"]
+
+
+def test_the_same_key_in_two_objects_is_accepted():
+    document = envelope.parse_json(b'{"a": {"amount": 1}, "b": {"amount": 2}}')
+    assert document == {"a": {"amount": 1}, "b": {"amount": 2}}

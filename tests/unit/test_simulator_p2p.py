@@ -57,6 +57,14 @@ def test_the_json_cycle_sends_five_signed_events_in_business_order(sim, secret):
     ]
 
 
+def test_the_payment_goes_to_the_ap_backend_when_one_is_named(sim, secret):
+    args = ["p2p", "--url", f"{sim.url}/webhook/procurement", "--secret", secret]
+    assert cli_main([*args, "--ap-url", f"{sim.url}/webhook/ap"]) == 0
+    paths = [(r.path, r.json()["type"]) for r in sim.requests()]
+    assert paths[-1] == ("/webhook/ap", "payment.upsert")
+    assert {path for path, _type in paths[:-1]} == {"/webhook/procurement"}
+
+
 def test_the_cxml_cycle_sends_order_receipt_and_invoice_as_cxml(sim, secret):
     requests = run_cycle(sim, secret, "cxml")
     assert [request.path for request in requests] == [
