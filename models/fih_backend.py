@@ -9,30 +9,6 @@ from ..lib.retry_policy import RetryPolicy
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 
-# The flows (event types) each kind of backend may use, defined once: the
-# webhook intake refuses any other event type and the processor refuses it
-# again before a flow applies a stored message. Supplier payments come only
-# from an AP-automation tool; reporting, bank and tax backends send no
-# documents into the hub.
-_DOCUMENT_FLOWS = frozenset(
-    {
-        "supplier.upsert",
-        "purchase_order.upsert",
-        "order_confirmation.upsert",
-        "ship_notice.upsert",
-        "goods_receipt.upsert",
-        "invoice.upsert",
-    }
-)
-KIND_EVENT_TYPES = {
-    "procurement": _DOCUMENT_FLOWS,
-    "ap_automation": frozenset({"supplier.upsert", "invoice.upsert", "payment.upsert"}),
-    "bi": frozenset(),
-    "bank": frozenset(),
-    "tax": frozenset(),
-    "other": _DOCUMENT_FLOWS,
-}
-
 
 class WebhookConfig(NamedTuple):
     """What the webhook intake needs of a backend; immutable, so cacheable."""

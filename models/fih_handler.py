@@ -6,7 +6,7 @@ from ..exceptions import (
     FihSkipped,
     FihTransientError,
 )
-from .fih_backend import KIND_EVENT_TYPES
+from ..lib.backend_kinds import KIND_EVENT_TYPES
 
 
 class FihHandler(models.AbstractModel):

@@ -8,9 +8,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import bounded_read, standard_webhooks
+from ..lib.backend_kinds import KIND_EVENT_TYPES
 from ..lib.log_safe import for_log
 from ..tools import event_json, read_committed_cursor
-from .fih_backend import CODE_PATTERN, KIND_EVENT_TYPES
+from .fih_backend import CODE_PATTERN
 from .fih_backend_credentials import webhook_secrets
 
 _logger = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ MODULES = [
     "audit_text",
     "bi_encoding",
     "causes",
+    "backend_kinds",
     "bi_copy",
     "bi_parquet",
     "bi_warehouse",
