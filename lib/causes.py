@@ -40,6 +40,7 @@ ADD_TAX_MAPPING = "add_tax_mapping"
 ACTIVATE_CURRENCY = "activate_currency"
 OPEN_MAPPING = "open_mapping"
 EDIT_CREDENTIALS = "edit_credentials"
+OPEN_BACKEND = "open_backend"
 
 KIND_LABELS = {
     PERMANENT: "Data or configuration",
@@ -53,6 +54,7 @@ FIX_LABELS = {
     ACTIVATE_CURRENCY: "Open the currency",
     OPEN_MAPPING: "Open the mapping",
     EDIT_CREDENTIALS: "Re-enter the credential",
+    OPEN_BACKEND: "Open the backend",
 }
 
 
@@ -170,6 +172,13 @@ _CAUSES = (
     Cause("company.unknown", "Entity code without company", PERMANENT, "code"),
     Cause("ownership.refused", "Odoo is the system of record", BUSINESS),
     Cause("event.unknown_type", "No flow for this event type", PERMANENT, "type"),
+    Cause(
+        "backend.kind_not_allowed",
+        "Backend of a kind that may not send this",
+        PERMANENT,
+        "type",
+        OPEN_BACKEND,
+    ),
     Cause("payload.altered", "Stored payload was altered", PERMANENT),
     # outbound and transport
     Cause(

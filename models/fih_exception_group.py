@@ -432,6 +432,7 @@ class FihExceptionGroup(models.Model):
             causes.ACTIVATE_CURRENCY: self._fix_open_currency,
             causes.OPEN_MAPPING: self._fix_open_mapping,
             causes.EDIT_CREDENTIALS: self._fix_open_backend,
+            causes.OPEN_BACKEND: self._fix_open_backend,
         }
         return fixes[self.fix_action]()
 
@@ -538,5 +539,5 @@ class FihExceptionGroup(models.Model):
     def _fix_open_backend(self):
         backend = self.backend_id
         if not backend.has_access("write"):
-            raise self._refused(self.env._("change the backend's credentials"))
+            raise self._refused(self.env._("change the backend"))
         return self._window("fih.backend", backend.id)

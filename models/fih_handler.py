@@ -76,6 +76,7 @@ class FihHandler(models.AbstractModel):
             if reason:
                 refused[message.id] = FihPermanentError(
                     reason,
+                    cause="backend.kind_not_allowed",
                     params={"type": self._fih_event_type},
                 )
         return refused

@@ -143,6 +143,14 @@ class TestPaymentAndWebhookGuards(P2PPaymentsCase):
         self.assertIn("nothing of it is applied", message.error_message)
         self.assertFalse(self.payments("PAY-1"))
         self.assert_open(bill, 46.0, "not_paid")
+        # the exception inbox files it by its cause, with the backend to open
+        self.assertEqual(message.cause_code, "backend.kind_not_allowed")
+        group = message.exception_group_id
+        self.assertEqual(
+            (group.cause_code, group.fix_action),
+            ("backend.kind_not_allowed", "open_backend"),
+        )
+        self.assertEqual(group.action_fix()["res_id"], self.ap.id)
         # retried without correcting the kind: refused again
         message.action_retry()
         run_drain_job(self.ap)
