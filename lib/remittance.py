@@ -431,6 +431,19 @@ def plan(amount, allocations, policy=None, currency="EUR", places=2):
                     f"Credit notes settle all of {settlement.document.name} "
                     "but its write-off; deduct them in Odoo.",
                 )
+            if settlement.outcome == EARLY_DISCOUNT and credit:
+                # Odoo only grants the discount on a bill none of whose
+                # payable is matched yet: setting a credit note off first
+                # would leave the discount open
+                raise Refused(
+                    "early_discount_with_credit_note",
+                    f"The remittance takes the early payment discount on "
+                    f"{settlement.document.name} and deducts a credit note from "
+                    f"it ({money(credit)} {currency}); Odoo grants the discount "
+                    "only on a bill paid in one go. Register this payment in "
+                    "Odoo with the bill and the credit note together (Register "
+                    "Payment on both), or ask the supplier to send them apart.",
+                )
             if settlement.outcome == WRITE_OFF and (
                 credit >= settlement.document.open_amount
             ):

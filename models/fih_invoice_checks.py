@@ -101,9 +101,35 @@ class FihInvoiceChecks(models.AbstractModel):
                 )
             )
         due, total = data.get("amount_due"), data["amount_total"]
+        prepaid, rounding = data.get("amount_prepaid"), data.get("amount_rounding")
+        if prepaid or rounding:
+            # EN 16931 BR-CO-16: amount due = total - prepaid + rounding
+            expected = to_decimal(total) - to_decimal(prepaid or 0)
+            expected += to_decimal(rounding or 0)
+            stated = expected if due is None else to_decimal(due)
+            if currency.compare_amounts(float(expected), float(stated)):
+                findings.append(
+                    self.env._(
+                        "Amount due: the document states %(due)s %(currency)s to "
+                        "pay, but its total %(total)s less %(prepaid)s prepaid "
+                        "plus a rounding of %(rounding)s comes to %(expected)s. "
+                        "Ask the supplier for a corrected invoice.",
+                        due=money(stated, currency.decimal_places),
+                        total=money(to_decimal(total), currency.decimal_places),
+                        prepaid=money(
+                            to_decimal(prepaid or 0), currency.decimal_places
+                        ),
+                        rounding=money(
+                            to_decimal(rounding or 0), currency.decimal_places
+                        ),
+                        expected=money(expected, currency.decimal_places),
+                        currency=currency.name,
+                    )
+                )
+                return findings
+            due = float(stated)
         if due is None or not currency.compare_amounts(due, total):
             return findings
-        prepaid, rounding = data.get("amount_prepaid"), data.get("amount_rounding")
 
         def shown(value):
             return money(to_decimal(value), currency.decimal_places)
@@ -116,7 +142,17 @@ class FihInvoiceChecks(models.AbstractModel):
             "rounding": shown(rounding or 0),
             "currency": currency.name,
         }
-        if prepaid and not rounding:
+        if currency.compare_amounts(due, 0) < 0:
+            message = self.env._(
+                "Amount due: the supplier states it owes %(refund)s %(currency)s "
+                "back on this invoice (its total %(total)s is less than what was "
+                "already paid). Post the bill by hand, reconcile it with that "
+                "payment and ask the supplier for the refund.",
+                refund=shown(-to_decimal(due)),
+                total=figures["total"],
+                currency=currency.name,
+            )
+        elif prepaid and not rounding:
             message = self.env._(
                 "Amount due: the supplier states %(prepaid)s %(currency)s "
                 "already paid and asks %(due)s of the total %(total)s "
