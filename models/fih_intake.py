@@ -1,3 +1,4 @@
+import json
 import logging
 import uuid
 from typing import NamedTuple
@@ -286,11 +287,11 @@ class FihIntake(models.AbstractModel):
             duplicates = Message.browse(
                 [r["message_id"] for r in results if r["duplicate"]]
             )
-            stored = dict(duplicates.mapped(lambda m: (m.id, m.payload_sha256)))
+            stored = {m.id: m for m in duplicates}
             for result in results:
                 raw = result.pop("raw")
                 if result["duplicate"]:
-                    result["same_content"] = Message._fingerprint_matches(
+                    result["same_content"] = self._same_content(
                         stored[result["message_id"]], raw
                     )
                 elif source_document is not None:
@@ -300,6 +301,21 @@ class FihIntake(models.AbstractModel):
             if any(not result["duplicate"] for result in results):
                 env["fih.backend"].browse(backend_id)._enqueue_work("inbound")
         return results
+
+    @api.model
+    def _same_content(self, message, raw):
+        """Whether a redelivered event says what ``message`` holds: the same
+        bytes, or the same JSON written in another key order (a sender that
+        serialises again); compared on the stored payload while it is kept,
+        on its fingerprint once it is purged."""
+        if message._fingerprint_matches(message.payload_sha256, raw):
+            return True
+        if not message.payload:
+            return False
+        try:
+            return _sorted_json(message.payload) == _sorted_json(raw)
+        except ValueError:
+            return False
 
     @api.model
     def _store_inbound_events(
@@ -374,3 +390,9 @@ class FihIntake(models.AbstractModel):
             }
             for key, row in zip(keys, rows, strict=True)
         ]
+
+
+def _sorted_json(text):
+    """JSON text with its keys in order: the same content, however the sender
+    ordered the keys (numbers and booleans keep their own text)."""
+    return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))

@@ -195,6 +195,19 @@ class TestPaymentAndWebhookGuards(P2PPaymentsCase):
         same = self.raw(json.dumps(self.remittance(1, [], amount=10.0)).encode(), "m3")
         self.assertEqual((same.status, same.payload["duplicate"]), (202, True))
 
+    def test_the_same_event_with_its_keys_in_another_order_is_a_redelivery(self):
+        event = self.remittance(1, [], amount=10.0)
+        first = self.raw(json.dumps(event).encode(), "m1")
+        reordered = json.dumps(event, sort_keys=True, indent=2).encode()
+        self.assertNotEqual(reordered, json.dumps(event).encode())
+        again = self.raw(reordered, "m2")
+        self.assertEqual((first.status, again.status), (202, 202), again.payload)
+        self.assertTrue(again.payload["duplicate"])
+        # a number written another way is another content: 10 is not 10.5
+        event["data"]["amount"] = 10.5
+        changed = self.raw(json.dumps(event, sort_keys=True).encode(), "m3")
+        self.assertEqual(changed.status, 409, changed.payload)
+
     def test_one_webhook_id_with_another_body_and_no_event_id_is_a_conflict(self):
         event = self.remittance(1, [], amount=10.0)
         del event["id"]
