@@ -27,7 +27,8 @@ the file holds the rest (hand-made: psycopg2 has no chunked COPY reader).
 ...         chunks.write(line)
 ...     chunks.finish()
 ...     sizes = [chunk.rows for chunk in chunks.chunks]
-...     sizes, chunks.rows, chunks.chunk_bytes(chunks.chunks[1])
+...     _ = spool.seek(chunks.chunks[1].start)
+...     sizes, chunks.rows, spool.read()
 ([2, 1], 3, b',5,f,\n')
 >>> head(chunks.chunks[0].last)
 Head(changed_at=None, key=2, live=True)
@@ -144,11 +145,6 @@ class ChunkSpool:
         if self.error is not None:
             raise self.error
         self.file.flush()
-
-    def chunk_bytes(self, chunk):
-        """The bytes of one chunk, as PostgreSQL wrote them."""
-        self.file.seek(chunk.start)
-        return self.file.read(chunk.end - chunk.start)
 
 
 def head(line):

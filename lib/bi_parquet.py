@@ -131,33 +131,6 @@ def file_name(dataset_code, mode, period=None, run=None):
     return f"{dataset_code}_full.parquet"
 
 
-def table(schema, rows, live, key_column):
-    """An Arrow table of one chunk: ``rows`` in the dataset's column order
-    (numbers as Decimal or exact text); a tombstone (``live`` false) keeps
-    only its key."""
-    with_op = schema.field(0).name == OP_COLUMN
-    names = [name for name in schema.names if name != OP_COLUMN]
-    key_at = names.index(key_column)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    arrays = []
-    if with_op:
-        arrays.append(
-            pa.array(["upsert" if flag else "delete" for flag in live], pa.string())
-        )
-    for index, name in enumerate(names):
-        values = columns[index]
-        if index != key_at and not all(live):
-            values = [v if flag else None for v, flag in zip(values, live, strict=True)]
-        kind = schema.field(name).type
-        if pa.types.is_decimal(kind):
-            # exact text (or Decimal) cast in Arrow: never through a float,
-            # and a value finer than the column's scale is refused
-            arrays.append(pa.array(values).cast(kind))
-        else:
-            arrays.append(pa.array(values, type=kind))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
 def table_from_csv(schema, data, key_column):
     """An Arrow table of one chunk from PostgreSQL's COPY CSV lines (the
     change time, key and live flag, then the dataset's columns), typed by

@@ -488,6 +488,15 @@ class ChunkMerge:
             parameters += list(self.period)
         return parameters
 
+    def sweep_rest(self, cr, after_key):
+        """After a replacing load's last chunk: the keys after it are no
+        longer there (nothing for an incremental load)."""
+        if self.scope != "load":
+            cr.execute(
+                self.tables.sweep(self.soft, self.scope == "period", upto=False),
+                self.sweep_parameters(after_key),
+            )
+
     def run(self, cr, data, chunk):
         """Merge one chunk of CSV lines (``data``) on the warehouse cursor
         ``cr``, and record it, in the caller's transaction. ``chunk`` gives

@@ -1,11 +1,14 @@
 import concurrent.futures
 import tempfile
 import threading
+import time
+
+import pyarrow as pa
 
 from odoo import models
 from odoo.tools import SQL
 
-from ..lib import bi_copy
+from ..lib import bi_copy, bi_encoding
 from .fih_bi_load import LoadStopped
 
 WAITING_CHUNKS = 2  # spooled chunks held in memory for the worker, at most
@@ -40,11 +43,45 @@ class FihBiLoadCopy(models.Model):
         raise NotImplementedError
 
     def _chunk_failure(self, exc):
-        """The LoadStopped a worker's failure means (sinks translate theirs);
-        anything else goes up as it is."""
+        """The LoadStopped a worker's failure means (sinks translate their
+        own connection and file errors); anything else goes up as it is."""
         if isinstance(exc, bi_copy.ReferenceMismatch):
             return self._reference_stop(exc.sequence)
+        if isinstance(exc, pa.ArrowInvalid | pa.ArrowTypeError):
+            return LoadStopped(
+                self.env._(
+                    "A value does not fit its typed column (%s); nothing of this "
+                    "chunk was written. Give the detail to your integration team.",
+                    exc,
+                ),
+                retry=False,
+            )
+        if isinstance(exc, bi_copy.RowCountMismatch):
+            return LoadStopped(
+                self.env._(
+                    "A chunk was not read back whole (%s); nothing of it was "
+                    "written. Give this to your integration team.",
+                    exc,
+                ),
+                retry=False,
+            )
         return exc
+
+    @staticmethod
+    def _delivered(chunk, started, **figures):
+        """What the hub records of a chunk a worker delivered: its
+        ``figures`` (rows, tombstones, raw_bytes, sha256, totals), its keys
+        from its first and last line, and the time it took."""
+        first, last = bi_copy.head(chunk.first), bi_copy.head(chunk.last)
+        return bi_encoding.Delivered(
+            sent=figures["raw_bytes"],
+            status=0,
+            seconds=time.monotonic() - started,
+            first_key=first.key,
+            last_key=last.key,
+            last_changed_at=last.changed_at,
+            **figures,
+        )
 
     def _money_scale(self):
         """Decimal places of the money columns: the most any currency in use

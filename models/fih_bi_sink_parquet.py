@@ -2,8 +2,6 @@ import json
 import os
 import time
 
-import pyarrow as pa
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import config
@@ -119,20 +117,15 @@ class FihBiLoadParquet(models.Model):
                 raise bi_copy.ReferenceMismatch(sequence)
             tombstones = bi_parquet.tombstones(table)
             bi_parquet.write_bytes(self._chunk_path(staging, sequence), raw)
-            first, last = bi_copy.head(chunk.first), bi_copy.head(chunk.last)
-            return bi_encoding.Delivered(
+            return self._delivered(
+                chunk,
+                started,
                 rows=count - tombstones,
                 tombstones=tombstones,
                 raw_bytes=len(raw),
-                sent=len(raw),
                 sha256=digest,
                 # the sums are Arrow's, over the typed values in the file
                 totals=bi_parquet.live_totals(table, dataset.totals),
-                status=0,
-                seconds=time.monotonic() - started,
-                first_key=first.key,
-                last_key=last.key,
-                last_changed_at=last.changed_at,
             )
 
         return work
@@ -142,24 +135,6 @@ class FihBiLoadParquet(models.Model):
             return super()._chunk_failure(exc)
         if isinstance(exc, OSError):
             return LoadStopped(self._folder_text(exc), retry=True)
-        if isinstance(exc, pa.ArrowInvalid | pa.ArrowTypeError):
-            return LoadStopped(
-                self.env._(
-                    "A value does not fit its typed column (%s); no file was "
-                    "written. Give the detail to your integration team.",
-                    exc,
-                ),
-                retry=False,
-            )
-        if isinstance(exc, bi_copy.RowCountMismatch):
-            return LoadStopped(
-                self.env._(
-                    "A chunk was not read back whole (%s); no file was written. "
-                    "Give this to your integration team.",
-                    exc,
-                ),
-                retry=False,
-            )
         return super()._chunk_failure(exc)
 
     # -- where the files go --------------------------------------------------

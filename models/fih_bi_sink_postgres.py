@@ -163,14 +163,7 @@ class FihBiLoadPostgres(models.Model):
             return super()._chunk_worker(reference_chunks)
         # everything the worker needs, read here: it never touches the ORM
         connection = self._warehouse()
-        scope = self._warehouse_scope()
-        merge = bi_warehouse.ChunkMerge(
-            tables=self._warehouse_tables(),
-            load_id=self.uid,
-            scope=scope,
-            soft=self.publication_id.warehouse_tombstones == "soft",
-            period=self._scope_parameters("period") if scope == "period" else (),
-        )
+        merge = self._chunk_merge()
         dataset = DATASETS[self.dataset]
         money = pa.decimal128(38, self._money_scale())
         # groups are text whatever they look like ("2024" is a company name)
@@ -201,11 +194,10 @@ class FihBiLoadPostgres(models.Model):
                 raise bi_copy.RowCountMismatch(count, table.num_rows)
             live = table.column(bi_warehouse.LIVE)
             rows = table.filter(live)
-            first, last = bi_copy.head(chunk.first), bi_copy.head(chunk.last)
             merged = bi_warehouse.MergedChunk(
                 sequence=sequence,
                 after_key=after_key,
-                last_key=last.key,
+                last_key=bi_copy.head(chunk.last).key,
                 rows=rows.num_rows,
                 tombstones=count - rows.num_rows,
                 sha256=digest,
@@ -219,18 +211,14 @@ class FihBiLoadPostgres(models.Model):
                 with contextlib.suppress(psycopg2.Error):
                     connection.rollback()
                 raise
-            return bi_encoding.Delivered(
+            return self._delivered(
+                chunk,
+                started,
                 rows=merged.rows,
                 tombstones=merged.tombstones,
                 raw_bytes=len(data),
-                sent=len(data),
                 sha256=digest,
                 totals=bi_copy.totals_of(rows, dataset.totals),
-                status=0,
-                seconds=time.monotonic() - started,
-                first_key=first.key,
-                last_key=last.key,
-                last_changed_at=last.changed_at,
             )
 
         return work
@@ -240,17 +228,18 @@ class FihBiLoadPostgres(models.Model):
             return super()._chunk_failure(exc)
         if isinstance(exc, psycopg2.Error):
             return self._warehouse_stop(exc)
-        if isinstance(exc, pa.ArrowInvalid | pa.ArrowTypeError):
-            return LoadStopped(
-                self._warehouse_text(f"an amount cannot be summed exactly ({exc})"),
-                retry=False,
-            )
-        if isinstance(exc, bi_copy.RowCountMismatch):
-            return LoadStopped(
-                self._warehouse_text(f"a chunk was not read back whole ({exc})"),
-                retry=False,
-            )
         return super()._chunk_failure(exc)
+
+    def _chunk_merge(self):
+        """How this load merges its chunks (bi_warehouse.ChunkMerge)."""
+        scope = self._warehouse_scope()
+        return bi_warehouse.ChunkMerge(
+            tables=self._warehouse_tables(),
+            load_id=self.uid,
+            scope=scope,
+            soft=self.publication_id.warehouse_tombstones == "soft",
+            period=self._scope_parameters("period") if scope == "period" else (),
+        )
 
     def _warehouse_scope(self):
         """What this load's sweeps and figures cover (bi_warehouse.SCOPES)."""
@@ -419,29 +408,13 @@ class FihBiLoadPostgres(models.Model):
             return super()._send_manifest()
         connection = self._warehouse()
         tables = self._warehouse_tables()
-        soft = self.publication_id.warehouse_tombstones == "soft"
         manifest = json.loads(self.manifest)
         with self._warehouse_errors(connection):
             with connection.cursor() as cr:
                 cr.execute(
                     tables.forget_chunks_after(), (self.uid, len(self.chunk_ids))
                 )
-                scope = self._warehouse_scope()
-                if scope != "load":
-                    # the keys after the last chunk's are no longer there
-                    merge = bi_warehouse.ChunkMerge(
-                        tables=tables,
-                        load_id=self.uid,
-                        scope=scope,
-                        soft=soft,
-                        period=self._scope_parameters("period")
-                        if scope == "period"
-                        else (),
-                    )
-                    cr.execute(
-                        tables.sweep(soft, scope == "period", upto=False),
-                        merge.sweep_parameters(self.last_key),
-                    )
+                self._chunk_merge().sweep_rest(cr, self.last_key)
                 cr.execute(
                     tables.record_manifest(),
                     (

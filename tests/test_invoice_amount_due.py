@@ -197,6 +197,25 @@ class TestAmountDueUbl(FihTransactionCase):
             bill.fih_hold_reason,
         )
 
+    def test_a_negative_peppol_line_allowance_is_refused_at_the_door(self):
+        body = ubl("NEG1", 1, "100.00", "107.77", "26.94", "134.71", "134.71").decode()
+        body = body.replace(
+            "<cac:Item>",
+            "<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+            "<cbc:AllowanceChargeReason>Rebate</cbc:AllowanceChargeReason>"
+            '<cbc:Amount currencyID="EUR">-7.77</cbc:Amount></cac:AllowanceCharge>'
+            "<cac:Item>",
+        )
+        result = self.post_ubl(body.encode())
+        self.assertEqual(result.status, 400)
+        self.assertEqual(result.payload["error"], "invalid_ubl")
+        self.assertIn(
+            "line_allowances[0].amount must be at least 0", result.payload["message"]
+        )
+        run_drain_job(self.ap)
+        bills = self.env["account.move"].search([("partner_id", "=", self.supplier.id)])
+        self.assertFalse(bills.filtered(lambda bill: bill.state == "posted"))
+
 
 @tagged("post_install", "-at_install")
 class TestAmountDueCxml(FihTransactionCase):
@@ -396,10 +415,9 @@ class TestAmountDueCxml(FihTransactionCase):
         )
 
 
-@tagged("post_install", "-at_install")
-class TestAmountDueApTool(FihTransactionCase):
-    """The same rules for the AP tool's JSON invoices (canonical fields
-    amount_due, amount_prepaid, information_only, lines' discount_percent)."""
+class ApToolOrderCase(FihTransactionCase):
+    """The AP tool's JSON invoices against PO-1 (line 1: 10 x 4.00 received,
+    line 2: 1 x 100.00; 15 % VAT), in the company's currency."""
 
     @classmethod
     def setUpClass(cls):
@@ -430,6 +448,12 @@ class TestAmountDueApTool(FihTransactionCase):
         message = self.deliver(self.ap, self.in_company_currency(event), self.ap_secret)
         self.assertEqual(message.state, "done", message.error_message)
         return self.bound("invoice", event["data"]["external_id"], "account.move")
+
+
+@tagged("post_install", "-at_install")
+class TestAmountDueApTool(ApToolOrderCase):
+    """The same rules for the AP tool's JSON invoices (canonical fields
+    amount_due, amount_prepaid, information_only, lines' discount_percent)."""
 
     def test_invoice_with_a_deposit_already_paid_is_held_at_its_total(self):
         event = invoice_event(1, [("1", 10, 4.0), ("2", 1, 100.0)])

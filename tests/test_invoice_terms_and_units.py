@@ -163,6 +163,31 @@ class TestDueDateAndEarlyPaymentDiscount(P2PPaymentsCase):
         self.assertIn("Due date 2026-12-10 kept", self.notes(bill))
         self.assertIn("carries no payment term", self.notes(bill))
 
+    def test_an_early_discount_net_of_a_credit_note_is_refused_with_the_way_out(self):
+        bill = self.bill_due(1, "2026-12-26")  # 46.00, 45.08 until 2026-12-03
+        event = invoice_event(2, [(None, 1, 10.0)], "credit_note")  # 11.50
+        del event["data"]["purchase_order_external_id"]
+        del event["data"]["lines"][0]["po_line_id"]
+        self.assertEqual(self.from_ap(event).state, "done")
+        message = self.from_ap(
+            remittance_event(
+                1,
+                [
+                    {"invoice_external_id": "INV-1", "amount": 45.08},
+                    {
+                        "invoice_external_id": "INV-2",
+                        "amount": 11.5,
+                        "document_type": "credit_note",
+                    },
+                ],
+            )
+        )
+        self.env.invalidate_all()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("paid in one go", message.error_message)
+        self.assertIn("Nothing of payment", message.error_message)
+        self.assertEqual((bill.payment_state, bill.amount_residual), ("not_paid", 46.0))
+
 
 # -- units of Peppol documents --------------------------------------------------------
 

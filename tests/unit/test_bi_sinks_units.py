@@ -1,6 +1,8 @@
 """The pure parts of the warehouse and Parquet destinations."""
 
+import csv
 import datetime
+import io
 import os
 from decimal import Decimal
 from unittest import mock
@@ -31,6 +33,19 @@ def payment_row(key, amount, currency="EUR"):
         Decimal(amount),
         Decimal(amount),
     )
+
+
+def csv_chunk(rows, live):
+    """Rows as PostgreSQL's COPY ... WITH (FORMAT csv) writes a chunk: no
+    change time, the key, the live flag, then the columns; NULL empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row, flag in zip(rows, live, strict=True):
+        writer.writerow(
+            ["", row[0], "t" if flag else "f"]
+            + ["" if value is None else value for value in row]
+        )
+    return out.getvalue().encode()
 
 
 # -- folders: an attacker's paths ---------------------------------------------
@@ -93,16 +108,14 @@ def test_chunks_keep_decimals_dates_and_tombstones_and_read_back_to_the_cent(
     tmp_path,
 ):
     schema = bi_parquet.arrow_schema(PAYMENTS, money_scale=2, with_op=True)
-    first = bi_parquet.table(
+    first = bi_parquet.table_from_csv(
         schema,
-        [payment_row(1, "10.10"), payment_row(2, "0.20", "USD")],
-        [True, True],
+        csv_chunk([payment_row(1, "10.10"), payment_row(2, "0.20", "USD")], [True] * 2),
         "payment_id",
     )
-    second = bi_parquet.table(
+    second = bi_parquet.table_from_csv(
         schema,
-        [payment_row(3, "-0.30"), payment_row(4, "99.99")],
-        [True, False],
+        csv_chunk([payment_row(3, "-0.30"), payment_row(4, "99.99")], [True, False]),
         "payment_id",
     )
     parts = []
@@ -135,7 +148,9 @@ def test_chunks_keep_decimals_dates_and_tombstones_and_read_back_to_the_cent(
 def test_an_amount_finer_than_the_currency_precision_is_refused_not_rounded():
     schema = bi_parquet.arrow_schema(PAYMENTS, money_scale=2)
     with pytest.raises(Exception, match="[Rr]escal|precision|data loss"):
-        bi_parquet.table(schema, [payment_row(1, "10.005")], [True], "payment_id")
+        bi_parquet.table_from_csv(
+            schema, csv_chunk([payment_row(1, "10.005")], [True]), "payment_id"
+        )
 
 
 # -- warehouse -----------------------------------------------------------------------
