@@ -104,6 +104,17 @@ def liveness_lock(registry, namespace, key):
             cr.rollback()  # ends the transaction: releases the lock
 
 
+def somebody_holds(cr, namespace, key):
+    """True when a live transaction holds the liveness lock ``key``; a look
+    at PostgreSQL's lock table that takes no lock itself."""
+    cr.execute(
+        "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = %s AND objid = %s AND objsubid = 2 LIMIT 1",
+        (namespace, key),
+    )
+    return bool(cr.fetchone())
+
+
 def nobody_holds(cr, namespace, key):
     """True when no live transaction holds the liveness lock ``key``; the
     caller's transaction then holds it exclusively until it ends."""

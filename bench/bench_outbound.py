@@ -13,6 +13,11 @@ of the suppliers over JSON-RPC (20 per call) to the last delivery:
     job prepares it), and taken when sent in batches (``{"events": [...]}``,
     up to 50 events a signed call).
 
+All paths are set up once and stay on, each for its own suppliers (the
+native rule's filter and each subscription's filter pick them by name), so
+no round pays for switching: turning an automation rule on or off makes
+every Odoo worker reload its registry, which cost the first round after a
+switch one to two seconds. Each path first sends a warm-up round, untimed.
 Paths take turns over rounds; each keeps its median round and the ratio to
 native of every round is reported too. Then delivery alone (a backlog worked
 off once deliveries resume), and the same load during an injected outage (the
@@ -57,21 +62,30 @@ class OutboundBench:
                 "breaker_threshold": 5,
                 "breaker_cooldown_seconds": 2,
                 "processing_batch_size": 100,
-                "outbound_concurrency": 1,
+                # 8 calls side by side on every hub path
+                "outbound_concurrency": 8,
                 # signed deliveries carry the webhook-id the receiver dedupes on
                 "webhook_secret": standard_webhooks.generate_secret(),
             },
         )
-        self.subscription_id = self.rpc.execute(
-            "fih.subscription",
-            "create",
-            {
-                "backend_id": self.backend_id,
-                "event_code": "supplier.created",
-                "endpoint_path": "/hub",
-                "active": False,
-            },
-        )
+        # one subscription per path, each for the suppliers named after it
+        self.subscriptions = {
+            name: self.rpc.execute(
+                "fih.subscription",
+                "create",
+                {
+                    "backend_id": self.backend_id,
+                    "event_code": "supplier.created",
+                    # one path each (a backend takes an event once per path)
+                    "endpoint_path": f"/hub/{name}",
+                    "delivery_mode": delivery_mode,
+                    "batch_max_events": 50,
+                    "payload_timing": payload_timing,
+                    "domain": repr([("name", "=like", f"{PREFIXES[name]} %")]),
+                },
+            )
+            for name, delivery_mode, payload_timing in PATHS
+        }
         model_id = self.rpc.execute(
             "ir.model", "search", [("model", "=", "res.partner")]
         )[0]
@@ -87,7 +101,9 @@ class OutboundBench:
                 "name": "Benchmark: native supplier webhook",
                 "model_id": model_id,
                 "trigger": "on_create",
-                "active": False,
+                "filter_domain": repr(
+                    [("name", "=like", f"{PREFIXES['native_webhook']} %")]
+                ),
                 "action_server_ids": [
                     (
                         0,
@@ -141,24 +157,6 @@ class OutboundBench:
             return len(set(self.hub_events()))
         return len([r for r in self.sim.requests(path) if not r.fault])
 
-    def mode(self, concurrency, delivery_mode, payload_timing):
-        self.rpc.execute(
-            "fih.backend",
-            "write",
-            [self.backend_id],
-            {"outbound_concurrency": concurrency},
-        )
-        self.rpc.execute(
-            "fih.subscription",
-            "write",
-            [self.subscription_id],
-            {
-                "delivery_mode": delivery_mode,
-                "batch_max_events": 50,
-                "payload_timing": payload_timing,
-            },
-        )
-
     def outbox_pending(self):
         with self.db.cursor() as cr:
             cr.execute(
@@ -167,12 +165,6 @@ class OutboundBench:
                 (self.backend_id,),
             )
             return cr.fetchone()[0]
-
-    def switch(self, native):
-        self.rpc.execute("base.automation", "write", [self.rule_id], {"active": native})
-        self.rpc.execute(
-            "fih.subscription", "write", [self.subscription_id], {"active": not native}
-        )
 
     def wait_all_paused(self, timeout=60):
         """Until every waiting event has met the pause: none is claimed, and
@@ -200,12 +192,14 @@ class OutboundBench:
             time.sleep(0.05)
         return None
 
-    def throughput(self, native, count):
+    def throughput(self, path, count):
+        """Suppliers of ``path`` created, from the first create call to the
+        receiver's acceptance of the last event."""
+        native = path == "native_webhook"
         self.sim.clear_requests()
         self._parsed = {}
-        self.switch(native)
         started = time.perf_counter()
-        self.create_suppliers("Native" if native else "Outbox", count)
+        self.create_suppliers(PREFIXES[path], count)
         if native:
             finished = time.perf_counter()  # sent inside the create calls
             delivered = self.accepted("/native")
@@ -221,13 +215,12 @@ class OutboundBench:
             "delivered_per_s": round(delivered / seconds, 1),
         }
 
-    def backlog(self, count):
+    def backlog(self, path, count):
         """Delivery alone: ``count`` events wait (deliveries paused), then the
         pause ends and one more supplier wakes the drain up; events delivered
         per second from there. Native has no backlog: it sends or loses."""
         self.sim.clear_requests()
         self._parsed = {}
-        self.switch(False)
         with self.db.cursor() as cr:
             # paused as by an open circuit that cools down in an hour
             cr.execute(
@@ -235,7 +228,7 @@ class OutboundBench:
                 " breaker_opened_at = extract(epoch FROM now()) + 3600 WHERE id = %s",
                 (self.backend_id,),
             )
-        self.create_suppliers("Backlog", count)
+        self.create_suppliers(PREFIXES[path], count)
         self.wait_all_paused()
         with self.db.cursor() as cr:
             cr.execute(
@@ -249,7 +242,7 @@ class OutboundBench:
                 (self.backend_id,),
             )
         started = time.perf_counter()
-        self.create_suppliers("Wake-up", 1)
+        self.create_suppliers(PREFIXES[path], 1)
         finished = self.wait_hub(count + 1, self.args.timeout) or time.perf_counter()
         delivered = self.accepted("/hub")
         seconds = finished - started
@@ -261,15 +254,15 @@ class OutboundBench:
             "delivered_per_s": round(delivered / seconds, 1),
         }
 
-    def outage(self, native, count):
+    def outage(self, path, count):
         """The receiver fails for ``--outage`` seconds while suppliers are created."""
+        native = path == "native_webhook"
         self.sim.clear_requests()
         self._parsed = {}
-        self.switch(native)
-        path = "/native" if native else "/hub"
-        self.sim.add_fault(kind="status", status=503, path_prefix=path)
+        route = "/native" if native else "/hub"
+        self.sim.add_fault(kind="status", status=503, path_prefix=route)
         started = time.perf_counter()
-        self.create_suppliers("NativeOutage" if native else "OutboxOutage", count)
+        self.create_suppliers(PREFIXES[path], count)
         remaining = self.args.outage - (time.perf_counter() - started)
         if remaining > 0:
             time.sleep(remaining)
@@ -277,10 +270,10 @@ class OutboundBench:
         recovered = time.perf_counter()
         if native:
             time.sleep(2)
-            delivered = self.accepted(path)
+            delivered = self.accepted(route)
         else:
             self.wait_hub(count, self.args.timeout)
-            delivered = self.accepted(path)
+            delivered = self.accepted(route)
         return {
             "events": count,
             "outage_seconds": round(recovered - started, 1),
@@ -296,16 +289,15 @@ class OutboundBench:
         n = self.args.events
         self._parsed = {}
         load_before = os.getloadavg()
-        self.mode(*PATHS[1][1:])
-        self.throughput(False, 20)  # warm-up: workers, registry, sessions
+        names = ["native_webhook", *(p[0] for p in PATHS)]
+        for name in names:  # warm-up: workers, caches, sessions
+            self.throughput(name, self.args.warm_up)
         # the machine is shared: paths take turns, round after round, and each
         # path keeps its median round, so that a busy minute hits them all
-        rounds = {name: [] for name in ["native_webhook", *(p[0] for p in PATHS)]}
+        rounds = {name: [] for name in names}
         for _round in range(self.args.rounds):
-            rounds["native_webhook"].append(self.throughput(True, n))
-            for name, *mode in PATHS:
-                self.mode(*mode)
-                rounds[name].append(self.throughput(False, n))
+            for name in names:
+                rounds[name].append(self.throughput(name, n))
         results = {
             name: {
                 **sorted(runs, key=lambda run: run["delivered_per_s"])[len(runs) // 2],
@@ -313,7 +305,7 @@ class OutboundBench:
             }
             for name, runs in rounds.items()
         }
-        # each round's own ratio too: native and the hub ran a minute apart
+        # each round's own ratio too: native and the hub ran seconds apart
         results["ratio_per_round"] = {
             name: [
                 round(hub["delivered_per_s"] / native["delivered_per_s"], 2)
@@ -323,17 +315,14 @@ class OutboundBench:
             ]
             for name, *_mode in PATHS
         }
-        for name, *mode in PATHS:
-            self.mode(*mode)
-            runs = [self.backlog(n) for _round in range(self.args.backlog_rounds)]
+        for name, *_mode in PATHS:
+            runs = [self.backlog(name, n) for _round in range(self.args.backlog_rounds)]
             results[f"{name}_backlog"] = {
                 **sorted(runs, key=lambda run: run["delivered_per_s"])[len(runs) // 2],
                 "rounds_delivered_per_s": [run["delivered_per_s"] for run in runs],
             }
-        results["native_webhook_outage"] = self.outage(True, self.args.outage_events)
-        for name, *mode in PATHS:
-            self.mode(*mode)
-            results[f"{name}_outage"] = self.outage(False, self.args.outage_events)
+        for name in names:
+            results[f"{name}_outage"] = self.outage(name, self.args.outage_events)
         native = results["native_webhook"]["delivered_per_s"]
         results["ratio_delivered_per_s"] = {
             key: round(results[key]["delivered_per_s"] / native, 2)
@@ -347,12 +336,19 @@ class OutboundBench:
         return results
 
 
-# (result key, outbound_concurrency, subscription delivery_mode, payload_timing)
+# (result key, subscription delivery_mode, payload_timing)
 PATHS = [
-    ("outbox_saved", 8, "single", "on_change"),
-    ("outbox", 8, "single", "on_delivery"),
-    ("outbox_batch", 8, "batch", "on_delivery"),
+    ("outbox_saved", "single", "on_change"),
+    ("outbox", "single", "on_delivery"),
+    ("outbox_batch", "batch", "on_delivery"),
 ]
+# each path's suppliers are named after it: its rule or subscription picks them
+PREFIXES = {
+    "native_webhook": "Native",
+    "outbox_saved": "Saved",
+    "outbox": "Sent",
+    "outbox_batch": "Batched",
+}
 LABELS = {
     "outbox_saved": "hub, content taken when saved, single deliveries",
     "outbox": "hub, content taken when sent, single deliveries",
@@ -411,6 +407,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="median of")
     parser.add_argument("--backlog-rounds", type=int, default=1)
+    parser.add_argument(
+        "--warm-up", type=int, default=100, help="events of each path's warm-up"
+    )
     args = parser.parse_args()
     with SimulatorServer() as sim:
         results = OutboundBench(args, sim).run()

@@ -1,6 +1,9 @@
+import contextlib
+
 from odoo import api, models
 
 ISO_DATE = "%Y-%m-%d"
+KNOWN_EXTERNAL_IDS = "fih_known_external_ids"  # cursor cache key, see below
 
 
 def _utc(moment):
@@ -25,6 +28,11 @@ class FihCanonicalExport(models.AbstractModel):
     @api.model
     def _external_id(self, record, object_type, backend):
         """The receiver's own id when it gave us one, else a stable Odoo id."""
+        known = self.env.cr.cache.get(KNOWN_EXTERNAL_IDS, {}).get(
+            (backend.id, object_type), {}
+        )
+        if record.id in known:
+            return known[record.id] or f"odoo-{record._name}-{record.id}"
         binding = (
             self.env["fih.binding"]
             .sudo()
@@ -38,6 +46,37 @@ class FihCanonicalExport(models.AbstractModel):
             )
         )
         return binding.external_id or f"odoo-{record._name}-{record.id}"
+
+    @contextlib.contextmanager
+    def _external_ids_known(self, backend, object_type, records):
+        """Within the block, the external ids of ``records`` (and of their
+        companies, for suppliers) as ``object_type`` come from one query
+        instead of one per document; the same ids ``_external_id`` finds."""
+        targets = records
+        if object_type == "supplier":
+            targets |= records.commercial_partner_id
+        known = dict.fromkeys(targets.ids)
+        bindings = (
+            self.env["fih.binding"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("object_type", "=", object_type),
+                    ("res_id", "in", targets.ids),
+                ],
+                ["res_id", "external_id"],
+            )
+        )
+        for binding in bindings:  # in the order _external_id's search takes
+            if known[binding.res_id] is None:
+                known[binding.res_id] = binding.external_id
+        every = self.env.cr.cache.setdefault(KNOWN_EXTERNAL_IDS, {})
+        every[(backend.id, object_type)] = known
+        try:
+            yield
+        finally:
+            every.pop((backend.id, object_type), None)
 
     @api.model
     def _document(self, object_type, record, backend):

@@ -453,24 +453,52 @@ class FihDelivery(models.AbstractModel):
 
     def _write_delivered(self, records, status, excerpt, duplicate, now):
         """Mark delivered messages done, each with its latency from its own
-        receipt, flushed as one statement (the state and the latency change
-        together: the exchange log's counters see both at once)."""
-        for record in records:
-            record.write(
+        receipt, in one statement (the state and the latency change
+        together: the exchange log's counters see both at once). The hub's
+        own log, so plain SQL like the inbound flow's results; a receiver's
+        "already received" note goes through the ORM, which also keeps the
+        masked copy of the text."""
+        if duplicate:
+            for record in records:
+                record.write(
+                    {
+                        "state": "done",
+                        "done_at": now,
+                        "lease_until": False,
+                        "http_status": status,
+                        "response_excerpt": excerpt,
+                        "error_kind": False,
+                        "error_message": duplicate,
+                        "latency_ms": int(
+                            (now - record.received_at).total_seconds() * 1000
+                        ),
+                    }
+                )
+            records.flush_recordset()
+        else:
+            records.flush_recordset()
+            # on the outcome's own cursor (``records``'), committed with it
+            records.env.cr.execute(
+                """
+                UPDATE fih_message
+                   SET state = 'done', done_at = %(now)s, lease_until = NULL,
+                       http_status = %(status)s, response_excerpt = %(excerpt)s,
+                       error_kind = NULL, error_message = NULL,
+                       error_message_masked = NULL,
+                       latency_ms = (EXTRACT(EPOCH FROM %(now)s - received_at)
+                                     * 1000)::int,
+                       write_date = %(now)s, write_uid = %(uid)s
+                 WHERE id IN %(ids)s
+                """,
                 {
-                    "state": "done",
-                    "done_at": now,
-                    "lease_until": False,
-                    "http_status": status,
-                    "response_excerpt": excerpt,
-                    "error_kind": False,
-                    "error_message": duplicate,
-                    "latency_ms": int(
-                        (now - record.received_at).total_seconds() * 1000
-                    ),
-                }
+                    "now": now,
+                    "status": status,
+                    "excerpt": excerpt or None,
+                    "uid": records.env.uid,
+                    "ids": tuple(records.ids),
+                },
             )
-        records.flush_recordset()
+            records.invalidate_recordset()
         for record in records.filtered("exception_group_id"):
             record._close_exception_activities()
 

@@ -369,6 +369,7 @@ class FihMessageProcessing(models.Model):
                 UPDATE fih_message
                    SET state = 'done', done_at = %(now)s, lease_until = NULL,
                        error_kind = NULL, error_message = NULL, error_detail = NULL,
+                       error_message_masked = NULL,
                        latency_ms = (EXTRACT(EPOCH FROM %(now)s - received_at)
                                      * 1000)::int,
                        write_date = %(now)s, write_uid = %(uid)s

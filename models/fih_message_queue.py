@@ -9,6 +9,7 @@ from ..tools import (
     liveness_lock,
     nobody_holds,
     read_committed_cursor,
+    somebody_holds,
 )
 
 # How long a claimed message may stay "processing" before the sweeper assumes
@@ -16,6 +17,11 @@ from ..tools import (
 PROCESSING_LEASE = timedelta(minutes=15)
 # seconds a drain job works before handing over (worker time limits are ~120 s)
 DRAIN_TIME_BUDGET = 60
+# seconds an outbound drain waits for more events once none is due, looking
+# every DRAIN_LOOK_SECONDS: records saved one after the other are sent by one
+# job instead of one job each (a job costs more than the look-ups)
+DRAIN_LINGER_SECONDS = 0.5
+DRAIN_LOOK_SECONDS = 0.05
 
 
 class FihMessageQueue(models.Model):
@@ -192,15 +198,31 @@ class FihMessageQueue(models.Model):
     # -- drain jobs -----------------------------------------------------------
 
     @api.model
-    def _enqueue_work(self, backend, direction, eta=None):
+    def _enqueue_work(self, backend, direction, eta=None, unless_draining=False):
         """Queue one drain job per backend and direction; a job already
         waiting with the same identity takes the new messages too.
+
+        ``unless_draining``: no job when a drain of that backend and
+        direction runs now: it takes the new messages too. Only for callers
+        that look again once their messages are committed (the outbox's
+        wake-up): a drain ending meanwhile looks for due messages after it
+        let go of its liveness lock, so one of the two always sees them.
 
         The job runs as the backend's service user, in the backend's company.
         """
         for one in backend:
             identity_key = f"fih-{direction}-{one.id}-{eta or 'now'}"
             if self._drain_job_waiting(identity_key):
+                continue
+            if (
+                unless_draining
+                and not eta
+                and somebody_holds(
+                    self.env.cr,
+                    DRAIN_LOCK_NAMESPACE,
+                    drain_lock_key(one.id, direction),
+                )
+            ):
                 continue
             delayable = (
                 self.with_user(one.service_user_id)
@@ -284,21 +306,80 @@ class FihMessageQueue(models.Model):
     def _drain(self, backend, direction, handle, time_budget):
         """Claim and handle due messages in micro-batches until none is left,
         or hand over to a new job when ``time_budget`` is spent (a backlog
-        never runs into the worker's time limit). Returns the count."""
+        never runs into the worker's time limit). Returns the count.
+
+        An outbound drain waits a moment for more events before it ends
+        (see DRAIN_LINGER_SECONDS); the outbox queues no job while it runs.
+        Once it let go of its liveness lock it looks once more, and queues a
+        job for events committed while it was ending."""
         claim = self._claim_outbound if direction == "outbound" else self._claim_inbound
         handled = 0
         deadline = time.monotonic() + time_budget
         due_by = fields.Datetime.now()
+        # the liveness lock is real outside tests: only then do the outbox's
+        # wake-ups count on a running drain
+        live = not self.env.registry.in_test_mode()
+        linger = DRAIN_LINGER_SECONDS if live and direction == "outbound" else 0
         # while this drain lives, the sweeper leaves what it claimed alone
         key = drain_lock_key(backend.id, direction)
+        lingered = False
         with liveness_lock(self.env.registry, DRAIN_LOCK_NAMESPACE, key):
             while True:
                 if time.monotonic() > deadline:
                     self._enqueue_work(backend, direction)
-                    break
+                    return handled
                 messages = claim(backend, backend.processing_batch_size, due_by)
                 if not messages:
-                    break
+                    # waits once; found nothing after waiting: done
+                    if lingered or not self._more_due(
+                        backend, direction, linger, deadline
+                    ):
+                        break
+                    lingered = True
+                    due_by = fields.Datetime.now()
+                    continue
+                lingered = False
                 handle(messages, deadline)
                 handled += len(messages)
+        if live and direction == "outbound" and self._due_exists(backend, direction):
+            self._enqueue_work(backend, direction)
         return handled
+
+    @api.model
+    def _more_due(self, backend, direction, linger, deadline):
+        """Whether due messages came within ``linger`` seconds (never past
+        ``deadline``), looking every DRAIN_LOOK_SECONDS."""
+        until = min(time.monotonic() + linger, deadline)
+        while time.monotonic() < until:
+            time.sleep(DRAIN_LOOK_SECONDS)
+            if self._due_exists(backend, direction):
+                return True
+        return False
+
+    @api.model
+    def _due_exists(self, backend, direction):
+        """Whether a committed message of ``backend`` waits in ``direction``,
+        is due now and could be claimed now (outbound: the oldest waiting
+        event of its record); a fresh snapshot, not the job's."""
+        with read_committed_cursor(self.env.registry) as cr:
+            cr.execute(
+                """
+                SELECT 1 FROM fih_message m
+                 WHERE m.backend_id = %(backend)s AND m.direction = %(direction)s
+                   AND m.state = 'received'
+                   AND (m.next_attempt_at IS NULL
+                        OR m.next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC')
+                   AND (m.direction = 'inbound' OR NOT EXISTS (
+                        SELECT 1 FROM fih_message e
+                         WHERE e.backend_id = m.backend_id
+                           AND e.direction = 'outbound'
+                           AND e.record_model IS NOT DISTINCT FROM m.record_model
+                           AND e.record_id IS NOT DISTINCT FROM m.record_id
+                           AND e.id < m.id
+                           AND e.state IN ('received', 'processing', 'failed',
+                                           'dead')))
+                 LIMIT 1
+                """,
+                {"backend": backend.id, "direction": direction},
+            )
+            return bool(cr.fetchone())

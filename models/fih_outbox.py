@@ -1,7 +1,9 @@
+import contextlib
 import json
 import logging
 import uuid
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -62,12 +64,22 @@ class FihOutbox(models.AbstractModel):
                 continue
             self.env.flush_all()  # once, not at each record's savepoint
             exporter = self._exporter(backend)
-            for record in matching:
-                row = self._event_row(subscription, event_code, object_type, record)
-                row.update(
-                    self._prepared(exporter, backend, record, row, event_code, now)
-                )
-                rows.append(row)
+            readable = self._readable(exporter, matching)
+            with exporter._external_ids_known(backend, object_type, readable):
+                for record in matching:
+                    row = self._event_row(subscription, event_code, object_type, record)
+                    row.update(
+                        self._prepared(
+                            exporter,
+                            backend,
+                            record,
+                            row,
+                            event_code,
+                            now,
+                            checked=record in readable,
+                        )
+                    )
+                    rows.append(row)
         if not rows:
             return self.env["fih.message"]
         # the log is not a document people follow: no followers, no chatter
@@ -85,7 +97,9 @@ class FihOutbox(models.AbstractModel):
         for message in failed:
             message._schedule_exception_activity(message.error_message)
         backends = (messages - failed).backend_id
-        backends._enqueue_work("outbound")
+        self.env["fih.message"]._enqueue_work(
+            backends, "outbound", unless_draining=True
+        )
         self._wake_up_after_commit(backends)
         return messages
 
@@ -114,19 +128,28 @@ class FihOutbox(models.AbstractModel):
         )
 
     @api.model
-    def _prepared(self, exporter, backend, record, row, event_code, occurred_at):
+    def _prepared(
+        self, exporter, backend, record, row, event_code, occurred_at, checked=False
+    ):
         """Values of one event's content: its payload and fingerprint, or
         the failure that stops it when the service user may not read the
-        record (the business change goes on; the event waits for a fix)."""
+        record (the business change goes on; the event waits for a fix).
+        ``checked``: the caller already checked, for a whole batch, that the
+        service user may read the record."""
         problem = None
+        as_service = record.with_env(exporter.env)
         try:
-            with self.env.cr.savepoint(flush=False):
-                as_service = record.with_env(exporter.env)
-                # explicit: values already cached would skip the check
-                as_service.check_access("read")
+            if checked:
                 document = exporter._document(
                     row["object_type"], as_service, backend.with_env(exporter.env)
                 )
+            else:
+                with self.env.cr.savepoint(flush=False):
+                    # explicit: values already cached would skip the check
+                    as_service.check_access("read")
+                    document = exporter._document(
+                        row["object_type"], as_service, backend.with_env(exporter.env)
+                    )
         except AccessError as exc:
             document = {"external_id": f"odoo-{record._name}-{record.id}"}
             problem = self.env._(
@@ -154,6 +177,26 @@ class FihOutbox(models.AbstractModel):
         return values
 
     @api.model
+    def _readable(self, exporter, records):
+        """The ``records`` the service user may read: one access check for
+        all of them, one each only when some may not be read."""
+        as_service = records.with_env(exporter.env)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                as_service.check_access("read")
+            return records
+        except AccessError:
+            readable = records.browse()
+            for record in as_service:
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        record.check_access("read")
+                    readable |= record
+                except AccessError:
+                    continue
+            return readable.with_env(records.env)
+
+    @api.model
     def _prepare_later_events(self, messages):
         """Give claimed events noted without content (subscriptions taking it
         when the event is sent) their payload, as the record is now. Runs in
@@ -170,45 +213,19 @@ class FihOutbox(models.AbstractModel):
             of_backend = messages.filtered(lambda m, b=backend: m.backend_id == b)
             for model in sorted(set(of_backend.mapped("record_model"))):
                 batch = of_backend.filtered(lambda m, r=model: m.record_model == r)
-                # read together: one query per field for the whole batch
-                records = self.env[model].browse(batch.mapped("record_id")).exists()
-                by_id = {record.id: record for record in records}
-                for message in batch:
-                    record = by_id.get(message.record_id)
-                    if record is None:
-                        failures[message] = self.env._(
-                            "The record of this event was deleted before the "
-                            "event was sent, so there is nothing to send: cancel "
-                            "this message."
-                        )
-                        continue
-                    row = {
-                        "idempotency_key": message.idempotency_key,
-                        "object_type": message.object_type,
-                    }
-                    try:
-                        values = self._prepared(
-                            exporter,
-                            backend,
-                            record,
-                            row,
-                            message.event_type,
-                            message.received_at,
-                        )
-                    except Exception as exc:  # noqa: BLE001 - this event's problem only
-                        _logger.info("Event %s not prepared", message.id, exc_info=True)
-                        failures[message] = self.env._(
-                            "The event could not be prepared (%s): check the "
-                            "record, then retry this message.",
-                            type(exc).__name__,
-                        )
-                        continue
-                    if values.get("state") == "failed":
-                        failures[message] = values["error_message"]
-                    else:
-                        prepared.append(
-                            (message.id, values["payload"], values["payload_sha256"])
-                        )
+                try:
+                    # one savepoint, one access check and one look-up of the
+                    # receiver's ids for the batch
+                    with self.env.cr.savepoint(flush=False):
+                        done, failed = self._prepare_batch(exporter, backend, batch)
+                except psycopg2.Error:
+                    # a statement failed: each event on its own, so that one
+                    # record's problem stops only its event
+                    done, failed = self._prepare_batch(
+                        exporter, backend, batch, together=False
+                    )
+                prepared += done
+                failures.update(failed)
         if prepared:
             # the hub's own log, in one statement: content only, no state
             self.env["fih.message"].flush_model(["payload", "payload_sha256"])
@@ -234,6 +251,71 @@ class FihOutbox(models.AbstractModel):
             failed |= message
         return failed
 
+    @api.model
+    def _prepare_batch(self, exporter, backend, batch, together=True):
+        """Prepare the content of ``batch`` (events of one backend, on
+        records of one model): ``([(id, payload, sha256)], {message:
+        reason})``. ``together``: the records are read together, checked
+        once and their receiver's ids looked up in one query; otherwise
+        each event is prepared on its own, in a savepoint of its own."""
+        prepared, failures = [], {}
+        model = batch[:1].record_model
+        # read together: one query per field for the whole batch
+        records = self.env[model].browse(batch.mapped("record_id")).exists()
+        by_id = {record.id: record for record in records}
+        readable = set((self._readable(exporter, records) if together else records).ids)
+        with contextlib.ExitStack() as known:
+            if together:
+                for object_type in sorted(set(batch.mapped("object_type"))):
+                    known.enter_context(
+                        exporter._external_ids_known(
+                            backend, object_type, records.browse(sorted(readable))
+                        )
+                    )
+            for message in batch:
+                record = by_id.get(message.record_id)
+                if record is None:
+                    failures[message] = self.env._(
+                        "The record of this event was deleted before the "
+                        "event was sent, so there is nothing to send: cancel "
+                        "this message."
+                    )
+                    continue
+                row = {
+                    "idempotency_key": message.idempotency_key,
+                    "object_type": message.object_type,
+                }
+                try:
+                    values = self._prepared(
+                        exporter,
+                        backend,
+                        record,
+                        row,
+                        message.event_type,
+                        message.received_at,
+                        checked=together and record.id in readable,
+                    )
+                except Exception as exc:  # noqa: BLE001 - this event's problem only
+                    if together and isinstance(exc, psycopg2.Error):
+                        raise  # the transaction is lost: one by one instead
+                    _logger.info("Event %s not prepared", message.id, exc_info=True)
+                    failures[message] = self._not_prepared_text(type(exc).__name__)
+                    continue
+                if values.get("state") == "failed":
+                    failures[message] = values["error_message"]
+                else:
+                    prepared.append(
+                        (message.id, values["payload"], values["payload_sha256"])
+                    )
+        return prepared, failures
+
+    def _not_prepared_text(self, cause):
+        return self.env._(
+            "The event could not be prepared (%s): check the record, then "
+            "retry this message.",
+            cause,
+        )
+
     def _wake_up_after_commit(self, backends):
         """Look again once the events are committed: a delivery job that was
         waiting when they were written may have run and found nothing before
@@ -248,8 +330,10 @@ class FihOutbox(models.AbstractModel):
             def wake_up():
                 with registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
-                    env["fih.backend"].browse(sorted(woken)).exists()._enqueue_work(
-                        "outbound"
+                    env["fih.message"]._enqueue_work(
+                        env["fih.backend"].browse(sorted(woken)).exists(),
+                        "outbound",
+                        unless_draining=True,
                     )
 
         woken.update(backends.ids)
