@@ -32,20 +32,33 @@ class FihCanonicalExport(models.AbstractModel):
             (backend.id, object_type), {}
         )
         if record.id in known:
-            return known[record.id] or f"odoo-{record._name}-{record.id}"
-        binding = (
+            external_id = known[record.id]
+        else:
+            external_id = self._bound_ids(backend, object_type, record.ids, limit=1)
+            external_id = external_id.get(record.id)
+        return external_id or f"odoo-{record._name}-{record.id}"
+
+    def _bound_ids(self, backend, object_type, res_ids, limit=None):
+        """``{res_id: the receiver's id}`` of the records ``res_ids`` bound
+        to ``backend`` as ``object_type`` (the first binding of each, in the
+        bindings' order)."""
+        bindings = (
             self.env["fih.binding"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("backend_id", "=", backend.id),
                     ("object_type", "=", object_type),
-                    ("res_id", "=", record.id),
+                    ("res_id", "in", list(res_ids)),
                 ],
-                limit=1,
+                ["res_id", "external_id"],
+                limit=limit,
             )
         )
-        return binding.external_id or f"odoo-{record._name}-{record.id}"
+        found = {}
+        for binding in bindings:
+            found.setdefault(binding.res_id, binding.external_id)
+        return found
 
     @contextlib.contextmanager
     def _external_ids_known(self, backend, object_type, records):
@@ -56,21 +69,7 @@ class FihCanonicalExport(models.AbstractModel):
         if object_type == "supplier":
             targets |= records.commercial_partner_id
         known = dict.fromkeys(targets.ids)
-        bindings = (
-            self.env["fih.binding"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("object_type", "=", object_type),
-                    ("res_id", "in", targets.ids),
-                ],
-                ["res_id", "external_id"],
-            )
-        )
-        for binding in bindings:  # in the order _external_id's search takes
-            if known[binding.res_id] is None:
-                known[binding.res_id] = binding.external_id
+        known.update(self._bound_ids(backend, object_type, targets.ids))
         every = self.env.cr.cache.setdefault(KNOWN_EXTERNAL_IDS, {})
         every[(backend.id, object_type)] = known
         try:

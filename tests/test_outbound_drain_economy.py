@@ -181,23 +181,15 @@ class TestOutboundDrainEconomy(FihTransactionCase):
             self.Message._enqueue_work(self.receiver, "outbound", **options)
             return len(trap.enqueued_jobs)
 
+    def drain_runs(self):
+        key = drain_lock_key(self.receiver.id, "outbound")
+        return somebody_holds(self.env.cr, DRAIN_LOCK_NAMESPACE, key)
+
     def test_the_outbox_queues_no_job_while_a_drain_runs(self):
-        self.assertFalse(
-            somebody_holds(
-                self.env.cr,
-                DRAIN_LOCK_NAMESPACE,
-                drain_lock_key(self.receiver.id, "outbound"),
-            )
-        )
+        self.assertFalse(self.drain_runs())
         self.assertEqual(self.enqueued(unless_draining=True), 1)
         self.hold_drain_lock()
-        self.assertTrue(
-            somebody_holds(
-                self.env.cr,
-                DRAIN_LOCK_NAMESPACE,
-                drain_lock_key(self.receiver.id, "outbound"),
-            )
-        )
+        self.assertTrue(self.drain_runs())
         self.assertEqual(self.enqueued(unless_draining=True), 0)
         # a drain handing over, and delayed retries, always get their job
         self.assertEqual(self.enqueued(), 1)
