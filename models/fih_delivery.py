@@ -54,6 +54,7 @@ class FihDelivery(models.AbstractModel):
         # read once per batch and written only when it changes
         state = self._breaker_state(backend)
         pending = self._units(messages)
+        signing = {}  # the signing secret, decrypted once for this round
         width = max(backend.outbound_concurrency, 1)
         threshold = max(backend.breaker_threshold, 1)
         in_flight = {}  # future -> (the unit of messages it carries, its call)
@@ -90,7 +91,7 @@ class FihDelivery(models.AbstractModel):
                         break
                     unit = pending.pop(0)
                     try:
-                        prepared = self._prepare_unit(backend, unit)
+                        prepared = self._prepare_unit(backend, unit, signing)
                     except Exception as exc:  # noqa: BLE001 - this unit's problem only
                         _logger.info("Message %s not prepared", unit.ids, exc_info=True)
                         prepared = (self._outcome_of(exc), None, None)
@@ -270,10 +271,12 @@ class FihDelivery(models.AbstractModel):
 
     # -- one HTTP call ----------------------------------------------------------
 
-    def _prepare_unit(self, backend, unit):
+    def _prepare_unit(self, backend, unit, signing=None):
         """Render, sign and authenticate one call (ORM, job's thread): a
         :class:`http_client.Prepared`, or ``(outcome, status, excerpt)`` when
-        no call is to be made."""
+        no call is to be made. ``signing``: where the decrypted signing
+        secret is kept for the calls of one delivery round (held in memory
+        for that round only, never written anywhere)."""
         message = unit[0]
         if not message.subscription_id:
             reason = self.env._("The subscription of this message was deleted.")
@@ -296,11 +299,11 @@ class FihDelivery(models.AbstractModel):
         headers = {"Content-Type": content_type}
         if backend.has_webhook_secret and content_type == "application/json":
             # receivers deduplicate on webhook-id: it is the same on every retry
-            headers.update(
-                standard_webhooks.sign(
-                    backend._get_secret("webhook_secret"), webhook_id, body
-                )
-            )
+            if signing is None:
+                signing = {}
+            if "secret" not in signing:
+                signing["secret"] = backend._get_secret("webhook_secret")
+            headers.update(standard_webhooks.sign(signing["secret"], webhook_id, body))
         prepared = Client._prepare(
             backend,
             "POST",

@@ -169,6 +169,9 @@ class TestOutboundDelivery(FihTransactionCase):
         self.sim.add_fault(kind="status", status=503, count=1)
         for phone in ("1", "2", "3"):
             first.phone = phone
+        # one call at a time: the first call, the one that fails, is First's
+        # (side by side, Other's call may reach the receiver first)
+        self.receiver.outbound_concurrency = 1
         self.deliver()
         by_record = {
             (m.record_id, json.loads(m.payload)["data"].get("phone")): m.state
