@@ -195,6 +195,7 @@ class FihInvoiceTaxes(models.AbstractModel):
         Tax = self.env["account.tax"]
         company = bill.company_id
         largest = {}  # code -> the tax amount that takes the difference
+        coded = {}  # code -> the tax amounts of the code's lines
         moved = False  # a line carries a global-rounding delta
         for base_line in base_lines:
             details = base_line["tax_details"]
@@ -212,6 +213,7 @@ class FihInvoiceTaxes(models.AbstractModel):
                 )
                 code = self._stated_code(base_line, tax_data)
                 if code in adopted and not tax_data["is_reverse_charge"]:
+                    coded.setdefault(code, []).append(tax_data)
                     amount = abs(tax_data["tax_amount_currency"])
                     if code not in largest or amount > largest[code][0]:
                         largest[code] = (amount, base_line, tax_data)
@@ -223,11 +225,25 @@ class FihInvoiceTaxes(models.AbstractModel):
                 continue  # nothing to move (e.g. reverse charge, +X/-X)
             _amount, base_line, tax_data = largest[code]
             tax_data["tax_amount_currency"] += difference
-            tax_data["tax_amount"] += difference / (base_line["rate"] or 1.0)
+            tax_data["tax_amount"] += self._company_remainder(
+                company.currency_id, stated, base_line["rate"], coded[code]
+            )
         Tax._add_accounting_data_in_base_lines_tax_details(
             base_lines, company, include_caba_tags=bill.always_tax_exigible
         )
         return Tax._prepare_tax_lines(base_lines, company, tax_lines=tax_lines)
+
+    def _company_remainder(self, company_currency, stated, rate, taxes_data):
+        """What the largest tax amount of a code takes in company currency so
+        that the code's lines come to the stated amount valued at the bill's
+        rate and rounded once, as Odoo values a tax amount set by hand (5.03
+        EUR at 1.25 is 4.02 USD, not the sum of converted line amounts and a
+        converted difference)."""
+        target = company_currency.round(float(stated) / (rate or 1.0))
+        booked = sum(
+            company_currency.round(tax_data["tax_amount"]) for tax_data in taxes_data
+        )
+        return company_currency.round(target - booked)
 
     def _write_if_changed(self, line, values):
         changed = {
