@@ -612,21 +612,23 @@ def _lines_by_sign(lines):
             charges, allowances = _by_sign(
                 line.get("line_charges") or [], line.get("line_allowances") or []
             )
-            line = {
-                key: value
-                for key, value in line.items()
-                if key not in ("line_charges", "line_allowances")
-            }
-            put_optional(line, "line_charges", charges)
-            put_optional(line, "line_allowances", allowances)
+            line = dict(line)  # the keys keep their places
+            for key, entries in (
+                ("line_charges", charges),
+                ("line_allowances", allowances),
+            ):
+                if entries:
+                    line[key] = entries
+                else:
+                    line.pop(key, None)
         signed.append(line)
     return signed
 
 
 def _turned(lines, charges, allowances, tax_totals):
     """The figures of a negative invoice with their signs turned: a charge
-    of 10.00 that raises a negative total lowers the credit note, as an
-    allowance of 10.00 does (:func:`_by_sign` says so once turned)."""
+    of 10.00 on it leaves 10.00 less to credit, as an allowance of 10.00 on
+    the credit note does (:func:`_by_sign` states it so once turned)."""
     turned_lines = []
     for line in lines:
         line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])
