@@ -387,6 +387,28 @@ def to_canonical(reading):
     invoice's number). A negative invoice (a correction, allowed by Peppol
     BIS 3 and EN 16931) is booked as a credit note with its signs turned,
     under the identity of an invoice; a negative credit note is refused.
+    The canonical document states no negative charge or allowance, of the
+    document or of a line: one that turns negative (a restocking charge of
+    10.00 on a negative invoice lowers the credit) is stated as the other
+    kind, of the opposite amount (:func:`_by_sign`), so that every EN 16931
+    total is booked as stated.
+
+    >>> def entry(amount):
+    ...     return {"amount": Decimal(amount), "reason": "Restocking fee",
+    ...             "tax_code": "S25"}
+    >>> doc = to_canonical(Reading("invoice", "N1", "the invoice N1", "EUR",
+    ...     "S1", [], "2026-11-20",
+    ...     [{"line_id": "1", "description": "Goods", "quantity": -1.0,
+    ...       "line_amount": -100.0, "unit_price": 100.0,
+    ...       "tax_codes": ["S25"]}],
+    ...     Decimal("-90.00"), Decimal("-22.50"), Decimal("-112.50"),
+    ...     Decimal("-112.50"),
+    ...     tax_totals=[{"tax_code": "S25", "base": -90.0, "amount": -22.5}],
+    ...     charges=[entry("10.00")]))
+    >>> doc["document_type"], doc["amount_total"], doc.get("charges")
+    ('credit_note', 112.5, None)
+    >>> doc["allowances"][0]["amount"], doc["lines"][0]["quantity"]
+    (10.0, 1.0)
     """
     r = reading
     _check_unique_lines(r)
@@ -436,8 +458,10 @@ def to_canonical(reading):
         untaxed, tax, total, payable = -untaxed, -tax, -total, -payable
         prepaid = None if prepaid is None else -prepaid
         rounding = None if rounding is None else -rounding
-    charges = _signed(r, "charge", charges)
-    allowances = _signed(r, "allowance", allowances)
+    charges, allowances = (
+        _numbers(entries) for entries in _by_sign(charges, allowances)
+    )
+    lines = _lines_by_sign(lines)
 
     document = {
         # a credit note may reuse its invoice's number: the type is part of
@@ -551,25 +575,60 @@ def _check_summation(r):
         )
 
 
-def _signed(r, kind, entries):
-    """Charges and allowances of the opposite sign to their document are
-    refused; the others become numbers of the canonical document."""
+def _by_sign(charges, allowances):
+    """``(charges, allowances)`` with no negative amount, as the canonical
+    document states them: a negative charge lowers the total as an allowance
+    of the opposite amount does, and a negative allowance raises it as a
+    charge does. Each keeps its reason and tax; the bill books the same
+    figures (a charge line at +amount, an allowance line at -amount).
+
+    >>> _by_sign([{"amount": Decimal("-10"), "reason": "Fee"}],
+    ...          [{"amount": Decimal("5"), "reason": "Rebate"}])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ([], [{'amount': Decimal('10'), 'reason': 'Fee'},
+          {'amount': Decimal('5'), 'reason': 'Rebate'}])
+    """
+    kept = {"charge": [], "allowance": []}
+    other = {"charge": "allowance", "allowance": "charge"}
+    for kind, entries in (("charge", charges), ("allowance", allowances)):
+        for entry in entries:
+            if entry["amount"] < 0:
+                kept[other[kind]].append(dict(entry, amount=-entry["amount"]))
+            else:
+                kept[kind].append(entry)
+    return kept["charge"], kept["allowance"]
+
+
+def _numbers(entries):
+    """Charges or allowances as numbers of the canonical document."""
+    return [dict(entry, amount=float(entry["amount"])) for entry in entries]
+
+
+def _lines_by_sign(lines):
+    """The lines with their own charges and allowances :func:`_by_sign`."""
     signed = []
-    for entry in entries:
-        if entry["amount"] < 0:
-            raise EN16931Error(
-                f"{r.label} has a {kind} of {money(entry['amount'])} "
-                f"{r.currency} "
-                f"({entry['reason']}) of the opposite sign to the document; "
-                "ask the supplier to state it as "
-                + ("an allowance" if kind == "charge" else "a charge")
+    for line in lines:
+        if line.get("line_charges") or line.get("line_allowances"):
+            charges, allowances = _by_sign(
+                line.get("line_charges") or [], line.get("line_allowances") or []
             )
-        signed.append(dict(entry, amount=float(entry["amount"])))
+            line = dict(line)  # the keys keep their places
+            for key, entries in (
+                ("line_charges", charges),
+                ("line_allowances", allowances),
+            ):
+                if entries:
+                    line[key] = entries
+                else:
+                    line.pop(key, None)
+        signed.append(line)
     return signed
 
 
 def _turned(lines, charges, allowances, tax_totals):
-    """The figures of a negative invoice with their signs turned."""
+    """The figures of a negative invoice with their signs turned: a charge
+    of 10.00 on it leaves 10.00 less to credit, as an allowance of 10.00 on
+    the credit note does (:func:`_by_sign` states it so once turned)."""
     turned_lines = []
     for line in lines:
         line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])

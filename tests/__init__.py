@@ -75,3 +75,4 @@ from . import test_payment_and_webhook_guards
 from . import test_invoice_review_guards
 from . import test_outbound_drain_economy
 from . import test_stated_tax_foreign_currency
+from . import test_negative_invoice_charges

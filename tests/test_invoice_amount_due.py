@@ -197,7 +197,9 @@ class TestAmountDueUbl(FihTransactionCase):
             bill.fih_hold_reason,
         )
 
-    def test_a_negative_peppol_line_allowance_is_refused_at_the_door(self):
+    def test_a_negative_peppol_line_allowance_is_held_as_a_line_charge(self):
+        """An allowance of -7.77 raises the line as a charge of 7.77 does: the
+        bill is booked at the document's 134.71 and held for the charge."""
         body = ubl("NEG1", 1, "100.00", "107.77", "26.94", "134.71", "134.71").decode()
         body = body.replace(
             "<cac:Item>",
@@ -206,15 +208,12 @@ class TestAmountDueUbl(FihTransactionCase):
             '<cbc:Amount currencyID="EUR">-7.77</cbc:Amount></cac:AllowanceCharge>'
             "<cac:Item>",
         )
-        result = self.post_ubl(body.encode())
-        self.assertEqual(result.status, 400)
-        self.assertEqual(result.payload["error"], "invalid_ubl")
-        self.assertIn(
-            "line_allowances[0].amount must be at least 0", result.payload["message"]
+        bill = self.bill_of(body.encode())
+        self.assertEqual(
+            (bill.state, bill.amount_untaxed, bill.amount_total),
+            ("draft", 107.77, 134.71),
         )
-        run_drain_job(self.ap)
-        bills = self.env["account.move"].search([("partner_id", "=", self.supplier.id)])
-        self.assertFalse(bills.filtered(lambda bill: bill.state == "posted"))
+        self.assertIn("Rebate (line 1) 7.77", bill.fih_hold_reason)
 
 
 @tagged("post_install", "-at_install")
