@@ -12,6 +12,14 @@ True
 ... except EnvelopeError as exc:
 ...     exc.errors[0]["path"]
 '$.type'
+
+An event id may not contain the mark of the hub's replays:
+
+>>> try:
+...     split_events({"id": "e1:replay:1", "type": "a.b", "data": {}}, 10)
+... except EnvelopeError as exc:
+...     exc.errors[0]["reason"].split(",")[0]
+"must not contain ':replay:'"
 """
 
 import json
@@ -19,6 +27,9 @@ import re
 
 EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_ID_LENGTH = 200
+# marks the replays the hub makes of an event (``<id>:replay:<n>``): a sender
+# may not use it, or its events could take the keys of future replays
+RESERVED_ID_MARK = ":replay:"
 # PostgreSQL cannot store NUL; other controls are refused like in master data
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -114,6 +125,14 @@ def _event_errors(event, path, id_required):
     elif CONTROL_CHARACTERS.search(event_id):
         errors.append(
             {"path": f"{path}.id", "reason": "must not contain control characters"}
+        )
+    elif RESERVED_ID_MARK in event_id:
+        errors.append(
+            {
+                "path": f"{path}.id",
+                "reason": f"must not contain {RESERVED_ID_MARK!r}, which marks the "
+                "replays made in Odoo; send the event under another id",
+            }
         )
     event_type = event.get("type")
     if not isinstance(event_type, str) or not EVENT_TYPE_PATTERN.match(event_type):

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import fingerprint
+from ..lib import envelope, fingerprint
 from ..tools import master_keys
 
 # days a payload is kept after processing, by the backend's data classification
@@ -14,6 +14,9 @@ RETENTION_DEFAULT_DAYS = {
     "restricted": 90,
 }
 PURGE_CHUNK = 1000
+# a replay's key is the original's key, this mark and its number
+REPLAY_KEY_MARK = envelope.RESERVED_ID_MARK
+REPLAY_KEY_PROBES = 20  # replay keys looked up at once
 # what a finance user may change on a message (the rest is the hub's)
 USER_WRITABLE_FIELDS = {"resolution_partner_id"}
 MESSAGE_STATES = [
@@ -199,8 +202,12 @@ class FihMessage(models.Model):
     resolution_partner_id = fields.Many2one(
         "res.partner",
         string="Link to Supplier",
+        # the choices; the rule itself is _check_resolution_partner
+        domain="[('parent_id', '=', False), ('company_id', 'in', [company_id, False]),"
+        " ('user_ids', '=', False)]",
         help="Set by a finance user to link the incoming supplier to this "
-        "existing partner on the next attempt.",
+        "existing partner on the next attempt: a supplier (not a contact) of this "
+        "company or shared, never a company's or a user's own partner.",
     )
     replay_of_id = fields.Many2one(
         "fih.message",
@@ -264,6 +271,10 @@ class FihMessage(models.Model):
         }
         if protected:
             self._check_hub_write()
+        if vals.get("resolution_partner_id"):
+            self._check_resolution_partner(
+                self.env["res.partner"].browse(vals["resolution_partner_id"])
+            )
         return super().write(vals)
 
     def _check_hub_write(self):
@@ -279,6 +290,92 @@ class FihMessage(models.Model):
                 "Retry, Replay or Cancel."
             )
         )
+
+    # -- Link to Supplier ----------------------------------------------------
+
+    def _check_resolution_partner(self, partner):
+        """A person links a supplier only to a partner they can read, that
+        may stand for a supplier of the message's company."""
+        if not self.env.su:
+            try:
+                partner.check_access("read")
+            except AccessError as exc:
+                raise ValidationError(
+                    self.env._(
+                        "You can link a supplier only to a partner you can see; "
+                        "partner #%s is not one of them. Choose another partner.",
+                        partner.id,
+                    )
+                ) from exc
+        for message in self:
+            refusal = self._link_refusal(partner, message.company_id)
+            if refusal:
+                raise ValidationError(
+                    self.env._(
+                        "Message %(message)s cannot be linked to this partner: "
+                        "%(reason)s. Choose the supplier's own partner in 'Link to "
+                        "Supplier'.",
+                        message=message.display_name,
+                        reason=refusal,
+                    )
+                )
+
+    @api.model
+    def _protected_partner_reason(self, partner):
+        """Why ``partner`` never stands for an external supplier, in words, or
+        False: it is the partner of a company or of a user (the supplier's
+        name, VAT number and bank accounts would be written onto it)."""
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "=", partner.id)], limit=1)
+        )
+        if companies:
+            return self.env._("the partner of company %s itself", companies.name)
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "=", partner.id)], limit=1)
+        )
+        if users:
+            return self.env._("the partner of user %s", users.name)
+        return False
+
+    @api.model
+    def _link_refusal(self, partner, company):
+        """Why a supplier of ``company`` may not be linked to ``partner``, in
+        words, or False. A supplier is linked to a commercial partner (not one
+        of its contacts), active, shared or of that company, and never to the
+        partner of a company or of a user."""
+        partner = partner.sudo().with_context(active_test=False)
+        if not partner.exists():
+            return self.env._("that partner no longer exists")
+        if not partner.active:
+            return self.env._("'%s' is archived", partner.display_name)
+        if partner.commercial_partner_id != partner:
+            return self.env._(
+                "'%(partner)s' is a contact of '%(parent)s'; link the supplier to "
+                "'%(parent)s' itself",
+                partner=partner.display_name,
+                parent=partner.commercial_partner_id.display_name,
+            )
+        if partner.company_id and partner.company_id != company:
+            return self.env._(
+                "'%(partner)s' belongs to company %(other)s, not to %(company)s",
+                partner=partner.display_name,
+                other=partner.company_id.name,
+                company=company.name,
+            )
+        protected = self._protected_partner_reason(partner)
+        if protected:
+            return self.env._(
+                "'%(partner)s' is %(reason)s",
+                partner=partner.display_name,
+                reason=protected,
+            )
+        return False
 
     # -- fingerprints ------------------------------------------------------
 
@@ -446,13 +543,12 @@ class FihMessage(models.Model):
         self._log_operator_action("replay", reason)
         replays = self.browse()
         for message in self:
-            count = self.search_count([("replay_of_id", "=", message.id)])
             replays |= self.sudo().create(
                 {
                     "backend_id": message.backend_id.id,
                     "direction": message.direction,
                     "event_type": message.event_type,
-                    "idempotency_key": f"{message.idempotency_key}:replay:{count + 1}",
+                    "idempotency_key": message._next_replay_key(),
                     "delivery_id": message.delivery_id,
                     "correlation_id": message.correlation_id,
                     # raw payloads are for the hub; the user's right was checked
@@ -468,6 +564,31 @@ class FihMessage(models.Model):
         for replay in replays:
             replay.backend_id._enqueue_work(replay.direction)
         return replays.sudo(False)
+
+    def _next_replay_key(self):
+        """``<key>:replay:<n>``: the first number after this message's replays
+        so far that no message of its backend holds yet. A sender may have
+        sent such an id itself; its event must not block the replay."""
+        self.ensure_one()
+        number = self.sudo().search_count([("replay_of_id", "=", self.id)])
+        while True:
+            keys = [
+                f"{self.idempotency_key}{REPLAY_KEY_MARK}{number + step}"
+                for step in range(1, REPLAY_KEY_PROBES + 1)
+            ]
+            self.env.cr.execute(
+                """
+                SELECT idempotency_key FROM fih_message
+                 WHERE backend_id = %s AND direction = %s
+                   AND idempotency_key IN %s
+                """,
+                (self.backend_id.id, self.direction, tuple(keys)),
+            )
+            taken = {key for (key,) in self.env.cr.fetchall()}
+            free = [key for key in keys if key not in taken]
+            if free:
+                return free[0]
+            number += REPLAY_KEY_PROBES
 
     def action_cancel(self, reason=None):
         """Give up on messages on purpose; they are kept for audit."""

@@ -213,6 +213,23 @@ class FihSupplierHandler(models.AbstractModel):
         """Partner already holding this VAT or IBAN: link it or raise."""
         if supplier.get("resolution_partner_id"):
             partner_id = supplier["resolution_partner_id"]
+            # checked again here: the link may have been stored before the rule
+            refusal = self.env["fih.message"]._link_refusal(
+                self.env[PARTNER].browse(partner_id), backend.company_id
+            )
+            if refusal:
+                raise FihBusinessException(
+                    self.env._(
+                        "Supplier '%(name)s' (%(ext)s) was not linked to the partner "
+                        "chosen in 'Link to Supplier': %(reason)s. Choose the "
+                        "supplier's own partner there and retry, or cancel this "
+                        "message.",
+                        name=supplier["name"],
+                        ext=supplier["external_id"],
+                        reason=refusal,
+                    ),
+                    params={"partner_id": partner_id},
+                )
             bound_to = self._bound_external_id(backend, partner_id)
             if bound_to:
                 raise FihBusinessException(
@@ -269,6 +286,24 @@ class FihSupplierHandler(models.AbstractModel):
             )
         owners = {owner for _what, owner in matches if not isinstance(owner, tuple)}
         partner = self.env[PARTNER].browse(owner)
+        protected = self.env["fih.message"]._protected_partner_reason(partner)
+        if protected:
+            # a supplier never stands for a company or a person who logs in
+            raise FihBusinessException(
+                self.env._(
+                    "Supplier '%(name)s' (%(ext)s) from %(backend)s was not created: "
+                    "its %(what)s is the one of '%(partner)s', %(reason)s, and a "
+                    "supplier is never linked to it. Correct the supplier in "
+                    "%(backend)s, or cancel this message.",
+                    name=supplier["name"],
+                    ext=supplier["external_id"],
+                    backend=backend.name,
+                    what=what,
+                    partner=partner.display_name,
+                    reason=protected,
+                ),
+                params={"partner_id": owner},
+            )
         cause = (
             "supplier.duplicate_vat"
             if supplier["vat"] in context["vat"]

@@ -71,7 +71,9 @@ class TestSecurityGovernance(FihTransactionCase):
             message.write({"payload": '{"data": {"iban": "forged"}}'})
         with self.assertRaises(AccessError):
             message.write({"state": "done"})
-        message.write({"resolution_partner_id": self.env.user.partner_id.id})
+        supplier = self.Partner.create({"name": "Acme NV", "is_company": True})
+        message.write({"resolution_partner_id": supplier.id})
+        self.assertEqual(message.resolution_partner_id, supplier)
 
     def test_a_changed_stored_payload_is_not_processed(self):
         self.receive(supplier_event(1))
