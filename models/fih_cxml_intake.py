@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 
 from ..lib import cxml
 from ..lib.log_safe import for_log
+from ..tools import database_environment
 from .fih_intake import DEFAULT_MAX_BODY_KB, LOCAL_ADDRESS, IntakeResult
 
 _logger = logging.getLogger(__name__)
@@ -124,6 +125,11 @@ class FihCxmlIntake(models.AbstractModel):
                 return self._too_many_cxml_failures(wait)
             return self._answer(401, UNAUTHENTICATED)
         self._auth_succeeded(backend_id, address, trust)
+        refusal = self._deployment_mode_refusal(
+            self.env["fih.backend"].sudo().browse(config.id), envelope
+        )
+        if refusal:
+            return self._answer(406, refusal)  # refused for good, nothing stored
         try:
             converted = cxml.to_canonical(envelope)
         except cxml.CXMLError as exc:
@@ -157,6 +163,36 @@ class FihCxmlIntake(models.AbstractModel):
         if refusal:
             return self._answer(406, refusal)  # refused for good
         return self._store(config, envelope, event, body)
+
+    def _deployment_mode_refusal(self, backend, envelope):
+        """Why a test document cannot be taken here, or None.
+
+        ``deploymentMode="test"`` marks a test document (production when
+        absent). A connection marked Production, and a production database
+        (``fih_environment = prod``), only take production documents: a
+        test invoice must never become a bill due for payment. A test
+        connection takes both, as a sandbox receives real-looking data.
+        """
+        if envelope.deployment_mode != "test":
+            return None
+        if backend.environment == "prod":
+            where = "the production connection"
+        elif database_environment() == "prod":
+            where = "the production system"
+        else:
+            return None
+        _logger.warning(
+            "cXML %s for %s refused: a test document sent to %s",
+            for_log(envelope.payload_id),
+            for_log(backend.code),
+            where,
+        )
+        return (
+            f'The document is marked as a test (deploymentMode="test") but was '
+            f"sent to {where}; nothing was booked. Send test documents to the "
+            "test connection, or send this one again marked as production if it "
+            "is a real document."
+        )
 
     def _store(self, config, envelope, event, body):
         (result,) = self._store_events(

@@ -166,6 +166,7 @@ def cmd_p2p(args):
                         order_lines,
                         currency=currency,
                         shared_secret=secret,
+                        deployment_mode=args.deployment_mode,
                     ),
                     args.timeout,
                 ),
@@ -175,7 +176,11 @@ def cmd_p2p(args):
                 *_post_xml(
                     args.cxml_url,
                     cxml_receipt(
-                        f"GR-{n:06d}", order_id, [(1, 10)], shared_secret=secret
+                        f"GR-{n:06d}",
+                        order_id,
+                        [(1, 10)],
+                        shared_secret=secret,
+                        deployment_mode=args.deployment_mode,
                     ),
                     args.timeout,
                 ),
@@ -191,6 +196,7 @@ def cmd_p2p(args):
                         invoice_lines,
                         currency=currency,
                         shared_secret=secret,
+                        deployment_mode=args.deployment_mode,
                     ),
                     args.timeout,
                 ),
@@ -303,6 +309,13 @@ def build_parser():
     p2p.add_argument("--tax", type=int, default=15, help="purchase tax percentage")
     p2p.add_argument("--cxml-url", help="/finance_hub/cxml/<backend> (cxml format)")
     p2p.add_argument("--shared-secret", help="the backend's cXML shared secret")
+    p2p.add_argument(
+        "--deployment-mode",
+        choices=("test", "production"),
+        default="test",
+        help="cXML deploymentMode: production for a backend marked Production, "
+        "which refuses test documents (default: test)",
+    )
     p2p.add_argument("--ubl-url", help="/finance_hub/ubl/<backend> (ubl format)")
     p2p.add_argument(
         "--ap-url",

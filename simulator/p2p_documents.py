@@ -4,6 +4,12 @@ Deterministic and stdlib-only, for tests, the demo and benchmarks. A line is
 ``(line number, product code, description, quantity, unit price, tax %)``;
 every amount is rounded to cents the way a supplier's system would.
 
+cXML documents are marked ``deploymentMode="test"`` unless told otherwise:
+the demo connections are test connections, and a connection marked
+Production refuses test documents. Pass ``deployment_mode="production"`` for
+a production connection (or None to leave the attribute out, which means
+production).
+
 >>> body = cxml_order_request("PO-1", "SUP-000001", [(1, "PAPER", "Paper", 10,
 ...     4.0, 15)], currency="EUR", shared_secret="s3cr3t")
 >>> b'orderID="PO-1"' in body and b"<SharedSecret>s3cr3t</SharedSecret>" in body
@@ -32,7 +38,24 @@ def cxml_envelope(
     shared_secret,
     sender="AN-PARTNER-01",
     timestamp="2026-11-26T09:00:00+00:00",
+    deployment_mode="test",
 ):
+    """``request`` in a cXML envelope; ``deployment_mode``: test, production
+    or None (no attribute: production).
+
+    >>> b'<Request deploymentMode="production">' in cxml_envelope(
+    ...     "1@x", "<ReceiptRequest/>", shared_secret="s",
+    ...     deployment_mode="production")
+    True
+    >>> b"<Request><ReceiptRequest/>" in cxml_envelope(
+    ...     "1@x", "<ReceiptRequest/>", shared_secret="s", deployment_mode=None)
+    True
+    """
+    mode = (
+        ""
+        if deployment_mode is None
+        else f" deploymentMode={quoteattr(deployment_mode)}"
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"{CXML_DOCTYPE}\n"
@@ -45,7 +68,7 @@ def cxml_envelope(
         f'<Sender><Credential domain="NetworkID"><Identity>{escape(sender)}</Identity>'
         f"<SharedSecret>{escape(shared_secret)}</SharedSecret></Credential>"
         "<UserAgent>Finance Integration Hub simulator</UserAgent></Sender>"
-        f'</Header><Request deploymentMode="test">{request}</Request></cXML>'
+        f"</Header><Request{mode}>{request}</Request></cXML>"
     ).encode()
 
 
@@ -60,6 +83,7 @@ def cxml_order_request(
     version=1,
     cost_center=None,
     payload_id=None,
+    deployment_mode="test",
 ):
     total = _cents(sum(qty * price for _n, _c, _d, qty, price, _t in lines))
     items = []
@@ -99,6 +123,7 @@ def cxml_order_request(
         request,
         shared_secret=shared_secret,
         sender="AN-BUYER-01",
+        deployment_mode=deployment_mode,
     )
 
 
@@ -113,6 +138,7 @@ def cxml_invoice(
     credit_memo=False,
     payload_id=None,
     invoice_date="2026-11-26",
+    deployment_mode="test",
 ):
     """``lines``: ``(line number, order line number, quantity, unit price, tax %)``."""
     sign = -1 if credit_memo else 1
@@ -166,6 +192,7 @@ def cxml_invoice(
         request,
         shared_secret=shared_secret,
         sender="AN-SUPPLIER-01",
+        deployment_mode=deployment_mode,
     )
 
 
@@ -258,7 +285,15 @@ def ubl_invoice(
     ).encode()
 
 
-def cxml_receipt(receipt_id, order_id, lines, *, shared_secret, payload_id=None):
+def cxml_receipt(
+    receipt_id,
+    order_id,
+    lines,
+    *,
+    shared_secret,
+    payload_id=None,
+    deployment_mode="test",
+):
     """A ``ReceiptRequest``; ``lines``: ``(order line number, quantity)``."""
     items = "".join(
         f'<ReceiptItem receiptLineNumber="{index}" quantity="{quantity}" '
@@ -278,6 +313,7 @@ def cxml_receipt(receipt_id, order_id, lines, *, shared_secret, payload_id=None)
         request,
         shared_secret=shared_secret,
         sender="AN-BUYER-01",
+        deployment_mode=deployment_mode,
     )
 
 
