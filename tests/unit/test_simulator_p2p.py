@@ -151,3 +151,13 @@ def test_generated_documents_read_back_as_valid_canonical_documents(credit):
         object_type = event["type"].split(".")[0]
         assert canonical.validate(object_type, event["data"]) == [], json.dumps(event)
     assert safe_xml.parse(ubl_invoice("X", "Y", "1", [], currency="EUR")) is not None
+
+
+def test_the_p2p_documents_examples_hold():
+    import doctest
+
+    from simulator import p2p_documents
+
+    result = doctest.testmod(p2p_documents, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
