@@ -160,6 +160,42 @@ def batch_webhook_id(event_ids):
     return f"batch_{digest.hexdigest()[:32]}"
 
 
+def first_of_chain(item, earlier_of):
+    """The first item of a chain of replays: an event travels under the id
+    of the event it repeats (Standard Webhooks: a webhook resent keeps its
+    id; a cXML payloadID names one document), however many times it was
+    replayed. ``earlier_of(item)`` gives the item ``item`` replays, or
+    something false for an original; a chain that loops stops at the last
+    item not seen before.
+
+    >>> chain = {"evt_1:replay:2": "evt_1:replay:1", "evt_1:replay:1": "evt_1"}
+    >>> first_of_chain("evt_1:replay:2", chain.get)
+    'evt_1'
+    >>> first_of_chain("evt_2", chain.get)
+    'evt_2'
+    >>> first_of_chain("a", {"a": "b", "b": "a"}.get)
+    'b'
+    """
+    seen = {item}
+    while True:
+        earlier = earlier_of(item)
+        if not earlier or earlier in seen:
+            return item
+        seen.add(earlier)
+        item = earlier
+
+
+def cxml_payload_id(key):
+    """The cXML payloadID of the document sent for the event ``key``: the
+    same on every retry and every replay of that event, so the receiving
+    platform recognises the document it already has.
+
+    >>> cxml_payload_id("evt_1")
+    'evt_1@finance-integration-hub'
+    """
+    return f"{key}@finance-integration-hub"
+
+
 # -- cXML ----------------------------------------------------------------------
 
 

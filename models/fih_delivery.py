@@ -285,20 +285,20 @@ class FihDelivery(models.AbstractModel):
         subscription = message.subscription_id
         if subscription.delivery_mode == "batch":
             # receivers deduplicate on webhook-id: the same members give the
-            # same id on every retry; each event keeps its own id inside
+            # same id on every retry and replay; each event keeps its own id
+            # inside
             body = outbound_formats.render_json_batch(
                 [json.loads(member.payload) for member in unit]
             )
             content_type = "application/json"
-            webhook_id = outbound_formats.batch_webhook_id(
-                unit.mapped("idempotency_key")
-            )
+            webhook_id = outbound_formats.batch_webhook_id(self._wire_keys(unit))
         else:
             body, content_type = self._render(backend, message)
-            webhook_id = message.idempotency_key
+            webhook_id = self._wire_keys(message)[0]
         headers = {"Content-Type": content_type}
         if backend.has_webhook_secret and content_type == "application/json":
-            # receivers deduplicate on webhook-id: it is the same on every retry
+            # receivers deduplicate on webhook-id: it is the same on every
+            # retry and replay, and the signature is computed over it
             if signing is None:
                 signing = {}
             if "secret" not in signing:
@@ -357,7 +357,9 @@ class FihDelivery(models.AbstractModel):
             )
             body = outbound_formats.render_cxml_order_request(
                 envelope["data"],
-                payload_id=f"{message.idempotency_key}@finance-integration-hub",
+                payload_id=outbound_formats.cxml_payload_id(
+                    self._wire_keys(message)[0]
+                ),
                 timestamp=envelope["occurred_at"],
                 sender=self._cxml_sender(backend),
                 operation=operation,
@@ -373,6 +375,21 @@ class FihDelivery(models.AbstractModel):
             )
             return body, "application/xml"
         return outbound_formats.render_json(envelope), "application/json"
+
+    def _wire_keys(self, messages):
+        """The key each of ``messages`` travels under, in their order: that
+        of the event it replays, followed back to the first message, so a
+        replay reaches the receiver under the id it already knows and is
+        recognised as the same event (a replay's own key stays unique in the
+        exchange log). An original costs no query."""
+        return [
+            # the hub's own log: the first message is the replay's, whoever
+            # may read it now
+            outbound_formats.first_of_chain(
+                message.sudo(), _replayed_message
+            ).idempotency_key
+            for message in messages
+        ]
 
     # -- rate limit and sender identity ---------------------------------------
 
@@ -547,6 +564,11 @@ class FihDelivery(models.AbstractModel):
             "error_message": outcome.reason,
             "next_attempt_at": next_attempt,
         }
+
+
+def _replayed_message(message):
+    """The message ``message`` replays (empty for an original)."""
+    return message.replay_of_id
 
 
 def _allow(breaker, state, verdict):
