@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .res_partner_bank import SAVED_WITH_PARTNER
+
 # who decides that a supplier's integration bills post themselves
 BILL_POSTING_GROUPS = (
     "account.group_account_invoice,finance_integration_hub.group_fih_manager"
@@ -90,9 +92,9 @@ class ResPartner(models.Model):
                 )
             )
         # bank accounts written with the partner are announced with it, once
-        partners = super(ResPartner, self.with_context(fih_partner_write=True)).create(
-            vals_list
-        )
+        partners = super(
+            ResPartner, self.with_context(fih_partner_write=SAVED_WITH_PARTNER)
+        ).create(vals_list)
         partners = partners.with_env(self.env)
         suppliers = partners.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
         if suppliers:
@@ -106,9 +108,9 @@ class ResPartner(models.Model):
         return super().unlink()
 
     def write(self, vals):
-        result = super(ResPartner, self.with_context(fih_partner_write=True)).write(
-            vals
-        )
+        result = super(
+            ResPartner, self.with_context(fih_partner_write=SAVED_WITH_PARTNER)
+        ).write(vals)
         if SUPPLIER_FIELDS & set(vals):
             suppliers = self.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
             if suppliers:

@@ -2,6 +2,11 @@ from odoo import api, models
 
 BANK_FIELDS = {"acc_number", "acc_holder_name", "bank_id", "partner_id", "active"}
 
+# marks bank accounts saved within their partner's own create or write, which
+# announces the change itself; compared by identity: a remote caller's
+# context (JSON) cannot carry it, so no one can silence a bank change
+SAVED_WITH_PARTNER = object()
+
 
 class ResPartnerBank(models.Model):
     """A supplier's bank details changed on their own record are a supplier
@@ -10,7 +15,7 @@ class ResPartnerBank(models.Model):
     _inherit = "res.partner.bank"
 
     def _emit_supplier_changed(self, partners):
-        if self.env.context.get("fih_partner_write"):
+        if self.env.context.get("fih_partner_write") is SAVED_WITH_PARTNER:
             return  # the partner's own create or write announces the change
         suppliers = partners.commercial_partner_id.filtered(
             lambda p: p.supplier_rank > 0

@@ -74,3 +74,4 @@ from . import test_einvoice_line_allowances
 from . import test_payment_and_webhook_guards
 from . import test_invoice_review_guards
 from . import test_outbound_drain_economy
+from . import test_outbox_context_guards
