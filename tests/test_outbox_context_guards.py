@@ -92,8 +92,11 @@ class TestOutboxContextGuards(FihTransactionCase):
                 }
             )
         )
-        self.assertEqual(self.outbox("supplier.created").record_id, partner.id)
-        self.assertFalse(self.outbox("supplier.changed"))
+        events = self.outbox("supplier.created") | self.outbox("supplier.changed")
+        self.assertEqual(
+            events.filtered(lambda m: m.record_id == partner.id).mapped("event_type"),
+            ["supplier.created"],
+        )
 
     def test_a_supplier_created_with_a_no_outbox_flag_is_still_announced(self):
         before = len(self.outbox("supplier.created"))
@@ -247,7 +250,11 @@ class TestSubscriptionFilterCompanyGuard(FihTransactionCase):
             ("[('no_such_field', '=', 1)]", subscription.id),
         )
         subscription.invalidate_recordset(["domain"])
-        self.own.phone = "+32 2 000 00 03"
+        with self.assertLogs(
+            "odoo.addons.finance_integration_hub.models.fih_subscription", "WARNING"
+        ):
+            self.own.phone = "+32 2 000 00 03"
+            self.own.flush_recordset()
         self.assertEqual(self.own.phone, "+32 2 000 00 03")
         self.assertFalse(self.events_of(self.own))
 
