@@ -6,9 +6,9 @@ booleans), which is what these tests send."""
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import FihTransactionCase
+from .common import BackendMixin, FihTransactionCase
 
 
 @tagged("post_install", "-at_install")
@@ -264,4 +264,92 @@ class TestSubscriptionFilterCompanyGuard(FihTransactionCase):
         self.assertIn("Correct the filter", refused.exception.args[0])
         self.assertFalse(
             self.env["fih.subscription"].search([("backend_id", "=", self.receiver.id)])
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestOutboxContextOverJsonRpc(BackendMixin, HttpCase):
+    """The same attack as a remote caller makes it: the context keys sent
+    with a JSON-RPC call silence no event."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.receiver = cls._setup_backend(
+            code="rpc-ap-receiver", kind="ap_automation", base_url="https://ap.example"
+        )
+        cls.env["fih.subscription"].create(
+            [
+                {
+                    "backend_id": cls.receiver.id,
+                    "event_code": code,
+                    "endpoint_path": "/events",
+                }
+                for code in ("supplier.created", "supplier.changed")
+            ]
+        )
+        cls.env["res.users"].create(
+            {
+                "name": "RPC clerk",
+                "login": "fxctx_rpc_clerk",
+                "password": "fxctx_rpc_clerk_pw",
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("base.group_user").id,
+                            cls.env.ref("base.group_partner_manager").id,
+                            cls.env.ref("account.group_account_invoice").id,
+                        ]
+                    )
+                ],
+            }
+        )
+
+    def call(self, model, method, args, context):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": {"context": context},
+            },
+        )
+
+    def events(self, partner_id):
+        return (
+            self.env["fih.message"]
+            .search(
+                [
+                    ("backend_id", "=", self.receiver.id),
+                    ("direction", "=", "outbound"),
+                    ("record_id", "=", partner_id),
+                ],
+                order="id",
+            )
+            .mapped("event_type")
+        )
+
+    def test_forged_context_keys_do_not_silence_supplier_events(self):
+        self.authenticate("fxctx_rpc_clerk", "fxctx_rpc_clerk_pw")
+        forged = {
+            "fih_no_outbox": True,
+            "fih_partner_write": True,
+            "fih_inbound_origin": self.receiver.id,
+            "fih_origin_backend_id": self.receiver.id,
+        }
+        partner_id = self.call(
+            "res.partner",
+            "create",
+            [{"name": "Remote Supplier BV", "supplier_rank": 1}],
+            forged,
+        )
+        self.call(
+            "res.partner.bank",
+            "create",
+            [{"partner_id": partner_id, "acc_number": "BE71096123456769"}],
+            forged,
+        )
+        self.assertEqual(
+            self.events(partner_id), ["supplier.created", "supplier.changed"]
         )
