@@ -98,6 +98,33 @@ class TestOutboxContextGuards(FihTransactionCase):
             ["supplier.created"],
         )
 
+    def test_an_iban_changed_through_another_partners_save_is_announced(self):
+        account = self.env["res.partner.bank"].create(
+            {"partner_id": self.supplier.id, "acc_number": "BE71096123456769"}
+        )
+        Partner = self.env["res.partner"].with_user(self.clerk)
+        contact = Partner.create(
+            {"name": "Accounts desk", "parent_id": self.supplier.id}
+        )
+        unrelated = Partner.create({"name": "Not a supplier"})
+        before = len(self.outbox("supplier.changed"))
+        # an account added on the supplier's contact is the supplier's
+        contact.write(
+            {"bank_ids": [Command.create({"acc_number": "BE68539007547034"})]}
+        )
+        self.assertEqual(len(self.outbox("supplier.changed")), before + 1)
+        # the supplier's account changed through another partner's save
+        unrelated.write(
+            {
+                "bank_ids": [
+                    Command.update(account.id, {"acc_number": "DE89370400440532013000"})
+                ]
+            }
+        )
+        changed = self.outbox("supplier.changed")
+        self.assertEqual(len(changed), before + 2)
+        self.assertEqual(set(changed[:2].mapped("record_id")), {self.supplier.id})
+
     def test_a_supplier_created_with_a_no_outbox_flag_is_still_announced(self):
         before = len(self.outbox("supplier.created"))
         shadow = (
