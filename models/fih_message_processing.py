@@ -20,6 +20,7 @@ from ..exceptions import (
 )
 from ..lib import canonical, causes, mapping_engine
 from ..lib.supplier_payload import PayloadError
+from .fih_outbox import InboundOrigin
 
 _logger = logging.getLogger(__name__)
 
@@ -294,7 +295,9 @@ class FihMessageProcessing(models.Model):
         message alone so that good ones are never lost.
         """
         # changes made here must not be sent back to the backend they came from
-        handler = handler.with_context(fih_origin_backend_id=messages.backend_id.id)
+        handler = handler.with_context(
+            fih_inbound_origin=InboundOrigin(messages.backend_id.id)
+        )
         refused = {}
         batch = messages
         while len(batch) > 1:

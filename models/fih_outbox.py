@@ -1,4 +1,5 @@
 import contextlib
+import dataclasses
 import json
 import logging
 import uuid
@@ -12,6 +13,19 @@ from odoo.exceptions import AccessError
 from .fih_subscription import EVENTS
 
 _logger = logging.getLogger(__name__)
+
+# context key of changes applied from one backend's inbound messages
+INBOUND_ORIGIN = "fih_inbound_origin"
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundOrigin:
+    """The backend whose inbound message is being applied: its changes are
+    not sent back to it (no sync loops). Only the hub's processing sets it;
+    a remote caller's context (JSON) cannot carry this object, so a person
+    cannot pass their own change off as that backend's."""
+
+    backend_id: int
 
 
 class FihOutbox(models.AbstractModel):
@@ -34,7 +48,7 @@ class FihOutbox(models.AbstractModel):
         A record changed by an inbound message of a backend is not sent back
         to that backend (no sync loops).
         """
-        if not records or self.env.context.get("fih_no_outbox"):
+        if not records:
             return self.env["fih.message"]
         subscription_ids = self.env["fih.subscription"]._ids_for_event(event_code)
         if not subscription_ids:
@@ -42,7 +56,8 @@ class FihOutbox(models.AbstractModel):
         records = records.exists()
         object_type = EVENTS[event_code][0]
         subscriptions = self.env["fih.subscription"].sudo().browse(subscription_ids)
-        origin = self.env.context.get("fih_origin_backend_id")
+        origin = self.env.context.get(INBOUND_ORIGIN)
+        origin = origin.backend_id if isinstance(origin, InboundOrigin) else None
         now = fields.Datetime.now()
         rows = []
         for subscription in subscriptions:

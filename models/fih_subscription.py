@@ -1,6 +1,10 @@
+import logging
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
+
+_logger = logging.getLogger(__name__)
 
 # event code -> (canonical object, label)
 EVENTS = {
@@ -149,7 +153,7 @@ class FihSubscription(models.Model):
                     )
                 )
 
-    @api.constrains("domain", "event_code")
+    @api.constrains("domain", "event_code", "backend_id")
     def _check_domain(self):
         for subscription in self:
             model = OBJECT_MODELS[subscription.object_type]
@@ -157,22 +161,64 @@ class FihSubscription(models.Model):
                 domain = safe_eval(subscription.domain or "[]")
                 if not isinstance(domain, list):
                     raise ValueError("a domain is a list")
-                # a field that does not exist must fail here, not in a user's save
-                self.env[model].sudo().search_count(domain, limit=1)
+                if domain:
+                    # a field that does not exist, or that the backend's
+                    # service user may not read, must fail here, not in a
+                    # user's save
+                    subscription._as_service_user(model).search_count(domain, limit=1)
             except Exception as exc:  # noqa: BLE001 - any mistake in the filter
                 raise ValidationError(
                     self.env._(
-                        "The filter is not a valid domain on %(model)s: %(error)s",
+                        "The filter is not a valid domain on %(model)s, or it "
+                        "names data the backend's service user may not read "
+                        "in the backend's company: %(error)s. Correct the "
+                        "filter, or leave it empty to send every record.",
                         model=model,
-                        error=exc,
+                        error=exc.args[0] if exc.args else exc,
                     )
                 ) from exc
 
-    def _matching(self, records):
-        """Records this subscription wants; evaluated as the hub, so that the
-        acting user's rights never block their business transaction."""
+    def _as_service_user(self, model):
+        """``model`` as the backend's service user in the backend's company
+        only, archived records included: a filter sees what the backend's
+        flows may send, never another company's data."""
         self.ensure_one()
-        return records.sudo().filtered_domain(safe_eval(self.domain or "[]"))
+        backend = self.backend_id
+        return (
+            self.env[model]
+            .with_user(backend.service_user_id)
+            .with_context(allowed_company_ids=backend.company_id.ids, active_test=False)
+        )
+
+    def _matching(self, records):
+        """Records this subscription wants, the filter evaluated as the
+        backend's service user in the backend's company: a record, or a
+        related record, it may not read does not match. Never raises: the
+        acting user's business transaction goes on whatever the filter."""
+        self.ensure_one()
+        domain = safe_eval(self.domain or "[]")
+        if not domain or not records:
+            return records
+        # the search flushes: done before the savepoint, so that a rollback
+        # of the savepoint cannot undo changes the cache holds as saved
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                found = set(
+                    self._as_service_user(records._name)
+                    .search([("id", "in", records.ids), *domain])
+                    .ids
+                )
+        except Exception:  # noqa: BLE001 - a filter must not fail the user's save
+            _logger.warning(
+                "Subscription %s: its filter could not be evaluated by the "
+                "backend's service user; no event sent for %s",
+                self.id,
+                records,
+                exc_info=True,
+            )
+            return records.browse()
+        return records.filtered(lambda record: record.id in found)
 
     @api.model
     @tools.ormcache("event_code")

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .res_partner_bank import SavedWithPartner
+
 # who decides that a supplier's integration bills post themselves
 BILL_POSTING_GROUPS = (
     "account.group_account_invoice,finance_integration_hub.group_fih_manager"
@@ -90,14 +92,24 @@ class ResPartner(models.Model):
                 )
             )
         # bank accounts written with the partner are announced with it, once
-        partners = super(ResPartner, self.with_context(fih_partner_write=True)).create(
-            vals_list
-        )
+        bank_changes = SavedWithPartner()
+        partners = super(
+            ResPartner, self.with_context(fih_partner_write=bank_changes)
+        ).create(vals_list)
         partners = partners.with_env(self.env)
         suppliers = partners.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
         if suppliers:
             self.env["fih.outbox"]._emit("supplier.created", suppliers)
+        self._fih_announce_bank_changes(bank_changes, suppliers)
         return partners
+
+    def _fih_announce_bank_changes(self, bank_changes, announced):
+        """Announce the suppliers whose bank accounts changed within a
+        partner's save and that its own event did not announce (a contact's
+        account, or another supplier's account changed through this one)."""
+        others = self.browse(bank_changes.supplier_ids).exists() - announced
+        if others:
+            self.env["fih.outbox"]._emit("supplier.changed", others)
 
     def unlink(self):
         self.env["fih.bi.deletion"]._record(
@@ -106,13 +118,16 @@ class ResPartner(models.Model):
         return super().unlink()
 
     def write(self, vals):
-        result = super(ResPartner, self.with_context(fih_partner_write=True)).write(
-            vals
-        )
+        bank_changes = SavedWithPartner()
+        result = super(
+            ResPartner, self.with_context(fih_partner_write=bank_changes)
+        ).write(vals)
+        suppliers = self.browse()
         if SUPPLIER_FIELDS & set(vals):
             suppliers = self.filtered(lambda p: p.supplier_rank > 0 and not p.parent_id)
             if suppliers:
                 self.env["fih.outbox"]._emit("supplier.changed", suppliers)
+        self._fih_announce_bank_changes(bank_changes, suppliers)
         return result
 
     def _increase_rank(self, field, n=1):
