@@ -25,6 +25,7 @@ from decimal import Decimal
 from babel.numbers import get_currency_precision
 
 from . import canonical, units
+from . import en16931_signs as signs
 from .canonical import put_optional
 from .money import money, plain, round_half_up, to_decimal
 from .price_precision import decimals_needed
@@ -390,8 +391,8 @@ def to_canonical(reading):
     The canonical document states no negative charge or allowance, of the
     document or of a line: one that turns negative (a restocking charge of
     10.00 on a negative invoice lowers the credit) is stated as the other
-    kind, of the opposite amount (:func:`_by_sign`), so that every EN 16931
-    total is booked as stated.
+    kind, of the opposite amount (``en16931_signs.by_sign``), so that every
+    EN 16931 total is booked as stated.
 
     >>> def entry(amount):
     ...     return {"amount": Decimal(amount), "reason": "Restocking fee",
@@ -452,16 +453,16 @@ def to_canonical(reading):
         r.rounding,
     )
     if negative:
-        lines, charges, allowances, tax_totals = _turned(
+        lines, charges, allowances, tax_totals = signs.turned(
             lines, charges, allowances, tax_totals
         )
         untaxed, tax, total, payable = -untaxed, -tax, -total, -payable
         prepaid = None if prepaid is None else -prepaid
         rounding = None if rounding is None else -rounding
     charges, allowances = (
-        _numbers(entries) for entries in _by_sign(charges, allowances)
+        signs.as_numbers(entries) for entries in signs.by_sign(charges, allowances)
     )
-    lines = _lines_by_sign(lines)
+    lines = signs.lines_by_sign(lines)
 
     document = {
         # a credit note may reuse its invoice's number: the type is part of
@@ -573,75 +574,3 @@ def _check_summation(r):
             f"total of {money(r.tax)} ({r.name('tax')}, BR-CO-14); ask the "
             "supplier for a corrected document"
         )
-
-
-def _by_sign(charges, allowances):
-    """``(charges, allowances)`` with no negative amount, as the canonical
-    document states them: a negative charge lowers the total as an allowance
-    of the opposite amount does, and a negative allowance raises it as a
-    charge does. Each keeps its reason and tax; the bill books the same
-    figures (a charge line at +amount, an allowance line at -amount).
-
-    >>> _by_sign([{"amount": Decimal("-10"), "reason": "Fee"}],
-    ...          [{"amount": Decimal("5"), "reason": "Rebate"}])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    ([], [{'amount': Decimal('10'), 'reason': 'Fee'},
-          {'amount': Decimal('5'), 'reason': 'Rebate'}])
-    """
-    kept = {"charge": [], "allowance": []}
-    other = {"charge": "allowance", "allowance": "charge"}
-    for kind, entries in (("charge", charges), ("allowance", allowances)):
-        for entry in entries:
-            if entry["amount"] < 0:
-                kept[other[kind]].append(dict(entry, amount=-entry["amount"]))
-            else:
-                kept[kind].append(entry)
-    return kept["charge"], kept["allowance"]
-
-
-def _numbers(entries):
-    """Charges or allowances as numbers of the canonical document."""
-    return [dict(entry, amount=float(entry["amount"])) for entry in entries]
-
-
-def _lines_by_sign(lines):
-    """The lines with their own charges and allowances :func:`_by_sign`."""
-    signed = []
-    for line in lines:
-        if line.get("line_charges") or line.get("line_allowances"):
-            charges, allowances = _by_sign(
-                line.get("line_charges") or [], line.get("line_allowances") or []
-            )
-            line = dict(line)  # the keys keep their places
-            for key, entries in (
-                ("line_charges", charges),
-                ("line_allowances", allowances),
-            ):
-                if entries:
-                    line[key] = entries
-                else:
-                    line.pop(key, None)
-        signed.append(line)
-    return signed
-
-
-def _turned(lines, charges, allowances, tax_totals):
-    """The figures of a negative invoice with their signs turned: a charge
-    of 10.00 on it leaves 10.00 less to credit, as an allowance of 10.00 on
-    the credit note does (:func:`_by_sign` states it so once turned)."""
-    turned_lines = []
-    for line in lines:
-        line = dict(line, quantity=-line["quantity"], line_amount=-line["line_amount"])
-        if not line["quantity"]:  # no quantity to carry the sign: the price does
-            line["unit_price"] = -line["unit_price"]
-        for key in ("line_charges", "line_allowances"):
-            if key in line:
-                line[key] = [dict(one, amount=-one["amount"]) for one in line[key]]
-        turned_lines.append(line)
-    turned_charges = [dict(entry, amount=-entry["amount"]) for entry in charges]
-    turned_allowances = [dict(entry, amount=-entry["amount"]) for entry in allowances]
-    turned_taxes = [
-        dict(entry, base=-entry["base"], amount=-entry["amount"])
-        for entry in tax_totals
-    ]
-    return turned_lines, turned_charges, turned_allowances, turned_taxes

@@ -36,6 +36,7 @@ from . import ir_http_intake
 from . import fih_masked_texts_mixin
 from . import fih_message
 from . import fih_message_display
+from . import fih_message_resolution
 from . import fih_message_queue
 from . import fih_message_processing
 from . import fih_message_link

@@ -25,6 +25,7 @@ MODULES = [
     "cii_inbound",
     "einvoice_inbound",
     "en16931",
+    "en16931_signs",
     "fingerprint",
     "mapping.rules",
     "mapping.transforms",
