@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .fih_value_map import TARGET_MODELS
 
@@ -46,6 +46,26 @@ class FihValueMapEntry(models.Model):
                         "Entries of '%(table)s' must point to a %(model)s.",
                         table=entry.map_id.name,
                         model=dict(TARGET_MODELS)[model],
+                    )
+                )
+
+    @api.constrains("record_ref")
+    def _check_record_visible(self):
+        """An entry decides where documents go (company, supplier, tax, cost
+        centre): its author must be allowed to see the record it points to,
+        e.g. work in that company. The integration itself (superuser) may."""
+        if self.env.su:
+            return
+        for entry in self:
+            record = entry.record_ref
+            if record and not record.exists().has_access("read"):
+                raise AccessError(
+                    self.env._(
+                        "An entry of the cross-reference table '%(table)s' can "
+                        "only point to a record you can see, e.g. a company you "
+                        "work in. Choose another record, or ask an administrator "
+                        "of that company to add the entry.",
+                        table=entry.map_id.name,
                     )
                 )
 
