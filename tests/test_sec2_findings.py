@@ -99,3 +99,24 @@ class TestSec2Findings(FihTransactionCase):
             self.env["fih.value.map"]._record_for("companies", "ENT-B", self.backend),
             self.company_b,
         )
+
+    def test_manager_cannot_move_a_table_to_a_backend_of_another_company(self):
+        self.backend.service_user_id.company_ids = [Command.link(self.company_b.id)]
+        backend_b, _secret = self._setup_other_backend(
+            code="sec2-b", company_id=self.company_b.id
+        )
+        table = self._table("companies", "res.company")
+        self.env["fih.value.map.entry"].with_user(self.manager_a).create(
+            {
+                "map_id": table.id,
+                "external_value": "ENT-B",
+                "record_ref": f"res.company,{self.company_a.id}",
+            }
+        )
+        with self.assertRaises(AccessError):
+            table.write({"backend_id": backend_b.id})
+        self.assertEqual(table.sudo().backend_id, self.backend)
+        # company B's documents naming ENT-B are not routed into company A
+        self.assertIsNone(
+            self.env["fih.value.map"]._record_for("companies", "ENT-B", backend_b)
+        )
