@@ -130,3 +130,15 @@ class TestMoney2Findings(FihTransactionCase):
             "the price adjustment applies to 12 units but only 10 have been invoiced",
             refund.fih_hold_reason,
         )
+
+    def test_an_invoice_marked_as_a_price_based_credit_memo_is_refused(self):
+        self.receive(supplier_event(1))
+        invoice = self.invoice("F-9", [(1, 1, 10, 0.2, 15)]).replace(
+            b"<InvoiceDetailHeaderIndicator/>",
+            b"<InvoiceDetailHeaderIndicator "
+            b'isPriceBasedLineLevelCreditMemo="yes"/>',
+        )
+        status, text = self.post_cxml(invoice, self.ap)
+        self.assertEqual(status, 406, text)
+        self.assertIn("purpose lineLevelCreditMemo", text)
+        self.assertFalse(self.Message.search([("backend_id", "=", self.ap.id)]))
