@@ -4,6 +4,8 @@ from odoo.tools import mute_logger
 from ..simulator.p2p_documents import cxml_invoice, cxml_receipt
 from .common import FihTransactionCase, run_drain_job, supplier_event
 from .test_cxml_intake import TestCxmlIntake
+from .test_p2p_matching_and_posting import P2PMatchingCase
+from .test_procure_to_pay import invoice_event
 
 MAIL = "odoo.addons.mail.models.mail_thread"
 
@@ -142,3 +144,23 @@ class TestMoney2Findings(FihTransactionCase):
         self.assertEqual(status, 406, text)
         self.assertIn("purpose lineLevelCreditMemo", text)
         self.assertFalse(self.Message.search([("backend_id", "=", self.ap.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestMoney2CreditAtBilledPrice(P2PMatchingCase):
+    """A return is credited at the price the units were billed at."""
+
+    def test_a_return_credited_at_the_billed_price_posts(self):
+        order = self.order_with(received=[("1", 10)])
+        # billed below the order's 4.00: the company pays less, accepted
+        bill = self.from_ap(invoice_event(1, [("1", 10, 3.9)]))
+        self.assertEqual(self.bill(1).state, "posted", bill.error_message)
+        credit = invoice_event(2, [("1", 2, 3.9)], document_type="credit_note")
+        with mute_logger(MAIL):
+            self.from_ap(credit)
+        refund = self.bill(2)
+        self.assertEqual(
+            (refund.state, refund.amount_total, refund.fih_hold_reason),
+            ("posted", 8.97, False),
+        )
+        self.assertEqual(self.paper_line(order).qty_invoiced, 8)
