@@ -233,16 +233,33 @@ class MatchResult:
 
 
 def _price_finding(line, order, tolerance, currency, credit_note=False, places=2):
-    gap = line.unit_price - order.unit_price
+    """A unit price outside the tolerance. A credit note is compared with the
+    price its units were billed at (the order price while they were billed
+    at it): a return is credited at what was paid.
+
+    >>> order = OrderLine("1", ordered=10, unit_price=4, received=10,
+    ...                   invoiced=10, billed_value=39)
+    >>> _price_finding(InvoiceLine("C", "1", 2, "3.90"), order, Tolerance(),
+    ...                "", credit_note=True) is None
+    True
+    >>> print(_price_finding(InvoiceLine("C", "1", 2, "3.80"), order,
+    ...                      Tolerance(), "", credit_note=True).message)
+    ... # doctest: +ELLIPSIS
+    Invoice line C (order line 1): unit price 3.80 instead of 3.90 billed ...
+    """
+    reference, what = order.unit_price, "ordered"
+    if credit_note and order.invoiced > 0 and order.billed_price != order.unit_price:
+        reference, what = round_half_up(order.billed_price, 6).normalize(), "billed"
+    gap = line.unit_price - reference
     on_line = round_half_up(gap * abs(line.quantity), places)
     # an invoice above the order price, or a credit note below it, costs more
     side = "upper" if (gap > 0) != credit_note else "lower"
-    if tolerance.accepts_price(gap, order.unit_price, on_line, side):
+    if tolerance.accepts_price(gap, reference, on_line, side):
         return None
     direction = "more" if gap > 0 else "less"
     relative = ""
-    if order.unit_price:
-        share = round_half_up(abs(gap) * 100 / order.unit_price)
+    if reference:
+        share = round_half_up(abs(gap) * 100 / reference)
         relative = f", {plain(share)} %"
     rebate = ""
     if credit_note and gap < 0:
@@ -254,11 +271,11 @@ def _price_finding(line, order, tolerance, currency, credit_note=False, places=2
         "price_mismatch",
         order.line_id,
         (line.line_id,),
-        order.unit_price,
+        reference,
         line.unit_price,
         f"Invoice line {line.line_id} (order line {order.line_id}): unit price "
         f"{price(line.unit_price, places)}{currency} instead of "
-        f"{price(order.unit_price, places)}{currency} ordered "
+        f"{price(reference, places)}{currency} {what} "
         f"({price(abs(gap), places)}{currency} {direction} per unit{relative}), "
         f"{money(abs(on_line), places)}{currency} {direction} on the line; "
         f"{tolerance.describe(currency, side, places)}.{rebate}",

@@ -81,3 +81,4 @@ from . import test_cxml_deployment_mode
 from . import test_outbound_replay_identity
 from . import test_outbox_context_guards
 from . import test_sec2_findings
+from . import test_money2_findings

@@ -335,6 +335,7 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
         )
     credit = purpose in CREDIT_PURPOSES
     label = f"the {'credit memo' if credit else 'invoice'} {number}"
+    price_based = _price_based(header, credit, label)
     operation = reading.operation(header, "operation", ("new", "delete"), label)
     invoice_date = reading.calendar_date(
         header.get("invoiceDate"), f"the date of {label}"
@@ -377,6 +378,10 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
     order_id, lines = _lines_of_orders(groups, label)
     if not lines:
         raise CXMLError(f"{label} has no lines (InvoiceDetailOrder)")
+    if price_based:
+        for line in lines:
+            if "po_line_id" in line:
+                line["price_adjustment"] = True
     reading.unique_line_ids(lines, label)
     charges = reader.charges(summary, summary_details)
     allowances = reader.allowances(summary, summary_details, lines)
@@ -441,6 +446,40 @@ def invoice_detail_to_canonical(root, *, supplier_external_id=None):
         "cxml_purpose": purpose,
     }
     return Converted("invoice", operation, document)
+
+
+def _price_based(header, credit, label):
+    """Whether the credit memo only lowers the price of units already billed
+    (``InvoiceDetailHeaderIndicator isPriceBasedLineLevelCreditMemo="yes"``):
+    its item lines are then price adjustments, quantity the number of units
+    and unit price the reduction per unit, and credit no quantity.
+
+    >>> from xml.etree.ElementTree import fromstring
+    >>> header = fromstring(
+    ...     "<InvoiceDetailRequestHeader><InvoiceDetailHeaderIndicator "
+    ...     'isPriceBasedLineLevelCreditMemo="yes"/></InvoiceDetailRequestHeader>')
+    >>> _price_based(header, True, "the credit memo CN-1")
+    True
+    >>> _price_based(header, False, "the invoice F-1")
+    Traceback (most recent call last):
+    ...
+    lib.cxml.envelope.CXMLError: the invoice F-1 is marked as a price-based \
+credit memo (isPriceBasedLineLevelCreditMemo) but its purpose is not a credit \
+memo; the supplier must send it with purpose lineLevelCreditMemo
+    """
+    indicator = header.find("InvoiceDetailHeaderIndicator")
+    if indicator is None:
+        return False
+    marked = (indicator.get("isPriceBasedLineLevelCreditMemo") or "").strip()
+    if marked != "yes":
+        return False
+    if not credit:
+        raise CXMLError(
+            f"{label} is marked as a price-based credit memo "
+            "(isPriceBasedLineLevelCreditMemo) but its purpose is not a credit "
+            "memo; the supplier must send it with purpose lineLevelCreditMemo"
+        )
+    return True
 
 
 def _lines_of_orders(groups, label):
