@@ -115,6 +115,11 @@ class BackendMixin(MasterKeyMixin):
         return body, headers
 
 
+# the cXML shared secrets of the procure-to-pay tests' two backends
+CXML_BUYER_SECRET = "buyer-secret-Kx7pQ2vZ"  # noqa: S105 - test fixture
+CXML_SUPPLIER_SECRET = "supplier-secret-Kx7pQ2vZ"  # noqa: S105 - test fixture
+
+
 class ProcureToPayMixin:
     """The fixtures of the procure-to-pay tests: an AP tool beside the
     procurement backend, a stocked product PAPER billed on receipt and a
@@ -128,6 +133,36 @@ class ProcureToPayMixin:
             code="test-ap", kind="ap_automation", **values
         )
         return cls.ap
+
+    @classmethod
+    def _setup_cxml_trading(
+        cls,
+        buyer_secret=None,
+        supplier_secret=None,
+        environment=None,
+        **ap_values,
+    ):
+        """Both backends speaking cXML (their shared secrets, and
+        ``environment`` when given), the AP tool beside the procurement
+        backend (``ap_values`` for it only), the product PAPER the cXML tests
+        order, and ``cls.currency``, the company's currency code."""
+        both = {"environment": environment} if environment else {}
+        cls.backend.write(
+            {"cxml_shared_secret": buyer_secret or CXML_BUYER_SECRET, **both}
+        )
+        cls._setup_ap_backend(**ap_values)
+        cls.ap.write(
+            {"cxml_shared_secret": supplier_secret or CXML_SUPPLIER_SECRET, **both}
+        )
+        cls.env["product.product"].create(
+            {
+                "name": "Paper A4",
+                "default_code": "PAPER",
+                "type": "consu",
+                "is_storable": True,
+            }
+        )
+        cls.currency = cls.env.company.currency_id.name
 
     @classmethod
     def _setup_paper_and_cost_centre(cls):
@@ -161,6 +196,35 @@ class FihTransactionCase(BackendMixin, ProcureToPayMixin, TransactionCase):
 
     def receive(self, payload, **sign_kwargs):
         return self.receive_on(self.backend, payload, **sign_kwargs)
+
+    @classmethod
+    def _purchase_tax(cls, percent, name=None, **values):
+        """A purchase tax of ``percent`` of the company (a copy of its 15 %
+        purchase tax), named "<percent>% purchases" unless ``name`` says."""
+        standard = cls.env["account.tax"].search(
+            [
+                ("type_tax_use", "=", "purchase"),
+                ("amount", "=", 15),
+                ("company_id", "=", cls.env.company.id),
+            ],
+            limit=1,
+        )
+        return standard.copy(
+            {"name": name or f"{percent}% purchases", "amount": percent, **values}
+        )
+
+    def bill_of(self, body):
+        """The bill an e-invoice ``body`` sent to the AP backend became, once
+        processed (its message done): the supplier's latest move."""
+        result = self.post_ubl(body)
+        self.assertEqual(result.status, 202, result.payload)
+        run_drain_job(self.ap)
+        self.env.invalidate_all()
+        message = self.Message.browse(result.payload["message_id"])
+        self.assertEqual(message.state, "done", message.error_message)
+        return self.env["account.move"].search(
+            [("partner_id", "=", self.supplier.id)], order="id desc", limit=1
+        )
 
     def post_ubl(self, body, secret=None, content_type="application/xml"):
         """An e-invoice (UBL or CII) to the AP backend's UBL intake."""

@@ -36,18 +36,7 @@ class TestCxmlDeploymentMode(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend.write({"environment": "prod", "cxml_shared_secret": BUYER_SECRET})
-        cls._setup_ap_backend()
-        cls.ap.write({"environment": "prod", "cxml_shared_secret": SUPPLIER_SECRET})
-        cls.env["product.product"].create(
-            {
-                "name": "Paper A4",
-                "default_code": "PAPER",
-                "type": "consu",
-                "is_storable": True,
-            }
-        )
-        cls.currency = cls.env.company.currency_id.name
+        cls._setup_cxml_trading(BUYER_SECRET, SUPPLIER_SECRET, environment="prod")
 
     def order(self, mode="production", secret=BUYER_SECRET):
         return order(mode, secret, self.currency)

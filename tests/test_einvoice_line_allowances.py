@@ -7,7 +7,7 @@ figures compared; never a cent off silently."""
 
 from odoo.tests import tagged
 
-from .common import FihTransactionCase, run_drain_job
+from .common import FihTransactionCase
 from .test_p2p_matching_and_posting import P2PMatchingCase, order_line
 from .test_procure_to_pay import invoice_event
 
@@ -113,15 +113,7 @@ class TestEinvoiceLineAllowances(FihTransactionCase):
             code="test-line-allowances", kind="ap_automation", bill_posting="post"
         )
         cls.company = cls.env.company
-        standard = cls.env["account.tax"].search(
-            [
-                ("type_tax_use", "=", "purchase"),
-                ("amount", "=", 15),
-                ("company_id", "=", cls.company.id),
-            ],
-            limit=1,
-        )
-        cls.vat25 = standard.copy({"name": "25% purchases", "amount": 25})
+        cls.vat25 = cls._purchase_tax(25)
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True
         if cls.company.currency_id != cls.eur:
@@ -132,17 +124,6 @@ class TestEinvoiceLineAllowances(FihTransactionCase):
             {"name": "Line Allowance Supplier", "is_company": True}
         )
         cls.supplier.write({"vat": "GB1232434"})
-
-    def bill_of(self, body):
-        result = self.post_ubl(body)
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        message = self.Message.browse(result.payload["message_id"])
-        self.assertEqual(message.state, "done", message.error_message)
-        return self.env["account.move"].search(
-            [("partner_id", "=", self.supplier.id)], order="id desc", limit=1
-        )
 
     def test_a_line_allowance_is_booked_as_a_discount_and_the_bill_posts_to_the_cent(
         self,

@@ -126,15 +126,7 @@ class TestAmountDueUbl(FihTransactionCase):
             code="test-due", kind="ap_automation", bill_posting="post"
         )
         company = cls.env.company
-        standard = cls.env["account.tax"].search(
-            [
-                ("type_tax_use", "=", "purchase"),
-                ("amount", "=", 15),
-                ("company_id", "=", company.id),
-            ],
-            limit=1,
-        )
-        standard.copy({"name": "25% purchases", "amount": 25})
+        cls._purchase_tax(25)
         cls.env.ref("base.EUR").active = True
         if company.currency_id.name != "EUR":
             cls.env["res.currency.rate"].create(
@@ -146,17 +138,6 @@ class TestAmountDueUbl(FihTransactionCase):
             )
         cls.supplier = cls.env["res.partner"].create(
             {"name": "Due Supplier", "is_company": True, "vat": "GB1232434"}
-        )
-
-    def bill_of(self, body):
-        result = self.post_ubl(body)
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        message = self.Message.browse(result.payload["message_id"])
-        self.assertEqual(message.state, "done", message.error_message)
-        return self.env["account.move"].search(
-            [("partner_id", "=", self.supplier.id)], order="id desc", limit=1
         )
 
     def test_invoice_whose_amount_due_is_its_total_is_posted(self):
@@ -221,20 +202,7 @@ class TestAmountDueCxml(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend.cxml_shared_secret = "buyer-secret-Kx7pQ2vZ"
-        cls.ap, cls.ap_secret = cls._setup_other_backend(
-            code="test-ap", kind="ap_automation", bill_posting="post"
-        )
-        cls.ap.cxml_shared_secret = "supplier-secret-Kx7pQ2vZ"
-        cls.env["product.product"].create(
-            {
-                "name": "Paper A4",
-                "default_code": "PAPER",
-                "type": "consu",
-                "is_storable": True,
-            }
-        )
-        cls.currency = cls.env.company.currency_id.name
+        cls._setup_cxml_trading(bill_posting="post")
 
     def setUp(self):
         super().setUp()

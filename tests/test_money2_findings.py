@@ -17,18 +17,7 @@ class TestMoney2Findings(FihTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend.cxml_shared_secret = "buyer-secret-Kx7pQ2vZ"
-        cls._setup_ap_backend()
-        cls.ap.cxml_shared_secret = "supplier-secret-Kx7pQ2vZ"
-        cls.env["product.product"].create(
-            {
-                "name": "Paper A4",
-                "default_code": "PAPER",
-                "type": "consu",
-                "is_storable": True,
-            }
-        )
-        cls.currency = cls.env.company.currency_id.name
+        cls._setup_cxml_trading()
 
     order = TestCxmlIntake.order
     move_of = TestCxmlIntake.move_of

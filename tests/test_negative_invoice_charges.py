@@ -5,38 +5,10 @@ for the same figures entered by hand, to the cent, never refused."""
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import FihTransactionCase, run_drain_job
+from .common import FihTransactionCase
+from .ubl_builders import NSDECL, category, money, parties
 
-NSDECL = (
-    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:'
-    'CommonAggregateComponents-2" '
-    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'
-    'CommonBasicComponents-2"'
-)
-PARTIES = """
-<cac:AccountingSupplierParty><cac:Party>
-<cbc:EndpointID schemeID="0088">7300010000091</cbc:EndpointID>
-<cac:PartyName><cbc:Name>Probe Supplier</cbc:Name></cac:PartyName>
-<cac:PartyTaxScheme><cbc:CompanyID>GB9998887</cbc:CompanyID>
-<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>
-<cac:PartyLegalEntity><cbc:RegistrationName>Probe Supplier</cbc:RegistrationName>
-</cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
-<cac:AccountingCustomerParty><cac:Party>
-<cbc:EndpointID schemeID="0088">7300010000002</cbc:EndpointID>
-<cac:PartyLegalEntity><cbc:RegistrationName>Buyer</cbc:RegistrationName>
-</cac:PartyLegalEntity></cac:Party></cac:AccountingCustomerParty>
-"""
-
-
-def category(cat, percent, tag="TaxCategory"):
-    return (
-        f"<cac:{tag}><cbc:ID>{cat}</cbc:ID><cbc:Percent>{percent}</cbc:Percent>"
-        f"<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:{tag}>"
-    )
-
-
-def money(tag, amount, cur):
-    return f'<cbc:{tag} currencyID="{cur}">{amount}</cbc:{tag}>'
+PARTIES = parties("Probe Supplier", "GB9998887")
 
 
 def ubl(
@@ -208,20 +180,8 @@ class TestNegativeInvoiceCharges(FihTransactionCase):
         )
         cls.company = cls.env.company
         cls.company.fih_charges_tolerance_amount = 1000
-        standard = cls.env["account.tax"].search(
-            [
-                ("type_tax_use", "=", "purchase"),
-                ("amount", "=", 15),
-                ("company_id", "=", cls.company.id),
-            ],
-            limit=1,
-        )
-        cls.vat25 = standard.copy(
-            {"name": "25% purchases", "amount": 25, "fih_tax_category": "S"}
-        )
-        cls.vat0z = standard.copy(
-            {"name": "0% zero rated", "amount": 0, "fih_tax_category": "Z"}
-        )
+        cls.vat25 = cls._purchase_tax(25, fih_tax_category="S")
+        cls.vat0z = cls._purchase_tax(0, name="0% zero rated", fih_tax_category="Z")
         cls.usd = cls.env.ref("base.USD")
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True
@@ -235,17 +195,6 @@ class TestNegativeInvoiceCharges(FihTransactionCase):
             {"name": "Probe Supplier", "is_company": True}
         )
         cls.supplier.write({"vat": "GB9998887"})
-
-    def bill_of(self, body):
-        result = self.post_ubl(body)
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        message = self.Message.browse(result.payload["message_id"])
-        self.assertEqual(message.state, "done", message.error_message)
-        return self.env["account.move"].search(
-            [("partner_id", "=", self.supplier.id)], order="id desc", limit=1
-        )
 
     def items(self, bill):
         return sorted(

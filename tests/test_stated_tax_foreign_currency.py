@@ -6,38 +6,10 @@ nothing open and books no exchange difference."""
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import FihTransactionCase, run_drain_job
+from .common import FihTransactionCase
+from .ubl_builders import NSDECL, category, money, parties
 
-NSDECL = (
-    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:'
-    'CommonAggregateComponents-2" '
-    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'
-    'CommonBasicComponents-2"'
-)
-PARTIES = """
-<cac:AccountingSupplierParty><cac:Party>
-<cbc:EndpointID schemeID="0088">7300010000091</cbc:EndpointID>
-<cac:PartyName><cbc:Name>Fx Supplier</cbc:Name></cac:PartyName>
-<cac:PartyTaxScheme><cbc:CompanyID>GB9998886</cbc:CompanyID>
-<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>
-<cac:PartyLegalEntity><cbc:RegistrationName>Fx Supplier</cbc:RegistrationName>
-</cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
-<cac:AccountingCustomerParty><cac:Party>
-<cbc:EndpointID schemeID="0088">7300010000002</cbc:EndpointID>
-<cac:PartyLegalEntity><cbc:RegistrationName>Buyer</cbc:RegistrationName>
-</cac:PartyLegalEntity></cac:Party></cac:AccountingCustomerParty>
-"""
-
-
-def _category(cat, percent, tag="TaxCategory"):
-    return (
-        f"<cac:{tag}><cbc:ID>{cat}</cbc:ID><cbc:Percent>{percent}</cbc:Percent>"
-        f"<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:{tag}>"
-    )
-
-
-def _money(tag, amount, cur):
-    return f'<cbc:{tag} currencyID="{cur}">{amount}</cbc:{tag}>'
+PARTIES = parties("Fx Supplier", "GB9998886")
 
 
 def peppol(number, lines, subtotals, cur, credit_note=False):
@@ -63,29 +35,29 @@ def peppol(number, lines, subtotals, cur, credit_note=False):
         "<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>"
         f"<cbc:ID>{number}</cbc:ID><cbc:IssueDate>2026-11-20</cbc:IssueDate>"
         f"{type_tag}<cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>"
-        f"{PARTIES}<cac:TaxTotal>{_money('TaxAmount', f'{tax:.2f}', cur)}"
+        f"{PARTIES}<cac:TaxTotal>{money('TaxAmount', f'{tax:.2f}', cur)}"
     )
     for base, amount, percent in subtotals:
         body += (
-            f"<cac:TaxSubtotal>{_money('TaxableAmount', base, cur)}"
-            f"{_money('TaxAmount', amount, cur)}{_category('S', percent)}"
+            f"<cac:TaxSubtotal>{money('TaxableAmount', base, cur)}"
+            f"{money('TaxAmount', amount, cur)}{category('S', percent)}"
             "</cac:TaxSubtotal>"
         )
     body += (
         "</cac:TaxTotal><cac:LegalMonetaryTotal>"
-        f"{_money('LineExtensionAmount', f'{untaxed:.2f}', cur)}"
-        f"{_money('TaxExclusiveAmount', f'{untaxed:.2f}', cur)}"
-        f"{_money('TaxInclusiveAmount', total, cur)}"
-        f"{_money('PayableAmount', total, cur)}</cac:LegalMonetaryTotal>"
+        f"{money('LineExtensionAmount', f'{untaxed:.2f}', cur)}"
+        f"{money('TaxExclusiveAmount', f'{untaxed:.2f}', cur)}"
+        f"{money('TaxInclusiveAmount', total, cur)}"
+        f"{money('PayableAmount', total, cur)}</cac:LegalMonetaryTotal>"
     )
     for n, (amount, percent) in enumerate(lines, 1):
         body += (
             f"<cac:{line_tag}><cbc:ID>{n}</cbc:ID>"
             f'<cbc:{qty_tag} unitCode="C62">1</cbc:{qty_tag}>'
-            f"{_money('LineExtensionAmount', amount, cur)}"
+            f"{money('LineExtensionAmount', amount, cur)}"
             f"<cac:Item><cbc:Name>Item {n}</cbc:Name>"
-            f"{_category('S', percent, 'ClassifiedTaxCategory')}</cac:Item>"
-            f"<cac:Price>{_money('PriceAmount', amount, cur)}</cac:Price>"
+            f"{category('S', percent, 'ClassifiedTaxCategory')}</cac:Item>"
+            f"<cac:Price>{money('PriceAmount', amount, cur)}</cac:Price>"
             f"</cac:{line_tag}>"
         )
     return (body + f"</{root}>").encode()
@@ -110,20 +82,8 @@ class TestStatedTaxForeignCurrency(FihTransactionCase):
             code="test-stated-tax-fx", kind="ap_automation", bill_posting="post"
         )
         cls.company = cls.env.company
-        standard = cls.env["account.tax"].search(
-            [
-                ("type_tax_use", "=", "purchase"),
-                ("amount", "=", 15),
-                ("company_id", "=", cls.company.id),
-            ],
-            limit=1,
-        )
-        cls.vat25 = standard.copy(
-            {"name": "25% purchases", "amount": 25, "fih_tax_category": "S"}
-        )
-        cls.vat10 = standard.copy(
-            {"name": "10% purchases", "amount": 10, "fih_tax_category": "S"}
-        )
+        cls.vat25 = cls._purchase_tax(25, fih_tax_category="S")
+        cls.vat10 = cls._purchase_tax(10, fih_tax_category="S")
         cls.eur = cls.env.ref("base.EUR")
         cls.foreign = (
             cls.eur if cls.company.currency_id != cls.eur else cls.env.ref("base.USD")
@@ -137,17 +97,6 @@ class TestStatedTaxForeignCurrency(FihTransactionCase):
         )
 
     # -- helpers ----------------------------------------------------------------
-
-    def bill_of(self, body):
-        result = self.post_ubl(body)
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        message = self.Message.browse(result.payload["message_id"])
-        self.assertEqual(message.state, "done", message.error_message)
-        return self.env["account.move"].search(
-            [("partner_id", "=", self.supplier.id)], order="id desc", limit=1
-        )
 
     def items(self, move):
         """``(kind, amount in the bill's currency, balance)`` of every

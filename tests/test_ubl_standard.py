@@ -31,15 +31,7 @@ class TestUblStandard(FihTransactionCase):
             cls.env["res.currency.rate"].create(
                 {"name": "2017-01-01", "rate": 1.25, "currency_id": cls.eur.id}
             )
-        standard = cls.env["account.tax"].search(
-            [
-                ("type_tax_use", "=", "purchase"),
-                ("amount", "=", 15),
-                ("company_id", "=", cls.company.id),
-            ],
-            limit=1,
-        )
-        cls.vat25 = standard.copy({"name": "25% purchases", "amount": 25})
+        cls.vat25 = cls._purchase_tax(25)
         # the examples add a 25.00 insurance charge: accepted without review
         cls.company.fih_charges_tolerance_amount = 100
         # the examples bill consultancy days without a catalogue number
@@ -58,17 +50,6 @@ class TestUblStandard(FihTransactionCase):
         if not path.exists():
             self.skipTest(f"{path} is not here (public corpus beside the repository)")
         return path.read_bytes()
-
-    def bill_of(self, body):
-        result = self.post_ubl(body)
-        self.assertEqual(result.status, 202, result.payload)
-        run_drain_job(self.ap)
-        self.env.invalidate_all()
-        message = self.Message.browse(result.payload["message_id"])
-        self.assertEqual(message.state, "done", message.error_message)
-        return self.env["account.move"].search(
-            [("partner_id", "=", self.supplier.id)], order="id desc", limit=1
-        )
 
     def assert_totals_of_the_document(self, bill, body, sign=1):
         root = safe_xml.parse(body)
